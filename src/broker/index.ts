@@ -1,0 +1,4 @@
+export { BrokerConnection, type BrokerConnectionOptions, type BrokerState } from './broker-connection';
+export { BrokerUnavailableError, PublishBufferFullError, PublishNotConfirmedError } from './broker-errors';
+export { ConfirmedPublisher, type ConfirmedPublisherOptions } from './confirmed-publisher';
+export { QueueConsumer, type QueueConsumerOptions, type Settlement } from './queue-consumer';

@@ -1,0 +1,103 @@
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import { logger } from '../observability';
+import type { BrokerConnection } from './broker-connection';
+
+/** What the runtime does with a delivery once its handling is over. */
+export type Settlement = 'ack' | 'requeue' | 'reject';
+
+export interface QueueConsumerOptions {
+  queue: string;
+  /** Unacknowledged deliveries at once. @default 100 */
+  prefetch?: number;
+  /** Decides the settlement of one delivery; never sees the channel or the delivery tag. */
+  deliver: (message: ConsumeMessage) => Promise<Settlement>;
+  /** Name of the channel in logs. */
+  name?: string;
+}
+
+/**
+ * Consumes one queue and settles each delivery from what `deliver` returns. The consumer re-attaches on
+ * every reconnect. `stop()` cancels intake first, then waits for in-flight deliveries until the deadline;
+ * deliveries still running then are left unacknowledged so the broker hands them out again.
+ */
+export class QueueConsumer {
+  private readonly channel: ChannelWrapper;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopping = false;
+  private consumerTag: string | undefined;
+  private live: Channel | undefined;
+
+  constructor(
+    connection: BrokerConnection,
+    private readonly options: QueueConsumerOptions,
+  ) {
+    this.channel = connection.createChannel({
+      name: options.name ?? `consumer:${options.queue}`,
+      setup: (ch: Channel) => this.attach(ch),
+    });
+  }
+
+  /** Deliveries being handled now. */
+  get active(): number {
+    return this.inFlight.size;
+  }
+
+  async started(): Promise<void> {
+    await this.channel.waitForConnect();
+  }
+
+  private async attach(ch: Channel): Promise<void> {
+    if (this.stopping) return;
+    await ch.prefetch(this.options.prefetch ?? 100);
+    const { consumerTag } = await ch.consume(this.options.queue, (msg) => {
+      if (msg) this.track(ch, msg);
+    });
+    this.consumerTag = consumerTag;
+    this.live = ch;
+  }
+
+  private track(ch: Channel, msg: ConsumeMessage): void {
+    const run = this.options
+      .deliver(msg)
+      .catch((err: unknown) => {
+        logger({ component: 'consumer', queue: this.options.queue }).error(
+          { err },
+          'delivery failed unexpectedly',
+        );
+        return 'requeue' as Settlement;
+      })
+      .then((settlement) => settle(ch, msg, settlement))
+      .catch(() => {
+        // The channel closed under us: the broker redelivers the message, nothing to settle.
+      })
+      .finally(() => this.inFlight.delete(run));
+    this.inFlight.add(run);
+  }
+
+  /** Stops intake and waits up to `deadlineMs` for in-flight deliveries; then closes the channel. */
+  async stop(deadlineMs: number): Promise<{ drained: boolean }> {
+    this.stopping = true;
+    if (this.live && this.consumerTag) await this.live.cancel(this.consumerTag).catch(() => undefined);
+    const drained = await waitAll([...this.inFlight], deadlineMs);
+    await this.channel.close().catch(() => undefined);
+    return { drained };
+  }
+}
+
+function settle(ch: Channel, msg: ConsumeMessage, settlement: Settlement): void {
+  if (settlement === 'ack') ch.ack(msg);
+  else if (settlement === 'requeue') ch.nack(msg, false, true);
+  else ch.nack(msg, false, false);
+}
+
+async function waitAll(work: Promise<void>[], deadlineMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), deadlineMs);
+  });
+  const all = Promise.all(work).then(() => true as const);
+  const result = await Promise.race([all, deadline]);
+  clearTimeout(timer);
+  return result;
+}

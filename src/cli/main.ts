@@ -1,0 +1,55 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config';
+import { CliError } from './cli-error';
+import { registerConfig } from './commands/config';
+import { registerMigrate } from './commands/migrate';
+import { registerStart } from './commands/start';
+
+/** Builds the `waggle` command tree. */
+export function buildProgram(): Command {
+  const program = new Command('waggle')
+    .description(
+      'waggle — SmartBeez message platform: routes chat and system events per tenant and channel ' +
+        'through RabbitMQ, keeps per-session order, retries through delay tiers, runs sagas in Postgres.',
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Configuration comes from WAGGLE_* environment variables; \`waggle config --markdown\` lists them all.
+Start here: \`waggle start\`, then open http://127.0.0.1:8080/v1/health.`,
+    );
+  registerStart(program);
+  registerMigrate(program);
+  registerConfig(program);
+  return program;
+}
+
+/** Entry point of bin/waggle.js: every failure ends as one line on stderr and a non-zero exit. */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    process.exitCode = reportFailure(err);
+  }
+}
+
+function reportFailure(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // commander already printed help or its own one-line error
+    return err.exitCode;
+  }
+  if (err instanceof ConfigError) {
+    for (const line of err.problems) console.error(`waggle: ${line}`);
+    return 2;
+  }
+  if (err instanceof CliError) {
+    console.error(`waggle: ${err.message}`);
+    return err.exitCode;
+  }
+  const e = err as Error & { code?: string };
+  console.error(`waggle: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`);
+  return 1;
+}

@@ -1,0 +1,33 @@
+import { ROLE_NAMES, type Role, type RoleName } from '../runtime';
+import { CliError } from './cli-error';
+
+/** The implementation behind each role name. Rooms add theirs as they land. */
+const CATALOG: Record<RoleName, () => Role> = {
+  ingress: () => plainRole('ingress'),
+  workers: () => plainRole('workers'),
+  relay: () => plainRole('relay'),
+  scheduler: () => plainRole('scheduler'),
+  autoscaler: () => plainRole('autoscaler'),
+};
+
+// A role whose room has nothing to run yet: it starts and stops cleanly and says so in the log.
+function plainRole(name: RoleName): Role {
+  return { name, start: async () => undefined, stop: async () => undefined };
+}
+
+/** Parses `--roles a,b` into role instances; an unknown name is one clear line. */
+export function rolesFrom(list: string): Role[] {
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0)
+    throw new CliError(`--roles: expected a comma-separated list of ${ROLE_NAMES.join(', ')}`);
+  const unknown = names.filter((n) => !(ROLE_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new CliError(
+      `--roles: "${unknown.join(',')}" is not a role; expected any of ${ROLE_NAMES.join(', ')}`,
+    );
+  }
+  return [...new Set(names as RoleName[])].map((n) => CATALOG[n]());
+}

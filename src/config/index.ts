@@ -1,0 +1,4 @@
+export { ConfigError } from './config-error';
+export { DURATION_PATTERN, formatDuration, isDuration, parseDuration } from './duration';
+export { describeConfig, loadConfig, variablesMarkdown, type WaggleConfig } from './load-config';
+export { VARIABLES, type VariableSpec } from './variables';

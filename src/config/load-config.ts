@@ -1,0 +1,106 @@
+import Ajv from 'ajv';
+import { ConfigError } from './config-error';
+import { parseDuration } from './duration';
+import { VARIABLES } from './variables';
+
+/** waggle's configuration, fully resolved from the environment. */
+export interface WaggleConfig {
+  amqpUrl: string;
+  managementUrl: string;
+  databaseUrl: string;
+  httpHost: string;
+  httpPort: number;
+  adminToken: string | undefined;
+  logLevel: string;
+  logPretty: boolean;
+  shutdownTimeoutMs: number;
+  topologyFile: string;
+  publishBuffer: number;
+  prefetch: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function buildValidator() {
+  const properties: Record<string, unknown> = {};
+  for (const v of VARIABLES) properties[v.env] = v.schema;
+  const ajv = new Ajv({ allErrors: true, coerceTypes: true, strict: false });
+  return ajv.compile({ type: 'object', properties });
+}
+
+const validate = buildValidator();
+
+/**
+ * Reads and validates every WAGGLE_* variable. Throws ConfigError with one line per bad variable:
+ * the name, the value found and what is allowed.
+ */
+export function loadConfig(env: Env = process.env): WaggleConfig {
+  const raw: Record<string, unknown> = {};
+  for (const v of VARIABLES) {
+    const value = env[v.env];
+    if (value !== undefined && value !== '')
+      raw[v.env] = v.schema.type === 'boolean' ? booleanWord(value) : value;
+    else if (v.default !== undefined) raw[v.env] = v.default;
+  }
+  const original = { ...raw };
+  if (!validate(raw)) {
+    const bad = new Set<string>();
+    for (const err of validate.errors ?? []) {
+      const name = err.instancePath.replace(/^\//, '');
+      if (name) bad.add(name);
+    }
+    const problems = VARIABLES.filter((v) => bad.has(v.env)).map(
+      (v) => `${v.env}: ${JSON.stringify(original[v.env])} is not ${v.expected}`,
+    );
+    throw new ConfigError(problems);
+  }
+  return {
+    amqpUrl: raw.WAGGLE_AMQP_URL as string,
+    managementUrl: raw.WAGGLE_MANAGEMENT_URL as string,
+    databaseUrl: raw.WAGGLE_DATABASE_URL as string,
+    httpHost: raw.WAGGLE_HTTP_HOST as string,
+    httpPort: raw.WAGGLE_HTTP_PORT as number,
+    adminToken: raw.WAGGLE_ADMIN_TOKEN as string | undefined,
+    logLevel: raw.WAGGLE_LOG_LEVEL as string,
+    logPretty: raw.WAGGLE_LOG_PRETTY as boolean,
+    shutdownTimeoutMs: parseDuration(raw.WAGGLE_SHUTDOWN_TIMEOUT as string),
+    topologyFile: raw.WAGGLE_TOPOLOGY_FILE as string,
+    publishBuffer: raw.WAGGLE_PUBLISH_BUFFER as number,
+    prefetch: raw.WAGGLE_PREFETCH as number,
+  };
+}
+
+/** The variables as a Markdown table (README's "Configuration" section is this output). */
+export function variablesMarkdown(): string {
+  const rows = VARIABLES.map(
+    (v) =>
+      `| \`${v.env}\` | ${v.default === undefined ? '(unset)' : `\`${v.default}\``} | ${v.description} |`,
+  );
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** The effective configuration with secrets hidden, for `waggle config`. */
+export function describeConfig(env: Env = process.env): Array<{ env: string; value: string }> {
+  return VARIABLES.map((v) => {
+    const value = env[v.env] || v.default || '';
+    return { env: v.env, value: v.secret && value ? redactSecret(value) : value };
+  });
+}
+
+// ajv coerces "true"/"false"; operators also write 1/0 and yes/no.
+function booleanWord(value: string): string {
+  const lower = value.toLowerCase();
+  if (lower === '1' || lower === 'yes') return 'true';
+  if (lower === '0' || lower === 'no') return 'false';
+  return lower;
+}
+
+function redactSecret(value: string): string {
+  try {
+    const u = new URL(value);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '***';
+  }
+}

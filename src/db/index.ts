@@ -1,0 +1,3 @@
+export { createDataSource, type DataSourceOptions } from './data-source';
+export { ensureDatabase } from './ensure-database';
+export { migrate } from './migrate';

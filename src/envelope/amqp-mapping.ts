@@ -1,0 +1,114 @@
+import type { Options } from 'amqplib';
+import { CLOUDEVENTS_JSON, HEADERS, type WaggleEvent } from './envelope';
+import { EnvelopeInvalidError, type Violation } from './envelope-errors';
+import { validateEnvelope } from './envelope-schema';
+import { routingKeyOf } from './routing-key';
+import { isTraceparent, propagateTraceparent } from './trace-context';
+
+/** An event as it goes onto the wire. */
+export interface OutgoingMessage {
+  routingKey: string;
+  content: Buffer;
+  properties: Options.Publish;
+}
+
+/** The parts of an AMQP delivery that the envelope is read from. */
+export interface IncomingMessage {
+  content: Buffer;
+  properties: {
+    messageId?: unknown;
+    correlationId?: unknown;
+    type?: unknown;
+    headers?: Record<string, unknown>;
+  };
+  fields?: { routingKey?: string };
+}
+
+/**
+ * Event → AMQP message: the structured JSON body, properties (messageId, correlationId, type, timestamp,
+ * contentType) and headers (x-tenant, x-channel, x-session, x-seq, traceparent) that mirror it.
+ * A missing correlation id becomes the event id; a missing or malformed traceparent a new one.
+ */
+export function toAmqpMessage(event: WaggleEvent): OutgoingMessage {
+  const normalized: WaggleEvent = {
+    ...event,
+    correlationid: event.correlationid || event.id,
+    traceparent: propagateTraceparent(event.traceparent),
+  };
+  const headers: Record<string, unknown> = {
+    [HEADERS.tenant]: normalized.tenantid,
+    [HEADERS.channel]: normalized.channel,
+    [HEADERS.session]: normalized.sessionid,
+    [HEADERS.traceparent]: normalized.traceparent,
+  };
+  if (normalized.sequence !== undefined) headers[HEADERS.sequence] = normalized.sequence;
+  return {
+    routingKey: routingKeyOf(normalized),
+    content: Buffer.from(JSON.stringify(normalized)),
+    properties: {
+      messageId: normalized.id,
+      correlationId: normalized.correlationid,
+      type: normalized.type,
+      timestamp: Math.floor((normalized.time ? Date.parse(normalized.time) : Date.now()) / 1000),
+      contentType: CLOUDEVENTS_JSON,
+      persistent: true,
+      headers,
+    },
+  };
+}
+
+/**
+ * AMQP delivery → event. Rejects, as invalid input, a body that is not a valid envelope and any header or
+ * property that contradicts it (header tenant ≠ body tenant, messageId ≠ id, …).
+ */
+export function fromAmqpMessage(message: IncomingMessage): WaggleEvent {
+  let body: unknown;
+  try {
+    body = JSON.parse(message.content.toString('utf8'));
+  } catch (err) {
+    throw new EnvelopeInvalidError([{ pointer: '', message: `body is not JSON: ${(err as Error).message}` }]);
+  }
+  if (!validateEnvelope(body)) {
+    throw new EnvelopeInvalidError(
+      (validateEnvelope.errors ?? []).map((e) => ({
+        pointer: e.instancePath,
+        message: e.message ?? 'invalid',
+      })),
+    );
+  }
+  const event = body as WaggleEvent;
+  const headers = message.properties.headers ?? {};
+  const violations: Violation[] = [];
+  const expect = (where: string, found: unknown, wanted: unknown) => {
+    if (found !== undefined && found !== null && String(found) !== String(wanted)) {
+      violations.push({
+        pointer: where,
+        message: `${JSON.stringify(found)} does not match the body's ${JSON.stringify(wanted)}`,
+      });
+    }
+  };
+  expect(`header ${HEADERS.tenant}`, headers[HEADERS.tenant], event.tenantid);
+  expect(`header ${HEADERS.channel}`, headers[HEADERS.channel], event.channel);
+  expect(`header ${HEADERS.session}`, headers[HEADERS.session], event.sessionid);
+  if (event.sequence !== undefined)
+    expect(`header ${HEADERS.sequence}`, headers[HEADERS.sequence], event.sequence);
+  expect('property messageId', message.properties.messageId, event.id);
+  expect('property type', message.properties.type, event.type);
+  if (event.correlationid !== undefined)
+    expect('property correlationId', message.properties.correlationId, event.correlationid);
+  const key = message.fields?.routingKey;
+  if (key && key.includes('.') && key.split('.').length >= 3 && key !== routingKeyOf(event)) {
+    violations.push({
+      pointer: 'routing key',
+      message: `"${key}" does not match the body's "${routingKeyOf(event)}"`,
+    });
+  }
+  if (event.traceparent !== undefined && !isTraceparent(event.traceparent)) {
+    violations.push({
+      pointer: '/traceparent',
+      message: 'is not a W3C traceparent like 00-<32 hex>-<16 hex>-01',
+    });
+  }
+  if (violations.length > 0) throw new EnvelopeInvalidError(violations);
+  return { ...event, correlationid: event.correlationid ?? event.id };
+}

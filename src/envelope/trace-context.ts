@@ -1,0 +1,19 @@
+import { randomBytes } from 'node:crypto';
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** True for a W3C traceparent of version 00 with non-zero trace and parent ids. */
+export function isTraceparent(value: string): boolean {
+  const m = TRACEPARENT.exec(value);
+  return !!m && !/^0+$/.test(m[1] as string) && !/^0+$/.test(m[2] as string);
+}
+
+/** A new sampled W3C traceparent. */
+export function newTraceparent(): string {
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+}
+
+/** The caller's traceparent when valid, otherwise a new one. */
+export function propagateTraceparent(incoming: string | undefined): string {
+  return incoming && isTraceparent(incoming) ? incoming : newTraceparent();
+}

@@ -1,0 +1,9 @@
+export {
+  errorCode,
+  errorKind,
+  InvalidInputError,
+  NonRetryableError,
+  RetryableError,
+  WaggleError,
+  type ErrorKind,
+} from './waggle-error';

@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import {
+  EnvelopeInvalidError,
+  fromAmqpMessage,
+  isTraceparent,
+  routingKeyOf,
+  toAmqpMessage,
+  type WaggleEvent,
+} from '../../../src/envelope';
+
+const event: WaggleEvent<{ text: string }> = {
+  specversion: '1.0',
+  id: 'evt-1',
+  source: '/channels/webchat',
+  type: 'message.received',
+  time: '2026-01-02T03:04:05Z',
+  data: { text: 'hello' },
+  tenantid: 'acme',
+  channel: 'webchat',
+  sessionid: 's-42',
+  correlationid: 'corr-1',
+  sequence: 7,
+};
+
+describe('envelope: AMQP mapping', () => {
+  it('mirrors the envelope in properties and headers and keys it by tenant.channel.type', () => {
+    const msg = toAmqpMessage(event);
+    expect(msg.routingKey).to.equal('acme.webchat.message.received');
+    expect(msg.properties).to.include({
+      messageId: 'evt-1',
+      correlationId: 'corr-1',
+      type: 'message.received',
+      contentType: 'application/cloudevents+json',
+      timestamp: Date.parse('2026-01-02T03:04:05Z') / 1000,
+    });
+    expect(msg.properties.headers).to.include({
+      'x-tenant': 'acme',
+      'x-channel': 'webchat',
+      'x-session': 's-42',
+      'x-seq': 7,
+    });
+    expect(isTraceparent(String(msg.properties.headers?.traceparent))).to.equal(true);
+  });
+
+  it('round-trips an event through the wire format', () => {
+    const msg = toAmqpMessage(event);
+    const back = fromAmqpMessage({
+      content: msg.content,
+      properties: msg.properties,
+      fields: { routingKey: msg.routingKey },
+    });
+    expect(back).to.deep.include({ id: 'evt-1', tenantid: 'acme', sequence: 7, data: { text: 'hello' } });
+  });
+
+  it('propagates a valid traceparent and replaces a malformed one', () => {
+    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    expect(toAmqpMessage({ ...event, traceparent: tp }).properties.headers?.traceparent).to.equal(tp);
+    const replaced = String(
+      toAmqpMessage({ ...event, traceparent: 'garbage' }).properties.headers?.traceparent,
+    );
+    expect(replaced).to.not.equal('garbage');
+    expect(isTraceparent(replaced)).to.equal(true);
+  });
+
+  it('rejects a header tenant that contradicts the body as invalid input', () => {
+    const msg = toAmqpMessage(event);
+    const headers = { ...msg.properties.headers, 'x-tenant': 'other' };
+    const call = () => fromAmqpMessage({ content: msg.content, properties: { ...msg.properties, headers } });
+    expect(call).to.throw(EnvelopeInvalidError, /header x-tenant: "other" does not match the body's "acme"/);
+    expect(call).to.throw(EnvelopeInvalidError).with.property('kind', 'invalid-input');
+  });
+
+  it('lists every envelope violation with its JSON pointer', () => {
+    const bad = { ...event, tenantid: 'Has.Dots', specversion: '0.3' };
+    const call = () => fromAmqpMessage({ content: Buffer.from(JSON.stringify(bad)), properties: {} });
+    expect(call).to.throw(EnvelopeInvalidError, /\/specversion: .*\/tenantid: /);
+  });
+
+  it('rejects a body that is not JSON', () => {
+    expect(() => fromAmqpMessage({ content: Buffer.from('{nope'), properties: {} })).to.throw(
+      /body is not JSON/,
+    );
+  });
+
+  it('builds routing keys from tenant, channel and dotted type', () => {
+    expect(routingKeyOf({ tenantid: 't', channel: 'slack', type: 'tool.call.requested' })).to.equal(
+      't.slack.tool.call.requested',
+    );
+  });
+});

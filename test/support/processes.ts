@@ -1,0 +1,57 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { autoTeardown } from './teardown';
+
+export const REPO_ROOT = path.resolve(__dirname, '../..');
+
+export interface Spawned {
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output: () => string;
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<number | string>;
+}
+
+/** Spawns `node --import tsx <script> …args` from the repo root; killed after the test if still running. */
+export function spawnTs(script: string, args: string[], env: Record<string, string>): Spawned {
+  return spawnNode(['--import', 'tsx', script, ...args], env);
+}
+
+/** Spawns `node bin/waggle.js …args`; killed after the test if still running. */
+export function spawnWaggle(args: string[], env: Record<string, string>): Spawned {
+  return spawnNode(['bin/waggle.js', ...args], env);
+}
+
+function spawnNode(argv: string[], env: Record<string, string>): Spawned {
+  const child = spawn(process.execPath, argv, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  autoTeardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, output: () => output, exited };
+}
+
+/** Resolves when the process output matches `pattern`; rejects with the output if it exits or times out first. */
+export async function waitForOutput(
+  p: Spawned,
+  pattern: RegExp,
+  timeoutMs = 20_000,
+): Promise<RegExpMatchArray> {
+  const started = Date.now();
+  for (;;) {
+    const match = p.output().match(pattern);
+    if (match) return match;
+    if (p.child.exitCode !== null || p.child.signalCode !== null) {
+      throw new Error(
+        `process exited (${p.child.exitCode ?? p.child.signalCode}) before ${pattern}:\n${p.output()}`,
+      );
+    }
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`no ${pattern} within ${timeoutMs} ms:\n${p.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

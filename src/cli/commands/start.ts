@@ -54,14 +54,19 @@ Examples:
       const mgmt = new URL(config.managementUrl);
       mgmt.username = '';
       mgmt.password = '';
-      log.info(
-        {
-          http: `http://${host}:${address.port}`,
-          health: `http://${host}:${address.port}/v1/health`,
-          metrics: `http://${host}:${address.port}/metrics`,
-          managementUi: mgmt.toString(),
-        },
-        'waggle is up',
+      const urls = {
+        http: `http://${host}:${address.port}`,
+        health: `http://${host}:${address.port}/v1/health`,
+        metrics: `http://${host}:${address.port}/metrics`,
+        managementUi: mgmt.toString(),
+      };
+      log.info(urls, 'waggle is up');
+      // The log on stdout is JSON for machines; people at a terminal get the addresses on stderr.
+      process.stderr.write(
+        `\nwaggle is up (${roles.map((r) => r.name).join(', ')})\n` +
+          `  HTTP           ${urls.http}\n  health         ${urls.health}\n` +
+          `  metrics        ${urls.metrics}\n  management UI  ${urls.managementUi}\n` +
+          `Stop with Ctrl-C (drains in-flight work first).\n\n`,
       );
     });
 }

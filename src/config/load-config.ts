@@ -17,6 +17,18 @@ export interface WaggleConfig {
   topologyFile: string;
   publishBuffer: number;
   prefetch: number;
+  ingressBodyLimit: number;
+  ingressBatchLimit: number;
+  rateLimit: number;
+  rateBurst: number;
+  dedupWindowMs: number;
+  keyCacheTtlMs: number;
+  admissionBatch: number;
+  admissionQueueLimit: number;
+  republishAfterMs: number;
+  schemasDir: string;
+  autoscaleIntervalMs: number;
+  autoscaleStabilizationMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -67,6 +79,18 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
     topologyFile: raw.WAGGLE_TOPOLOGY_FILE as string,
     publishBuffer: raw.WAGGLE_PUBLISH_BUFFER as number,
     prefetch: raw.WAGGLE_PREFETCH as number,
+    ingressBodyLimit: raw.WAGGLE_INGRESS_BODY_LIMIT as number,
+    ingressBatchLimit: raw.WAGGLE_INGRESS_BATCH_LIMIT as number,
+    rateLimit: raw.WAGGLE_RATE_LIMIT as number,
+    rateBurst: raw.WAGGLE_RATE_BURST as number,
+    dedupWindowMs: parseDuration(raw.WAGGLE_DEDUP_WINDOW as string),
+    keyCacheTtlMs: parseDuration(raw.WAGGLE_KEY_CACHE_TTL as string),
+    admissionBatch: raw.WAGGLE_ADMISSION_BATCH as number,
+    admissionQueueLimit: raw.WAGGLE_ADMISSION_QUEUE_LIMIT as number,
+    republishAfterMs: parseDuration(raw.WAGGLE_REPUBLISH_AFTER as string),
+    schemasDir: raw.WAGGLE_SCHEMAS_DIR as string,
+    autoscaleIntervalMs: parseDuration(raw.WAGGLE_AUTOSCALE_INTERVAL as string),
+    autoscaleStabilizationMs: parseDuration(raw.WAGGLE_AUTOSCALE_STABILIZATION as string),
   };
 }
 

@@ -1,3 +1,4 @@
+import { autoscalerRole } from '../autoscale';
 import { ROLE_NAMES, type Role, type RoleName } from '../runtime';
 import { CliError } from './cli-error';
 
@@ -7,7 +8,7 @@ const CATALOG: Record<RoleName, () => Role> = {
   workers: () => plainRole('workers'),
   relay: () => plainRole('relay'),
   scheduler: () => plainRole('scheduler'),
-  autoscaler: () => plainRole('autoscaler'),
+  autoscaler: () => autoscalerRole(),
 };
 
 // A role whose room has nothing to run yet: it starts and stops cleanly and says so in the log.

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { AUTOSCALE_MODES, withLocalAutoscale } from '../../autoscale';
 import { loadConfig } from '../../config';
 import { configureLogger, logger } from '../../observability';
 import { Platform, ROLE_NAMES } from '../../runtime';
@@ -10,6 +11,12 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('run the platform: migrate, apply the topology, start the roles and serve HTTP')
     .option('--roles <list>', `comma-separated roles to run (${ROLE_NAMES.join(', ')})`, ROLE_NAMES.join(','))
+    .addOption(
+      new Option(
+        '--autoscale <mode>',
+        'local: run the workers role in worker processes that the autoscaler forks and stops by queue depth',
+      ).choices(AUTOSCALE_MODES),
+    )
     .addHelpText(
       'after',
       `
@@ -19,12 +26,14 @@ SIGTERM or SIGINT stops intake, drains in-flight work within WAGGLE_SHUTDOWN_TIM
 Examples:
   waggle start                          all roles in one process
   waggle start --roles ingress          only the HTTP ingress
-  WAGGLE_HTTP_PORT=8081 waggle start --roles workers,relay`,
+  WAGGLE_HTTP_PORT=8081 waggle start --roles workers,relay
+  waggle start --autoscale local        workers in 1..N child processes, scaled by queue depth`,
     )
-    .action(async (opts: { roles: string }) => {
+    .action(async (opts: { roles: string; autoscale?: string }) => {
       const config = loadConfig();
       configureLogger({ level: config.logLevel, pretty: config.logPretty });
-      const roles = rolesFrom(opts.roles);
+      const roles =
+        opts.autoscale === 'local' ? withLocalAutoscale(rolesFrom(opts.roles)) : rolesFrom(opts.roles);
       const platform = new Platform({ config, roles });
       const log = logger({ component: 'cli' });
       let stopping = false;

@@ -1,0 +1,41 @@
+export { AutoscaleConfigError, DepthUnavailableError, ManagementUnavailableError } from './autoscale-errors';
+export type { AutoscaleReport, GroupReport, SupervisorReport } from './autoscale-report';
+export { autoscaleRoutes } from './autoscale-routes';
+export { Autoscaler, type AutoscalerOptions } from './autoscaler';
+export {
+  autoscalerRole,
+  groupsFromTopologyFile,
+  type AutoscalerRoleOptions,
+  type GroupSource,
+} from './autoscaler-role';
+export { DepthSampler, type DepthSamplerOptions, type GroupSample, type SampleSource } from './depth-sampler';
+export { AUTOSCALE_MODES, withLocalAutoscale, type AutoscaleMode } from './local-mode';
+export { LocalSupervisor, type LocalSupervisorOptions } from './local-supervisor';
+export {
+  ManagementClient,
+  vhostOf,
+  type ManagementClientOptions,
+  type ManagementQueueStats,
+} from './management-client';
+export { passiveDeclareOver, type PassiveDeclare, type PassiveQueueStats } from './passive-declare';
+export {
+  DEFAULT_SCALING,
+  scalingGroups,
+  type PartitionGroupLike,
+  type ScalingGroup,
+  type TopologyConsumerLike,
+  type TopologyLike,
+} from './scaling-group';
+export {
+  DEFAULT_POLICY_OPTIONS,
+  desiredWorkers,
+  normalizePolicyOptions,
+  type DepthObservation,
+  type PolicyOptions,
+  type PolicyState,
+  type ScalingBounds,
+  type ScalingDecision,
+  type ScalingLimit,
+  type ScalingReason,
+} from './scaling-policy';
+export { readTopologyFile } from './topology-source';

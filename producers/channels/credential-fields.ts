@@ -71,17 +71,17 @@ export function credentialProblems(channel: ChannelName, values: Record<string, 
   for (const name of Object.keys(values)) {
     if (!fields.some((f) => f.name === name)) {
       const known = fields.map((f) => f.name).join(', ') || '(none)';
-      problems.push(`${channel}: "${name}" is not a credential of this channel; known: ${known}`);
+      problems.push(`"${name}" is not a credential of this channel; known: ${known}`);
     }
   }
   for (const field of fields) {
     const value = values[field.name];
     if (value === undefined || value === '') {
-      if (field.required) problems.push(`${channel}: ${field.name} is required (${field.description})`);
+      if (field.required) problems.push(`${field.name} is required (${field.description})`);
       continue;
     }
     const wrong = field.check?.(value);
-    if (wrong) problems.push(`${channel}: ${field.name} ${wrong}`);
+    if (wrong) problems.push(`${field.name} ${wrong}`);
   }
   return problems;
 }

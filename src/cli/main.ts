@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config';
 import { CliError } from './cli-error';
+import { registerChannels } from './commands/channels';
 import { registerConfig } from './commands/config';
 import { registerMigrate } from './commands/migrate';
 import { registerStart } from './commands/start';
@@ -23,6 +24,7 @@ Start here: \`waggle start\`, then open http://127.0.0.1:8080/v1/health.`,
   registerStart(program);
   registerMigrate(program);
   registerConfig(program);
+  registerChannels(program);
   return program;
 }
 

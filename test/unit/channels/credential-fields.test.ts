@@ -5,11 +5,11 @@ describe('channels: credential fields', () => {
   it('accepts a complete set and lists every problem of a bad one', () => {
     expect(credentialProblems('slack', { signingSecret: 's', botToken: 'xoxb-1' })).to.deep.equal([]);
     expect(credentialProblems('telegram', { secretToken: 'has space', colour: 'red' })).to.deep.equal([
-      'telegram: "colour" is not a credential of this channel; known: secretToken, botToken',
-      'telegram: secretToken must be 1-256 characters of A-Z a-z 0-9 _ -',
+      '"colour" is not a credential of this channel; known: secretToken, botToken',
+      'secretToken must be 1-256 characters of A-Z a-z 0-9 _ -',
     ]);
     expect(credentialProblems('whatsapp', { appSecret: 'x' })).to.deep.equal([
-      'whatsapp: verifyToken is required (token Meta echoes in hub.verify_token)',
+      'verifyToken is required (token Meta echoes in hub.verify_token)',
     ]);
   });
 

@@ -1,0 +1,1 @@
+export { ChannelCredentialStore, channelName, type ChannelCredentials } from './credential-store';

@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { DemoAgent, type Turn } from '../../../src/agent';
+
+const turn = (inputs: Turn['inputs']): Turn => ({
+  tenant: 'acme',
+  channel: 'webchat',
+  sessionId: 's-1',
+  correlationId: 'c-1',
+  inputs,
+});
+
+describe('agent: the deterministic demo agent', () => {
+  const agent = new DemoAgent();
+  const signal = new AbortController().signal;
+
+  it('echoes one message, and numbers coalesced messages in order', async () => {
+    expect(
+      await agent.respond(turn([{ kind: 'message', id: 'a', sequence: 1, text: 'hi' }]), signal),
+    ).to.deep.equal([{ kind: 'reply', text: 'You said: hi' }]);
+    const many = await agent.respond(
+      turn([
+        { kind: 'message', id: 'a', sequence: 1, text: 'one' },
+        { kind: 'message', id: 'b', sequence: 2, text: 'two' },
+      ]),
+      signal,
+    );
+    expect(many).to.deep.equal([{ kind: 'reply', text: '2 messages:\n1. You said: one\n2. You said: two' }]);
+  });
+
+  it('turns /tool into a tool request with a stable call id, and reports results', async () => {
+    const input = turn([{ kind: 'message', id: 'a', sequence: 1, text: '/tool weather Paris' }]);
+    const first = await agent.respond(input, signal);
+    const again = await agent.respond(input, signal);
+    expect(first).to.deep.equal(again);
+    expect(first[0]).to.deep.include({ kind: 'tool', tool: 'weather', arguments: { input: 'Paris' } });
+    expect(first[1]).to.deep.equal({ kind: 'reply', text: 'Asking weather about "Paris"…' });
+    const result = await agent.respond(
+      turn([
+        { kind: 'tool-result', id: 'r', sequence: 2, callId: 'c', tool: 'weather', result: { tempC: 18 } },
+      ]),
+      signal,
+    );
+    expect(result).to.deep.equal([{ kind: 'reply', text: 'weather answered: {"tempC":18}' }]);
+  });
+
+  it('stops thinking when the turn is superseded', async () => {
+    const slow = new DemoAgent({ thinkMs: 10_000 });
+    const controller = new AbortController();
+    const run = slow.respond(
+      turn([{ kind: 'message', id: 'a', sequence: 1, text: 'hi' }]),
+      controller.signal,
+    );
+    controller.abort(new Error('superseded'));
+    await expect(run).to.be.rejectedWith('superseded');
+  });
+});

@@ -5,6 +5,7 @@ import { registerChannels } from './commands/channels';
 import { registerConfig } from './commands/config';
 import { registerMigrate } from './commands/migrate';
 import { registerStart } from './commands/start';
+import { registerTopology } from './commands/topology';
 
 /** Builds the `waggle` command tree. */
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ Start here: \`waggle start\`, then open http://127.0.0.1:8080/v1/health.`,
   registerMigrate(program);
   registerConfig(program);
   registerChannels(program);
+  registerTopology(program);
   return program;
 }
 

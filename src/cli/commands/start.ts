@@ -3,6 +3,7 @@ import { AUTOSCALE_MODES, withLocalAutoscale } from '../../autoscale';
 import { loadConfig } from '../../config';
 import { configureLogger, logger } from '../../observability';
 import { Platform, ROLE_NAMES } from '../../runtime';
+import { topologyBootStep } from '../../topology';
 import { rolesFrom } from '../role-catalog';
 
 /** `waggle start`: runs the chosen roles in this process until SIGTERM/SIGINT. */
@@ -34,7 +35,7 @@ Examples:
       configureLogger({ level: config.logLevel, pretty: config.logPretty });
       const roles =
         opts.autoscale === 'local' ? withLocalAutoscale(rolesFrom(opts.roles)) : rolesFrom(opts.roles);
-      const platform = new Platform({ config, roles });
+      const platform = new Platform({ config, roles, prepare: [topologyBootStep(config.topologyFile)] });
       const log = logger({ component: 'cli' });
       let stopping = false;
       const onSignal = (signal: NodeJS.Signals) => {

@@ -1,0 +1,93 @@
+import type { Channel } from 'amqplib';
+import { logger } from '../observability';
+import type { PlatformContext } from '../runtime';
+import { applyManagement } from './apply-management';
+import { applyTopology, type AmqpApplyReport } from './apply-amqp';
+import { loadTopology } from './load-topology';
+import { ManagementClient, vhostOfAmqpUrl } from './management-client';
+import type { Topology } from './model';
+import { planTopology } from './plan';
+
+const applied = new WeakMap<PlatformContext, Topology>();
+
+/**
+ * A platform boot step: loads the topology file, declares it on a channel whose setup re-runs on every
+ * reconnect, then declares users and permissions through the management API (best effort: a warning when
+ * that API is down). Registers the `topology` health component, ok once applied without conflicts.
+ */
+export function topologyBootStep(file: string): (ctx: PlatformContext) => Promise<void> {
+  return async (ctx) => {
+    const log = logger({ component: 'topology' });
+    const topology = await loadTopology(file);
+    const plan = planTopology(topology);
+    const vhost = vhostOfAmqpUrl(ctx.config.amqpUrl);
+    const management = new ManagementClient(ctx.config.managementUrl, vhost);
+    let health = { ok: false, detail: 'not applied yet' };
+    ctx.health.register('topology', () => health);
+
+    let firstRun: Promise<unknown> | undefined;
+    const setup = async (channel: Channel) => {
+      const run = applyTopology(channel, plan, {
+        management,
+        openProbeChannel: () =>
+          ctx.broker.manager.connection?.createChannel() ?? Promise.reject(new Error('not connected')),
+        log,
+      });
+      firstRun ??= run.catch((err: unknown) => err);
+      try {
+        const report = await run;
+        health = healthOf(report, file, vhost);
+        log.info(
+          {
+            created: report.created.length,
+            unchanged: report.unchanged,
+            bindings: report.bindings,
+            conflicts: report.conflicts.length,
+          },
+          'topology applied',
+        );
+      } catch (err) {
+        health = { ok: false, detail: `apply failed: ${(err as Error).message}` };
+        log.error({ err }, 'topology apply failed');
+        throw err;
+      }
+    };
+    const wrapper = ctx.broker.createChannel({ name: 'topology', confirm: false, setup });
+    wrapper.on('error', () => undefined); // logged in setup; the next reconnect runs it again
+    await wrapper.waitForConnect();
+    const outcome = await firstRun;
+    if (outcome instanceof Error) throw outcome;
+
+    try {
+      const report = await applyManagement(plan, ctx.config.managementUrl, vhost, { log });
+      if (report.created.length + report.updated.length > 0)
+        log.info(
+          { created: report.created, updated: report.updated },
+          'topology users and permissions applied',
+        );
+    } catch (err) {
+      log.warn(
+        { err: (err as Error).message },
+        'topology users and permissions not applied: management API unavailable',
+      );
+    }
+    applied.set(ctx, topology);
+  };
+}
+
+/** The topology the boot step applied for this platform (its consumers, partition groups, …). */
+export function topologyOf(ctx: PlatformContext): Topology {
+  const t = applied.get(ctx);
+  if (!t) throw new Error('no topology: add topologyBootStep(file) to the platform prepare steps');
+  return t;
+}
+
+function healthOf(report: AmqpApplyReport, file: string, vhost: string): { ok: boolean; detail: string } {
+  if (report.conflicts.length > 0) {
+    return {
+      ok: false,
+      detail: `${report.conflicts.length} conflict(s): ${report.conflicts.map((c) => c.message).join(' | ')}`,
+    };
+  }
+  return { ok: true, detail: `${file} applied to vhost ${vhost}` };
+}

@@ -1,0 +1,116 @@
+import type { Arguments } from './model';
+import type { TopologyPlan } from './plan-model';
+import { rabbitPasswordHash, resolveProducerPassword } from './producer-password';
+
+/** A RabbitMQ definitions document, as the management UI's "Import definitions" reads it. */
+export interface RabbitDefinitions {
+  rabbit_version?: string;
+  users: Array<{
+    name: string;
+    password_hash: string;
+    hashing_algorithm: string;
+    tags: string[];
+    limits: Record<string, never>;
+  }>;
+  vhosts: Array<{ name: string }>;
+  permissions: Array<{ user: string; vhost: string; configure: string; write: string; read: string }>;
+  topic_permissions: Array<{ user: string; vhost: string; exchange: string; write: string; read: string }>;
+  parameters: never[];
+  global_parameters: never[];
+  policies: never[];
+  queues: Array<{
+    name: string;
+    vhost: string;
+    durable: boolean;
+    auto_delete: boolean;
+    arguments: Arguments;
+  }>;
+  exchanges: Array<{
+    name: string;
+    vhost: string;
+    type: string;
+    durable: boolean;
+    auto_delete: boolean;
+    internal: boolean;
+    arguments: Arguments;
+  }>;
+  bindings: Array<{
+    source: string;
+    vhost: string;
+    destination: string;
+    destination_type: string;
+    routing_key: string;
+    arguments: Arguments;
+  }>;
+}
+
+export interface ExportOptions {
+  /** Vhost the objects belong to. @default '/' */
+  vhost?: string;
+  /** Where producers' passwordEnv variables are read. @default process.env */
+  env?: Record<string, string | undefined>;
+  /** Written as `rabbit_version` when given. */
+  rabbitVersion?: string;
+}
+
+/**
+ * The plan as a RabbitMQ definitions document: import it with the management UI ("Import definitions"),
+ * `rabbitmqctl import_definitions` or `POST /api/definitions`. Producer passwords are stored as the
+ * broker's salted sha256 hash of the resolved password, never in clear.
+ */
+export function exportDefinitions(plan: TopologyPlan, options: ExportOptions = {}): RabbitDefinitions {
+  const vhost = options.vhost ?? '/';
+  const env = options.env ?? process.env;
+  const defs: RabbitDefinitions = {
+    users: plan.users.map((u) => ({
+      name: u.name,
+      password_hash: rabbitPasswordHash(u.name, resolveProducerPassword(u, env).password),
+      hashing_algorithm: 'rabbit_password_hashing_sha256',
+      tags: [...u.tags],
+      limits: {},
+    })),
+    vhosts: [{ name: vhost }],
+    permissions: plan.permissions.map((p) => ({
+      user: p.user,
+      vhost,
+      configure: p.configure,
+      write: p.write,
+      read: p.read,
+    })),
+    topic_permissions: plan.topicPermissions.map((p) => ({
+      user: p.user,
+      vhost,
+      exchange: p.exchange,
+      write: p.write,
+      read: p.read,
+    })),
+    parameters: [],
+    global_parameters: [],
+    policies: [],
+    queues: plan.queues.map((q) => ({
+      name: q.name,
+      vhost,
+      durable: q.durable,
+      auto_delete: q.autoDelete,
+      arguments: { ...q.arguments },
+    })),
+    exchanges: plan.exchanges.map((e) => ({
+      name: e.name,
+      vhost,
+      type: e.type,
+      durable: e.durable,
+      auto_delete: e.autoDelete,
+      internal: e.internal,
+      arguments: { ...e.arguments },
+    })),
+    bindings: plan.bindings.map((b) => ({
+      source: b.source,
+      vhost,
+      destination: b.destination,
+      destination_type: b.destinationType,
+      routing_key: b.routingKey,
+      arguments: { ...b.arguments },
+    })),
+  };
+  return options.rabbitVersion ? { rabbit_version: options.rabbitVersion, ...defs } : defs;
+}

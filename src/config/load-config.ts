@@ -29,6 +29,8 @@ export interface WaggleConfig {
   schemasDir: string;
   autoscaleIntervalMs: number;
   autoscaleStabilizationMs: number;
+  /** Consumer names the workers role is limited to; empty means every consumer. */
+  consumers: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -91,6 +93,7 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
     schemasDir: raw.WAGGLE_SCHEMAS_DIR as string,
     autoscaleIntervalMs: parseDuration(raw.WAGGLE_AUTOSCALE_INTERVAL as string),
     autoscaleStabilizationMs: parseDuration(raw.WAGGLE_AUTOSCALE_STABILIZATION as string),
+    consumers: raw.WAGGLE_CONSUMERS ? (raw.WAGGLE_CONSUMERS as string).split(',') : [],
   };
 }
 

@@ -124,6 +124,13 @@ export const VARIABLES: readonly VariableSpec[] = [
       'Scale-down waits until every recommendation of this window is lower (scale-up is immediate).',
   },
   {
+    env: 'WAGGLE_CONSUMERS',
+    schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]*(,[a-z0-9][a-z0-9.-]*)*$' },
+    expected: 'comma-separated consumer names like "turn-processor,tool-runner"',
+    description:
+      'Consumers the workers role runs (unset: every consumer of the topology); one group per Deployment on Kubernetes.',
+  },
+  {
     env: 'WAGGLE_INGRESS_BODY_LIMIT',
     schema: { type: 'integer', minimum: 1024, maximum: 104_857_600 },
     expected: 'a number of bytes from 1024 to 104857600',

@@ -3,8 +3,10 @@ import { ConfigError } from '../config';
 import { CliError } from './cli-error';
 import { registerChannels } from './commands/channels';
 import { registerConfig } from './commands/config';
+import { registerKeys } from './commands/keys';
 import { registerMigrate } from './commands/migrate';
 import { registerStart } from './commands/start';
+import { registerTenants } from './commands/tenants';
 import { registerTopology } from './commands/topology';
 
 /** Builds the `waggle` command tree. */
@@ -26,6 +28,8 @@ Start here: \`waggle start\`, then open http://127.0.0.1:8080/v1/health.`,
   registerMigrate(program);
   registerConfig(program);
   registerChannels(program);
+  registerTenants(program);
+  registerKeys(program);
   registerTopology(program);
   return program;
 }

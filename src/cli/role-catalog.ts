@@ -1,10 +1,11 @@
 import { autoscalerRole } from '../autoscale';
+import { createIngressRole } from '../http';
 import { ROLE_NAMES, type Role, type RoleName } from '../runtime';
 import { CliError } from './cli-error';
 
 /** The implementation behind each role name. Rooms add theirs as they land. */
 const CATALOG: Record<RoleName, () => Role> = {
-  ingress: () => plainRole('ingress'),
+  ingress: () => createIngressRole(),
   workers: () => plainRole('workers'),
   relay: () => plainRole('relay'),
   scheduler: () => plainRole('scheduler'),

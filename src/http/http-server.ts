@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type Router from '@koa/router';
 import { logger } from '../observability';
+import { fragmentOf, OpenApiDocument, openApiRoutes } from './openapi';
 import { problemMiddleware } from './problem-middleware';
 import { requestContext } from './request-context';
 
@@ -19,6 +20,8 @@ export interface HttpServerOptions {
  */
 export class HttpServer {
   readonly app = new Koa();
+  /** The OpenAPI document of every documented router mounted here, served at GET /openapi.json. */
+  readonly api = new OpenApiDocument();
   private server: Server | undefined;
   private readonly routers: Router[] = [];
 
@@ -26,11 +29,14 @@ export class HttpServer {
     this.app.proxy = true;
     this.app.use(requestContext);
     this.app.use(problemMiddleware);
+    this.mount(openApiRoutes(this.api));
   }
 
-  /** Adds a router's routes; call before `start()`. */
+  /** Adds a router's routes (and its OpenAPI fragment, see `documented`); call before `start()`. */
   mount(router: Router): void {
     this.routers.push(router);
+    const fragment = fragmentOf(router);
+    if (fragment) this.api.add(fragment);
     this.app.use(router.routes());
     this.app.use(router.allowedMethods());
   }

@@ -2,3 +2,19 @@ export { HttpServer, type HttpServerOptions } from './http-server';
 export { HttpProblem, type ProblemDetails } from './problem';
 export { PROBLEM_JSON, problemMiddleware } from './problem-middleware';
 export { systemRoutes } from './system-routes';
+export { admissionProblem } from './admission-problems';
+export { eventsApi } from './events-api';
+export { eventsRoutes, type EventsRoutesDeps } from './events-routes';
+export { createIngressRole, IngressRole, type IngressContext, type IngressRoleOptions } from './ingress-role';
+export { readJsonBody, type JsonBodyOptions } from './json-body';
+export {
+  documented,
+  fragmentOf,
+  OpenApiDocument,
+  openApiRoutes,
+  PROBLEM_SCHEMA,
+  problemResponse,
+  type OpenApiFragment,
+} from './openapi';
+export { TenantRateLimiter, type RateDecision, type TenantRateLimitOptions } from './rate-limit';
+export { SYSTEM_API } from './system-api';

@@ -1,5 +1,7 @@
 import Router from '@koa/router';
 import { registry, type HealthRegistry } from '../observability';
+import { documented } from './openapi';
+import { SYSTEM_API } from './system-api';
 
 /** GET /v1/health (readiness; `?live` for liveness) and GET /metrics (Prometheus text). */
 export function systemRoutes(health: HealthRegistry): Router {
@@ -18,5 +20,5 @@ export function systemRoutes(health: HealthRegistry): Router {
     ctx.type = registry.contentType;
     ctx.body = await registry.metrics();
   });
-  return router;
+  return documented(router, SYSTEM_API);
 }

@@ -4,3 +4,7 @@ export { testDb } from './db';
 export { uniqueName } from './names';
 export { autoTeardown } from './teardown';
 export { REPO_ROOT, spawnTs, spawnWaggle, waitForOutput, type Spawned } from './processes';
+export { ADMISSION_OBJECTS, declareAdmissionTopology } from './admission-topology';
+export { amqpUrlFor, managementApi, tempProducerUser, tempVhost } from './broker-admin';
+export { postJson, sampleEvent, startIngress, tenantWithKey, type TestIngress } from './ingress';
+export { tapExchange, tapQueue, type EventTap } from './event-tap';

@@ -1,0 +1,70 @@
+import { InvalidInputError, NonRetryableError, RetryableError } from '../errors';
+
+/** One problem with an event: a JSON pointer into the event (or a header name) and what to change. */
+export interface EventViolation {
+  pointer: string;
+  detail: string;
+}
+
+/** The event fails the envelope or its type's schema; every violation is listed. Never retried. */
+export class EventInvalidError extends InvalidInputError {
+  constructor(readonly violations: EventViolation[]) {
+    super(
+      'WAGGLE_EVENT_INVALID',
+      violations.map((v) => `${v.pointer || '/'}: ${v.detail}`).join('; ') || 'the event is invalid',
+    );
+  }
+}
+
+/** The event names a tenant other than the one the caller may publish for. */
+export class TenantMismatchError extends InvalidInputError {
+  constructor(
+    readonly allowedTenant: string,
+    readonly eventTenant: string,
+  ) {
+    super(
+      'WAGGLE_TENANT_MISMATCH',
+      `this caller publishes for tenant "${allowedTenant}" but the event's tenantid is "${eventTenant}"; ` +
+        `send it with a key of tenant "${eventTenant}" or correct tenantid`,
+    );
+  }
+}
+
+/** The tenant does not exist or is disabled; its events are not admitted. */
+export class TenantNotAdmittedError extends InvalidInputError {
+  constructor(
+    readonly tenant: string,
+    readonly reason: 'unknown' | 'disabled',
+  ) {
+    super(
+      reason === 'unknown' ? 'WAGGLE_TENANT_UNKNOWN' : 'WAGGLE_TENANT_DISABLED',
+      reason === 'unknown'
+        ? `tenant "${tenant}" does not exist; create it with \`waggle tenants create ${tenant}\``
+        : `tenant "${tenant}" is disabled; its events are refused until it is enabled again`,
+    );
+  }
+}
+
+/** A bearer key that is malformed, unknown or revoked. */
+export class ApiKeyRejectedError extends NonRetryableError {
+  constructor(message: string) {
+    super('WAGGLE_API_KEY_REJECTED', message);
+  }
+}
+
+/** Too many admissions are already waiting for Postgres; the caller should back off and retry. */
+export class AdmissionBusyError extends RetryableError {
+  constructor(readonly limit: number) {
+    super(
+      'WAGGLE_ADMISSION_BUSY',
+      `${limit} events are already waiting to be admitted; retry after a short pause`,
+    );
+  }
+}
+
+/** Postgres could not record the admission (unreachable, overloaded); nothing was admitted. */
+export class AdmissionStoreError extends RetryableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('WAGGLE_ADMISSION_STORE_UNAVAILABLE', message, options);
+  }
+}

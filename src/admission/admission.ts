@@ -1,0 +1,124 @@
+import {
+  BrokerUnavailableError,
+  PublishBufferFullError,
+  type BrokerConnection,
+  type ConfirmedPublisher,
+} from '../broker';
+import { toAmqpMessage, type AdmittedEvent, type WaggleEvent } from '../envelope';
+import { errorCode, errorKind } from '../errors';
+import { counter } from '../observability';
+import type { AdmissionLedger } from './admission-ledger';
+import { checkEvent, type EventOrigin } from './event-check';
+import type { EventSchemas } from './event-schemas';
+
+/** The exchange every admitted event is published to. */
+export const EVENTS_EXCHANGE = 'events';
+
+export interface AdmissionDeps {
+  ledger: AdmissionLedger;
+  schemas: EventSchemas;
+  broker: BrokerConnection;
+  publisher: ConfirmedPublisher;
+  /** Same bound as the publisher's: past it admission refuses before taking a sequence. */
+  publishBuffer: number;
+  /** @default 'events' */
+  exchange?: string;
+}
+
+/** The answer for one admitted event: its id and sequence, and whether it was admitted before. */
+export interface AdmitOutcome {
+  id: string;
+  sequence: number;
+  duplicate: boolean;
+}
+
+/** Where an event came in; a label on the admission metrics. */
+export type AdmissionVia = 'http' | 'amqp';
+
+const outcomes = counter('waggle_admission_events_total', 'Events submitted to admission, by outcome', [
+  'via',
+  'outcome',
+]);
+
+/**
+ * The one door: checks an event (envelope, tenant, type schema), deduplicates its id, gives it the
+ * session's next sequence in Postgres, publishes it to `events` and resolves once the broker confirms.
+ * HTTP and AMQP admissions both come through here.
+ *
+ * Sequence and publish cannot diverge: the event is recorded with its sequence before it is published and
+ * stays marked unpublished until the confirm; if the publish fails, the caller gets a retryable error, a
+ * retry of the same id publishes the recorded event (same sequence), and the re-publisher sends anything
+ * still unpublished after a few seconds.
+ */
+export class Admission {
+  private readonly exchange: string;
+  private notReady: string | undefined;
+
+  constructor(private readonly deps: AdmissionDeps) {
+    this.exchange = deps.exchange ?? EVENTS_EXCHANGE;
+  }
+
+  /** Checks and admits one submitted event; throws a WaggleError whose kind says what the caller does. */
+  async admit(raw: unknown, origin: EventOrigin, via: AdmissionVia = 'http'): Promise<AdmitOutcome> {
+    let event: WaggleEvent;
+    try {
+      event = checkEvent(raw, origin, this.deps.schemas);
+    } catch (err) {
+      outcomes.inc({ via, outcome: outcomeOf(err) });
+      throw err;
+    }
+    return this.admitChecked(event, via);
+  }
+
+  /**
+   * Admits an event that already passed `checkEvent` (or an equivalent check): record, then publish.
+   * Throws BrokerUnavailableError / PublishBufferFullError before recording when the broker cannot take it.
+   */
+  async admitChecked(event: WaggleEvent, via: AdmissionVia = 'http'): Promise<AdmitOutcome> {
+    try {
+      this.assertBrokerReady();
+      const result = await this.deps.ledger.record(event);
+      if (result.fresh) {
+        await this.publish({ ...event, sequence: result.sequence });
+      } else if (result.pending) {
+        // First admission not confirmed yet (publish failed, or still in flight): publish the recorded
+        // event again so that a 200 always means "on the broker". Consumers drop the extra copy by id.
+        await this.publish(result.pending);
+      }
+      outcomes.inc({ via, outcome: result.fresh ? 'accepted' : 'duplicate' });
+      return { id: event.id, sequence: result.sequence, duplicate: !result.fresh };
+    } catch (err) {
+      outcomes.inc({ via, outcome: outcomeOf(err) });
+      throw err;
+    }
+  }
+
+  /** Refuses admissions (503) with `reason` until called again with undefined, e.g. while topology is missing. */
+  setNotReady(reason: string | undefined): void {
+    this.notReady = reason;
+  }
+
+  /** Throws the retryable error a caller should see when the broker cannot take a publish right now. */
+  assertBrokerReady(): void {
+    const { broker, publisher, publishBuffer } = this.deps;
+    if (this.notReady) throw new BrokerUnavailableError(this.notReady);
+    if (!broker.isConnected() || broker.isBlocked()) {
+      throw new BrokerUnavailableError(broker.state().detail);
+    }
+    if (publisher.pending >= publishBuffer) throw new PublishBufferFullError(publishBuffer);
+  }
+
+  /** Publishes an admitted event with confirm and marks it published. */
+  async publish(event: AdmittedEvent): Promise<void> {
+    const message = toAmqpMessage(event);
+    await this.deps.publisher.publish(this.exchange, message.routingKey, message.content, message.properties);
+    this.deps.ledger.markPublished(event.tenantid, event.id);
+  }
+}
+
+function outcomeOf(err: unknown): string {
+  if (errorKind(err) === 'invalid-input') {
+    return errorCode(err) === 'WAGGLE_EVENT_INVALID' ? 'invalid' : 'refused';
+  }
+  return errorKind(err) === 'retryable' ? 'unavailable' : 'failed';
+}

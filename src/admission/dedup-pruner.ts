@@ -1,0 +1,73 @@
+import type { DataSource } from 'typeorm';
+import { counter, logger } from '../observability';
+
+export interface DedupPrunerOptions {
+  /** How long an event id is remembered for deduplication. @default 86400000 (24 h) */
+  windowMs?: number;
+  /** How often to prune. @default 60000 */
+  intervalMs?: number;
+  /** Rows deleted per statement, so a backlog never holds long locks. @default 5000 */
+  chunk?: number;
+}
+
+const pruned = counter(
+  'waggle_admission_pruned_total',
+  'Admitted-event records removed after the dedup window',
+);
+
+/**
+ * Forgets admitted event ids older than the dedup window (only those whose publish was confirmed; an
+ * unpublished record stays until the re-publisher has sent it). Session sequence counters are never pruned.
+ */
+export class DedupPruner {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+  private readonly windowMs: number;
+  private readonly intervalMs: number;
+  private readonly chunk: number;
+
+  constructor(
+    private readonly db: DataSource,
+    options: DedupPrunerOptions = {},
+  ) {
+    this.windowMs = options.windowMs ?? 86_400_000;
+    this.intervalMs = options.intervalMs ?? 60_000;
+    this.chunk = options.chunk ?? 5_000;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.pruneOnce()
+        .catch((err: unknown) => {
+          logger({ component: 'admission' }).warn({ err }, 'dedup pruning failed');
+          return 0;
+        })
+        .finally(() => {
+          this.running = undefined;
+        });
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Deletes every expired record, chunk by chunk; returns how many. */
+  async pruneOnce(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [, count] = (await this.db.query(
+        `DELETE FROM admitted_event WHERE ctid IN (
+           SELECT ctid FROM admitted_event
+            WHERE created_at < now() - make_interval(secs => $1::float8 / 1000) AND published_at IS NOT NULL
+            LIMIT $2)`,
+        [this.windowMs, this.chunk],
+      )) as [unknown, number];
+      total += count;
+      pruned.inc(count);
+      if (count < this.chunk) return total;
+    }
+  }
+}

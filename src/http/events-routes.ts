@@ -1,0 +1,180 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Admission, ApiKeyAuthenticator, AdmitOutcome, EventOrigin, Principal } from '../admission';
+import { WaggleError } from '../errors';
+import { admissionProblem } from './admission-problems';
+import { eventsApi } from './events-api';
+import { readJsonBody } from './json-body';
+import { documented } from './openapi';
+import { HttpProblem } from './problem';
+import type { TenantRateLimiter } from './rate-limit';
+
+export interface EventsRoutesDeps {
+  admission: Admission;
+  authenticator: Pick<ApiKeyAuthenticator, 'authenticate'>;
+  limiter: TenantRateLimiter;
+  /** Largest request body, in bytes. */
+  bodyLimit: number;
+  /** Most events in one batch request. */
+  batchLimit: number;
+  /** Known event types, listed in the OpenAPI document. */
+  eventTypes?: string[];
+}
+
+const SINGLE_TYPES = ['application/json', 'application/cloudevents+json'];
+const BATCH_TYPES = ['application/json', 'application/cloudevents-batch+json'];
+
+/** One item's answer in a batch: the status it would have had alone, and its result or problem. */
+interface BatchItemResult {
+  index: number;
+  status: number;
+  id?: string;
+  sequence?: number;
+  problem?: Record<string, unknown>;
+}
+
+/**
+ * POST /v1/events (one event) and POST /v1/events:batch (several, admitted item by item in array order).
+ * Authentication by `Authorization: Bearer <key>`; the key's tenant is the only tenant it may send for.
+ */
+export function eventsRoutes(deps: EventsRoutesDeps): Router {
+  const router = new Router();
+
+  router.post('/v1/events', async (ctx) => {
+    const principal = await authenticate(ctx, deps);
+    limit(deps, principal.tenant, 1);
+    const body = await readJsonBody(ctx, { limit: deps.bodyLimit, types: SINGLE_TYPES });
+    let outcome: AdmitOutcome;
+    try {
+      outcome = await deps.admission.admit(body, originOf(ctx, principal));
+    } catch (err) {
+      throw admissionProblem(err);
+    }
+    ctx.status = outcome.duplicate ? 200 : 202;
+    ctx.body = { id: outcome.id, sequence: outcome.sequence };
+  });
+
+  router.post('/v1/events\\:batch', async (ctx) => {
+    const principal = await authenticate(ctx, deps);
+    const body = await readJsonBody(ctx, { limit: deps.bodyLimit, types: BATCH_TYPES });
+    if (!Array.isArray(body) || body.length === 0) {
+      throw new HttpProblem(
+        400,
+        'BATCH_INVALID',
+        'the body must be a non-empty JSON array of events (CloudEvents batch mode)',
+        { errors: [{ pointer: '', detail: 'must be a non-empty array' }] },
+      );
+    }
+    if (body.length > deps.batchLimit) {
+      throw new HttpProblem(
+        413,
+        'BATCH_TOO_LARGE',
+        `the batch holds ${body.length} events; at most ${deps.batchLimit} are accepted per request ` +
+          '(WAGGLE_INGRESS_BATCH_LIMIT) — split it',
+        { limit: deps.batchLimit },
+      );
+    }
+    limit(deps, principal.tenant, body.length);
+    try {
+      deps.admission.assertBrokerReady();
+    } catch (err) {
+      throw admissionProblem(err);
+    }
+    const origin = originOf(ctx, principal);
+    // Items enter admission synchronously in array order, so one session's events keep the batch's order.
+    const results = await Promise.all(
+      body.map((raw, index) =>
+        deps.admission.admit(raw, origin).then(
+          (outcome): BatchItemResult => ({
+            index,
+            status: outcome.duplicate ? 200 : 202,
+            id: outcome.id,
+            sequence: outcome.sequence,
+          }),
+          (err: unknown): BatchItemResult => itemFailure(index, raw, err, ctx.path),
+        ),
+      ),
+    );
+    const failed = results.filter((r) => r.status >= 400).length;
+    ctx.status = failed === 0 ? 202 : 207;
+    ctx.body = {
+      accepted: results.filter((r) => r.status === 202).length,
+      duplicates: results.filter((r) => r.status === 200).length,
+      failed,
+      results,
+    };
+  });
+
+  return documented(router, eventsApi(deps.eventTypes ?? []));
+}
+
+async function authenticate(ctx: Context, deps: EventsRoutesDeps): Promise<Principal> {
+  const header = ctx.get('authorization');
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) {
+    throw new HttpProblem(
+      401,
+      header ? 'AUTHORIZATION_MALFORMED' : 'KEY_MISSING',
+      header
+        ? 'the Authorization header must be "Bearer <key>"'
+        : 'send the tenant key as "Authorization: Bearer <key>"; create one with `waggle keys create <tenant>`',
+      {},
+      { 'WWW-Authenticate': 'Bearer realm="waggle"' },
+    );
+  }
+  try {
+    return await deps.authenticator.authenticate(match[1] as string);
+  } catch (err) {
+    if (err instanceof WaggleError) throw admissionProblem(err);
+    throw new HttpProblem(
+      503,
+      'KEY_CHECK_UNAVAILABLE',
+      'the key could not be checked because the database did not answer; retry later',
+      {},
+      { 'Retry-After': '2' },
+    );
+  }
+}
+
+function limit(deps: EventsRoutesDeps, tenant: string, count: number): void {
+  const decision = deps.limiter.take(tenant, count);
+  if (!decision.allowed) {
+    throw new HttpProblem(
+      429,
+      'RATE_LIMITED',
+      `${decision.reason}; retry after ${decision.retryAfterSeconds} s`,
+      {},
+      { 'Retry-After': String(decision.retryAfterSeconds) },
+    );
+  }
+}
+
+function originOf(ctx: Context, principal: Principal): EventOrigin {
+  const correlation = ctx.get('x-correlation-id');
+  const traceparent = ctx.get('traceparent');
+  return {
+    tenant: principal.tenant,
+    fillTenant: true,
+    ...(correlation && correlation === ctx.state.correlationId ? { correlationId: correlation } : {}),
+    ...(traceparent ? { traceparent } : {}),
+  };
+}
+
+function itemFailure(index: number, raw: unknown, err: unknown, path: string): BatchItemResult {
+  const mapped = admissionProblem(err);
+  const problem =
+    mapped instanceof HttpProblem
+      ? mapped
+      : new HttpProblem(
+          500,
+          'INTERNAL',
+          'this event could not be admitted because of a server error; it has been logged',
+        );
+  const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+  return {
+    index,
+    status: problem.status,
+    ...(typeof id === 'string' ? { id } : {}),
+    problem: problem.toBody(`${path}#${index}`),
+  };
+}

@@ -1,0 +1,73 @@
+import { loadConfig } from '../../src/config';
+import { uniqueName } from './names';
+import { autoTeardown } from './teardown';
+
+/** Calls the RabbitMQ management API with the configured credentials; throws on a non-2xx answer. */
+export async function managementApi(method: string, path: string, body?: unknown): Promise<unknown> {
+  const base = new URL(loadConfig().managementUrl);
+  const auth = Buffer.from(
+    `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`,
+  ).toString('base64');
+  base.username = '';
+  base.password = '';
+  const res = await fetch(new URL(`/api${path}`, base), {
+    method,
+    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw new Error(`management API ${method} ${path}: ${res.status} ${await res.text()}`);
+  const text = await res.text();
+  return text ? (JSON.parse(text) as unknown) : undefined;
+}
+
+/** The configured AMQP URL pointed at `vhost`, optionally as another user. */
+export function amqpUrlFor(vhost: string, user?: { name: string; password: string }): string {
+  const url = new URL(loadConfig().amqpUrl);
+  url.pathname = `/${encodeURIComponent(vhost)}`;
+  if (user) {
+    url.username = encodeURIComponent(user.name);
+    url.password = encodeURIComponent(user.password);
+  }
+  return url.toString();
+}
+
+/** A fresh vhost the configured user may use fully; deleted (with everything in it) after the test. */
+export async function tempVhost(prefix = 'vh'): Promise<string> {
+  const vhost = uniqueName(prefix);
+  const user = decodeURIComponent(new URL(loadConfig().amqpUrl).username || 'guest');
+  await managementApi('PUT', `/vhosts/${encodeURIComponent(vhost)}`, {});
+  autoTeardown(() => managementApi('DELETE', `/vhosts/${encodeURIComponent(vhost)}`).catch(() => undefined));
+  await managementApi('PUT', `/permissions/${encodeURIComponent(vhost)}/${encodeURIComponent(user)}`, {
+    configure: '.*',
+    write: '.*',
+    read: '.*',
+  });
+  return vhost;
+}
+
+/**
+ * A RabbitMQ user that may only publish to `exchange` in `vhost`, and there only with routing keys that
+ * match `topicWrite` (a topic permission, as the topology gives each producer); deleted after the test.
+ */
+export async function tempProducerUser(
+  vhost: string,
+  exchange: string,
+  topicWrite: string,
+): Promise<{ name: string; password: string }> {
+  const name = uniqueName('producer');
+  const password = uniqueName('pw');
+  await managementApi('PUT', `/users/${encodeURIComponent(name)}`, { password, tags: '' });
+  autoTeardown(() => managementApi('DELETE', `/users/${encodeURIComponent(name)}`).catch(() => undefined));
+  const v = encodeURIComponent(vhost);
+  await managementApi('PUT', `/permissions/${v}/${encodeURIComponent(name)}`, {
+    configure: '^$',
+    write: `^${exchange.replace(/\./g, '\\.')}$`,
+    read: '^$',
+  });
+  await managementApi('PUT', `/topic-permissions/${v}/${encodeURIComponent(name)}`, {
+    exchange,
+    write: topicWrite,
+    read: '.*',
+  });
+  return { name, password };
+}

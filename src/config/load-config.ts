@@ -31,6 +31,12 @@ export interface WaggleConfig {
   autoscaleStabilizationMs: number;
   /** Consumer names the workers role is limited to; empty means every consumer. */
   consumers: string[];
+  sseHeartbeatMs: number;
+  streamRetentionMs: number;
+  outboundTimeoutMs: number;
+  whatsappApiUrl: string;
+  slackApiUrl: string;
+  telegramApiUrl: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -94,6 +100,12 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
     autoscaleIntervalMs: parseDuration(raw.WAGGLE_AUTOSCALE_INTERVAL as string),
     autoscaleStabilizationMs: parseDuration(raw.WAGGLE_AUTOSCALE_STABILIZATION as string),
     consumers: raw.WAGGLE_CONSUMERS ? (raw.WAGGLE_CONSUMERS as string).split(',') : [],
+    sseHeartbeatMs: parseDuration(raw.WAGGLE_SSE_HEARTBEAT as string),
+    streamRetentionMs: parseDuration(raw.WAGGLE_STREAM_RETENTION as string),
+    outboundTimeoutMs: parseDuration(raw.WAGGLE_OUTBOUND_TIMEOUT as string),
+    whatsappApiUrl: raw.WAGGLE_WHATSAPP_API_URL as string,
+    slackApiUrl: raw.WAGGLE_SLACK_API_URL as string,
+    telegramApiUrl: raw.WAGGLE_TELEGRAM_API_URL as string,
   };
 }
 

@@ -1,6 +1,16 @@
 import { ServiceInstance1764000000000 } from './1764000000000-service-instance';
 import { Admission1764004000001 } from './1764004000001-admission';
 import { Channels1764006000001 } from './1764006000001-channels';
+import { Saga1764007000001 } from './1764007000001-saga';
+import { ToolRegistry1764007000002 } from './1764007000002-tool-registry';
+import { Webhooks1764007000003 } from './1764007000003-webhooks';
 
 /** Every migration in order. Append new ones at the end; never edit one that has landed. */
-export const MIGRATIONS = [ServiceInstance1764000000000, Admission1764004000001, Channels1764006000001];
+export const MIGRATIONS = [
+  ServiceInstance1764000000000,
+  Admission1764004000001,
+  Channels1764006000001,
+  Saga1764007000001,
+  ToolRegistry1764007000002,
+  Webhooks1764007000003,
+];

@@ -1,0 +1,211 @@
+import { EVENT_TYPE_PATTERN } from '../envelope';
+import type { Logger } from '../observability';
+import { SagaDefinitionError } from './saga-errors';
+import type { Queryable } from './sql';
+import { toMs, type DurationInput } from './durations';
+
+/** A reply or event delivered to a saga: its id (for deduplication), type and data. */
+export interface SagaMessage<D = unknown> {
+  id: string;
+  type: string;
+  data?: D;
+}
+
+/** A command a step sends; it is written to the outbox in the step's transaction and published once committed. */
+export interface SagaCommand {
+  /** Exchange to publish to; '' (the default exchange) sends straight to the queue named by `routingKey`. */
+  exchange: string;
+  routingKey: string;
+  /** JSON-serialisable body, or raw bytes. */
+  body: unknown;
+  /** AMQP `type` property (e.g. `tool.invoke`). */
+  type?: string;
+  /** AMQP message id. @default a fresh UUID */
+  messageId?: string;
+  headers?: Record<string, unknown>;
+}
+
+/** What a step knows about the saga it runs in. */
+export interface SagaInfo {
+  id: string;
+  type: string;
+  tenant: string;
+  correlationKey: string;
+  /** Name and index of the current step. */
+  step: string;
+  stepIndex: number;
+  /** 1 for the first try of this step, 2 for the first retry, … */
+  attempt: number;
+  /** 1, then +1 each time an operator restarts a finished saga: part of idempotency keys. */
+  run: number;
+}
+
+/** Everything a step, handler or compensation gets. Mutate `state`; the engine saves it with the transition. */
+export interface StepContext<S> {
+  readonly saga: SagaInfo;
+  state: S;
+  /** The transaction the transition commits in: write effects here so they happen exactly when it does. */
+  readonly db: Queryable;
+  /** Writes a command to the outbox in this transaction. */
+  send(command: SagaCommand): Promise<void>;
+  now(): Date;
+  readonly log: Logger;
+}
+
+/** Why a saga ended without completing. */
+export interface SagaFailure {
+  code: string;
+  message: string;
+  /** True when an operator cancelled it. */
+  cancelled: boolean;
+  /** Steps whose compensation ran, in the order they ran. */
+  compensated: string[];
+}
+
+/** What a step asks the engine to do next. */
+export type StepOutcome =
+  | { kind: 'next' }
+  | { kind: 'wait'; events: string[]; timeoutMs?: number }
+  | { kind: 'complete'; result?: unknown }
+  | { kind: 'fail'; code: string; message: string }
+  | { kind: 'ignore' };
+
+type Awaitable<T> = T | Promise<T>;
+export type StepHandler<S> = (ctx: StepContext<S>) => Awaitable<StepOutcome | void>;
+export type MessageHandler<S> = (ctx: StepContext<S>, message: SagaMessage) => Awaitable<StepOutcome | void>;
+
+/** How often a step is tried and how long to wait between tries. */
+export interface StepRetryInput {
+  /** Tries in total, the first one included. @default 3 */
+  attempts?: number;
+  /** Delay before retry n; the last delay repeats. Durations like '5s' or milliseconds. @default ['1s', '10s'] */
+  backoff?: DurationInput[];
+}
+
+export interface StepDefinition<S> {
+  name: string;
+  /** Runs when the step begins (and again on each retry). Returning nothing moves to the next step. */
+  run?: StepHandler<S>;
+  /** Handlers for the message types the step waits for (see `waitFor`). */
+  on?: Record<string, MessageHandler<S>>;
+  /** Runs when a wait times out; by default a timeout is a retryable failure of the step. */
+  onTimeout?: StepHandler<S>;
+  /** Undoes the step. Runs, newest first, for every step that began when the saga fails or is cancelled. */
+  compensate?: (ctx: StepContext<S>) => Awaitable<void>;
+  retry?: StepRetryInput;
+}
+
+export interface SagaDefinitionInput<S> {
+  /** Saga type, e.g. `tool-call` (dotted lowercase words). */
+  type: string;
+  steps: StepDefinition<S>[];
+  /** Default retry policy of steps that set none. */
+  retry?: StepRetryInput;
+  /** Runs in the transaction that completes the saga. */
+  onCompleted?: (ctx: StepContext<S>, result: unknown) => Awaitable<void>;
+  /** Runs after the compensations, in the transaction that ends the saga as failed or cancelled. */
+  onFailed?: (ctx: StepContext<S>, failure: SagaFailure) => Awaitable<void>;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  backoffMs: number[];
+}
+
+export interface NormalizedStep<S> extends StepDefinition<S> {
+  retry: RetryPolicy;
+}
+
+/** A validated saga definition, ready for the engine. */
+export interface SagaDefinition<S = unknown> {
+  type: string;
+  steps: NormalizedStep<S>[];
+  onCompleted?: SagaDefinitionInput<S>['onCompleted'];
+  onFailed?: SagaDefinitionInput<S>['onFailed'];
+}
+
+export const DEFAULT_STEP_RETRY: RetryPolicy = { attempts: 3, backoffMs: [1_000, 10_000] };
+
+const TYPE_RE = new RegExp(EVENT_TYPE_PATTERN);
+
+/** Validates a saga: ordered steps with optional compensations, retry policies and waits. */
+export function defineSaga<S = Record<string, unknown>>(input: SagaDefinitionInput<S>): SagaDefinition<S> {
+  const where = `saga "${input.type}"`;
+  if (!TYPE_RE.test(input.type)) {
+    throw new SagaDefinitionError(`${where}: type must be dotted lowercase words like tool-call`);
+  }
+  if (input.steps.length === 0) throw new SagaDefinitionError(`${where}: needs at least one step`);
+  const seen = new Set<string>();
+  const fallback = normalizeRetry(input.retry, DEFAULT_STEP_RETRY, `${where}.retry`);
+  const steps = input.steps.map((step, i) => {
+    if (!step.name) throw new SagaDefinitionError(`${where}: steps[${i}] has no name`);
+    if (seen.has(step.name))
+      throw new SagaDefinitionError(`${where}: step name "${step.name}" is used twice`);
+    seen.add(step.name);
+    return { ...step, retry: normalizeRetry(step.retry, fallback, `${where}.steps.${step.name}.retry`) };
+  });
+  return { type: input.type, steps, onCompleted: input.onCompleted, onFailed: input.onFailed };
+}
+
+function normalizeRetry(
+  input: StepRetryInput | undefined,
+  fallback: RetryPolicy,
+  where: string,
+): RetryPolicy {
+  if (!input) return fallback;
+  const attempts = input.attempts ?? fallback.attempts;
+  if (!Number.isInteger(attempts) || attempts < 1) {
+    throw new SagaDefinitionError(`${where}.attempts: ${attempts} is not an integer ≥ 1`);
+  }
+  let backoffMs = fallback.backoffMs;
+  if (input.backoff) {
+    backoffMs = input.backoff.map((d, i) => {
+      try {
+        return toMs(d);
+      } catch (err) {
+        throw new SagaDefinitionError(`${where}.backoff[${i}]: ${(err as Error).message}`);
+      }
+    });
+  }
+  if (attempts > 1 && backoffMs.length === 0) {
+    throw new SagaDefinitionError(`${where}.backoff: needs at least one delay when attempts > 1`);
+  }
+  return { attempts, backoffMs };
+}
+
+/** Go on with the next step (or complete after the last one). */
+export function next(): StepOutcome {
+  return { kind: 'next' };
+}
+
+/** Wait for one of these message types; after `timeout` the step's onTimeout runs (default: a retryable failure). */
+export function waitFor(events: string | string[], options: { timeout?: DurationInput } = {}): StepOutcome {
+  const list = Array.isArray(events) ? events : [events];
+  if (list.length === 0) throw new SagaDefinitionError('waitFor needs at least one message type');
+  return {
+    kind: 'wait',
+    events: list,
+    timeoutMs: options.timeout === undefined ? undefined : toMs(options.timeout),
+  };
+}
+
+/** From a message handler: this message changes nothing (e.g. a stale reply); keep waiting as before. */
+export function ignore(): StepOutcome {
+  return { kind: 'ignore' };
+}
+
+/** End the saga now as completed, skipping any later steps. */
+export function complete(result?: unknown): StepOutcome {
+  return { kind: 'complete', result };
+}
+
+/** Give up at once (no retry): compensations run, then the saga ends as failed. */
+export function fail(code: string, message: string): StepOutcome {
+  return { kind: 'fail', code, message };
+}
+
+/** The delay before retry number `retry` (1-based); the last delay repeats. */
+export function backoffFor(policy: RetryPolicy, retry: number): number {
+  const list = policy.backoffMs;
+  return list[Math.min(retry, list.length) - 1] ?? 0;
+}

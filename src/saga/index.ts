@@ -1,0 +1,57 @@
+export { ManualClock, systemClock, type Clock } from './clock';
+export {
+  CronScheduleError,
+  CronScheduler,
+  latestTick,
+  tickEvent,
+  type CronSchedule,
+  type CronSchedulerOptions,
+} from './cron-scheduler';
+export {
+  DEFAULT_STEP_RETRY,
+  complete,
+  defineSaga,
+  fail,
+  ignore,
+  next,
+  waitFor,
+  type SagaCommand,
+  type SagaDefinition,
+  type SagaDefinitionInput,
+  type SagaFailure,
+  type SagaInfo,
+  type SagaMessage,
+  type StepContext,
+  type StepDefinition,
+  type StepOutcome,
+  type StepRetryInput,
+} from './define-saga';
+export { parseDurationList, toMs, type DurationInput } from './durations';
+export { SAGA_HEADER, commandMessage } from './saga-command';
+export {
+  SagaEngine,
+  type AnySagaDefinition,
+  type DeliveryResult,
+  type SagaEngineOptions,
+  type StartSagaRequest,
+} from './saga-engine';
+export {
+  RetryLaterError,
+  SagaConflictError,
+  SagaDefinitionError,
+  SagaNotFoundError,
+  SagaStateError,
+  SagaTimeoutError,
+  SagaTypeUnknownError,
+} from './saga-errors';
+export {
+  ACTIVE_STATUSES,
+  FINISHED_STATUSES,
+  type SagaOutcome,
+  type SagaRecord,
+  type SagaStatus,
+  type TimelineEntry,
+} from './saga-record';
+export { SAGA_DUE_CHANNEL, countSagas, type SagaFilter } from './saga-store';
+export { SagaTimers, type SagaTimersOptions } from './saga-timers';
+export { affectedRows, firstRow, inTransaction, rowsOf, type Queryable, type SqlPool } from './sql';

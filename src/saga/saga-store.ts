@@ -1,0 +1,304 @@
+import type { NewTimelineEntry, SagaChange, SagaRecord, SagaStatus, TimelineEntry } from './saga-record';
+import { affectedRows, firstRow, rowsOf, type Queryable } from './sql';
+
+/** The channel a scheduler LISTENs on; every transition that sets a wake-up time notifies it. */
+export const SAGA_DUE_CHANNEL = 'waggle_saga_due';
+
+interface SagaRow {
+  id: string;
+  type: string;
+  tenant: string;
+  correlation_key: string;
+  status: SagaStatus;
+  step: number;
+  step_name: string | null;
+  run: number;
+  input: unknown;
+  state: unknown;
+  version: number;
+  wake_at: Date | null;
+  waiting_for: string[] | null;
+  attempts: number;
+  last_error: string | null;
+  outcome: SagaRecord['outcome'];
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+function toRecord(r: SagaRow): SagaRecord {
+  return {
+    id: r.id,
+    type: r.type,
+    tenant: r.tenant,
+    correlationKey: r.correlation_key,
+    status: r.status,
+    step: r.step,
+    stepName: r.step_name,
+    run: r.run,
+    input: r.input,
+    state: r.state,
+    version: r.version,
+    wakeAt: r.wake_at,
+    waitingFor: r.waiting_for,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    outcome: r.outcome,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+export interface NewSaga {
+  id: string;
+  type: string;
+  tenant: string;
+  correlationKey: string;
+  stepName: string;
+  input: unknown;
+  now: Date;
+}
+
+export interface SagaFilter {
+  status?: SagaStatus[];
+  type?: string;
+  tenant?: string;
+  /** Only sagas updated before this (paging back in time). */
+  before?: Date;
+  /** @default 50 */
+  limit?: number;
+}
+
+/** Inserts a saga unless one of its type already has the correlation key; answers which id holds the key. */
+export async function insertSaga(db: Queryable, s: NewSaga): Promise<{ id: string; created: boolean }> {
+  const inserted = await firstRow<{ id: string }>(
+    db,
+    `INSERT INTO saga (id, type, tenant, correlation_key, status, step, step_name, input, state, wake_at,
+                       created_at, updated_at)
+     VALUES ($1, $2, $3, $4, 'running', 0, $5, $6, $6, $7, $7, $7)
+     ON CONFLICT (type, correlation_key) DO NOTHING
+     RETURNING id`,
+    [s.id, s.type, s.tenant, s.correlationKey, s.stepName, JSON.stringify(s.input ?? {}), s.now],
+  );
+  if (inserted) return { id: inserted.id, created: true };
+  const existing = await firstRow<{ id: string }>(
+    db,
+    'SELECT id FROM saga WHERE type = $1 AND correlation_key = $2',
+    [s.type, s.correlationKey],
+  );
+  if (!existing)
+    throw new Error(`saga ${s.type}/${s.correlationKey} conflicted on insert but cannot be read`);
+  return { id: existing.id, created: false };
+}
+
+/** One saga, or undefined. */
+export async function loadSaga(db: Queryable, id: string): Promise<SagaRecord | undefined> {
+  const row = await firstRow<SagaRow>(db, 'SELECT * FROM saga WHERE id = $1', [id]);
+  return row && toRecord(row);
+}
+
+/** The saga id for a type and correlation key, or undefined. */
+export async function findSagaId(
+  db: Queryable,
+  type: string,
+  correlationKey: string,
+): Promise<string | undefined> {
+  const row = await firstRow<{ id: string }>(
+    db,
+    'SELECT id FROM saga WHERE type = $1 AND correlation_key = $2',
+    [type, correlationKey],
+  );
+  return row?.id;
+}
+
+/** Locks a saga that is due at `now`, skipping it when another worker holds it. */
+export async function claimDueSaga(db: Queryable, id: string, now: Date): Promise<SagaRecord | undefined> {
+  const row = await firstRow<SagaRow>(
+    db,
+    'SELECT * FROM saga WHERE id = $1 AND wake_at <= $2 FOR UPDATE SKIP LOCKED',
+    [id, now],
+  );
+  return row && toRecord(row);
+}
+
+/** Ids of sagas of these types due at `now`, earliest first (a process only wakes types it can run). */
+export async function dueSagaIds(
+  db: Queryable,
+  types: readonly string[],
+  now: Date,
+  limit: number,
+): Promise<string[]> {
+  const rows = await rowsOf<{ id: string }>(
+    db,
+    'SELECT id FROM saga WHERE wake_at <= $1 AND type = ANY($2) ORDER BY wake_at LIMIT $3',
+    [now, types, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The earliest wake-up time of any saga of these types, or undefined. */
+export async function nextWakeAt(db: Queryable, types: readonly string[]): Promise<Date | undefined> {
+  const row = await firstRow<{ wake_at: Date | null }>(
+    db,
+    'SELECT min(wake_at) AS wake_at FROM saga WHERE wake_at IS NOT NULL AND type = ANY($1)',
+    [types],
+  );
+  return row?.wake_at ?? undefined;
+}
+
+/**
+ * Writes a transition if the saga is still at `expectedVersion` (optimistic concurrency); false when someone
+ * else changed it first. Notifies the schedulers when the saga has a wake-up time.
+ */
+export async function updateSaga(
+  db: Queryable,
+  id: string,
+  expectedVersion: number,
+  change: SagaChange,
+  now: Date,
+): Promise<boolean> {
+  const n = await affectedRows(
+    db,
+    `UPDATE saga SET status = $3, step = $4, step_name = $5, state = $6, wake_at = $7, waiting_for = $8,
+            attempts = $9, last_error = $10, outcome = $11, finished_at = $12, run = COALESCE($13, run),
+            version = version + 1, updated_at = $14
+      WHERE id = $1 AND version = $2`,
+    [
+      id,
+      expectedVersion,
+      change.status,
+      change.step,
+      change.stepName,
+      JSON.stringify(change.state ?? {}),
+      change.wakeAt,
+      change.waitingFor,
+      change.attempts,
+      change.lastError,
+      change.outcome === null ? null : JSON.stringify(change.outcome),
+      change.finishedAt,
+      change.run ?? null,
+      now,
+    ],
+  );
+  if (n === 1 && change.wakeAt) await db.query(`SELECT pg_notify('${SAGA_DUE_CHANNEL}', $1)`, [id]);
+  return n === 1;
+}
+
+/**
+ * Checks, without changing anything, that the saga is still at `expectedVersion`. It takes the row lock, so
+ * it waits for a transition in flight and then sees whether it changed the saga.
+ */
+export async function confirmVersion(db: Queryable, id: string, expectedVersion: number): Promise<boolean> {
+  const n = await affectedRows(db, 'UPDATE saga SET version = version WHERE id = $1 AND version = $2', [
+    id,
+    expectedVersion,
+  ]);
+  return n === 1;
+}
+
+/** Appends timeline entries. */
+export async function appendTimeline(
+  db: Queryable,
+  sagaId: string,
+  entries: NewTimelineEntry[],
+  now: Date,
+): Promise<void> {
+  if (entries.length === 0) return;
+  const values: unknown[] = [];
+  const tuples = entries.map((e, i) => {
+    values.push(
+      sagaId,
+      now,
+      e.kind,
+      e.step ?? null,
+      e.messageId ?? null,
+      e.detail ? JSON.stringify(e.detail) : null,
+    );
+    const b = i * 6;
+    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6})`;
+  });
+  await db.query(
+    `INSERT INTO saga_event (saga_id, at, kind, step, message_id, detail) VALUES ${tuples.join(', ')}`,
+    values,
+  );
+}
+
+/** Records a received message on the timeline; false when that message id was recorded before (a duplicate). */
+export async function recordMessage(
+  db: Queryable,
+  sagaId: string,
+  entry: NewTimelineEntry & { messageId: string },
+  now: Date,
+): Promise<boolean> {
+  const row = await firstRow<{ id: string }>(
+    db,
+    `INSERT INTO saga_event (saga_id, at, kind, step, message_id, detail) VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (saga_id, message_id) WHERE message_id IS NOT NULL DO NOTHING
+     RETURNING id`,
+    [
+      sagaId,
+      now,
+      entry.kind,
+      entry.step ?? null,
+      entry.messageId,
+      entry.detail ? JSON.stringify(entry.detail) : null,
+    ],
+  );
+  return row !== undefined;
+}
+
+/** A saga's timeline, oldest first. */
+export async function loadTimeline(db: Queryable, sagaId: string): Promise<TimelineEntry[]> {
+  const rows = await rowsOf<{
+    id: string;
+    at: Date;
+    kind: string;
+    step: string | null;
+    message_id: string | null;
+    detail: Record<string, unknown> | null;
+  }>(db, 'SELECT id, at, kind, step, message_id, detail FROM saga_event WHERE saga_id = $1 ORDER BY id', [
+    sagaId,
+  ]);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    at: r.at,
+    kind: r.kind,
+    step: r.step,
+    messageId: r.message_id,
+    detail: r.detail,
+  }));
+}
+
+/** Sagas matching a filter, most recently updated first. */
+export async function listSagas(db: Queryable, filter: SagaFilter = {}): Promise<SagaRecord[]> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  const add = (clause: string, value: unknown) => {
+    values.push(value);
+    where.push(clause.replace('?', `$${values.length}`));
+  };
+  if (filter.status?.length) add('status = ANY(?)', filter.status);
+  if (filter.type) add('type = ?', filter.type);
+  if (filter.tenant) add('tenant = ?', filter.tenant);
+  if (filter.before) add('updated_at < ?', filter.before);
+  values.push(Math.min(Math.max(filter.limit ?? 50, 1), 1000));
+  const rows = await rowsOf<SagaRow>(
+    db,
+    `SELECT * FROM saga ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY updated_at DESC LIMIT $${values.length}`,
+    values,
+  );
+  return rows.map(toRecord);
+}
+
+/** Saga counts by type and status (for `waggle sagas list` summaries and metrics). */
+export async function countSagas(
+  db: Queryable,
+): Promise<Array<{ type: string; status: SagaStatus; count: number }>> {
+  const rows = await rowsOf<{ type: string; status: SagaStatus; count: string }>(
+    db,
+    'SELECT type, status, count(*) AS count FROM saga GROUP BY type, status ORDER BY type, status',
+  );
+  return rows.map((r) => ({ type: r.type, status: r.status, count: Number(r.count) }));
+}

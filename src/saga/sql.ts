@@ -1,0 +1,87 @@
+import type { Pool, PoolClient } from 'pg';
+
+/**
+ * Anything that runs SQL: a pg pool or client (`{ rows, rowCount }` results), or a typeorm DataSource /
+ * EntityManager / QueryRunner (rows, or `[rows, count]` for UPDATE/DELETE). Saga code accepts either, so it
+ * runs inside whatever transaction a consumer hands it.
+ */
+export interface Queryable {
+  query(sql: string, parameters?: unknown[]): Promise<unknown>;
+}
+
+/** A pool that hands out clients for transactions (pg's Pool). */
+export type TransactionPool = Pick<Pool, 'connect'>;
+
+/** A pool that runs single statements and hands out clients for transactions (pg's Pool). */
+export type SqlPool = TransactionPool & Queryable;
+
+/** The rows of a query, whatever shape the driver answered in. */
+export async function rowsOf<T>(db: Queryable, sql: string, parameters: unknown[] = []): Promise<T[]> {
+  return normalize<T>(await db.query(sql, parameters)).rows;
+}
+
+/** The first row of a query, or undefined. */
+export async function firstRow<T>(
+  db: Queryable,
+  sql: string,
+  parameters: unknown[] = [],
+): Promise<T | undefined> {
+  return (await rowsOf<T>(db, sql, parameters))[0];
+}
+
+/** How many rows a statement touched (UPDATE/DELETE count, or rows returned). */
+export async function affectedRows(db: Queryable, sql: string, parameters: unknown[] = []): Promise<number> {
+  return normalize(await db.query(sql, parameters)).count;
+}
+
+function normalize<T>(result: unknown): { rows: T[]; count: number } {
+  if (result && typeof result === 'object' && 'rows' in result && Array.isArray(result.rows)) {
+    const pg = result as { rows: T[]; rowCount?: number | null };
+    return { rows: pg.rows, count: pg.rowCount ?? pg.rows.length };
+  }
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  ) {
+    return { rows: result[0] as T[], count: result[1] };
+  }
+  const rows = Array.isArray(result) ? (result as T[]) : [];
+  return { rows, count: rows.length };
+}
+
+/** Runs `work` in a transaction on one client of `pool`; commits on return, rolls back on throw. */
+export async function inTransaction<T>(
+  pool: TransactionPool,
+  work: (tx: PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {
+      broken = true;
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** Runs `work` inside a savepoint of the caller's transaction; rolls back to it on throw. */
+export async function inSavepoint<T>(tx: Queryable, name: string, work: () => Promise<T>): Promise<T> {
+  await tx.query(`SAVEPOINT ${name}`);
+  try {
+    const result = await work();
+    await tx.query(`RELEASE SAVEPOINT ${name}`);
+    return result;
+  } catch (err) {
+    await tx.query(`ROLLBACK TO SAVEPOINT ${name}`);
+    throw err;
+  }
+}

@@ -1,0 +1,59 @@
+import type { Pool } from 'pg';
+import { poolOf } from '../../../src/outbox';
+import { ManualClock, SagaEngine, SagaTimers, type AnySagaDefinition, type Clock } from '../../../src/saga';
+import { autoTeardown, testDb, uniqueName } from '../../support';
+
+/** The pg pool behind the shared test database. */
+export async function testPool(): Promise<Pool> {
+  return poolOf(await testDb());
+}
+
+/** An engine over the test database with `definitions` registered, and timers to advance it by hand. */
+export async function sagaRig(
+  definitions: AnySagaDefinition[],
+  clock: Clock = new ManualClock(),
+): Promise<{ engine: SagaEngine; timers: SagaTimers; pool: Pool; clock: Clock }> {
+  const pool = await testPool();
+  const engine = new SagaEngine({ pool, clock }).register(...definitions);
+  const timers = new SagaTimers({ engine, db: pool });
+  autoTeardown(() => timers.stop());
+  return { engine, timers, pool, clock };
+}
+
+/**
+ * A table a test's steps write their effects to (one row per effect), so the test can count them; dropped
+ * after the test.
+ */
+export async function effectsTable(): Promise<{
+  name: string;
+  record: (
+    db: { query(sql: string, p?: unknown[]): Promise<unknown> },
+    sagaId: string,
+    what: string,
+  ) => Promise<void>;
+  list: (sagaId?: string) => Promise<string[]>;
+}> {
+  const pool = await testPool();
+  const name = uniqueName('saga_fx').replace(/-/g, '_');
+  await pool.query(
+    `CREATE TABLE ${name} (id bigserial PRIMARY KEY, saga_id uuid NOT NULL, what text NOT NULL)`,
+  );
+  autoTeardown(() => pool.query(`DROP TABLE IF EXISTS ${name}`));
+  return {
+    name,
+    record: async (db, sagaId, what) => {
+      await db.query(`INSERT INTO ${name} (saga_id, what) VALUES ($1, $2)`, [sagaId, what]);
+    },
+    list: async (sagaId) => {
+      const r = sagaId
+        ? await pool.query(`SELECT what FROM ${name} WHERE saga_id = $1 ORDER BY id`, [sagaId])
+        : await pool.query(`SELECT what FROM ${name} ORDER BY id`);
+      return r.rows.map((row: { what: string }) => row.what);
+    },
+  };
+}
+
+/** Removes a test's sagas (by type) after the test. */
+export function cleanupSagas(pool: Pool, ...types: string[]): void {
+  autoTeardown(() => pool.query('DELETE FROM saga WHERE type = ANY($1)', [types]));
+}

@@ -10,6 +10,7 @@ import { counter } from '../observability';
 import type { AdmissionLedger } from './admission-ledger';
 import { checkEvent, type EventOrigin } from './event-check';
 import type { EventSchemas } from './event-schemas';
+import { TtlCache } from './ttl-cache';
 
 /** The exchange every admitted event is published to. */
 export const EVENTS_EXCHANGE = 'events';
@@ -47,12 +48,16 @@ const outcomes = counter('waggle_admission_events_total', 'Events submitted to a
  *
  * Sequence and publish cannot diverge: the event is recorded with its sequence before it is published and
  * stays marked unpublished until the confirm; if the publish fails, the caller gets a retryable error, a
- * retry of the same id publishes the recorded event (same sequence), and the re-publisher sends anything
- * still unpublished after a few seconds.
+ * retry of the same id publishes the recorded event (same sequence, same body), and the re-publisher
+ * sends anything still unpublished after a few seconds (e.g. when the process died before the confirm).
+ * A duplicate never causes a second publish of an event whose first publish is in flight or confirmed.
  */
 export class Admission {
   private readonly exchange: string;
   private notReady: string | undefined;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  // Events whose publish failed in this process: a retry of the same id publishes them at once.
+  private readonly failed = new TtlCache<true>(10 * 60_000, 100_000);
 
   constructor(private readonly deps: AdmissionDeps) {
     this.exchange = deps.exchange ?? EVENTS_EXCHANGE;
@@ -78,12 +83,16 @@ export class Admission {
     try {
       this.assertBrokerReady();
       const result = await this.deps.ledger.record(event);
+      const key = `${event.tenantid}\u0000${event.id}`;
       if (result.fresh) {
-        await this.publish({ ...event, sequence: result.sequence });
+        await this.publishTracked(key, { ...event, sequence: result.sequence });
       } else if (result.pending) {
-        // First admission not confirmed yet (publish failed, or still in flight): publish the recorded
-        // event again so that a 200 always means "on the broker". Consumers drop the extra copy by id.
-        await this.publish(result.pending);
+        // Admitted before but not confirmed yet. Publishing it again here would duplicate it, so only
+        // wait for this process's own publish of it, or redo one that failed here; a publish another
+        // process owns (or lost) is the re-publisher's job.
+        const inFlight = this.inFlight.get(key);
+        if (inFlight) await inFlight;
+        else if (this.failed.get(key)) await this.publishTracked(key, result.pending);
       }
       outcomes.inc({ via, outcome: result.fresh ? 'accepted' : 'duplicate' });
       return { id: event.id, sequence: result.sequence, duplicate: !result.fresh };
@@ -108,11 +117,25 @@ export class Admission {
     if (publisher.pending >= publishBuffer) throw new PublishBufferFullError(publishBuffer);
   }
 
+  private async publishTracked(key: string, event: AdmittedEvent): Promise<void> {
+    const publishing = this.publish(event);
+    this.inFlight.set(key, publishing);
+    try {
+      await publishing;
+    } catch (err) {
+      this.failed.set(key, true);
+      throw err;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
   /** Publishes an admitted event with confirm and marks it published. */
   async publish(event: AdmittedEvent): Promise<void> {
     const message = toAmqpMessage(event);
     await this.deps.publisher.publish(this.exchange, message.routingKey, message.content, message.properties);
     this.deps.ledger.markPublished(event.tenantid, event.id);
+    this.failed.delete(`${event.tenantid}\u0000${event.id}`);
   }
 }
 

@@ -1,7 +1,18 @@
+import path from 'node:path';
 import amqplib from 'amqplib';
-import { amqpUrlFor } from './broker-admin';
+import { loadConfig } from '../../src/config';
+import {
+  applyManagement,
+  applyTopology,
+  loadTopology,
+  planTopology,
+  resolveProducerPassword,
+} from '../../src/topology';
+import { amqpUrlFor, createVhost, deleteVhost } from './broker-admin';
+import { uniqueName } from './names';
+import { REPO_ROOT } from './processes';
 
-/** What admission needs on the broker, as topology/waggle.yaml declares it. */
+/** What admission uses on the broker, as topology/waggle.yaml declares it. */
 export const ADMISSION_OBJECTS = {
   events: 'events',
   admissionExchange: 'waggle.admission',
@@ -9,31 +20,56 @@ export const ADMISSION_OBJECTS = {
   parkedQueue: 'waggle.admission.parked',
 } as const;
 
+/** The shipped topology file. */
+export const SHIPPED_TOPOLOGY = path.join(REPO_ROOT, 'topology/waggle.yaml');
+
 /**
- * Declares, in `vhost`, the exchanges and queues admission uses, with the shapes topology/waggle.yaml
- * gives them: the `events` and `waggle.admission` topic exchanges, the quorum queue `waggle.admission`
- * bound with `#`, and its parking lot.
+ * Applies the shipped topology/waggle.yaml to `vhost` the way `waggle topology apply` does: exchanges,
+ * queues and bindings over AMQP, then producer users and their (topic) permissions through the
+ * management API.
  */
-export async function declareAdmissionTopology(vhost: string): Promise<void> {
+export async function applyShippedTopology(vhost: string): Promise<void> {
+  const plan = planTopology(await loadTopology(SHIPPED_TOPOLOGY));
   const connection = await amqplib.connect(amqpUrlFor(vhost));
   try {
-    const ch = await connection.createChannel();
-    await ch.assertExchange(ADMISSION_OBJECTS.events, 'topic', { durable: true });
-    await ch.assertExchange(ADMISSION_OBJECTS.admissionExchange, 'topic', { durable: true });
-    await ch.assertQueue(ADMISSION_OBJECTS.parkedQueue, {
-      durable: true,
-      arguments: { 'x-queue-type': 'quorum' },
-    });
-    await ch.assertQueue(ADMISSION_OBJECTS.admissionQueue, {
-      durable: true,
-      arguments: {
-        'x-queue-type': 'quorum',
-        'x-dead-letter-exchange': '',
-        'x-dead-letter-routing-key': ADMISSION_OBJECTS.parkedQueue,
-      },
-    });
-    await ch.bindQueue(ADMISSION_OBJECTS.admissionQueue, ADMISSION_OBJECTS.admissionExchange, '#');
+    const channel = await connection.createChannel();
+    const report = await applyTopology(channel, plan);
+    if (report.conflicts.length > 0) {
+      throw new Error(`topology conflicts in ${vhost}: ${report.conflicts.map((c) => c.message).join('; ')}`);
+    }
   } finally {
-    await connection.close();
+    await connection.close().catch(() => undefined);
   }
+  await applyManagement(plan, loadConfig().managementUrl, vhost);
+}
+
+/**
+ * For a `describe` block: a fresh vhost with the shipped topology applied before its tests and deleted
+ * after them (applying takes seconds, so tests of a block share it and keep apart by unique tenants).
+ */
+export function useTopologyVhost(prefix = 'topo'): { readonly name: string } {
+  let name: string | undefined;
+  before(async function () {
+    this.timeout(60_000);
+    name = uniqueName(prefix);
+    await createVhost(name);
+    await applyShippedTopology(name);
+  });
+  after(async () => {
+    if (name) await deleteVhost(name);
+  });
+  return {
+    get name(): string {
+      if (!name) throw new Error('the vhost exists only while the block runs');
+      return name;
+    },
+  };
+}
+
+/** A producer user of the shipped topology (e.g. gw-whatsapp) with its password, as a gateway gets it. */
+export async function shippedProducer(name: string): Promise<{ name: string; password: string }> {
+  const plan = planTopology(await loadTopology(SHIPPED_TOPOLOGY));
+  const user = plan.users.find((u) => u.name === name);
+  if (!user) throw new Error(`${SHIPPED_TOPOLOGY} declares no producer "${name}"`);
+  return { name, password: resolveProducerPassword(user).password };
 }

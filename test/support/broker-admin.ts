@@ -34,15 +34,25 @@ export function amqpUrlFor(vhost: string, user?: { name: string; password: strin
 /** A fresh vhost the configured user may use fully; deleted (with everything in it) after the test. */
 export async function tempVhost(prefix = 'vh'): Promise<string> {
   const vhost = uniqueName(prefix);
+  await createVhost(vhost);
+  autoTeardown(() => deleteVhost(vhost));
+  return vhost;
+}
+
+/** Creates `vhost` and gives the configured user every permission on it. */
+export async function createVhost(vhost: string): Promise<void> {
   const user = decodeURIComponent(new URL(loadConfig().amqpUrl).username || 'guest');
   await managementApi('PUT', `/vhosts/${encodeURIComponent(vhost)}`, {});
-  autoTeardown(() => managementApi('DELETE', `/vhosts/${encodeURIComponent(vhost)}`).catch(() => undefined));
   await managementApi('PUT', `/permissions/${encodeURIComponent(vhost)}/${encodeURIComponent(user)}`, {
     configure: '.*',
     write: '.*',
     read: '.*',
   });
-  return vhost;
+}
+
+/** Deletes `vhost` and everything in it (ignores a vhost that is already gone). */
+export async function deleteVhost(vhost: string): Promise<void> {
+  await managementApi('DELETE', `/vhosts/${encodeURIComponent(vhost)}`).catch(() => undefined);
 }
 
 /**

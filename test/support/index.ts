@@ -4,7 +4,21 @@ export { testDb } from './db';
 export { uniqueName } from './names';
 export { autoTeardown } from './teardown';
 export { REPO_ROOT, spawnTs, spawnWaggle, waitForOutput, type Spawned } from './processes';
-export { ADMISSION_OBJECTS, declareAdmissionTopology } from './admission-topology';
-export { amqpUrlFor, managementApi, tempProducerUser, tempVhost } from './broker-admin';
+export {
+  ADMISSION_OBJECTS,
+  applyShippedTopology,
+  SHIPPED_TOPOLOGY,
+  shippedProducer,
+  useTopologyVhost,
+} from './admission-topology';
+export {
+  amqpUrlFor,
+  createVhost,
+  deleteVhost,
+  managementApi,
+  tempProducerUser,
+  tempVhost,
+} from './broker-admin';
 export { postJson, sampleEvent, startIngress, tenantWithKey, type TestIngress } from './ingress';
 export { tapExchange, tapQueue, type EventTap } from './event-tap';
+export { AmqpProxy } from './amqp-proxy';

@@ -3,7 +3,7 @@ import { KeyStore, TenantStore } from '../../src/admission';
 import type { WaggleConfig } from '../../src/config';
 import { createIngressRole, type IngressRole, type IngressRoleOptions } from '../../src/http';
 import { Platform } from '../../src/runtime';
-import { declareAdmissionTopology } from './admission-topology';
+import { applyShippedTopology } from './admission-topology';
 import { amqpUrlFor, tempVhost } from './broker-admin';
 import { testConfig } from './config';
 import { testDb } from './db';
@@ -20,8 +20,8 @@ export interface TestIngress {
 }
 
 /**
- * Starts a platform running only the ingress role in-process, on a fresh vhost with admission's topology
- * declared (unless `vhost` is given), listening on a free port; stopped after the test.
+ * Starts a platform running only the ingress role in-process, on a fresh vhost with the shipped topology
+ * applied (unless `vhost` is given), listening on a free port; stopped after the test.
  */
 export async function startIngress(
   options: { vhost?: string; config?: Partial<WaggleConfig>; role?: IngressRoleOptions } = {},
@@ -29,7 +29,7 @@ export async function startIngress(
   let vhost = options.vhost;
   if (!vhost) {
     vhost = await tempVhost('ingress');
-    await declareAdmissionTopology(vhost);
+    await applyShippedTopology(vhost);
   }
   const config = testConfig({
     amqpUrl: amqpUrlFor(vhost),

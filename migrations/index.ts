@@ -4,6 +4,9 @@ import { Channels1764006000001 } from './1764006000001-channels';
 import { Saga1764007000001 } from './1764007000001-saga';
 import { ToolRegistry1764007000002 } from './1764007000002-tool-registry';
 import { Webhooks1764007000003 } from './1764007000003-webhooks';
+import { SessionFence1764005000001 } from './1764005000001-session-fence';
+import { ConsumerInbox1764005000002 } from './1764005000002-consumer-inbox';
+import { Outbox1764005000003 } from './1764005000003-outbox';
 
 /** Every migration in order. Append new ones at the end; never edit one that has landed. */
 export const MIGRATIONS = [
@@ -13,4 +16,7 @@ export const MIGRATIONS = [
   Saga1764007000001,
   ToolRegistry1764007000002,
   Webhooks1764007000003,
+  SessionFence1764005000001,
+  ConsumerInbox1764005000002,
+  Outbox1764005000003,
 ];

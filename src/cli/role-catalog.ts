@@ -1,13 +1,15 @@
 import { autoscalerRole } from '../autoscale';
+import { workersRole } from '../consumer';
 import { createIngressRole } from '../http';
+import { relayRole } from '../outbox';
 import { ROLE_NAMES, type Role, type RoleName } from '../runtime';
 import { CliError } from './cli-error';
 
 /** The implementation behind each role name. Rooms add theirs as they land. */
 const CATALOG: Record<RoleName, () => Role> = {
   ingress: () => createIngressRole(),
-  workers: () => plainRole('workers'),
-  relay: () => plainRole('relay'),
+  workers: () => workersRole(),
+  relay: () => relayRole(),
   scheduler: () => plainRole('scheduler'),
   autoscaler: () => autoscalerRole(),
 };

@@ -1,0 +1,65 @@
+import { counter, gauge, histogram } from '../observability';
+
+const handled = counter('waggle_consumer_handled_total', 'Events whose handler committed', ['consumer']);
+const failed = counter('waggle_consumer_failed_total', 'Handler runs that threw', ['consumer', 'kind']);
+const retried = counter('waggle_consumer_retried_total', 'Events scheduled for another run', ['consumer']);
+const parked = counter('waggle_consumer_parked_total', 'Events moved to a parking lot', [
+  'consumer',
+  'reason',
+]);
+const stashed = counter(
+  'waggle_consumer_stashed_total',
+  'Events stashed in Postgres ahead of a sequence gap',
+  ['consumer'],
+);
+const duplicates = counter(
+  'waggle_consumer_duplicates_total',
+  'Deliveries acknowledged without running the handler (already handled)',
+  ['consumer'],
+);
+const superseded = counter(
+  'waggle_consumer_superseded_total',
+  'Handler runs aborted because a newer event of the session arrived',
+  ['consumer'],
+);
+const duration = histogram('waggle_consumer_handler_duration_seconds', 'Handler run time', ['consumer']);
+const lanes = gauge('waggle_consumer_lanes', 'Sessions with events in progress or waiting', ['consumer']);
+const leases = gauge('waggle_consumer_leases', 'Partitions this process consumes', ['consumer', 'group']);
+
+/** The metrics of one consumer, every series labelled with its name. */
+export class ConsumerMetrics {
+  constructor(readonly consumer: string) {}
+
+  handled(n = 1): void {
+    handled.inc({ consumer: this.consumer }, n);
+  }
+  failed(kind: string): void {
+    failed.inc({ consumer: this.consumer, kind });
+  }
+  retried(): void {
+    retried.inc({ consumer: this.consumer });
+  }
+  parked(reason: string, n = 1): void {
+    parked.inc({ consumer: this.consumer, reason }, n);
+  }
+  stashed(n = 1): void {
+    stashed.inc({ consumer: this.consumer }, n);
+  }
+  duplicate(n = 1): void {
+    duplicates.inc({ consumer: this.consumer }, n);
+  }
+  superseded(): void {
+    superseded.inc({ consumer: this.consumer });
+  }
+  /** Starts a handler timer; call the result when the run ends. */
+  timeHandler(): () => void {
+    const end = duration.startTimer({ consumer: this.consumer });
+    return () => void end();
+  }
+  lanes(count: number): void {
+    lanes.set({ consumer: this.consumer }, count);
+  }
+  leases(group: string, count: number): void {
+    leases.set({ consumer: this.consumer, group }, count);
+  }
+}

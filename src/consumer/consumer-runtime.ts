@@ -1,0 +1,160 @@
+import type { DataSource } from 'typeorm';
+import { QueueConsumer, type BrokerConnection, type ConfirmedPublisher } from '../broker';
+import { logger } from '../observability';
+import { PartitionLeases, type SqlPool } from '../ordering';
+import { poolOf } from '../outbox';
+import { retryTierQueue } from '../retry';
+import { ConsumerMetrics } from './consumer-metrics';
+import { ConsumerConfigError, type ConsumerSettings } from './consumer-settings';
+import type { ConsumerDefinition } from './define-consumer';
+import { OrderedProcessor } from './ordered-processor';
+import type { MessageProcessor } from './processor';
+import { missingQueues } from './queue-check';
+import { UnorderedProcessor } from './unordered-processor';
+
+/** What a consumer runtime needs from the process. */
+export interface ConsumerRuntimeDeps {
+  db: DataSource;
+  broker: BrokerConnection;
+  publisher: Pick<ConfirmedPublisher, 'publish'>;
+  /** This process, as a partition-lease owner. */
+  instanceId: string;
+  /** Partition leases expire after this long without renewal. @default 15000 */
+  leaseTtlMs?: number;
+  /** How long giving up a partition may wait for its in-flight messages. @default 10000 */
+  releaseTimeoutMs?: number;
+  /** How often stashed events nobody drained are looked for. @default 2000 */
+  sweepEveryMs?: number;
+}
+
+/**
+ * Runs one consumer in this process: consumes its queue (or the partitions it holds leases for), hands each
+ * delivery to the ordered or unordered processor and settles it from the outcome.
+ */
+export class ConsumerRuntime {
+  readonly metrics: ConsumerMetrics;
+  private readonly processor: MessageProcessor;
+  private readonly consumers = new Map<string, QueueConsumer>();
+  private readonly pool: SqlPool;
+  private leases: PartitionLeases | undefined;
+  private stopDeadline: number | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
+  private readonly log;
+
+  constructor(
+    private readonly deps: ConsumerRuntimeDeps,
+    readonly spec: ConsumerSettings,
+    definition: ConsumerDefinition,
+  ) {
+    this.metrics = new ConsumerMetrics(spec.name);
+    this.pool = poolOf(deps.db);
+    this.log = logger({ component: 'consumer', consumer: spec.name });
+    const processorDeps = {
+      db: deps.db,
+      pool: this.pool,
+      publisher: deps.publisher,
+      spec,
+      definition,
+      metrics: this.metrics,
+    };
+    this.processor =
+      spec.ordering === 'session'
+        ? new OrderedProcessor(processorDeps)
+        : new UnorderedProcessor(processorDeps);
+  }
+
+  /** Partitions consumed here (partitioned consumers). */
+  get partitions(): number[] {
+    return this.leases?.partitions ?? [];
+  }
+
+  /** Sessions in progress (ordered) or handlers running (unordered). */
+  get busy(): number {
+    return this.processor.busy;
+  }
+
+  /** Checks that every queue it needs exists, then starts consuming. */
+  async start(): Promise<void> {
+    const spec = this.spec;
+    const needed =
+      spec.source.kind === 'queue'
+        ? [spec.source.queue, spec.parkedQueue]
+        : [...spec.source.queues, spec.parkedQueue];
+    if (spec.retryMode === 'tiers' && spec.source.kind === 'queue') {
+      for (const ms of new Set(spec.retry.backoffMs)) needed.push(retryTierQueue(spec.source.queue, ms));
+    }
+    const missing = await missingQueues(this.deps.broker, needed);
+    if (missing.length > 0) {
+      throw new ConsumerConfigError(spec.name, [
+        `queue(s) ${missing.map((q) => `"${q}"`).join(', ')} do not exist on the broker (apply the topology first)`,
+      ]);
+    }
+    if (spec.source.kind === 'queue') {
+      await this.consume(spec.source.queue);
+    } else {
+      const queues = spec.source.queues;
+      const group = spec.source.group;
+      this.leases = new PartitionLeases({
+        pool: this.pool,
+        group,
+        partitions: queues.length,
+        instanceId: this.deps.instanceId,
+        ttlMs: this.deps.leaseTtlMs ?? 15_000,
+        acquire: (p) => this.consume(queues[p] as string),
+        release: (p) => this.release(queues[p] as string),
+        onCount: (n) => this.metrics.leases(group, n),
+      });
+      await this.leases.start();
+    }
+    const every = this.deps.sweepEveryMs ?? 2_000;
+    this.sweeper = setInterval(() => {
+      this.processor.sweep().catch((err: unknown) => this.log.warn({ err }, 'sweep failed'));
+    }, every);
+    this.sweeper.unref();
+    this.log.info({ source: spec.source, ordering: spec.ordering, onBusy: spec.onBusy }, 'consumer started');
+  }
+
+  /**
+   * Graceful stop: cancels intake, lets in-flight handlers finish within `deadlineMs`, then aborts them (their
+   * transactions roll back and their messages go back to the queue unacknowledged), and releases its leases.
+   */
+  async stop(deadlineMs: number): Promise<void> {
+    clearInterval(this.sweeper);
+    const deadline = Date.now() + deadlineMs;
+    this.stopDeadline = deadline;
+    const left = () => Math.max(0, deadline - Date.now());
+    const draining = this.processor.stop(Math.max(0, deadlineMs - 500));
+    const closing = this.leases
+      ? this.leases.stop()
+      : Promise.all([...this.consumers.keys()].map((q) => this.release(q, left())));
+    await Promise.all([draining, closing]);
+    this.log.info('consumer stopped');
+  }
+
+  private releaseTimeout(): number {
+    const normal = this.deps.releaseTimeoutMs ?? 10_000;
+    return this.stopDeadline === undefined
+      ? normal
+      : Math.max(0, Math.min(normal, this.stopDeadline - Date.now()));
+  }
+
+  private async consume(queue: string): Promise<void> {
+    const consumer = new QueueConsumer(this.deps.broker, {
+      queue,
+      prefetch: this.spec.prefetch,
+      name: `${this.spec.name}:${queue}`,
+      deliver: (msg) => this.processor.deliver(msg, queue),
+    });
+    this.consumers.set(queue, consumer);
+    await consumer.started();
+  }
+
+  private async release(queue: string, timeoutMs = this.releaseTimeout()): Promise<void> {
+    const consumer = this.consumers.get(queue);
+    if (!consumer) return;
+    this.consumers.delete(queue);
+    const { drained } = await consumer.stop(timeoutMs);
+    if (!drained)
+      this.log.warn({ queue }, 'released with messages still in flight; the broker hands them out again');
+  }
+}

@@ -1,0 +1,68 @@
+import type { ConsumeMessage, MessageProperties } from 'amqplib';
+import { HEADERS, fromAmqpMessage, type WaggleEvent } from '../envelope';
+import type { SessionKey } from '../ordering';
+import { attemptsOf, originalRoutingKeyOf, replaysOf, type SourceMessage } from '../retry';
+
+/** A consumed message read once: its envelope (or why it has none) and what ordering needs. */
+export interface Delivery {
+  message: SourceMessage;
+  messageId: string;
+  redelivered: boolean;
+  /** The envelope; undefined when the message is not a valid one (`invalid` says why). */
+  event?: WaggleEvent;
+  invalid?: unknown;
+  /** Tenant and session, from the envelope or else the headers. */
+  session?: SessionKey;
+  sequence?: number;
+  /** A replayed copy from a parking lot. */
+  replay: boolean;
+  /** Failed runs recorded on the message by earlier retries. */
+  failures: number;
+}
+
+/** Reads a delivery from `queue` into a Delivery; never throws. */
+export function readDelivery(
+  msg: Pick<ConsumeMessage, 'content' | 'properties' | 'fields'>,
+  queue: string,
+): Delivery {
+  const message: SourceMessage = {
+    content: msg.content,
+    properties: msg.properties,
+    exchange: msg.fields.exchange,
+    routingKey: msg.fields.routingKey,
+    queue,
+  };
+  return readSource(message, Boolean(msg.fields.redelivered));
+}
+
+/** Reads a message (consumed, or taken from the stash) into a Delivery; never throws. */
+export function readSource(message: SourceMessage, redelivered: boolean): Delivery {
+  const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+  const delivery: Delivery = {
+    message,
+    messageId: String(message.properties.messageId ?? ''),
+    redelivered,
+    replay: replaysOf(headers) > 0,
+    failures: attemptsOf(headers),
+  };
+  try {
+    delivery.event = fromAmqpMessage({
+      content: message.content,
+      properties: message.properties as MessageProperties & { headers?: Record<string, unknown> },
+      // After a retry tier the key is the queue's name; the envelope is checked against the original one.
+      fields: { routingKey: originalRoutingKeyOf(message) },
+    });
+    delivery.messageId = delivery.event.id;
+    delivery.session = { tenant: delivery.event.tenantid, session: delivery.event.sessionid };
+    delivery.sequence = delivery.event.sequence;
+  } catch (err) {
+    delivery.invalid = err;
+    // Enough to move the session past it, when the headers say which session and sequence it was.
+    const tenant = headers[HEADERS.tenant];
+    const session = headers[HEADERS.session];
+    const seq = Number(headers[HEADERS.sequence]);
+    if (typeof tenant === 'string' && typeof session === 'string') delivery.session = { tenant, session };
+    if (Number.isInteger(seq) && seq > 0) delivery.sequence = seq;
+  }
+  return delivery;
+}

@@ -1,0 +1,62 @@
+import type { EntityManager } from 'typeorm';
+import type { WaggleEvent } from '../envelope';
+import type { OutboxMessage } from '../outbox';
+import type { ConsumerMetrics } from './consumer-metrics';
+import type { ConsumerDefinition } from './define-consumer';
+import { createHandlerContext } from './handler-context';
+
+/** The handler threw: the runtime retries or parks, depending on the error's kind. */
+export class HandlerFailure extends Error {
+  constructor(readonly error: unknown) {
+    super(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** The run was aborted (superseded by a newer event, or the process is stopping); it rolls back. */
+export class RunAborted extends Error {
+  constructor() {
+    super('handler run aborted');
+  }
+}
+
+export interface HandlerRun {
+  definition: ConsumerDefinition;
+  consumer: string;
+  metrics: ConsumerMetrics;
+  /** One event, or the coalesced list for a superseding consumer. */
+  events: WaggleEvent[];
+  attempt: number;
+  signal: AbortSignal;
+  db: EntityManager | undefined;
+}
+
+/**
+ * Runs the handler once and returns what it published. A throw from the handler comes back as
+ * HandlerFailure; an abort as RunAborted; anything else is the runtime's own failure (database, broker).
+ */
+export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
+  const outbox: OutboxMessage[] = [];
+  const origin = run.events[run.events.length - 1] as WaggleEvent;
+  const ctx = createHandlerContext({
+    consumer: run.consumer,
+    attempt: run.attempt,
+    signal: run.signal,
+    origin,
+    db: run.db,
+    outbox,
+  });
+  const input = run.definition.onBusy === 'supersede' ? run.events : origin;
+  const handle = run.definition.handle as (input: unknown, c: typeof ctx) => Promise<void> | void;
+  if (run.signal.aborted) throw new RunAborted();
+  const stop = run.metrics.timeHandler();
+  try {
+    await handle(input, ctx);
+  } catch (err) {
+    if (run.signal.aborted) throw new RunAborted();
+    throw new HandlerFailure(err);
+  } finally {
+    stop();
+  }
+  if (run.signal.aborted) throw new RunAborted();
+  return outbox;
+}

@@ -1,0 +1,61 @@
+import type { Settlement } from '../broker';
+import type { WaggleEvent } from '../envelope';
+import type { SessionKey, StashedEvent, StashInput } from '../ordering';
+import type { SourceMessage } from '../retry';
+import { readSource, type Delivery } from './delivery';
+
+/** One event in a session lane: a live delivery, or an event taken back out of the stash. */
+export interface OrderedItem {
+  delivery: Delivery;
+  event: WaggleEvent;
+  session: SessionKey;
+  seq: number;
+  /** Resolves the delivery's settlement; a no-op for stashed events (acknowledged when stashed). */
+  settle: (settlement: Settlement) => void;
+  fromStash: boolean;
+  /** Failed runs so far (in this process). */
+  failures: number;
+  firstFailureAt?: Date;
+  /** Already copied to the parking lot (only the skip is left to commit). */
+  parked?: boolean;
+}
+
+/** What goes into the stash for an item. */
+export function stashInputOf(item: OrderedItem): StashInput {
+  const m = item.delivery.message;
+  return {
+    sequence: item.seq,
+    messageId: item.delivery.messageId,
+    exchange: m.exchange,
+    routingKey: m.routingKey,
+    sourceQueue: m.queue,
+    content: m.content,
+    properties: m.properties as Record<string, unknown>,
+  };
+}
+
+/** The source message of a stashed event, as it was consumed. */
+export function sourceOfStashed(stashed: StashedEvent): SourceMessage {
+  return {
+    content: stashed.content,
+    properties: stashed.properties,
+    exchange: stashed.exchange,
+    routingKey: stashed.routingKey,
+    queue: stashed.sourceQueue,
+  };
+}
+
+/** An item for an event taken out of the stash; undefined when its content is no longer a valid event. */
+export function itemFromStash(stashed: StashedEvent, session: SessionKey): OrderedItem | Delivery {
+  const delivery = readSource(sourceOfStashed(stashed), false);
+  if (!delivery.event) return delivery;
+  return {
+    delivery,
+    event: delivery.event,
+    session,
+    seq: stashed.sequence,
+    settle: () => undefined,
+    fromStash: true,
+    failures: 0,
+  };
+}

@@ -1,0 +1,139 @@
+import type { Logger } from '../observability';
+import { writeOutbox } from '../outbox';
+import type { SessionFence, SessionLane, SessionLanes } from '../ordering';
+import { DeliveryLedger, parkMessage, type Failure } from '../retry';
+import { HandlerTransaction } from './handler-transaction';
+import { stashInputOf, type OrderedItem } from './ordered-item';
+import type { ProcessorDeps } from './processor';
+import type { Semaphore } from './semaphore';
+
+/** What parking needs of an item (a stashed event whose content is unreadable has no envelope). */
+export type ParkTarget = Omit<OrderedItem, 'event' | 'session'>;
+
+/** What the session-lane drivers share: the fence, the lanes, the stop signal and the park/stash steps. */
+export class OrderedLaneContext {
+  constructor(
+    readonly deps: ProcessorDeps,
+    readonly fence: SessionFence,
+    readonly lanes: SessionLanes<OrderedItem>,
+    readonly semaphore: Semaphore,
+    readonly ledger: DeliveryLedger,
+    /** Aborted when the process stops: pauses end, no new run starts. */
+    readonly stopping: AbortSignal,
+    readonly log: Logger,
+  ) {}
+
+  /** Removes and returns the pending items that `pick` accepts. */
+  take(lane: SessionLane<OrderedItem>, pick: (item: OrderedItem) => boolean): OrderedItem[] {
+    const taken: OrderedItem[] = [];
+    for (let i = lane.pending.length - 1; i >= 0; i--) {
+      const item = lane.pending[i] as OrderedItem;
+      if (pick(item)) taken.unshift(...lane.pending.splice(i, 1));
+    }
+    return taken;
+  }
+
+  /** Puts items back into the lane, or returns them to the broker when the lanes are closing. */
+  restore(lane: SessionLane<OrderedItem>, items: OrderedItem[]): void {
+    const live = items.filter((i) => !i.fromStash);
+    if (this.lanes.isClosed) for (const i of live) i.settle('requeue');
+    else lane.pending.push(...live);
+    if (items.some((i) => i.fromStash)) lane.checkStash = true;
+  }
+
+  /**
+   * Moves the lane's live events that come after `headSeq` into the stash and acknowledges them, so a session
+   * held by a retry does not hold prefetch slots; at-or-below-cursor copies are acknowledged as duplicates.
+   */
+  async stashAhead(lane: SessionLane<OrderedItem>, headSeq: number): Promise<void> {
+    const ahead = this.take(lane, (i) => !i.fromStash && i.seq > headSeq && !i.delivery.replay);
+    if (ahead.length === 0) return;
+    const tx = await HandlerTransaction.begin(this.deps.db).catch(() => undefined);
+    if (!tx) return this.restore(lane, ahead);
+    try {
+      const { cursor } = await this.fence.lock(tx.sql, lane.session);
+      const duplicates = ahead.filter((i) => i.seq <= cursor);
+      const stash = ahead.filter((i) => i.seq > cursor);
+      for (const i of stash) await this.fence.stash(tx.sql, lane.session, stashInputOf(i));
+      await tx.commit();
+      for (const i of ahead) i.settle('ack');
+      this.deps.metrics.stashed(stash.length);
+      this.deps.metrics.duplicate(duplicates.length);
+    } catch (err) {
+      await tx.rollback();
+      this.log.warn({ err }, 'could not stash events behind a retrying one');
+      this.restore(lane, ahead);
+    }
+  }
+
+  /**
+   * Parks the items (confirmed publish to the parking lot) and moves the session past them as skipped, in one
+   * transaction per batch. Returns false when the broker or database failed (nothing is acknowledged then).
+   */
+  async park(
+    lane: SessionLane<OrderedItem>,
+    items: ParkTarget[],
+    failure: Failure,
+    reason: string,
+  ): Promise<boolean> {
+    const { spec, publisher, metrics } = this.deps;
+    try {
+      for (const item of items) {
+        if (item.parked) continue;
+        await parkMessage(publisher, {
+          message: item.delivery.message,
+          parkedQueue: spec.parkedQueue,
+          consumer: spec.name,
+          failure,
+          attempts: item.failures,
+          firstFailureAt: item.firstFailureAt,
+        });
+        item.parked = true;
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'could not park a message');
+      return false;
+    }
+    const tx = await HandlerTransaction.begin(this.deps.db).catch(() => undefined);
+    if (!tx) return false;
+    try {
+      for (const item of [...items].sort((a, b) => a.seq - b.seq)) {
+        if (item.fromStash) await this.fence.takeStashed(tx.sql, lane.session, item.seq);
+        const m = item.delivery.message;
+        await this.fence.skip(
+          tx.sql,
+          lane.session,
+          item.seq,
+          {
+            messageId: item.delivery.messageId,
+            errorCode: failure.code,
+            errorMessage: failure.message,
+            parkedQueue: spec.parkedQueue,
+          },
+          { exchange: m.exchange, routingKey: m.routingKey, sourceQueue: m.queue },
+        );
+      }
+      await tx.commit();
+    } catch (err) {
+      await tx.rollback();
+      this.log.warn({ err }, 'could not move the session past a parked event');
+      return false;
+    }
+    for (const item of items) {
+      item.settle('ack');
+      this.log.warn(
+        { messageId: item.delivery.messageId, seq: item.seq, code: failure.code, attempts: item.failures },
+        'event parked; its session goes on without it',
+      );
+    }
+    metrics.parked(reason, items.length);
+    lane.checkStash = true;
+    return true;
+  }
+
+  /** Commits the handler's outbox rows and the transaction. */
+  async commit(tx: HandlerTransaction, outbox: Parameters<typeof writeOutbox>[1]): Promise<void> {
+    await writeOutbox(tx.sql, outbox);
+    await tx.commit();
+  }
+}

@@ -1,0 +1,48 @@
+import type { ConsumeMessage } from 'amqplib';
+import type { DataSource } from 'typeorm';
+import type { ConfirmedPublisher, Settlement } from '../broker';
+import type { SqlPool } from '../ordering';
+import type { ConsumerMetrics } from './consumer-metrics';
+import type { ConsumerSettings } from './consumer-settings';
+import type { ConsumerDefinition } from './define-consumer';
+
+/** What a processor needs from the process. */
+export interface ProcessorDeps {
+  db: DataSource;
+  pool: SqlPool;
+  publisher: Pick<ConfirmedPublisher, 'publish'>;
+  spec: ConsumerSettings;
+  definition: ConsumerDefinition;
+  metrics: ConsumerMetrics;
+}
+
+/** Turns deliveries into handler runs and says how each delivery is settled. */
+export interface MessageProcessor {
+  /** Handles one delivery from `queue`; resolves once it may be settled. */
+  deliver(msg: ConsumeMessage, queue: string): Promise<Settlement>;
+  /** Takes no more work; lets running handlers finish for `deadlineMs`, then aborts them. */
+  stop(deadlineMs: number): Promise<void>;
+  /** Periodic housekeeping (ordered: run stashed events nobody drained). */
+  sweep(): Promise<void>;
+  /** Sessions in progress (ordered) or handlers running (unordered). */
+  readonly busy: number;
+}
+
+/** How long to wait before trying again after the database or broker failed under a message. */
+export const INFRA_RETRY_MS = 1_000;
+
+/** Resolves after `ms` or as soon as `signal` aborts; true when it waited the whole time. */
+export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,201 @@
+import type { SessionLane } from '../ordering';
+import { InvalidInputError } from '../errors';
+import { backoffAfter, describeFailure, mayRetry, type Failure } from '../retry';
+import { HandlerFailure, RunAborted, runHandler } from './handler-run';
+import { HandlerTransaction } from './handler-transaction';
+import { itemFromStash, stashInputOf, type OrderedItem } from './ordered-item';
+import type { OrderedLaneContext, ParkTarget } from './ordered-lane-context';
+import { INFRA_RETRY_MS } from './processor';
+import { deliveryLimitFailure } from './unordered-processor';
+
+type Attempt = 'done' | 'aborted' | 'infra' | { failure: Failure };
+
+/**
+ * Drives a session lane one event at a time in sequence order (`onBusy: 'queue'`). A failing event is retried
+ * in place after its backoff while the session's later events go to the stash, so only this session waits.
+ */
+export class QueueLaneDriver {
+  constructor(private readonly c: OrderedLaneContext) {}
+
+  async drive(lane: SessionLane<OrderedItem>): Promise<void> {
+    while (!this.c.lanes.isClosed) {
+      const item = this.takeLowest(lane);
+      if (item) {
+        await this.runItem(lane, item);
+        continue;
+      }
+      if (!lane.checkStash) return;
+      lane.checkStash = false;
+      const next = await this.takeOutStashed(lane);
+      if (next) await this.runItem(lane, next);
+    }
+  }
+
+  private takeLowest(lane: SessionLane<OrderedItem>): OrderedItem | undefined {
+    if (lane.pending.length === 0) return undefined;
+    let best = 0;
+    lane.pending.forEach((item, i) => {
+      if (item.seq < (lane.pending[best] as OrderedItem).seq) best = i;
+    });
+    return lane.pending.splice(best, 1)[0];
+  }
+
+  /** The session's next event when it waits in the stash (tombstones and over-delivered events handled here). */
+  private async takeOutStashed(lane: SessionLane<OrderedItem>): Promise<OrderedItem | undefined> {
+    const { fence, deps } = this.c;
+    const stashed = await fence.countNextTakeOut(deps.pool, lane.session).catch((err: unknown) => {
+      this.c.log.warn({ err }, 'could not look into the stash');
+      return undefined;
+    });
+    if (!stashed) return undefined;
+    if (stashed.tombstone) {
+      const tx = await HandlerTransaction.begin(deps.db);
+      try {
+        const entry = await fence.enter(tx.sql, lane.session, stashed.sequence);
+        if (entry.kind !== 'ahead') await fence.takeStashed(tx.sql, lane.session, stashed.sequence);
+        await tx.commit();
+      } finally {
+        await tx.rollback();
+      }
+      lane.checkStash = true;
+      return undefined;
+    }
+    const item = itemFromStash(stashed, lane.session);
+    const parkable: ParkTarget =
+      'seq' in item
+        ? item
+        : { delivery: item, seq: stashed.sequence, settle: () => undefined, fromStash: true, failures: 0 };
+    if (!('seq' in item)) {
+      const failure = describeFailure(
+        item.invalid ?? new InvalidInputError('WAGGLE_ENVELOPE_INVALID', 'invalid'),
+      );
+      await this.parkUntilDone(lane, parkable, failure, 'invalid');
+      return undefined;
+    }
+    if (stashed.deliveries > deps.spec.deliveryLimit) {
+      await this.parkUntilDone(lane, parkable, deliveryLimitFailure(stashed.deliveries), 'delivery-limit');
+      return undefined;
+    }
+    return item;
+  }
+
+  private async runItem(lane: SessionLane<OrderedItem>, item: OrderedItem): Promise<void> {
+    const { deps } = this.c;
+    for (;;) {
+      if (this.c.lanes.isClosed) return item.settle('requeue');
+      const release = await this.c.semaphore.acquire();
+      const run = new AbortController();
+      lane.current = run;
+      let outcome: Attempt;
+      try {
+        outcome = await this.attempt(lane, item, run.signal);
+      } finally {
+        lane.current = undefined;
+        release();
+      }
+      if (outcome === 'done') return;
+      if (outcome === 'aborted') return item.settle('requeue');
+      if (outcome === 'infra') {
+        if (!(await this.hold(lane, item.seq, INFRA_RETRY_MS))) return item.settle('requeue');
+        continue;
+      }
+      const { failure } = outcome;
+      item.failures += 1;
+      item.firstFailureAt ??= new Date();
+      deps.metrics.failed(failure.kind);
+      if (failure.kind === 'retryable' && mayRetry(deps.spec.retry, item.failures)) {
+        deps.metrics.retried();
+        if (!(await this.hold(lane, item.seq, backoffAfter(deps.spec.retry, item.failures)))) {
+          return item.settle('requeue');
+        }
+        continue;
+      }
+      const reason = failure.kind === 'retryable' ? 'exhausted' : failure.kind;
+      return this.parkUntilDone(lane, item, failure, reason);
+    }
+  }
+
+  /** One run of the item's handler inside the fence. */
+  private async attempt(
+    lane: SessionLane<OrderedItem>,
+    item: OrderedItem,
+    signal: AbortSignal,
+  ): Promise<Attempt> {
+    const { deps, fence } = this.c;
+    const key = lane.session;
+    let tx: HandlerTransaction | undefined;
+    try {
+      tx = await HandlerTransaction.begin(deps.db);
+      const entry = await fence.enter(tx.sql, key, item.seq);
+      if (entry.kind === 'duplicate') {
+        const replay = item.delivery.replay && (await fence.claimReplay(tx.sql, key, item.seq));
+        if (!replay) {
+          if (item.fromStash) await fence.takeStashed(tx.sql, key, item.seq);
+          await tx.commit();
+          deps.metrics.duplicate();
+          item.settle('ack');
+          return 'done';
+        }
+      } else if (entry.kind === 'ahead') {
+        if (!item.fromStash) {
+          await fence.stash(tx.sql, key, stashInputOf(item));
+          deps.metrics.stashed();
+        }
+        await tx.commit();
+        item.settle('ack');
+        return 'done';
+      } else if (item.fromStash) {
+        await fence.takeStashed(tx.sql, key, item.seq);
+      } else if (entry.stashed > 0) {
+        await fence.dropStashedThrough(tx.sql, key, item.seq);
+      }
+      const outbox = await runHandler({
+        definition: deps.definition,
+        consumer: deps.spec.name,
+        metrics: deps.metrics,
+        events: [item.event],
+        attempt: item.failures + 1,
+        signal,
+        db: tx.manager,
+      });
+      await this.c.commit(tx, outbox);
+      deps.metrics.handled();
+      item.settle('ack');
+      if (entry.kind === 'run' && (entry.stashed > 0 || item.fromStash)) lane.checkStash = true;
+      return 'done';
+    } catch (err) {
+      await tx?.rollback();
+      if (err instanceof RunAborted) return 'aborted';
+      if (err instanceof HandlerFailure) return { failure: describeFailure(err.error) };
+      this.c.log.warn(
+        { err, seq: item.seq, sessionId: key.session },
+        'could not run the event; trying again',
+      );
+      return 'infra';
+    }
+  }
+
+  /** Waits `ms` holding only this session; its events arriving meanwhile go to the stash. False on stop. */
+  private async hold(lane: SessionLane<OrderedItem>, seq: number, ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    await this.c.stashAhead(lane, seq);
+    for (;;) {
+      const left = until - Date.now();
+      if (left <= 0) return true;
+      const end = await lane.pause(left, this.c.stopping);
+      if (end === 'aborted') return false;
+      if (end === 'arrival') await this.c.stashAhead(lane, seq);
+    }
+  }
+
+  private async parkUntilDone(
+    lane: SessionLane<OrderedItem>,
+    item: ParkTarget,
+    failure: Failure,
+    reason: string,
+  ): Promise<void> {
+    while (!(await this.c.park(lane, [item], failure, reason))) {
+      if (!(await this.hold(lane, item.seq, INFRA_RETRY_MS))) return item.settle('requeue');
+    }
+  }
+}

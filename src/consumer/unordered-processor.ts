@@ -1,0 +1,217 @@
+import type { ConsumeMessage } from 'amqplib';
+import type { Settlement } from '../broker';
+import { InvalidInputError } from '../errors';
+import { logger } from '../observability';
+import { writeOutbox } from '../outbox';
+import {
+  DeliveryLedger,
+  backoffAfter,
+  describeFailure,
+  mayRetry,
+  parkMessage,
+  republishToTier,
+  type Failure,
+} from '../retry';
+import { readDelivery, type Delivery } from './delivery';
+import { HandlerFailure, RunAborted, runHandler } from './handler-run';
+import { HandlerTransaction } from './handler-transaction';
+import { INFRA_RETRY_MS, sleep, type MessageProcessor, type ProcessorDeps } from './processor';
+import { Semaphore } from './semaphore';
+
+/**
+ * Unordered consumption: up to `concurrency` handlers at once, each in its own transaction with an inbox row
+ * (consumer, message id) so a redelivered message never applies its effects twice. A retryable failure goes
+ * to the next delay tier (confirmed republish, then ack) or, for partition queues, waits in place; the last
+ * failure, a non-retryable one or invalid input goes to the parking lot.
+ */
+export class UnorderedProcessor implements MessageProcessor {
+  private readonly semaphore: Semaphore;
+  private readonly ledger: DeliveryLedger;
+  private readonly stopping = new AbortController();
+  private readonly running = new Set<AbortController>();
+  private readonly log;
+
+  constructor(private readonly deps: ProcessorDeps) {
+    this.semaphore = new Semaphore(deps.spec.concurrency);
+    this.ledger = new DeliveryLedger(deps.pool, deps.spec.name);
+    this.log = logger({ component: 'consumer', consumer: deps.spec.name });
+  }
+
+  get busy(): number {
+    return this.running.size;
+  }
+
+  async deliver(msg: ConsumeMessage, queue: string): Promise<Settlement> {
+    if (this.stopping.signal.aborted) return 'requeue';
+    const release = await this.semaphore.acquire();
+    try {
+      if (this.stopping.signal.aborted) return 'requeue';
+      return await this.handle(readDelivery(msg, queue));
+    } finally {
+      release();
+    }
+  }
+
+  async stop(deadlineMs: number): Promise<void> {
+    this.stopping.abort();
+    const deadline = Date.now() + deadlineMs;
+    while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const run of this.running) run.abort();
+  }
+
+  async sweep(): Promise<void> {
+    await this.ledger.prune(24 * 3_600_000);
+    await this.deps.pool.query(
+      `DELETE FROM consumer_inbox WHERE consumer = $1 AND handled_at < now() - interval '7 days'`,
+      [this.deps.spec.name],
+    );
+  }
+
+  private async handle(d: Delivery): Promise<Settlement> {
+    const { spec, metrics } = this.deps;
+    if (!d.event) {
+      const failure = describeFailure(
+        d.invalid ?? new InvalidInputError('WAGGLE_ENVELOPE_INVALID', 'no envelope'),
+      );
+      return this.park(d, failure, d.failures, 'invalid');
+    }
+    if (d.redelivered && d.messageId) {
+      const deliveries = await this.ledger.redelivered(d.messageId);
+      if (deliveries > spec.deliveryLimit) {
+        return this.park(d, deliveryLimitFailure(deliveries), d.failures, 'delivery-limit', true);
+      }
+    }
+    let failures = d.failures;
+    for (;;) {
+      const run = new AbortController();
+      const onStop = () => run.abort();
+      this.stopping.signal.addEventListener('abort', onStop, { once: true });
+      this.running.add(run);
+      try {
+        const outcome = await this.runOnce(d, failures + 1, run.signal);
+        if (outcome === 'duplicate') metrics.duplicate();
+        else metrics.handled();
+        if (d.redelivered) void this.ledger.settled(d.messageId).catch(() => undefined);
+        return 'ack';
+      } catch (err) {
+        if (err instanceof RunAborted) return 'requeue';
+        if (!(err instanceof HandlerFailure)) {
+          this.log.warn({ err, messageId: d.messageId }, 'could not run the handler; trying again shortly');
+          await sleep(INFRA_RETRY_MS, this.stopping.signal);
+          return 'requeue';
+        }
+        failures += 1;
+        const failure = describeFailure(err.error);
+        metrics.failed(failure.kind);
+        if (failure.kind === 'retryable' && mayRetry(spec.retry, failures)) {
+          metrics.retried();
+          if (spec.retryMode === 'tiers') return this.toTier(d, failures, failure);
+          if (await sleep(backoffAfter(spec.retry, failures), this.stopping.signal)) continue;
+          return 'requeue';
+        }
+        return this.park(d, failure, failures, failure.kind === 'retryable' ? 'exhausted' : failure.kind);
+      } finally {
+        this.running.delete(run);
+        this.stopping.signal.removeEventListener('abort', onStop);
+      }
+    }
+  }
+
+  private async runOnce(d: Delivery, attempt: number, signal: AbortSignal): Promise<'handled' | 'duplicate'> {
+    const { definition, spec, metrics, db, pool } = this.deps;
+    const event = d.event as NonNullable<Delivery['event']>;
+    if (!spec.transactional) {
+      const outbox = await runHandler({
+        definition,
+        consumer: spec.name,
+        metrics,
+        events: [event],
+        attempt,
+        signal,
+        db: undefined,
+      });
+      await writeOutbox(pool, outbox);
+      return 'handled';
+    }
+    const tx = await HandlerTransaction.begin(db);
+    try {
+      const inbox = await tx.sql.query(
+        `INSERT INTO consumer_inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+        [spec.name, d.messageId],
+      );
+      if (inbox.rowCount === 0) {
+        await tx.rollback();
+        return 'duplicate';
+      }
+      const outbox = await runHandler({
+        definition,
+        consumer: spec.name,
+        metrics,
+        events: [event],
+        attempt,
+        signal,
+        db: tx.manager,
+      });
+      await writeOutbox(tx.sql, outbox);
+      await tx.commit();
+      return 'handled';
+    } finally {
+      await tx.rollback();
+    }
+  }
+
+  private async toTier(d: Delivery, failures: number, failure: Failure): Promise<Settlement> {
+    try {
+      await republishToTier(this.deps.publisher, {
+        message: d.message,
+        policy: this.deps.spec.retry,
+        failures,
+        failure,
+      });
+      return 'ack';
+    } catch (err) {
+      this.log.warn({ err, messageId: d.messageId }, 'could not send the message to its retry tier');
+      await sleep(INFRA_RETRY_MS, this.stopping.signal);
+      return 'requeue';
+    }
+  }
+
+  private async park(
+    d: Delivery,
+    failure: Failure,
+    attempts: number,
+    reason: string,
+    counted = false,
+  ): Promise<Settlement> {
+    try {
+      await parkMessage(this.deps.publisher, {
+        message: d.message,
+        parkedQueue: this.deps.spec.parkedQueue,
+        consumer: this.deps.spec.name,
+        failure,
+        attempts,
+      });
+      this.deps.metrics.parked(reason);
+      this.log.warn(
+        { messageId: d.messageId, code: failure.code, attempts, parkedQueue: this.deps.spec.parkedQueue },
+        'message parked',
+      );
+      if (counted || d.redelivered) void this.ledger.settled(d.messageId).catch(() => undefined);
+      return 'ack';
+    } catch (err) {
+      this.log.warn({ err, messageId: d.messageId }, 'could not park the message');
+      await sleep(INFRA_RETRY_MS, this.stopping.signal);
+      return 'requeue';
+    }
+  }
+}
+
+/** Why a message that keeps coming back unsettled is parked without running it again. */
+export function deliveryLimitFailure(deliveries: number): Failure {
+  return {
+    code: 'WAGGLE_DELIVERY_LIMIT',
+    kind: 'non-retryable',
+    message: `delivered ${deliveries} times without being settled (its handler crashed or stalled the process)`,
+    stack: '',
+  };
+}

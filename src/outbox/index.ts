@@ -1,0 +1,5 @@
+export { outboxMessageFor, type OutboxMessage, type PublishOptions } from './outbox-message';
+export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
+export { OUTBOX_CHANNEL, writeOutbox } from './outbox-writer';
+export { relayRole } from './relay-role';
+export { poolOf, type OutboxSql } from './sql';

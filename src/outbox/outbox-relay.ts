@@ -1,0 +1,221 @@
+import type { Options } from 'amqplib';
+import { Client } from 'pg';
+import type { ConfirmedPublisher } from '../broker';
+import { counter, gauge, histogram, logger } from '../observability';
+import { OUTBOX_CHANNEL } from './outbox-writer';
+import type { OutboxSql } from './sql';
+
+export interface OutboxRelayOptions {
+  pool: OutboxSql & { connect(): Promise<OutboxSql & { release(err?: Error | boolean): void }> };
+  publisher: Pick<ConfirmedPublisher, 'publish'>;
+  /** For the LISTEN connection (a pooled client cannot hold a LISTEN). */
+  databaseUrl: string;
+  /** Rows claimed per round. @default 500 */
+  batchSize?: number;
+  /** Look for rows this often even without a notification. @default 1000 */
+  pollMs?: number;
+}
+
+interface OutboxRow {
+  id: string;
+  order_key: string;
+  exchange: string;
+  routing_key: string;
+  content: Buffer;
+  properties: Options.Publish;
+  created_at: Date;
+}
+
+const publishedTotal = counter('waggle_outbox_published_total', 'Outbox messages published and confirmed');
+const failedTotal = counter(
+  'waggle_outbox_publish_failed_total',
+  'Outbox publishes refused or not confirmed',
+);
+const lagGauge = gauge('waggle_outbox_lag_seconds', 'Age of the oldest message still waiting in the outbox');
+const lagHistogram = histogram(
+  'waggle_outbox_delivery_lag_seconds',
+  'Time from an outbox row being written to its publish being confirmed',
+  [],
+  [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+);
+
+// Claims a batch with SKIP LOCKED, minus rows of an order key that has an earlier row this relay did not
+// claim (another relay holds it): those wait, so one key's messages always go out in order.
+const CLAIM = `
+  WITH claimed AS (
+    SELECT id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+  )
+  SELECT o.id, o.order_key, o.exchange, o.routing_key, o.content, o.properties, o.created_at
+  FROM outbox o JOIN claimed c ON c.id = o.id
+  WHERE NOT EXISTS (
+    SELECT 1 FROM outbox p
+    WHERE p.order_key = o.order_key AND p.id < o.id AND p.id NOT IN (SELECT id FROM claimed))
+  ORDER BY o.id`;
+
+/**
+ * Publishes committed outbox rows with broker confirms and deletes them once confirmed. Messages of one order
+ * key go out one after another in the order they were written; different keys go out concurrently. Several
+ * relays may run at once (rows are claimed FOR UPDATE SKIP LOCKED). A NOTIFY on commit wakes the relay, so a
+ * message leaves within milliseconds; a slow poll covers lost notifications.
+ */
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private readonly pollMs: number;
+  private listener: Client | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private woken = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly log = logger({ component: 'outbox-relay' });
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.batchSize = options.batchSize ?? 500;
+    this.pollMs = options.pollMs ?? 1_000;
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.listen().catch((err: unknown) => {
+      this.log.warn({ err }, 'outbox LISTEN failed; polling until it reconnects');
+      this.scheduleListen();
+    });
+    this.loop = this.run();
+  }
+
+  /** Stops after the round in progress (bounded by `deadlineMs`). */
+  async stop(deadlineMs = 5_000): Promise<void> {
+    this.running = false;
+    clearTimeout(this.reconnectTimer);
+    this.wake?.();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.loop, new Promise((r) => (timer = setTimeout(r, deadlineMs)))]);
+    clearTimeout(timer);
+    await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
+  }
+
+  /** Publishes one batch; returns how many messages went out. */
+  async relayOnce(): Promise<number> {
+    const client = await this.options.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<OutboxRow>(CLAIM, [this.batchSize]);
+      const published = await this.publishInOrder(rows);
+      if (published.length > 0) {
+        await client.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [published.map((r) => r.id)]);
+      }
+      await client.query('COMMIT');
+      client.release();
+      const now = Date.now();
+      for (const r of published) lagHistogram.observe((now - r.created_at.getTime()) / 1000);
+      publishedTotal.inc(published.length);
+      return published.length;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(err instanceof Error ? err : true);
+      throw err;
+    }
+  }
+
+  /** Age in seconds of the oldest message waiting (0 when the outbox is empty). */
+  async lagSeconds(): Promise<number> {
+    const { rows } = await this.options.pool.query<{ lag: number | null }>(
+      `SELECT extract(epoch FROM now() - created_at)::float8 AS lag FROM outbox ORDER BY id LIMIT 1`,
+    );
+    return Math.max(0, rows[0]?.lag ?? 0);
+  }
+
+  private async publishInOrder(rows: OutboxRow[]): Promise<OutboxRow[]> {
+    const byKey = new Map<string, OutboxRow[]>();
+    for (const r of rows) {
+      const list = byKey.get(r.order_key) ?? [];
+      list.push(r);
+      byKey.set(r.order_key, list);
+    }
+    const published: OutboxRow[] = [];
+    await Promise.all(
+      [...byKey.values()].map(async (list) => {
+        for (const r of list) {
+          try {
+            await this.options.publisher.publish(r.exchange, r.routing_key, r.content, r.properties);
+            published.push(r);
+          } catch (err) {
+            // The rest of this key waits for the next round, behind the row that failed.
+            failedTotal.inc();
+            this.log.warn({ err, outboxId: r.id, exchange: r.exchange }, 'outbox publish failed; will retry');
+            return;
+          }
+        }
+      }),
+    );
+    return published;
+  }
+
+  private async run(): Promise<void> {
+    let lastLagSample = 0;
+    while (this.running) {
+      let sent = 0;
+      try {
+        sent = await this.relayOnce();
+      } catch (err) {
+        this.log.warn({ err }, 'outbox round failed');
+      }
+      if (Date.now() - lastLagSample >= this.pollMs) {
+        lastLagSample = Date.now();
+        await this.lagSeconds().then(
+          (lag) => lagGauge.set(lag),
+          () => undefined,
+        );
+      }
+      if (sent < this.batchSize && this.running) await this.sleep();
+    }
+  }
+
+  private sleep(): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, this.pollMs);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private notified(): void {
+    if (this.wake) this.wake();
+    else this.woken = true;
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.options.databaseUrl });
+    client.on('notification', () => this.notified());
+    client.on('error', (err) => {
+      this.log.warn({ err }, 'outbox LISTEN connection failed');
+      this.scheduleListen();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    this.listener = client;
+  }
+
+  private scheduleListen(): void {
+    if (!this.running || this.reconnectTimer) return;
+    void this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (!this.running) return;
+      this.listen().catch(() => this.scheduleListen());
+    }, 1_000);
+    this.reconnectTimer.unref();
+  }
+}

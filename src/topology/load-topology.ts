@@ -36,11 +36,13 @@ export function parseTopology(text: string, file: string, options: LoadTopologyO
   if (parsed.value === undefined) throw new TopologyInvalidError(parsed.problems.map((p) => `${file}: ${p}`));
   const schema = schemaProblems(parsed.value ?? {});
   const topology = normalizeTopology(parsed.value, file, root);
-  // An object the schema already rejected would only echo that problem in other words.
-  const tainted = schema.flatMap((p) => (p.object ? [p.object] : []));
+  // A value the schema already rejected would only echo that problem in other words.
+  const rejected = schema.map((p) => p.path);
   const semantic = semanticProblems(topology).filter(
     (line) =>
-      !tainted.some((o) => line.startsWith(`${o}: `) || line.startsWith(`${o}.`) || line.startsWith(`${o}[`)),
+      !rejected.some(
+        (o) => line.startsWith(`${o}: `) || line.startsWith(`${o}.`) || line.startsWith(`${o}[`),
+      ),
   );
   const problems = [...parsed.problems, ...schema.map((p) => `${p.path}: ${p.text}`), ...semantic];
   if (problems.length > 0) throw new TopologyInvalidError(firstPerPath(problems).map((p) => `${file}: ${p}`));

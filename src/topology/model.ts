@@ -85,8 +85,8 @@ export interface ConsumerSpec {
   retry: RetryPolicy;
   /** Where given-up messages go (absent when the queue has no parking lot). */
   parkedQueue?: string;
-  /** Worker count bounds for the autoscaler. */
-  scale: { min: number; max: number };
+  /** Worker count bounds for the autoscaler, and how fast a backlog should drain (absent: its default). */
+  scale: { min: number; max: number; targetDrainSeconds?: number };
   /** Set on the copy that serves a tenant's dedicated queue. */
   tenant?: string;
   description?: string;

@@ -13,14 +13,13 @@ import type {
   TenantOverride,
   Topology,
 } from './model';
-import { EXCHANGE_TYPES } from './model';
 import { dedicatedConsumerName, dedicatedQueueName, parkedQueueName, partitionQueueNames } from './naming';
 import { isRecord } from './problem-format';
 
 /** Where a producer publishes unless it says otherwise. */
 export const DEFAULT_PRODUCER_EXCHANGE = 'waggle.admission';
 /** @default values of a consumer. */
-export const CONSUMER_DEFAULTS = { concurrency: 10, prefetch: 100, scale: { min: 1, max: 4 } } as const;
+export const CONSUMER_DEFAULTS = { concurrency: 10, prefetch: 100, scale: { min: 1, max: 10 } } as const;
 
 type Raw = Record<string, unknown>;
 
@@ -47,9 +46,8 @@ export function normalizeTopology(doc: unknown, file: string, root: string): Top
 }
 
 function exchangeOf(name: string, raw: Raw): ExchangeSpec {
-  const type = (EXCHANGE_TYPES as readonly unknown[]).includes(raw.type)
-    ? (raw.type as ExchangeType)
-    : 'topic';
+  // an unknown type is kept as written: the schema reports it, and type-specific checks skip it
+  const type = (typeof raw.type === 'string' ? raw.type : 'topic') as ExchangeType;
   return {
     name,
     type,
@@ -103,7 +101,6 @@ function consumerOf(name: string, raw: Raw, queues: QueueSpec[], groups: Partiti
   const declared = queues.find((q) => q.name === queue);
   const source = group ?? declared;
   const scale = isRecord(raw.scale) ? raw.scale : {};
-  const min = optInteger(scale.min) ?? CONSUMER_DEFAULTS.scale.min;
   return {
     name,
     queue,
@@ -116,9 +113,18 @@ function consumerOf(name: string, raw: Raw, queues: QueueSpec[], groups: Partiti
     prefetch: optInteger(raw.prefetch) ?? Math.max(CONSUMER_DEFAULTS.prefetch, concurrency),
     retry: source?.retry ?? { attempts: 1, backoffMs: [] },
     parkedQueue: source?.parked ? parkedQueueName(source.name) : undefined,
-    scale: { min, max: optInteger(scale.max) ?? Math.max(min, group?.count ?? CONSUMER_DEFAULTS.scale.max) },
+    scale: scaleOf(scale, group?.count),
     description: optString(raw.description),
   };
+}
+
+// Partitioned consumers cannot use more workers than partitions, so that is their default ceiling.
+function scaleOf(raw: Raw, partitions: number | undefined): ConsumerSpec['scale'] {
+  const min = optInteger(raw.min) ?? CONSUMER_DEFAULTS.scale.min;
+  const max = optInteger(raw.max) ?? Math.max(min, partitions ?? CONSUMER_DEFAULTS.scale.max);
+  const drain =
+    typeof raw.targetDrain === 'string' && isDuration(raw.targetDrain) ? raw.targetDrain : undefined;
+  return drain ? { min, max, targetDrainSeconds: parseDuration(drain) / 1000 } : { min, max };
 }
 
 // A tenant with a dedicated copy of a queue gets a copy of every consumer of that queue.

@@ -12,11 +12,10 @@ const validate = ajv.compile(schema);
 /** The topology JSON Schema (topology/waggle.schema.json). */
 export const TOPOLOGY_SCHEMA: Record<string, unknown> = schema;
 
-/** One schema violation: where, what, and the named object (`queues.tool.calls`) it sits in, if any. */
+/** One schema violation: where (`queues.tool.calls.retry`) and what was found versus expected. */
 export interface SchemaProblem {
   path: string;
   text: string;
-  object?: string;
 }
 
 /** Checks a parsed topology document against the JSON Schema; one problem per path. */
@@ -25,13 +24,7 @@ export function schemaProblems(doc: unknown): SchemaProblem[] {
   const byPath = new Map<string, SchemaProblem>();
   for (const err of validate.errors ?? []) {
     const problem = describe(err, doc);
-    if (!problem || byPath.has(problem.path)) continue;
-    const segments = pointerSegments(err.instancePath);
-    const named = (err as ErrorObject & { propertyName?: unknown }).propertyName;
-    const objectSegments =
-      segments.length >= 2 ? segments.slice(0, 2) : typeof named === 'string' ? [...segments, named] : [];
-    if (objectSegments.length === 2) problem.object = objectSegments.join('.');
-    byPath.set(problem.path, problem);
+    if (problem && !byPath.has(problem.path)) byPath.set(problem.path, problem);
   }
   return [...byPath.values()];
 }

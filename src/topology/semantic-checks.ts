@@ -1,7 +1,13 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatDuration } from '../config';
-import type { BindingSpec, ExchangeSpec, RetryPolicy, Topology } from './model';
+import {
+  EXCHANGE_TYPES,
+  type BindingSpec,
+  type ExchangeSpec,
+  type RetryPolicy,
+  type Topology,
+} from './model';
 import { OWNER_ARGUMENT } from './naming';
 import type { PlannedQueue } from './plan-model';
 import { planTopology } from './plan';
@@ -95,7 +101,7 @@ export function semanticProblems(t: Topology): string[] {
     if (g.count < 1) add(`${path}.count`, `${g.count} is not a partition count from 1 to 1024`);
     checkExchangeRef(`${path}.exchange`, g.exchange);
     const ex = exchangeOf(g.exchange);
-    if (ex && ex.type !== 'x-consistent-hash')
+    if (ex && isKnownType(ex) && ex.type !== 'x-consistent-hash')
       add(
         `${path}.exchange`,
         `${JSON.stringify(g.exchange)} is a ${ex.type} exchange, expected an x-consistent-hash exchange`,
@@ -144,7 +150,7 @@ export function semanticProblems(t: Topology): string[] {
     if (c.handler && !moduleExists(t.root, c.handler))
       add(
         `${path}.handler`,
-        `${JSON.stringify(c.handler)} does not exist, expected a module path relative to ${t.root}`,
+        `${JSON.stringify(c.handler)} does not exist, expected a module path relative to the project root (where package.json is)`,
       );
     if (c.ordering === 'session' && !c.partitions)
       add(
@@ -161,7 +167,7 @@ export function semanticProblems(t: Topology): string[] {
     const path = `producers.${p.name}`;
     checkExchangeRef(`${path}.exchange`, p.exchange);
     const ex = exchangeOf(p.exchange);
-    if (ex && ex.type !== 'topic')
+    if (ex && isKnownType(ex) && ex.type !== 'topic')
       add(
         `${path}.exchange`,
         `${JSON.stringify(p.exchange)} is a ${ex.type} exchange, expected a topic exchange (topic permissions only apply there)`,
@@ -189,6 +195,10 @@ export function semanticProblems(t: Topology): string[] {
   return problems;
 }
 
+function isKnownType(ex: ExchangeSpec): boolean {
+  return (EXCHANGE_TYPES as readonly string[]).includes(ex.type);
+}
+
 function checkExchange(
   ex: ExchangeSpec,
   add: (path: string, text: string) => void,
@@ -201,7 +211,7 @@ function checkExchange(
       `${path}.hashHeader`,
       'missing, expected the header to hash on (e.g. x-session) for an x-consistent-hash exchange',
     );
-  if (ex.type !== 'x-consistent-hash' && ex.hashHeader)
+  if (isKnownType(ex) && ex.type !== 'x-consistent-hash' && ex.hashHeader)
     add(
       `${path}.hashHeader`,
       `${JSON.stringify(ex.hashHeader)} on a ${ex.type} exchange, expected hashHeader only on x-consistent-hash exchanges`,

@@ -133,6 +133,6 @@ export function tickEvent(schedule: CronSchedule, tick: Date): WaggleEvent {
     channel: schedule.channel,
     sessionid: `schedule-${schedule.name}`,
     correlationid: id,
-    data: { ...schedule.data, schedule: schedule.name, tick: tick.toISOString() },
+    data: { ...schedule.data, schedule: schedule.name, tickAt: tick.toISOString() },
   };
 }

@@ -1,4 +1,4 @@
-import { EVENT_TYPE_PATTERN } from '../envelope';
+import { EVENT_TYPE_PATTERN, type WaggleEvent } from '../envelope';
 import type { Logger } from '../observability';
 import { SagaDefinitionError } from './saga-errors';
 import type { Queryable } from './sql';
@@ -11,18 +11,30 @@ export interface SagaMessage<D = unknown> {
   data?: D;
 }
 
-/** A command a step sends; it is written to the outbox in the step's transaction and published once committed. */
+/**
+ * A message a step sends: an envelope (consumers read every message as one), written to the outbox in the
+ * step's transaction and published once it commits. Build the event with `sagaEvent`.
+ */
 export interface SagaCommand {
-  /** Exchange to publish to; '' (the default exchange) sends straight to the queue named by `routingKey`. */
-  exchange: string;
-  routingKey: string;
-  /** JSON-serialisable body, or raw bytes. */
-  body: unknown;
-  /** AMQP `type` property (e.g. `tool.invoke`). */
-  type?: string;
-  /** AMQP message id. @default a fresh UUID */
-  messageId?: string;
+  event: WaggleEvent;
+  /** @default 'events' (use '' to send straight to the queue named by `routingKey`) */
+  exchange?: string;
+  /** @default the event's `<tenant>.<channel>.<type>` */
+  routingKey?: string;
   headers?: Record<string, unknown>;
+}
+
+/** What `ctx.event` / `sagaEvent` need to build an envelope besides the saga. */
+export interface SagaEventInput {
+  type: string;
+  /** The channel and session the message concerns (e.g. the user's conversation). */
+  channel: string;
+  sessionId: string;
+  data?: unknown;
+  /** @default a fresh UUID; give a stable one when the receiver deduplicates by id */
+  id?: string;
+  correlationId?: string;
+  traceparent?: string;
 }
 
 /** What a step knows about the saga it runs in. */
@@ -48,6 +60,8 @@ export interface StepContext<S> {
   readonly db: Queryable;
   /** Writes a command to the outbox in this transaction. */
   send(command: SagaCommand): Promise<void>;
+  /** An envelope from this saga (tenant, source, correlation id, time from the engine's clock). */
+  event(input: SagaEventInput): WaggleEvent;
   now(): Date;
   readonly log: Logger;
 }

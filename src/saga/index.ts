@@ -18,6 +18,7 @@ export {
   type SagaCommand,
   type SagaDefinition,
   type SagaDefinitionInput,
+  type SagaEventInput,
   type SagaFailure,
   type SagaInfo,
   type SagaMessage,
@@ -27,7 +28,7 @@ export {
   type StepRetryInput,
 } from './define-saga';
 export { parseDurationList, toMs, type DurationInput } from './durations';
-export { SAGA_HEADER, commandMessage } from './saga-command';
+export { SAGA_HEADER, commandMessage, sagaEvent } from './saga-command';
 export {
   SagaEngine,
   type AnySagaDefinition,

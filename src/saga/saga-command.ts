@@ -1,48 +1,44 @@
 import { randomUUID } from 'node:crypto';
-import { writeOutbox, type OutboxMessage, type OutboxSql } from '../outbox';
-import type { SagaCommand } from './define-saga';
+import type { WaggleEvent } from '../envelope';
+import { outboxMessageFor, writeOutbox, type OutboxMessage, type OutboxSql } from '../outbox';
+import type { SagaCommand, SagaEventInput } from './define-saga';
 import type { Queryable } from './sql';
 
 /** Header naming the saga a command belongs to; replies carry it back. */
 export const SAGA_HEADER = 'x-waggle-saga';
 
-/** The outbox row for a saga's command: ordered behind the saga's earlier commands. */
-export function commandMessage(
-  command: SagaCommand,
-  saga: { id: string; tenant: string },
+/** An envelope for a message a saga sends: its tenant, `waggle://saga/<type>` as source, correlated by saga id. */
+export function sagaEvent(
+  saga: { id: string; type: string; tenant: string },
+  input: SagaEventInput,
   now: Date,
-): OutboxMessage {
-  const content = Buffer.isBuffer(command.body)
-    ? command.body
-    : Buffer.from(JSON.stringify(command.body ?? null));
-  const messageId = command.messageId ?? randomUUID();
+): WaggleEvent {
   return {
-    exchange: command.exchange,
-    routingKey: command.routingKey,
-    content,
-    properties: {
-      messageId,
-      correlationId: saga.id,
-      type: command.type,
-      contentType: Buffer.isBuffer(command.body) ? 'application/octet-stream' : 'application/json',
-      timestamp: Math.floor(now.getTime() / 1000),
-      persistent: true,
-      headers: { ...command.headers, [SAGA_HEADER]: saga.id, 'x-tenant': saga.tenant },
-    },
-    orderKey: `saga/${saga.id}`,
-    tenant: saga.tenant,
-    messageId,
-    correlationId: saga.id,
+    specversion: '1.0',
+    id: input.id ?? randomUUID(),
+    source: `waggle://saga/${saga.type}`,
+    type: input.type,
+    time: now.toISOString(),
+    tenantid: saga.tenant,
+    channel: input.channel,
+    sessionid: input.sessionId,
+    correlationid: input.correlationId ?? saga.id,
+    ...(input.traceparent ? { traceparent: input.traceparent } : {}),
+    ...(input.data === undefined ? {} : { data: input.data }),
   };
 }
 
+/** The outbox row of a saga's command; it carries the saga id in a header. */
+export function commandMessage(command: SagaCommand, sagaId: string): OutboxMessage {
+  return outboxMessageFor(command.event, {
+    exchange: command.exchange ?? 'events',
+    routingKey: command.routingKey,
+    headers: { ...command.headers, [SAGA_HEADER]: sagaId },
+  });
+}
+
 /** Writes a saga command to the outbox in the caller's transaction. */
-export async function sendCommand(
-  tx: Queryable,
-  command: SagaCommand,
-  saga: { id: string; tenant: string },
-  now: Date,
-): Promise<void> {
+export async function sendCommand(tx: Queryable, command: SagaCommand, sagaId: string): Promise<void> {
   // writeOutbox only issues statements and never reads their results, so any Queryable serves.
-  await writeOutbox(tx as unknown as OutboxSql, [commandMessage(command, saga, now)]);
+  await writeOutbox(tx as unknown as OutboxSql, [commandMessage(command, sagaId)]);
 }

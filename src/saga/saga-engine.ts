@@ -12,7 +12,7 @@ import {
   type StepContext,
   type StepOutcome,
 } from './define-saga';
-import { sendCommand } from './saga-command';
+import { sagaEvent, sendCommand } from './saga-command';
 import {
   SagaConflictError,
   SagaNotFoundError,
@@ -426,7 +426,8 @@ export class SagaEngine {
       },
       state: structuredClone(saga.state),
       db: tx,
-      send: (command) => sendCommand(tx, command, saga, this.clock.now()),
+      send: (command) => sendCommand(tx, command, saga.id),
+      event: (input) => sagaEvent(saga, input, this.clock.now()),
       now: () => this.clock.now(),
       log: logger({
         component: 'saga',

@@ -22,3 +22,4 @@ export {
 export { postJson, sampleEvent, startIngress, tenantWithKey, type TestIngress } from './ingress';
 export { tapExchange, tapQueue, type EventTap } from './event-tap';
 export { AmqpProxy } from './amqp-proxy';
+export { verifyStandardWebhook, type SpecVerdict } from './standard-webhooks-verifier';

@@ -1,0 +1,104 @@
+import { rowsOf, type Queryable } from '../saga';
+
+/** How one delivery attempt ended. */
+export type AttemptOutcome = 'delivered' | 'gone' | 'failed';
+
+/** One delivery attempt as recorded. */
+export interface WebhookAttempt {
+  id: number;
+  endpointId: string;
+  sagaId: string;
+  /** The `webhook-id` (the same on every attempt of one delivery). */
+  messageId: string;
+  eventId: string;
+  eventType: string;
+  attempt: number;
+  statusCode: number | null;
+  outcome: AttemptOutcome;
+  error: string | null;
+  latencyMs: number;
+  responseExcerpt: string | null;
+  attemptedAt: Date;
+}
+
+export type NewAttempt = Omit<WebhookAttempt, 'id'>;
+
+/** Records an attempt (in the caller's transaction). */
+export async function recordAttempt(db: Queryable, a: NewAttempt): Promise<void> {
+  await db.query(
+    `INSERT INTO webhook_attempt (endpoint_id, saga_id, message_id, event_id, event_type, attempt, status_code,
+                                  outcome, error, latency_ms, response_excerpt, attempted_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [
+      a.endpointId,
+      a.sagaId,
+      a.messageId,
+      a.eventId,
+      a.eventType,
+      a.attempt,
+      a.statusCode,
+      a.outcome,
+      a.error,
+      Math.round(a.latencyMs),
+      a.responseExcerpt,
+      a.attemptedAt,
+    ],
+  );
+}
+
+export interface AttemptFilter {
+  endpointId?: string;
+  sagaId?: string;
+  /** @default 50 */
+  limit?: number;
+}
+
+/** Attempts, newest first. */
+export async function listAttempts(db: Queryable, filter: AttemptFilter): Promise<WebhookAttempt[]> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  if (filter.endpointId) {
+    values.push(filter.endpointId);
+    where.push(`endpoint_id = $${values.length}`);
+  }
+  if (filter.sagaId) {
+    values.push(filter.sagaId);
+    where.push(`saga_id = $${values.length}`);
+  }
+  values.push(Math.min(Math.max(filter.limit ?? 50, 1), 1000));
+  const rows = await rowsOf<{
+    id: string;
+    endpoint_id: string;
+    saga_id: string;
+    message_id: string;
+    event_id: string;
+    event_type: string;
+    attempt: number;
+    status_code: number | null;
+    outcome: AttemptOutcome;
+    error: string | null;
+    latency_ms: number;
+    response_excerpt: string | null;
+    attempted_at: Date;
+  }>(
+    db,
+    `SELECT * FROM webhook_attempt ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY id DESC LIMIT $${values.length}`,
+    values,
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    endpointId: r.endpoint_id,
+    sagaId: r.saga_id,
+    messageId: r.message_id,
+    eventId: r.event_id,
+    eventType: r.event_type,
+    attempt: r.attempt,
+    statusCode: r.status_code,
+    outcome: r.outcome,
+    error: r.error,
+    latencyMs: r.latency_ms,
+    responseExcerpt: r.response_excerpt,
+    attemptedAt: r.attempted_at,
+  }));
+}

@@ -1,0 +1,179 @@
+import type { PoolClient } from 'pg';
+import { formatDuration } from '../config';
+import type { WaggleEvent } from '../envelope';
+import { counter, histogram, logger } from '../observability';
+import { outboxMessageFor, writeOutbox } from '../outbox';
+import { inTransaction, type SagaEngine, type SqlPool } from '../saga';
+import { recordAttempt } from './attempt-log';
+import type { AttemptCommand, AttemptReply } from './delivery-saga';
+import {
+  disableEndpoint,
+  findEndpoint,
+  markEndpointFailing,
+  markEndpointHealthy,
+  type WebhookEndpoint,
+} from './endpoint-store';
+import { sendWebhook, type AttemptResult } from './webhook-sender';
+import { ATTEMPT_COMPLETED, ENDPOINT_DISABLED, type WebhookSettings } from './webhook-settings';
+
+export interface AttemptRunnerDeps {
+  engine: SagaEngine;
+  pool: SqlPool;
+  settings: WebhookSettings;
+}
+
+const attempts = counter('waggle_webhook_attempts_total', 'Webhook delivery attempts, by outcome', [
+  'outcome',
+]);
+const latency = histogram('waggle_webhook_attempt_seconds', 'Duration of one webhook HTTP attempt');
+const disabledTotal = counter('waggle_webhook_endpoints_disabled_total', 'Webhook endpoints disabled', [
+  'reason',
+]);
+
+/**
+ * Makes one delivery attempt for the dispatcher: skips it when the saga no longer waits for it (a stale or
+ * repeated command), POSTs the signed request outside any transaction, then in one transaction records the
+ * attempt, updates the endpoint's health (disabling it after a 410 or a failure streak longer than the
+ * configured span, and telling the tenant), and replies to the saga.
+ */
+export async function runAttempt(
+  deps: AttemptRunnerDeps,
+  command: AttemptCommand,
+): Promise<'sent' | 'stale'> {
+  const { engine, pool, settings } = deps;
+  const saga = await engine.get(command.sagaId).catch(() => undefined);
+  if (
+    !saga ||
+    saga.status !== 'waiting' ||
+    saga.attempts + 1 !== command.attempt ||
+    saga.run !== command.run
+  ) {
+    return 'stale';
+  }
+  const endpoint = await findEndpoint(pool, command.endpointId);
+  let result: AttemptResult;
+  if (!endpoint || !endpoint.enabled) {
+    result = {
+      outcome: 'failed',
+      statusCode: null,
+      latencyMs: 0,
+      excerpt: null,
+      error: 'endpoint disabled or deleted',
+    };
+  } else {
+    result = await sendWebhook({
+      url: endpoint.url,
+      secret: endpoint.secret,
+      messageId: command.messageId,
+      body: command.body,
+      timeoutMs: settings.timeoutMs,
+    });
+    attempts.inc({ outcome: result.outcome });
+    latency.observe(result.latencyMs / 1000);
+  }
+  await inTransaction(pool, async (tx) => {
+    const now = engine.clock.now();
+    if (endpoint) {
+      await recordAttempt(tx, {
+        endpointId: endpoint.id,
+        sagaId: command.sagaId,
+        messageId: command.messageId,
+        eventId: command.eventId,
+        eventType: command.eventType,
+        attempt: command.attempt,
+        statusCode: result.statusCode,
+        outcome: result.outcome,
+        error: result.error ?? null,
+        latencyMs: result.latencyMs,
+        responseExcerpt: result.excerpt,
+        attemptedAt: now,
+      });
+    }
+    const disabledReason = endpoint
+      ? await updateHealth(deps, tx, endpoint, result, now)
+      : 'the endpoint was deleted';
+    const reply: AttemptReply = {
+      attempt: command.attempt,
+      run: command.run,
+      outcome: result.outcome,
+      statusCode: result.statusCode,
+      error: result.error ?? null,
+      ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
+      ...(disabledReason ? { endpointDisabled: disabledReason } : {}),
+    };
+    await engine.deliver(
+      command.sagaId,
+      {
+        id: `${command.messageId}-r${command.run}-a${command.attempt}`,
+        type: ATTEMPT_COMPLETED,
+        data: reply,
+      },
+      tx,
+    );
+  });
+  return 'sent';
+}
+
+// Returns why the endpoint is disabled now (by this attempt or before), or undefined while it is enabled.
+async function updateHealth(
+  deps: AttemptRunnerDeps,
+  tx: PoolClient,
+  endpoint: WebhookEndpoint,
+  result: AttemptResult,
+  now: Date,
+): Promise<string | undefined> {
+  if (!endpoint.enabled) return endpoint.disabledReason ?? 'disabled';
+  if (result.outcome === 'delivered') {
+    await markEndpointHealthy(tx, endpoint.id, now);
+    return undefined;
+  }
+  let reason: string | undefined;
+  let failingSince: Date | undefined;
+  if (result.outcome === 'gone') reason = 'the endpoint answered 410 Gone';
+  else {
+    failingSince = await markEndpointFailing(tx, endpoint.id, now);
+    const span = failingSince ? now.getTime() - failingSince.getTime() : 0;
+    if (failingSince && span >= deps.settings.disableAfterMs) {
+      reason = `no successful delivery since ${failingSince.toISOString()} (longer than ${formatDuration(deps.settings.disableAfterMs)})`;
+    }
+  }
+  if (!reason) return undefined;
+  const disabled = await disableEndpoint(tx, endpoint.id, reason, now);
+  if (disabled) {
+    disabledTotal.inc({ reason: result.outcome === 'gone' ? 'gone' : 'failing' });
+    logger({ component: 'webhooks', tenant: endpoint.tenant, endpointId: endpoint.id }).warn(
+      { reason },
+      'endpoint disabled',
+    );
+    const event = endpointDisabledEvent(disabled, reason, now, failingSince);
+    await writeOutbox(tx, [outboxMessageFor(event, { exchange: deps.settings.notifyExchange })]);
+  }
+  return reason;
+}
+
+/** The event that tells a tenant one of its endpoints was disabled. */
+export function endpointDisabledEvent(
+  endpoint: WebhookEndpoint,
+  reason: string,
+  now: Date,
+  failingSince?: Date,
+): WaggleEvent {
+  const id = `webhook-endpoint-disabled-${endpoint.id}-${now.getTime()}`;
+  return {
+    specversion: '1.0',
+    id,
+    source: 'waggle://webhooks',
+    type: ENDPOINT_DISABLED,
+    time: now.toISOString(),
+    tenantid: endpoint.tenant,
+    channel: 'system',
+    sessionid: `webhook-endpoint-${endpoint.id}`,
+    correlationid: id,
+    data: {
+      endpointId: endpoint.id,
+      url: endpoint.url,
+      reason,
+      ...(failingSince ? { failingSince: failingSince.toISOString() } : {}),
+    },
+  };
+}

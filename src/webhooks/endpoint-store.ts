@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { TENANT_ID_PATTERN } from '../envelope';
+import { firstRow, rowsOf, type Queryable } from '../saga';
+import { acceptsEventType, eventTypePatternProblem } from './event-filter';
+import { generateSecret, secretKey } from './standard-webhooks';
+import { WebhookEndpointInvalidError, WebhookEndpointNotFoundError } from './webhook-errors';
+
+/** A tenant's webhook endpoint. */
+export interface WebhookEndpoint {
+  id: string;
+  tenant: string;
+  url: string;
+  /** `whsec_…`; shown once at registration and to operators, never in listings for tenants. */
+  secret: string;
+  /** Event-type patterns (`message.*`, `tool.call.#`); empty means every event. */
+  eventTypes: string[];
+  description: string | null;
+  enabled: boolean;
+  disabledReason: string | null;
+  disabledAt: Date | null;
+  /** Since when deliveries have been failing (cleared by the next success). */
+  failingSince: Date | null;
+  lastSuccessAt: Date | null;
+  createdAt: Date;
+}
+
+export interface NewEndpoint {
+  tenant: string;
+  url: string;
+  eventTypes?: string[];
+  /** @default a new random secret */
+  secret?: string;
+  description?: string;
+}
+
+interface EndpointRow {
+  id: string;
+  tenant: string;
+  url: string;
+  secret: string;
+  event_types: string[];
+  description: string | null;
+  enabled: boolean;
+  disabled_reason: string | null;
+  disabled_at: Date | null;
+  failing_since: Date | null;
+  last_success_at: Date | null;
+  created_at: Date;
+}
+
+function toEndpoint(r: EndpointRow): WebhookEndpoint {
+  return {
+    id: r.id,
+    tenant: r.tenant,
+    url: r.url,
+    secret: r.secret,
+    eventTypes: r.event_types,
+    description: r.description,
+    enabled: r.enabled,
+    disabledReason: r.disabled_reason,
+    disabledAt: r.disabled_at,
+    failingSince: r.failing_since,
+    lastSuccessAt: r.last_success_at,
+    createdAt: r.created_at,
+  };
+}
+
+const TENANT_RE = new RegExp(TENANT_ID_PATTERN);
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Every problem with a registration, one line each (empty when it is fine). */
+export function endpointProblems(e: NewEndpoint): string[] {
+  const problems: string[] = [];
+  if (!TENANT_RE.test(e.tenant)) problems.push(`tenant: "${e.tenant}" is not a tenant id`);
+  let url: URL | undefined;
+  try {
+    url = new URL(e.url);
+  } catch {
+    problems.push(`url: "${e.url}" is not a URL`);
+  }
+  if (url && url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.push(`url: "${e.url}" must be http:// or https://`);
+  }
+  for (const p of e.eventTypes ?? []) {
+    const problem = eventTypePatternProblem(p);
+    if (problem) problems.push(`eventTypes: ${problem}`);
+  }
+  if (e.secret !== undefined) {
+    try {
+      secretKey(e.secret);
+    } catch (err) {
+      problems.push(`secret: ${(err as Error).message}`);
+    }
+  }
+  return problems;
+}
+
+/** Registers an endpoint (validated; a secret is generated when none is given). */
+export async function createEndpoint(db: Queryable, e: NewEndpoint): Promise<WebhookEndpoint> {
+  const problems = endpointProblems(e);
+  if (problems.length > 0) throw new WebhookEndpointInvalidError(problems);
+  const row = await firstRow<EndpointRow>(
+    db,
+    `INSERT INTO webhook_endpoint (id, tenant, url, secret, event_types, description)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+    [randomUUID(), e.tenant, e.url, e.secret ?? generateSecret(), e.eventTypes ?? [], e.description ?? null],
+  );
+  return toEndpoint(row as EndpointRow);
+}
+
+/** One endpoint (optionally only if it belongs to `tenant`), or undefined. */
+export async function findEndpoint(
+  db: Queryable,
+  id: string,
+  tenant?: string,
+): Promise<WebhookEndpoint | undefined> {
+  if (!UUID_RE.test(id)) return undefined;
+  const row = await firstRow<EndpointRow>(
+    db,
+    `SELECT * FROM webhook_endpoint WHERE id = $1 ${tenant ? 'AND tenant = $2' : ''}`,
+    tenant ? [id, tenant] : [id],
+  );
+  return row && toEndpoint(row);
+}
+
+/** One endpoint, or throws WebhookEndpointNotFoundError. */
+export async function getEndpoint(db: Queryable, id: string, tenant?: string): Promise<WebhookEndpoint> {
+  const found = await findEndpoint(db, id, tenant);
+  if (!found) throw new WebhookEndpointNotFoundError(id);
+  return found;
+}
+
+/** Endpoints, newest first, optionally of one tenant. */
+export async function listEndpoints(db: Queryable, tenant?: string): Promise<WebhookEndpoint[]> {
+  const rows = await rowsOf<EndpointRow>(
+    db,
+    `SELECT * FROM webhook_endpoint ${tenant ? 'WHERE tenant = $1' : ''} ORDER BY created_at DESC, id`,
+    tenant ? [tenant] : [],
+  );
+  return rows.map(toEndpoint);
+}
+
+/** The enabled endpoints of `tenant` whose filter accepts `type`. */
+export async function endpointsFor(db: Queryable, tenant: string, type: string): Promise<WebhookEndpoint[]> {
+  const rows = await rowsOf<EndpointRow>(
+    db,
+    'SELECT * FROM webhook_endpoint WHERE tenant = $1 AND enabled ORDER BY id',
+    [tenant],
+  );
+  return rows.map(toEndpoint).filter((e) => acceptsEventType(e.eventTypes, type));
+}
+
+/** Deletes an endpoint; false when there was none. */
+export async function deleteEndpoint(db: Queryable, id: string, tenant?: string): Promise<boolean> {
+  if (!UUID_RE.test(id)) return false;
+  const rows = await rowsOf(
+    db,
+    `DELETE FROM webhook_endpoint WHERE id = $1 ${tenant ? 'AND tenant = $2' : ''} RETURNING id`,
+    tenant ? [id, tenant] : [id],
+  );
+  return rows.length > 0;
+}
+
+/** Turns an endpoint back on and forgets its failure streak. */
+export async function enableEndpoint(db: Queryable, id: string, tenant?: string): Promise<WebhookEndpoint> {
+  await getEndpoint(db, id, tenant);
+  const row = await firstRow<EndpointRow>(
+    db,
+    `UPDATE webhook_endpoint SET enabled = true, disabled_reason = NULL, disabled_at = NULL, failing_since = NULL,
+            updated_at = now()
+      WHERE id = $1 RETURNING *`,
+    [id],
+  );
+  return toEndpoint(row as EndpointRow);
+}
+
+/** Disables an endpoint with a reason; answers the endpoint when this call disabled it, undefined if it already was. */
+export async function disableEndpoint(
+  db: Queryable,
+  id: string,
+  reason: string,
+  now: Date,
+): Promise<WebhookEndpoint | undefined> {
+  const row = await firstRow<EndpointRow>(
+    db,
+    `UPDATE webhook_endpoint SET enabled = false, disabled_reason = $2, disabled_at = $3, updated_at = $3
+      WHERE id = $1 AND enabled RETURNING *`,
+    [id, reason, now],
+  );
+  return row && toEndpoint(row);
+}
+
+/** Replaces an endpoint's secret (a new random one unless given) and returns the endpoint. */
+export async function rotateSecret(
+  db: Queryable,
+  id: string,
+  secret = generateSecret(),
+  tenant?: string,
+): Promise<WebhookEndpoint> {
+  secretKey(secret);
+  await getEndpoint(db, id, tenant);
+  const row = await firstRow<EndpointRow>(
+    db,
+    'UPDATE webhook_endpoint SET secret = $2, updated_at = now() WHERE id = $1 RETURNING *',
+    [id, secret],
+  );
+  return toEndpoint(row as EndpointRow);
+}
+
+/** A delivery succeeded: the failure streak ends. */
+export async function markEndpointHealthy(db: Queryable, id: string, now: Date): Promise<void> {
+  await db.query('UPDATE webhook_endpoint SET failing_since = NULL, last_success_at = $2 WHERE id = $1', [
+    id,
+    now,
+  ]);
+}
+
+/** A delivery failed: starts the failure streak if none is running; returns since when it fails. */
+export async function markEndpointFailing(db: Queryable, id: string, now: Date): Promise<Date | undefined> {
+  const row = await firstRow<{ failing_since: Date }>(
+    db,
+    `UPDATE webhook_endpoint SET failing_since = COALESCE(failing_since, $2) WHERE id = $1 RETURNING failing_since`,
+    [id, now],
+  );
+  return row?.failing_since;
+}
+
+/** An endpoint as a tenant or operator sees it in a listing: the secret hidden. */
+export function publicEndpoint(e: WebhookEndpoint, withSecret = false): Record<string, unknown> {
+  return {
+    id: e.id,
+    tenant: e.tenant,
+    url: e.url,
+    eventTypes: e.eventTypes,
+    description: e.description,
+    enabled: e.enabled,
+    disabledReason: e.disabledReason,
+    disabledAt: e.disabledAt?.toISOString() ?? null,
+    failingSince: e.failingSince?.toISOString() ?? null,
+    lastSuccessAt: e.lastSuccessAt?.toISOString() ?? null,
+    createdAt: e.createdAt.toISOString(),
+    ...(withSecret ? { secret: e.secret } : {}),
+  };
+}

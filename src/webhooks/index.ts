@@ -1,0 +1,60 @@
+export {
+  listAttempts,
+  recordAttempt,
+  type AttemptFilter,
+  type AttemptOutcome,
+  type NewAttempt,
+  type WebhookAttempt,
+} from './attempt-log';
+export { endpointDisabledEvent, runAttempt, type AttemptRunnerDeps } from './attempt-runner';
+export {
+  deliverySaga,
+  startDeliveries,
+  type AttemptCommand,
+  type AttemptReply,
+  type DeliveryState,
+} from './delivery-saga';
+export {
+  createEndpoint,
+  deleteEndpoint,
+  disableEndpoint,
+  enableEndpoint,
+  endpointProblems,
+  endpointsFor,
+  findEndpoint,
+  getEndpoint,
+  listEndpoints,
+  publicEndpoint,
+  rotateSecret,
+  type NewEndpoint,
+  type WebhookEndpoint,
+} from './endpoint-store';
+export { acceptsEventType, eventTypePatternProblem } from './event-filter';
+export { retryAfterMs } from './retry-after';
+export {
+  DEFAULT_TOLERANCE_SECONDS,
+  SECRET_PREFIX,
+  WEBHOOK_HEADERS,
+  WebhookSecretInvalidError,
+  WebhookSignatureError,
+  generateSecret,
+  secretKey,
+  sign,
+  signedHeaders,
+  verify,
+  type SignedHeaders,
+  type VerifyOptions,
+} from './standard-webhooks';
+export { WebhookEndpointInvalidError, WebhookEndpointNotFoundError } from './webhook-errors';
+export { webhookBody, webhookMessageId } from './webhook-payload';
+export { EXCERPT_BYTES, sendWebhook, type AttemptRequest, type AttemptResult } from './webhook-sender';
+export {
+  ATTEMPT_COMPLETED,
+  ATTEMPT_REQUESTED,
+  DEFAULT_WEBHOOK_SETTINGS,
+  DELIVERY_FAILED,
+  ENDPOINT_DISABLED,
+  WEBHOOK_SAGA_TYPE,
+  webhookSettings,
+  type WebhookSettings,
+} from './webhook-settings';

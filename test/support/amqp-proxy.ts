@@ -15,6 +15,7 @@ export class AmqpProxy {
   private readonly links = new Set<Link>();
   private refusing = false;
   private holding = false;
+  private holdingRequests = false;
 
   private constructor(private readonly target: { host: string; port: number }) {
     this.server = net.createServer((client) => this.accept(client));
@@ -64,6 +65,16 @@ export class AmqpProxy {
     for (const link of this.links) link.pump();
   }
 
+  /** Holds back everything clients send (publishes included): it never reaches the broker if then `cut()`. */
+  holdRequests(): void {
+    this.holdingRequests = true;
+  }
+
+  releaseRequests(): void {
+    this.holdingRequests = false;
+    for (const link of this.links) link.pumpRequests();
+  }
+
   /** Sends connection.blocked (reason) to every client, between two broker frames. */
   injectBlocked(reason = 'low on memory'): void {
     const reasonBytes = Buffer.from(reason);
@@ -93,7 +104,12 @@ export class AmqpProxy {
       client.destroy();
       return;
     }
-    const link = new Link(client, net.connect(this.target), () => this.holding);
+    const link = new Link(
+      client,
+      net.connect(this.target),
+      () => this.holding,
+      () => this.holdingRequests,
+    );
     this.links.add(link);
     link.onClose(() => this.links.delete(link));
   }
@@ -114,6 +130,7 @@ function methodFrame(payload: Buffer): Buffer {
 class Link {
   private buffered = Buffer.alloc(0);
   private readonly pending: Buffer[] = [];
+  private readonly requests: Buffer[] = [];
   private closed = false;
   private readonly closeHandlers: Array<() => void> = [];
 
@@ -121,8 +138,12 @@ class Link {
     private readonly client: net.Socket,
     private readonly broker: net.Socket,
     private readonly holding: () => boolean,
+    private readonly holdingRequests: () => boolean,
   ) {
-    client.on('data', (d) => broker.write(d));
+    client.on('data', (d) => {
+      this.requests.push(d);
+      this.pumpRequests();
+    });
     broker.on('data', (d) => this.fromBroker(d));
     for (const s of [client, broker]) {
       s.on('error', () => this.destroy());
@@ -141,6 +162,12 @@ class Link {
   pump(): void {
     while (!this.holding() && this.pending.length > 0 && !this.closed) {
       this.client.write(this.pending.shift() as Buffer);
+    }
+  }
+
+  pumpRequests(): void {
+    while (!this.holdingRequests() && this.requests.length > 0 && !this.closed) {
+      this.broker.write(this.requests.shift() as Buffer);
     }
   }
 

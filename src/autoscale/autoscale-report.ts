@@ -51,4 +51,6 @@ export interface SupervisorReport {
   minWorkers: number;
   maxWorkers: number;
   restarts: number;
+  /** Process ids of the running workers, oldest first. */
+  pids: number[];
 }

@@ -1,6 +1,6 @@
-import path from 'node:path';
 import { logger } from '../observability';
 import type { PlatformContext, Role } from '../runtime';
+import { loadTopology, topologyOf, type Topology } from '../topology';
 import type { AutoscaleReport } from './autoscale-report';
 import { autoscaleRoutes } from './autoscale-routes';
 import { Autoscaler } from './autoscaler';
@@ -9,9 +9,8 @@ import { LocalSupervisor, type LocalSupervisorOptions } from './local-supervisor
 import { ManagementClient, vhostOf } from './management-client';
 import { passiveDeclareOver } from './passive-declare';
 import { scalingGroups, type ScalingGroup } from './scaling-group';
-import { readTopologyFile } from './topology-source';
 
-/** How the autoscaler role finds its consumer groups; default: the topology file of the config. */
+/** How the autoscaler role finds its consumer groups; default: the topology applied at boot. */
 export type GroupSource = (ctx: PlatformContext) => ScalingGroup[] | Promise<ScalingGroup[]>;
 
 export interface AutoscalerRoleOptions {
@@ -38,7 +37,7 @@ export function autoscalerRole(options: AutoscalerRoleOptions = {}): Role {
       ctx.http.mount(autoscaleRoutes(() => autoscaler?.report() ?? emptyReport(ctx, mode)));
     },
     async start(ctx) {
-      const groups = await (options.groups ?? groupsFromTopologyFile)(ctx);
+      const groups = await (options.groups ?? groupsFromTopology)(ctx);
       const log = logger({ component: 'autoscale' });
       const sampler = new DepthSampler({
         management: new ManagementClient({ url: ctx.config.managementUrl }),
@@ -90,9 +89,18 @@ export function autoscalerRole(options: AutoscalerRoleOptions = {}): Role {
   };
 }
 
-/** The consumer groups of the topology file named by WAGGLE_TOPOLOGY_FILE. */
-export function groupsFromTopologyFile(ctx: PlatformContext): ScalingGroup[] {
-  return scalingGroups(readTopologyFile(path.resolve(ctx.config.topologyFile)));
+/**
+ * The consumer groups of the topology this process applied at boot, or, when it ran no topology boot step,
+ * of the file named by WAGGLE_TOPOLOGY_FILE (loaded and validated the same way).
+ */
+export async function groupsFromTopology(ctx: PlatformContext): Promise<ScalingGroup[]> {
+  let topology: Topology;
+  try {
+    topology = topologyOf(ctx);
+  } catch {
+    topology = await loadTopology(ctx.config.topologyFile);
+  }
+  return scalingGroups(topology, { targetDrainSeconds: ctx.config.autoscaleTargetDrainMs / 1000 });
 }
 
 // Every worker process runs every consumer, so the pool's floor is the highest group minimum and its ceiling

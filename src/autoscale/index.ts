@@ -4,7 +4,7 @@ export { autoscaleRoutes } from './autoscale-routes';
 export { Autoscaler, type AutoscalerOptions } from './autoscaler';
 export {
   autoscalerRole,
-  groupsFromTopologyFile,
+  groupsFromTopology,
   type AutoscalerRoleOptions,
   type GroupSource,
 } from './autoscaler-role';
@@ -38,4 +38,3 @@ export {
   type ScalingLimit,
   type ScalingReason,
 } from './scaling-policy';
-export { readTopologyFile } from './topology-source';

@@ -97,6 +97,7 @@ export class LocalSupervisor {
       minWorkers: this.options.minWorkers,
       maxWorkers: this.options.maxWorkers,
       restarts: this.restarts,
+      pids: this.pids(),
     };
   }
 

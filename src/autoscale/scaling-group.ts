@@ -46,9 +46,14 @@ export const DEFAULT_SCALING = { minWorkers: 1, maxWorkers: 10, targetDrainSecon
 /**
  * The consumer groups of a topology with their bounds. A consumer's optional `scale: { min, max,
  * targetDrainSeconds }` (or `scaling: { minWorkers, maxWorkers, targetDrainSeconds }`) wins; otherwise min 1,
- * max the partition count for a partitioned consumer and 10 for any other, drain target 60 s.
+ * max the partition count for a partitioned consumer and 10 for any other, drain target `defaults`
+ * (WAGGLE_AUTOSCALE_TARGET_DRAIN) or 60 s.
  */
-export function scalingGroups(topology: TopologyLike): ScalingGroup[] {
+export function scalingGroups(
+  topology: TopologyLike,
+  defaults: { targetDrainSeconds?: number } = {},
+): ScalingGroup[] {
+  const targetDrainSeconds = defaults.targetDrainSeconds ?? DEFAULT_SCALING.targetDrainSeconds;
   const groups = new Map(topology.partitionGroups.map((g) => [g.name, g]));
   return topology.consumers.map((consumer) => {
     let queues: string[];
@@ -84,7 +89,7 @@ export function scalingGroups(topology: TopologyLike): ScalingGroup[] {
       ...(partitions !== undefined ? { partitions } : {}),
       minWorkers,
       maxWorkers,
-      targetDrainSeconds: scaling.targetDrainSeconds ?? DEFAULT_SCALING.targetDrainSeconds,
+      targetDrainSeconds: scaling.targetDrainSeconds ?? targetDrainSeconds,
     };
   });
 }

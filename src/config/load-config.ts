@@ -29,6 +29,7 @@ export interface WaggleConfig {
   schemasDir: string;
   autoscaleIntervalMs: number;
   autoscaleStabilizationMs: number;
+  autoscaleTargetDrainMs: number;
   /** Consumer names the workers role is limited to; empty means every consumer. */
   consumers: string[];
   sseHeartbeatMs: number;
@@ -99,6 +100,7 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
     schemasDir: raw.WAGGLE_SCHEMAS_DIR as string,
     autoscaleIntervalMs: parseDuration(raw.WAGGLE_AUTOSCALE_INTERVAL as string),
     autoscaleStabilizationMs: parseDuration(raw.WAGGLE_AUTOSCALE_STABILIZATION as string),
+    autoscaleTargetDrainMs: parseDuration(raw.WAGGLE_AUTOSCALE_TARGET_DRAIN as string),
     consumers: raw.WAGGLE_CONSUMERS ? (raw.WAGGLE_CONSUMERS as string).split(',') : [],
     sseHeartbeatMs: parseDuration(raw.WAGGLE_SSE_HEARTBEAT as string),
     streamRetentionMs: parseDuration(raw.WAGGLE_STREAM_RETENTION as string),

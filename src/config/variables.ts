@@ -124,6 +124,14 @@ export const VARIABLES: readonly VariableSpec[] = [
       'Scale-down waits until every recommendation of this window is lower (scale-up is immediate).',
   },
   {
+    env: 'WAGGLE_AUTOSCALE_TARGET_DRAIN',
+    schema: duration,
+    expected: 'a duration like "60s"',
+    default: '60s',
+    description:
+      'The autoscaler sizes workers so that a backlog drains within this time at the measured throughput.',
+  },
+  {
     env: 'WAGGLE_CONSUMERS',
     schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9.-]*(,[a-z0-9][a-z0-9.-]*)*$' },
     expected: 'comma-separated consumer names like "turn-processor,tool-runner"',

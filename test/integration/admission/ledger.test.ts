@@ -9,10 +9,13 @@ import { testDb, uniqueName } from '../../support';
 async function statements(): Promise<number> {
   const metric = registry.getSingleMetric('waggle_admission_batch_size');
   const values = (await metric?.get())?.values ?? [];
-  return values.find((v) => v.metricName === 'waggle_admission_batch_size_count')?.value ?? 0;
+  return (
+    values.find((v) => (v as { metricName?: string }).metricName === 'waggle_admission_batch_size_count')
+      ?.value ?? 0
+  );
 }
 
-function event(tenant: string, session: string, id = randomUUID()): WaggleEvent {
+function event(tenant: string, session: string, id: string = randomUUID()): WaggleEvent {
   return {
     specversion: '1.0',
     id,

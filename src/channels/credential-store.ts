@@ -1,10 +1,10 @@
-import type { DataSource } from 'typeorm';
 import {
   CHANNELS,
   ChannelCredentialsError,
   credentialProblems,
   type ChannelName,
 } from '../../producers/channels';
+import type { Queryable } from './outbound-log';
 
 /** One tenant's stored settings for one channel. */
 export interface ChannelCredentials {
@@ -31,7 +31,7 @@ export class ChannelCredentialStore {
   private readonly maxEntries: number;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly db: Queryable,
     options: { ttlMs?: number; maxEntries?: number } = {},
   ) {
     this.ttlMs = options.ttlMs ?? 10_000;

@@ -1,0 +1,43 @@
+import type { Context } from 'koa';
+import type { ApiKeyAuthenticator, Principal } from '../admission';
+import { WaggleError } from '../errors';
+import { admissionProblem, HttpProblem } from '../http';
+
+/**
+ * The tenant a request speaks for, from `Authorization: Bearer <key>` — or, where `allowQuery` (SSE: a
+ * browser's EventSource cannot set headers), from `?access_token=<key>`. Answers 401 problem+json otherwise.
+ */
+export async function tenantOf(
+  ctx: Context,
+  authenticator: Pick<ApiKeyAuthenticator, 'authenticate'>,
+  options: { allowQuery?: boolean } = {},
+): Promise<Principal> {
+  const header = ctx.get('authorization');
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const fromQuery =
+    options.allowQuery && typeof ctx.query.access_token === 'string' ? ctx.query.access_token : '';
+  const token = match?.[1] ?? (header ? '' : fromQuery);
+  if (!token) {
+    throw new HttpProblem(
+      401,
+      header ? 'AUTHORIZATION_MALFORMED' : 'KEY_MISSING',
+      header
+        ? 'the Authorization header must be "Bearer <key>"'
+        : 'send the tenant key as "Authorization: Bearer <key>"; create one with `waggle keys create <tenant>`',
+      {},
+      { 'WWW-Authenticate': 'Bearer realm="waggle"' },
+    );
+  }
+  try {
+    return await authenticator.authenticate(token);
+  } catch (err) {
+    if (err instanceof WaggleError) throw admissionProblem(err);
+    throw new HttpProblem(
+      503,
+      'KEY_CHECK_UNAVAILABLE',
+      'the key could not be checked because the database did not answer; retry later',
+      {},
+      { 'Retry-After': '2' },
+    );
+  }
+}

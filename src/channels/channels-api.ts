@@ -1,0 +1,193 @@
+import { problemResponse, type OpenApiFragment } from '../http';
+
+const tenantParam = {
+  name: 'tenant',
+  in: 'path',
+  required: true,
+  schema: { type: 'string', pattern: '^[a-z0-9-]{1,63}$' },
+  description: 'The tenant whose provider credentials verify the webhook.',
+};
+
+const webhookResult = {
+  description: 'Verified and handled: messages admitted (deduplicated by provider message id)',
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/ChannelWebhookResult' } } },
+};
+
+function providerWebhook(summary: string, signature: string): Record<string, unknown> {
+  return {
+    post: {
+      summary,
+      description: `Verified with ${signature} before the payload is read. Messages become \`message.received\` events admitted in payload order; receipts, edits and bot messages are acknowledged and ignored.`,
+      tags: ['channels'],
+      parameters: [tenantParam],
+      requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+      responses: {
+        '200': webhookResult,
+        '400': problemResponse('The payload is not the provider’s documented JSON'),
+        '401': problemResponse('Signature missing, wrong or (Slack) older than 5 minutes: nothing admitted'),
+        '403': problemResponse('The tenant is disabled'),
+        '404': problemResponse('No credentials stored for this tenant and channel'),
+        '413': problemResponse('Body larger than WAGGLE_INGRESS_BODY_LIMIT'),
+        '503': problemResponse('Broker or database unavailable; the provider retries', 503),
+      },
+    },
+  };
+}
+
+/** OpenAPI description of the channel webhooks, web chat and the SSE session stream. */
+export const CHANNELS_API: OpenApiFragment = {
+  schemas: {
+    WebchatMessage: {
+      type: 'object',
+      required: ['sessionId', 'text'],
+      properties: {
+        sessionId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,200}$' },
+        text: { type: 'string', minLength: 1, maxLength: 16000 },
+        id: {
+          type: 'string',
+          description: 'Optional client-chosen event id: a retry with it is deduplicated.',
+        },
+        sender: {
+          type: 'object',
+          required: ['id'],
+          properties: { id: { type: 'string' }, name: { type: 'string' } },
+        },
+      },
+    },
+    WebchatAccepted: {
+      type: 'object',
+      required: ['id', 'sequence', 'sessionId', 'duplicate', 'stream'],
+      properties: {
+        id: { type: 'string' },
+        sequence: { type: 'integer', minimum: 1 },
+        sessionId: { type: 'string' },
+        duplicate: { type: 'boolean' },
+        stream: { type: 'string', description: 'Where the replies stream (SSE).' },
+      },
+    },
+    ChannelWebhookResult: {
+      type: 'object',
+      required: ['admitted', 'duplicates', 'ignored', 'refused'],
+      properties: {
+        admitted: { type: 'integer', minimum: 0 },
+        duplicates: { type: 'integer', minimum: 0 },
+        ignored: {
+          type: 'integer',
+          minimum: 0,
+          description: 'Receipts, edits, bot messages, non-text messages.',
+        },
+        refused: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['id', 'detail'],
+            properties: { id: { type: 'string' }, detail: { type: 'string' } },
+          },
+        },
+      },
+    },
+  },
+  paths: {
+    '/v1/channels/webchat/messages': {
+      post: {
+        summary: 'Send a web chat message',
+        description:
+          'Admits a `message.received` event on channel `webchat`; the reply streams on the session’s SSE stream.',
+        tags: ['channels'],
+        security: [{ tenantKey: [] }],
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/WebchatMessage' } } },
+        },
+        responses: {
+          '202': {
+            description: 'Admitted',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/WebchatAccepted' } } },
+          },
+          '200': {
+            description: 'Already admitted (same id)',
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/WebchatAccepted' } } },
+          },
+          '400': problemResponse('The body is not {sessionId, text} or the event is invalid'),
+          '401': problemResponse('Missing, unknown or revoked API key'),
+          '403': problemResponse('The tenant is disabled'),
+          '503': problemResponse('Broker or database unavailable; retry after Retry-After', 503),
+        },
+      },
+    },
+    '/v1/channels/whatsapp/{tenant}': {
+      get: {
+        summary: 'WhatsApp webhook verification (hub.challenge)',
+        tags: ['channels'],
+        parameters: [
+          tenantParam,
+          { name: 'hub.mode', in: 'query', required: true, schema: { const: 'subscribe' } },
+          { name: 'hub.verify_token', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'hub.challenge', in: 'query', required: true, schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': {
+            description: 'The challenge, echoed',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+          '403': problemResponse('Wrong mode or verify token'),
+          '404': problemResponse('No WhatsApp credentials for this tenant'),
+        },
+      },
+      ...providerWebhook(
+        'WhatsApp Cloud API webhook',
+        'X-Hub-Signature-256 (HMAC-SHA256 of the body with the app secret)',
+      ),
+    },
+    '/v1/channels/slack/{tenant}': providerWebhook(
+      'Slack Events API request URL (answers url_verification)',
+      'X-Slack-Signature v0 over "v0:<X-Slack-Request-Timestamp>:<body>" with the signing secret',
+    ),
+    '/v1/channels/telegram/{tenant}': providerWebhook(
+      'Telegram Bot API webhook (one Update)',
+      'X-Telegram-Bot-Api-Secret-Token (the secret_token given to setWebhook)',
+    ),
+    '/v1/sessions/{id}/stream': {
+      get: {
+        summary: 'Stream a session’s replies (Server-Sent Events)',
+        description:
+          'Each outbound event of the session as `id: <sequence>`, `event: <type>`, `data: <CloudEvent JSON>`; resumes after `Last-Event-ID`. Comment lines every WAGGLE_SSE_HEARTBEAT. A browser EventSource may pass the key as `?access_token=`.',
+        tags: ['channels'],
+        security: [{ tenantKey: [] }],
+        parameters: [
+          {
+            name: 'id',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,200}$' },
+          },
+          {
+            name: 'Last-Event-ID',
+            in: 'header',
+            required: false,
+            schema: { type: 'string', pattern: '^\\d+$' },
+          },
+          {
+            name: 'lastEventId',
+            in: 'query',
+            required: false,
+            schema: { type: 'string', pattern: '^\\d+$' },
+          },
+          { name: 'access_token', in: 'query', required: false, schema: { type: 'string' } },
+        ],
+        responses: {
+          '200': {
+            description: 'The event stream',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          '400': problemResponse('Bad session id or Last-Event-ID'),
+          '401': problemResponse('Missing, unknown or revoked API key'),
+          '503': problemResponse(
+            'Streams are not available yet (topology not applied) or the process is stopping',
+            503,
+          ),
+        },
+      },
+    },
+  },
+};

@@ -1,0 +1,36 @@
+import type { Context } from 'koa';
+import { HttpProblem } from '../http';
+
+/**
+ * Reads the request body as raw bytes within `limit` (provider signatures cover the exact bytes, so the
+ * body is never parsed and re-serialized before verification). 413 past the limit, 415 when compressed.
+ */
+export async function readRawBody(ctx: Context, limit: number): Promise<Buffer> {
+  const encoding = ctx.get('content-encoding');
+  if (encoding && encoding !== 'identity') {
+    throw new HttpProblem(
+      415,
+      'UNSUPPORTED_CONTENT_ENCODING',
+      `Content-Encoding ${encoding} is not accepted; send the body uncompressed`,
+    );
+  }
+  const declared = Number(ctx.get('content-length') || NaN);
+  if (declared > limit) throw tooLarge(declared, limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(size, limit);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(size: number, limit: number): HttpProblem {
+  return new HttpProblem(
+    413,
+    'BODY_TOO_LARGE',
+    `the body is larger than ${limit} bytes (at least ${size}), the most this endpoint reads (WAGGLE_INGRESS_BODY_LIMIT)`,
+    { limit },
+  );
+}

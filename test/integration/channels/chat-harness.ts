@@ -1,0 +1,36 @@
+import type { WaggleConfig } from '../../../src/config';
+import { withChannels } from '../../../src/channels';
+import { createIngressRole } from '../../../src/http';
+import { Platform, type Role } from '../../../src/runtime';
+import { amqpUrlFor, autoTeardown, testConfig } from '../../support';
+
+/** A running platform with the ingress role and its channel routes, on `vhost`. */
+export interface ChannelIngressUnderTest {
+  url: string;
+  platform: Platform;
+  config: WaggleConfig;
+}
+
+/** Starts ingress + channels in this process on `vhost` (topology already applied); stopped after the test. */
+export async function startChannelIngress(
+  vhost: string,
+  options: { config?: Partial<WaggleConfig>; roles?: Role[] } = {},
+): Promise<ChannelIngressUnderTest> {
+  const config = testConfig({
+    amqpUrl: amqpUrlFor(vhost),
+    httpHost: '127.0.0.1',
+    httpPort: 0,
+    rateLimit: 0,
+    republishAfterMs: 60_000,
+    shutdownTimeoutMs: 5_000,
+    ...options.config,
+  });
+  const platform = new Platform({
+    config,
+    roles: [withChannels(createIngressRole({ amqpAdmission: false })), ...(options.roles ?? [])],
+    connectTimeoutMs: 10_000,
+  });
+  autoTeardown(() => platform.stop());
+  const address = await platform.start();
+  return { url: `http://127.0.0.1:${address.port}`, platform, config };
+}

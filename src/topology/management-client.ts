@@ -70,7 +70,11 @@ export class ManagementClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      const reason = (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      const reason =
+        e.name === 'TimeoutError'
+          ? `no answer within ${this.timeoutMs} ms`
+          : (e.cause?.code ?? e.cause?.message ?? e.message);
       throw new ManagementApiError(`management API at ${this.base} is unreachable (${reason})`, undefined, {
         cause: err,
       });

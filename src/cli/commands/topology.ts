@@ -12,6 +12,7 @@ import {
   exportDefinitions,
   formatDiff,
   loadTopology,
+  ManagementApiError,
   ManagementClient,
   planTopology,
   topologyGraph,
@@ -99,7 +100,15 @@ passwordEnv variable (unset: the user name, for development only, with a warning
         const config = loadConfig();
         configureLogger({ level: 'silent' });
         const vhost = opts.vhost ?? vhostOfAmqpUrl(config.amqpUrl);
-        const connection = await amqplib.connect(amqpUrlForVhost(config.amqpUrl, vhost));
+        const connection = await amqplib
+          .connect(amqpUrlForVhost(config.amqpUrl, vhost))
+          .catch((err: unknown) => {
+            throw new CliError(
+              `no AMQP connection to vhost "${vhost}" (${(err as Error).message}): is the broker up, does the ` +
+                'vhost exist, and may the user of WAGGLE_AMQP_URL use it?',
+              1,
+            );
+          });
         try {
           const channel = await connection.createChannel();
           const management = new ManagementClient(config.managementUrl, vhost);
@@ -114,7 +123,15 @@ passwordEnv variable (unset: the user name, for development only, with a warning
             );
           let users = '';
           if (!opts.skipUsers) {
-            const m = await applyManagement(plan, config.managementUrl, vhost);
+            const m = await applyManagement(plan, config.managementUrl, vhost).catch((err: unknown) => {
+              if (!(err instanceof ManagementApiError)) throw err;
+              for (const c of report.conflicts) console.error(`conflict: ${c.message}`);
+              throw new CliError(
+                `${err.message}; exchanges, queues and bindings are applied, users and permissions are not ` +
+                  '(--skip-users leaves them out)',
+                1,
+              );
+            });
             for (const line of m.created) console.log(`created ${line}`);
             for (const line of m.updated) console.log(`updated ${line}`);
             for (const w of m.warnings) console.error(`warning: ${w}`);
@@ -153,7 +170,13 @@ extra      carries waggle's ownership marker (argument x-waggle-owned on exchang
       withTopology(opts, async (t) => {
         const config = loadConfig();
         const vhost = opts.vhost ?? vhostOfAmqpUrl(config.amqpUrl);
-        const diff = await diffTopology(planTopology(t), config.managementUrl, vhost);
+        // like diff(1): 0 same, 1 different, 2 could not compare
+        const diff = await diffTopology(planTopology(t), config.managementUrl, vhost).catch(
+          (err: unknown) => {
+            if (err instanceof ManagementApiError) throw new CliError(`cannot compare: ${err.message}`, 2);
+            throw err;
+          },
+        );
         console.log(opts.json ? JSON.stringify(diff, null, 2) : formatDiff(diff).join('\n'));
         if (!diff.inSync) process.exitCode = 1;
       }),

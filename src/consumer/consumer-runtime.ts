@@ -19,6 +19,11 @@ export interface ConsumerRuntimeDeps {
   publisher: Pick<ConfirmedPublisher, 'publish'>;
   /** This process, as a partition-lease owner. */
   instanceId: string;
+  /**
+   * Keeps apart the leases of equally named partition groups on different vhosts sharing one database (the
+   * vhost name). @default none
+   */
+  leaseScope?: string;
   /** Partition leases expire after this long without renewal. @default 15000 */
   leaseTtlMs?: number;
   /** How long giving up a partition may wait for its in-flight messages. @default 10000 */
@@ -94,9 +99,10 @@ export class ConsumerRuntime {
     } else {
       const queues = spec.source.queues;
       const group = spec.source.group;
+      const scope = this.deps.leaseScope;
       this.leases = new PartitionLeases({
         pool: this.pool,
-        group,
+        group: scope && scope !== '/' ? `${group}@${scope}` : group,
         partitions: queues.length,
         instanceId: this.deps.instanceId,
         ttlMs: this.deps.leaseTtlMs ?? 15_000,

@@ -1,5 +1,5 @@
 import type { PlatformContext, Role } from '../runtime';
-import { topologyOf, type Topology } from '../topology';
+import { topologyOf, vhostOfAmqpUrl, type Topology } from '../topology';
 import { ConsumerRuntime } from './consumer-runtime';
 import { ConsumerConfigError, resolveConsumerSettings, type ConsumerBinding } from './consumer-settings';
 import { loadHandlerModule } from './handler-module';
@@ -32,6 +32,7 @@ export function workersRole(options: WorkersRoleOptions = {}): Role {
             broker: ctx.broker,
             publisher: ctx.publisher,
             instanceId: ctx.instanceId,
+            leaseScope: vhostOfAmqpUrl(ctx.config.amqpUrl),
             leaseTtlMs: options.leaseTtlMs,
             releaseTimeoutMs: ctx.config.shutdownTimeoutMs,
           },

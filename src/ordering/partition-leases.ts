@@ -55,6 +55,7 @@ export class PartitionLeases {
   /** Joins the group and takes a first share. */
   async start(): Promise<void> {
     await this.tick();
+    await Promise.allSettled([...this.work]);
     this.timer = setInterval(() => void this.tick(), this.renewEveryMs);
     this.timer.unref();
   }

@@ -14,6 +14,8 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Look for rows this often even without a notification. @default 1000 */
   pollMs?: number;
+  /** Relay only these tenants' messages (a relay dedicated to large tenants). @default every message */
+  tenants?: string[];
 }
 
 interface OutboxRow {
@@ -41,9 +43,10 @@ const lagHistogram = histogram(
 
 // Claims a batch with SKIP LOCKED, minus rows of an order key that has an earlier row this relay did not
 // claim (another relay holds it): those wait, so one key's messages always go out in order.
-const CLAIM = `
+const claimQuery = (tenants: boolean) => `
   WITH claimed AS (
-    SELECT id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+    SELECT id FROM outbox ${tenants ? 'WHERE tenant = ANY($2::text[])' : ''}
+    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
   )
   SELECT o.id, o.order_key, o.exchange, o.routing_key, o.content, o.properties, o.created_at
   FROM outbox o JOIN claimed c ON c.id = o.id
@@ -100,7 +103,11 @@ export class OutboxRelay {
     const client = await this.options.pool.connect();
     try {
       await client.query('BEGIN');
-      const { rows } = await client.query<OutboxRow>(CLAIM, [this.batchSize]);
+      const { tenants } = this.options;
+      const { rows } = await client.query<OutboxRow>(
+        claimQuery(tenants !== undefined),
+        tenants ? [this.batchSize, tenants] : [this.batchSize],
+      );
       const published = await this.publishInOrder(rows);
       if (published.length > 0) {
         await client.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [published.map((r) => r.id)]);
@@ -120,8 +127,11 @@ export class OutboxRelay {
 
   /** Age in seconds of the oldest message waiting (0 when the outbox is empty). */
   async lagSeconds(): Promise<number> {
+    const { tenants } = this.options;
     const { rows } = await this.options.pool.query<{ lag: number | null }>(
-      `SELECT extract(epoch FROM now() - created_at)::float8 AS lag FROM outbox ORDER BY id LIMIT 1`,
+      `SELECT extract(epoch FROM now() - created_at)::float8 AS lag FROM outbox
+       ${tenants ? 'WHERE tenant = ANY($1::text[])' : ''} ORDER BY id LIMIT 1`,
+      tenants ? [tenants] : [],
     );
     return Math.max(0, rows[0]?.lag ?? 0);
   }

@@ -38,3 +38,11 @@ export {
 } from './retry-policy';
 export { republishProperties, type SourceMessage } from './source-message';
 export { republishToTier, type TierRetryRequest } from './tier-republish';
+export {
+  ParkingLots,
+  UnknownParkingLotError,
+  type ParkedGroup,
+  type ParkedSelection,
+  type ParkingLotDepth,
+  type ParkingLotsOptions,
+} from './parking-lots';

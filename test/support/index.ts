@@ -23,3 +23,14 @@ export { postJson, sampleEvent, startIngress, tenantWithKey, type TestIngress } 
 export { tapExchange, tapQueue, type EventTap } from './event-tap';
 export { AmqpProxy } from './amqp-proxy';
 export { verifyStandardWebhook, type SpecVerdict } from './standard-webhooks-verifier';
+export {
+  CONSUMER_TOPOLOGY,
+  confirmChannel,
+  consumerStack,
+  consumerVhost,
+  eventually,
+  publishEvents,
+  sendToQueue,
+  sessionEvent,
+  type ConsumerStack,
+} from './consumer-stack';

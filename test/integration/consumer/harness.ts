@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import {
+  ConsumerRuntime,
+  resolveConsumerSettings,
+  type ConsumerDefinition,
+  type ConsumerRuntimeDeps,
+} from '../../../src/consumer';
+import type { Topology } from '../../../src/topology';
+import { autoTeardown, uniqueName, type ConsumerStack } from '../../support';
+
+/** A table of effects a test handler writes (in its transaction); dropped after the test. */
+export async function effectsTable(db: DataSource): Promise<string> {
+  const table = uniqueName('fx').replace(/-/g, '_');
+  await db.query(`
+    CREATE TABLE ${table} (
+      id bigserial PRIMARY KEY,
+      tenant text NOT NULL,
+      session text NOT NULL,
+      seq int,
+      message_id text NOT NULL,
+      in_order boolean NOT NULL DEFAULT true,
+      note text,
+      pid int
+    )`);
+  autoTeardown(() => db.query(`DROP TABLE IF EXISTS ${table}`));
+  return table;
+}
+
+/** Effects per session in commit order: `session → [seq, …]`. */
+export async function effectsBySession(db: DataSource, table: string): Promise<Map<string, number[]>> {
+  const rows: Array<{ session: string; seq: number }> = await db.query(
+    `SELECT session, seq FROM ${table} ORDER BY id`,
+  );
+  const out = new Map<string, number[]>();
+  for (const r of rows) out.set(r.session, [...(out.get(r.session) ?? []), r.seq]);
+  return out;
+}
+
+/** Number of effect rows. */
+export async function effectCount(db: DataSource, table: string): Promise<number> {
+  const [row] = await db.query(`SELECT count(*)::int AS n FROM ${table}`);
+  return (row as { n: number }).n;
+}
+
+export interface StartOptions {
+  vhost: string;
+  topology: Topology;
+  /** Override the binding (e.g. another queue). */
+  binding?: Partial<Parameters<typeof resolveConsumerSettings>[1]['binding']>;
+  deps?: Partial<ConsumerRuntimeDeps>;
+}
+
+/**
+ * Starts a consumer runtime in this process on the test topology (partition group `turns` or queue
+ * `tasks`, by what the definition names), stopped after the test.
+ */
+export async function startConsumer(
+  stack: ConsumerStack,
+  definition: ConsumerDefinition,
+  options: StartOptions,
+): Promise<ConsumerRuntime> {
+  const { topology } = options;
+  const group = topology.partitionGroups.find((g) => g.name === definition.partitions);
+  const queue = topology.queues.find((q) => q.name === definition.queue);
+  const settings = resolveConsumerSettings(definition, {
+    binding: {
+      name: definition.name,
+      queue: definition.queue,
+      partitions: definition.partitions,
+      retry: group?.retry ?? queue?.retry,
+      ...options.binding,
+    },
+    group,
+    defaultPrefetch: 50,
+  });
+  const runtime = new ConsumerRuntime(
+    {
+      db: stack.db,
+      broker: stack.broker,
+      publisher: stack.publisher,
+      instanceId: randomUUID(),
+      leaseScope: options.vhost,
+      leaseTtlMs: 3_000,
+      sweepEveryMs: 500,
+      ...options.deps,
+    },
+    settings,
+    definition,
+  );
+  await runtime.start();
+  autoTeardown(() => runtime.stop(5_000));
+  return runtime;
+}

@@ -38,6 +38,8 @@ export interface WaggleConfig {
   whatsappApiUrl: string;
   slackApiUrl: string;
   telegramApiUrl: string;
+  /** Partition lease lifetime (WAGGLE_LEASE_TTL). */
+  leaseTtlMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -108,6 +110,7 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
     whatsappApiUrl: raw.WAGGLE_WHATSAPP_API_URL as string,
     slackApiUrl: raw.WAGGLE_SLACK_API_URL as string,
     telegramApiUrl: raw.WAGGLE_TELEGRAM_API_URL as string,
+    leaseTtlMs: parseDuration(raw.WAGGLE_LEASE_TTL as string),
   };
 }
 

@@ -251,4 +251,12 @@ export const VARIABLES: readonly VariableSpec[] = [
     default: 'https://api.telegram.org',
     description: 'Telegram Bot API base URL for sendMessage.',
   },
+  {
+    env: 'WAGGLE_LEASE_TTL',
+    schema: duration,
+    expected: 'a duration like "15s"',
+    default: '15s',
+    description:
+      'Partition lease lifetime: a worker that stops renewing (crashed, cut off) loses its partitions to the others after this long.',
+  },
 ];

@@ -5,7 +5,7 @@ import { ConsumerConfigError, resolveConsumerSettings, type ConsumerBinding } fr
 import { loadHandlerModule } from './handler-module';
 
 export interface WorkersRoleOptions {
-  /** Partition leases expire after this long without renewal. @default 15000 */
+  /** Partition leases expire after this long without renewal. @default WAGGLE_LEASE_TTL */
   leaseTtlMs?: number;
 }
 
@@ -33,7 +33,7 @@ export function workersRole(options: WorkersRoleOptions = {}): Role {
             publisher: ctx.publisher,
             instanceId: ctx.instanceId,
             leaseScope: vhostOfAmqpUrl(ctx.config.amqpUrl),
-            leaseTtlMs: options.leaseTtlMs,
+            leaseTtlMs: options.leaseTtlMs ?? ctx.config.leaseTtlMs,
             releaseTimeoutMs: ctx.config.shutdownTimeoutMs,
           },
           settings,

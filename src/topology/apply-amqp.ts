@@ -1,6 +1,6 @@
 import type { Channel } from 'amqplib';
 import { logger, type Logger } from '../observability';
-import { bindingKey, compareExchange, compareQueue } from './compare';
+import { bindingKey, compareExchange, compareQueue, type PropertyDifference } from './compare';
 import { conflictOf, parseInequivalentArg, type TopologyConflict } from './conflict';
 import { readLiveRouting, type LiveRouting } from './live-state';
 import type { ManagementClient } from './management-client';
@@ -89,17 +89,12 @@ async function declare(
 ): Promise<void> {
   let existed: boolean;
   if (live) {
-    const found = o.kind === 'exchange' ? live.exchanges.get(o.name) : live.queues.get(o.name);
-    const diffs = !found
-      ? []
-      : o.kind === 'exchange'
-        ? compareExchange(o, found as Parameters<typeof compareExchange>[1])
-        : compareQueue(o, found as Parameters<typeof compareQueue>[1]);
+    const { found, diffs } = compareLive(o, live);
     if (diffs.length > 0) {
       report.conflicts.push(...diffs.map((d) => conflictOf(o.kind, o.name, d)));
       return;
     }
-    existed = found !== undefined;
+    existed = found;
   } else {
     const check = await probe.attempt((ch) =>
       o.kind === 'exchange' ? ch.checkExchange(o.name) : ch.checkQueue(o.name),
@@ -119,6 +114,18 @@ async function declare(
   await assert(channel, o);
   if (existed) report.unchanged += 1;
   else report.created.push(`${o.kind} ${o.name}`);
+}
+
+function compareLive(
+  o: PlannedExchange | PlannedQueue,
+  live: LiveRouting,
+): { found: boolean; diffs: PropertyDifference[] } {
+  if (o.kind === 'exchange') {
+    const found = live.exchanges.get(o.name);
+    return { found: found !== undefined, diffs: found ? compareExchange(o, found) : [] };
+  }
+  const found = live.queues.get(o.name);
+  return { found: found !== undefined, diffs: found ? compareQueue(o, found) : [] };
 }
 
 function assert(ch: Channel, o: PlannedExchange | PlannedQueue): Promise<unknown> {

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import {
   applyManagement,
   applyTopology,
+  diffTopology,
   loadTopology,
+  parseTopology,
   planTopology,
   type RabbitDefinitions,
 } from '../../../src/topology';
@@ -198,6 +200,45 @@ describe('topology: apply against the broker', () => {
     expect(report.conflicts.map((c) => [c.object, c.name, c.property, c.live, c.declared])).to.deep.equal([
       ['exchange', 'turns', 'hash-header', 'x-user', 'x-session'],
     ]);
+  });
+});
+
+describe('topology: apply of every exchange kind', () => {
+  it('applies direct, fanout, headers and internal exchanges, classic queues and extra arguments, then diffs clean', async () => {
+    const vhost = await freshVhost();
+    const plan = planTopology(
+      parseTopology(
+        `
+version: 1
+exchanges:
+  alerts: { type: fanout }
+  by-kind: { type: headers }
+  commands: { type: direct, internal: true, alternateExchange: alerts }
+  root: { type: topic, bindings: [{ from: alerts }, { from: by-kind, arguments: { x-match: any, kind: root } }] }
+queues:
+  audit:
+    type: classic
+    singleActiveConsumer: true
+    arguments: { x-max-length: 10000 }
+    bindings: [{ from: alerts }]
+  invoices:
+    deliveryLimit: 10
+    bindings:
+      - { from: by-kind, arguments: { x-match: all, kind: invoice } }
+      - { from: commands, keys: [bill, refund] }
+`,
+        'inline.yaml',
+      ),
+    );
+    const { channel } = await connectTo(vhost);
+    const report = await applyTopology(channel, plan, { management: management(vhost) });
+    expect(report.conflicts).to.deep.equal([]);
+    const diff = await diffTopology(plan, MANAGEMENT_URL(), vhost);
+    expect(diff.items).to.deep.equal([]);
+    channel.publish('by-kind', '', Buffer.from('invoice'), { headers: { kind: 'invoice' } });
+    channel.publish('alerts', 'anything', Buffer.from('alert'));
+    await waitFor(async () => (await channel.checkQueue('invoices')).messageCount === 1);
+    await waitFor(async () => (await channel.checkQueue('audit')).messageCount === 1);
   });
 });
 

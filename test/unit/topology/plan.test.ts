@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   loadTopology,
   parkedQueueName,
+  parseTopology,
   partitionQueueNames,
   planTopology,
   retryTierQueueName,
@@ -200,5 +201,59 @@ describe('topology: planTopology', () => {
   it('is pure: planning twice gives equal plans', async () => {
     const t = await loadTopology('topology/waggle.yaml');
     expect(planTopology(t)).to.deep.equal(planTopology(t));
+  });
+});
+
+describe('topology: planTopology for every exchange and queue kind', () => {
+  it('plans direct, fanout and headers bindings, classic queues and extra arguments', () => {
+    const plan = planTopology(
+      parseTopology(
+        `
+version: 1
+exchanges:
+  alerts: { type: fanout }
+  by-kind: { type: headers }
+  commands: { type: direct, internal: true, alternateExchange: alerts }
+queues:
+  audit:
+    type: classic
+    singleActiveConsumer: true
+    arguments: { x-max-length: 10000 }
+    parked: false
+    bindings: [{ from: alerts }]
+  invoices:
+    deliveryLimit: 10
+    bindings:
+      - { from: by-kind, arguments: { x-match: all, kind: invoice } }
+      - { from: commands, keys: [bill, refund] }
+`,
+        'inline.yaml',
+      ),
+    );
+    expect(plan.exchanges.find((e) => e.name === 'commands')).to.deep.include({
+      type: 'direct',
+      internal: true,
+      arguments: { 'alternate-exchange': 'alerts', 'x-waggle-owned': true },
+    });
+    expect(plan.queues.map((q) => q.name)).to.deep.equal(['audit', 'invoices', 'invoices.parked']);
+    expect(plan.queues[0]?.arguments).to.deep.equal({
+      'x-queue-type': 'classic',
+      'x-max-length': 10000,
+      'x-single-active-consumer': true,
+      'x-waggle-owned': true,
+    });
+    expect(plan.queues[1]?.arguments).to.deep.equal({
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': 10,
+      'x-dead-letter-exchange': '',
+      'x-dead-letter-routing-key': 'invoices.parked',
+      'x-waggle-owned': true,
+    });
+    expect(plan.bindings.map((b) => [b.source, b.destination, b.routingKey, b.arguments])).to.deep.equal([
+      ['alerts', 'audit', '', {}],
+      ['by-kind', 'invoices', '', { 'x-match': 'all', kind: 'invoice' }],
+      ['commands', 'invoices', 'bill', {}],
+      ['commands', 'invoices', 'refund', {}],
+    ]);
   });
 });

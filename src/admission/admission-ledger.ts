@@ -11,6 +11,11 @@ export interface AdmissionLedgerOptions {
   maxQueue?: number;
   /** How often confirmed publishes are marked in Postgres. @default 100 */
   markIntervalMs?: number;
+  /**
+   * Admission statements in flight at once. A session is never in two of them, so its events are still
+   * numbered in submission order. @default 4
+   */
+  concurrency?: number;
 }
 
 /** What the ledger says about one submitted event. */
@@ -45,7 +50,7 @@ const MAX_ATTEMPTS = 5;
 /**
  * The admitted-event ledger in Postgres: deduplicates event ids, hands out gapless per-session sequence
  * numbers, and keeps each event until its publish is confirmed. Concurrent `record` calls are grouped so
- * that Postgres sees one statement per batch.
+ * that Postgres sees one statement per batch (several batches may run at once, never two with the same session).
  */
 export class AdmissionLedger {
   private readonly batcher: MicroBatcher<WaggleEvent, LedgerResult>;
@@ -63,6 +68,8 @@ export class AdmissionLedger {
     this.batcher = new MicroBatcher({
       maxBatch: options.maxBatch ?? 500,
       maxQueue,
+      concurrency: options.concurrency ?? 4,
+      keyOf: (event) => `${event.tenantid}\u0000${event.sessionid}`,
       onFull: () => new AdmissionBusyError(maxQueue),
       flush: (events) => this.recordBatch(events),
     });

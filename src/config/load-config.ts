@@ -25,6 +25,7 @@ export interface WaggleConfig {
   keyCacheTtlMs: number;
   admissionBatch: number;
   admissionQueueLimit: number;
+  admissionConcurrency: number;
   republishAfterMs: number;
   schemasDir: string;
   autoscaleIntervalMs: number;
@@ -98,6 +99,7 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
     keyCacheTtlMs: parseDuration(raw.WAGGLE_KEY_CACHE_TTL as string),
     admissionBatch: raw.WAGGLE_ADMISSION_BATCH as number,
     admissionQueueLimit: raw.WAGGLE_ADMISSION_QUEUE_LIMIT as number,
+    admissionConcurrency: raw.WAGGLE_ADMISSION_CONCURRENCY as number,
     republishAfterMs: parseDuration(raw.WAGGLE_REPUBLISH_AFTER as string),
     schemasDir: raw.WAGGLE_SCHEMAS_DIR as string,
     autoscaleIntervalMs: parseDuration(raw.WAGGLE_AUTOSCALE_INTERVAL as string),

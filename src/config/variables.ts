@@ -188,6 +188,14 @@ export const VARIABLES: readonly VariableSpec[] = [
     description: 'Most events admitted by one Postgres statement (concurrent requests are grouped).',
   },
   {
+    env: 'WAGGLE_ADMISSION_CONCURRENCY',
+    schema: { type: 'integer', minimum: 1, maximum: 64 },
+    expected: 'an integer from 1 to 64',
+    default: '4',
+    description:
+      'Admission statements in flight at once per ingress process (a session is never in two at once).',
+  },
+  {
     env: 'WAGGLE_ADMISSION_QUEUE_LIMIT',
     schema: { type: 'integer', minimum: 1, maximum: 1_000_000 },
     expected: 'an integer from 1 to 1000000',

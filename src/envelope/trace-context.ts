@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -10,7 +10,10 @@ export function isTraceparent(value: string): boolean {
 
 /** A new sampled W3C traceparent. */
 export function newTraceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+  // randomUUID draws from a pooled buffer: far cheaper per event than two randomBytes calls.
+  const trace = randomUUID().replace(/-/g, '');
+  const parent = randomUUID().replace(/-/g, '').slice(0, 16);
+  return `00-${trace}-${parent}-01`;
 }
 
 /** The caller's traceparent when valid, otherwise a new one. */

@@ -75,6 +75,7 @@ export class IngressRole {
     this.ledger = new AdmissionLedger(ctx.db, {
       maxBatch: config.admissionBatch,
       maxQueue: config.admissionQueueLimit,
+      concurrency: config.admissionConcurrency,
     });
     this.admission = new Admission({
       ledger: this.ledger,

@@ -68,3 +68,34 @@ describe('admission: MicroBatcher', () => {
     await batcher.drained();
   });
 });
+
+describe('admission: MicroBatcher with concurrent flushes', () => {
+  it('runs flushes side by side but never lets one key be in two of them, so each key keeps its order', async () => {
+    const releases: Array<() => void> = [];
+    const flushed: string[][] = [];
+    const batcher = new MicroBatcher<string, string>({
+      maxBatch: 10,
+      maxQueue: 100,
+      concurrency: 2,
+      keyOf: (item) => item[0] as string,
+      onFull: () => new Error('full'),
+      flush: async (items) => {
+        flushed.push(items);
+        await new Promise<void>((r) => releases.push(r));
+        return items;
+      },
+    });
+    const first = batcher.submit('a1');
+    await new Promise((r) => setImmediate(r));
+    const more = ['a2', 'b1', 'a3', 'b2'].map((i) => batcher.submit(i));
+    await new Promise((r) => setImmediate(r));
+    expect(flushed).to.deep.equal([['a1'], ['b1', 'b2']], 'a2, a3 wait: key a is in a running flush');
+    releases.shift()?.();
+    await first;
+    await new Promise((r) => setImmediate(r));
+    expect(flushed[2]).to.deep.equal(['a2', 'a3']);
+    while (releases.length) releases.shift()?.();
+    expect(await Promise.all(more)).to.deep.equal(['a2', 'b1', 'a3', 'b2']);
+    await batcher.drained();
+  });
+});

@@ -186,6 +186,21 @@ describe('topology: apply against the broker', () => {
     expect(live.type).to.equal('classic');
   });
 
+  it('probes on a sibling of a confirm channel (as amqp-connection-manager hands out) and keeps it open', async () => {
+    const vhost = await freshVhost();
+    const { connection, channel } = await connectTo(vhost);
+    await channel.assertQueue('jobs', { durable: true, arguments: { 'x-queue-type': 'classic' } });
+    const confirm = await connection.createConfirmChannel();
+    const plan = planTopology(await loadTopology('test/fixtures/topology/routing-only.yaml'));
+    const report = await applyTopology(confirm, plan);
+    expect(report.conflicts.map((c) => `${c.name} ${c.property}`)).to.deep.equal([
+      'jobs x-dead-letter-exchange',
+    ]);
+    confirm.publish('ingest', 'acme.web.job.requested', Buffer.from('x'));
+    await confirm.waitForConfirms();
+    expect((await confirm.checkQueue('jobs.retry.10s')).messageCount).to.equal(0);
+  });
+
   it('reports a changed hash header (which the broker itself does not check) through the management API', async () => {
     const vhost = await freshVhost();
     const { channel } = await connectTo(vhost);

@@ -1,8 +1,10 @@
+import type { DataSource } from 'typeorm';
+import { KeyStore, TenantStore } from '../../../src/admission';
 import type { WaggleConfig } from '../../../src/config';
 import { withChannels } from '../../../src/channels';
 import { createIngressRole } from '../../../src/http';
 import { Platform, type Role } from '../../../src/runtime';
-import { amqpUrlFor, autoTeardown, testConfig } from '../../support';
+import { amqpUrlFor, autoTeardown, testConfig, uniqueName } from '../../support';
 
 /** A running platform with the ingress role and its channel routes, on `vhost`. */
 export interface ChannelIngressUnderTest {
@@ -33,4 +35,18 @@ export async function startChannelIngress(
   autoTeardown(() => platform.stop());
   const address = await platform.start();
   return { url: `http://127.0.0.1:${address.port}`, platform, config };
+}
+
+/** The database of the chat-loop suites: their outbox relay must not publish other suites' rows. */
+export const CHAT_DB = 'channels';
+
+/** A new tenant with one API key in `db`. */
+export async function tenantWithKeyIn(
+  db: DataSource,
+  prefix = 'chat',
+): Promise<{ tenant: string; token: string }> {
+  const tenant = uniqueName(prefix);
+  await new TenantStore(db).create(tenant);
+  const { token } = await new KeyStore(db).create(tenant);
+  return { tenant, token };
 }

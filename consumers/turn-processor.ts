@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import {
+  MESSAGE_REPLY,
+  type ChannelAddress,
+  type InboundMessage,
+  type ReplyMessage,
+} from '../producers/channels';
+import { DemoAgent, type AgentAction, type Turn, type TurnAgent, type TurnInput } from '../src/agent';
+import { OutboundLog, type Queryable } from '../src/channels';
+import { defineConsumer, type ConsumerDefinition, type HandlerContext } from '../src/consumer';
+import type { AdmittedEvent, WaggleEvent } from '../src/envelope';
+
+/** The exchange replies leave on, keyed `<tenant>.<channel>.message.reply`. */
+export const OUTBOUND_EXCHANGE = 'outbound';
+
+export interface TurnProcessorOptions {
+  /** The agent that decides each turn. @default a DemoAgent */
+  agent?: TurnAgent;
+  /** @default 'turn-processor' */
+  name?: string;
+}
+
+/**
+ * The chat loop's turn processor: ordered per session, and a new message supersedes the turn in progress
+ * (its transaction rolls back), so the next run sees every pending event of the session coalesced in
+ * sequence order. Each run asks the agent for actions; a tool request goes out as `tool.call.requested`
+ * on `events`, and the reply as `message.reply` on `outbound` — numbered in the session's outbound
+ * stream and listing every event it answers in `inReplyTo` — both through the outbox in the run's
+ * transaction, so a superseded run publishes nothing.
+ */
+export function turnProcessor(options: TurnProcessorOptions = {}): ConsumerDefinition {
+  const agent = options.agent ?? new DemoAgent();
+  return defineConsumer({
+    name: options.name ?? 'turn-processor',
+    partitions: 'turns',
+    ordering: 'session',
+    onBusy: 'supersede',
+    concurrency: 64,
+    async handle(events: AdmittedEvent[], ctx: HandlerContext) {
+      const first = events[0];
+      const latest = events[events.length - 1];
+      if (!first || !latest) return;
+      const inputs = events.map(toInput).filter((i): i is TurnInput => i !== undefined);
+      if (inputs.length === 0) {
+        ctx.log.info({ types: events.map((e) => e.type) }, 'nothing for the agent in these events');
+        return;
+      }
+      const channel = lastMessage(events)?.channel ?? latest.channel;
+      const turn: Turn = {
+        tenant: latest.tenantid,
+        channel,
+        sessionId: latest.sessionid,
+        correlationId: latest.correlationid,
+        inputs,
+      };
+      const actions = await agent.respond(turn, ctx.signal);
+      ctx.signal.throwIfAborted();
+      let replies = 0;
+      for (const action of actions) {
+        if (action.kind === 'tool') ctx.publish(toolRequest(latest, channel, action));
+        else await reply(ctx, events, channel, inputs, action.text, (replies += 1));
+      }
+    },
+  });
+}
+
+async function reply(
+  ctx: HandlerContext,
+  events: AdmittedEvent[],
+  channel: string,
+  inputs: TurnInput[],
+  text: string,
+  ordinal: number,
+): Promise<void> {
+  const latest = events[events.length - 1] as AdmittedEvent;
+  const address = lastMessage(events)?.data?.address ?? (await lastAddress(ctx.db, latest));
+  const data: ReplyMessage = {
+    text,
+    inReplyTo: inputs.map((i) => ({ id: i.id, sequence: i.sequence })),
+    ...(address ? { address } : {}),
+  };
+  const event: WaggleEvent<ReplyMessage> = {
+    specversion: '1.0',
+    // Deterministic per turn: a re-run of the same events (after a crash) is the same reply. Tenant and
+    // session are part of it because provider message ids repeat across tenants.
+    id: `reply-${digest([latest.tenantid, latest.sessionid, ...inputs.map((i) => i.id)].join('\u0000'))}${ordinal > 1 ? `-${ordinal}` : ''}`,
+    source: '/consumers/turn-processor',
+    type: MESSAGE_REPLY,
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    tenantid: latest.tenantid,
+    channel,
+    sessionid: latest.sessionid,
+    correlationid: latest.correlationid,
+    ...(latest.traceparent ? { traceparent: latest.traceparent } : {}),
+    data,
+  };
+  // In the log before the outbox: a live stream never sees a reply it could not replay.
+  const numbered = await OutboundLog.append(ctx.db, event);
+  ctx.publish(numbered, { exchange: OUTBOUND_EXCHANGE });
+}
+
+function toolRequest(
+  latest: AdmittedEvent,
+  channel: string,
+  action: Extract<AgentAction, { kind: 'tool' }>,
+): WaggleEvent {
+  return {
+    specversion: '1.0',
+    id: action.callId,
+    source: '/consumers/turn-processor',
+    type: 'tool.call.requested',
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    tenantid: latest.tenantid,
+    channel,
+    sessionid: latest.sessionid,
+    correlationid: latest.correlationid,
+    ...(latest.traceparent ? { traceparent: latest.traceparent } : {}),
+    data: { callId: action.callId, tool: action.tool, arguments: action.arguments },
+  };
+}
+
+function toInput(event: AdmittedEvent): TurnInput | undefined {
+  const data = (event.data ?? {}) as Record<string, unknown>;
+  const base = { id: event.id, sequence: event.sequence };
+  if (event.type === 'message.received') {
+    const message = data as unknown as InboundMessage;
+    if (typeof message.text !== 'string') return undefined;
+    return {
+      kind: 'message',
+      ...base,
+      text: message.text,
+      ...(message.sender?.name ? { senderName: message.sender.name } : {}),
+    };
+  }
+  if (event.type === 'tool.call.completed') {
+    return {
+      kind: 'tool-result',
+      ...base,
+      callId: String(data.callId),
+      tool: String(data.tool),
+      result: data.result,
+    };
+  }
+  if (event.type === 'tool.call.failed') {
+    const reason =
+      typeof data.reason === 'string' ? data.reason : typeof data.error === 'string' ? data.error : 'failed';
+    return { kind: 'tool-failure', ...base, callId: String(data.callId), tool: String(data.tool), reason };
+  }
+  return undefined;
+}
+
+function lastMessage(events: AdmittedEvent[]): AdmittedEvent<InboundMessage> | undefined {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const e = events[i] as AdmittedEvent<InboundMessage>;
+    if (e.type === 'message.received') return e;
+  }
+  return undefined;
+}
+
+// A turn without a user message (a tool result) answers where the session's last reply went.
+async function lastAddress(db: Queryable, event: AdmittedEvent): Promise<ChannelAddress | undefined> {
+  const rows = (await db.query(
+    `SELECT envelope->'data'->'address' AS address FROM outbound_event
+     WHERE tenant = $1 AND session_id = $2 AND envelope->'data' ? 'address' ORDER BY sequence DESC LIMIT 1`,
+    [event.tenantid, event.sessionid],
+  )) as Array<{ address: ChannelAddress | null }>;
+  return rows[0]?.address ?? undefined;
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+export default turnProcessor();

@@ -1,6 +1,6 @@
 import { autoscalerRole } from '../autoscale';
-import { withChannels } from '../channels';
 import { workersRole } from '../consumer';
+import { schedulerRole } from '../flows';
 import { createIngressRole } from '../http';
 import { relayRole } from '../outbox';
 import { ROLE_NAMES, type Role, type RoleName } from '../runtime';
@@ -8,17 +8,12 @@ import { CliError } from './cli-error';
 
 /** The implementation behind each role name. Rooms add theirs as they land. */
 const CATALOG: Record<RoleName, () => Role> = {
-  ingress: () => withChannels(createIngressRole()),
+  ingress: () => createIngressRole(),
   workers: () => workersRole(),
   relay: () => relayRole(),
-  scheduler: () => plainRole('scheduler'),
+  scheduler: () => schedulerRole(),
   autoscaler: () => autoscalerRole(),
 };
-
-// A role whose room has nothing to run yet: it starts and stops cleanly and says so in the log.
-function plainRole(name: RoleName): Role {
-  return { name, start: async () => undefined, stop: async () => undefined };
-}
 
 /** Parses `--roles a,b` into role instances; an unknown name is one clear line. */
 export function rolesFrom(list: string): Role[] {

@@ -41,6 +41,13 @@ export interface WaggleConfig {
   telegramApiUrl: string;
   /** Partition lease lifetime (WAGGLE_LEASE_TTL). */
   leaseTtlMs: number;
+  /** Base URL of this platform for tool callbacks (WAGGLE_PUBLIC_URL). */
+  publicUrl: string;
+  /** Webhook retry waits (WAGGLE_WEBHOOK_RETRY_SCHEDULE). */
+  webhookRetryScheduleMs: number[];
+  webhookTimeoutMs: number;
+  webhookDisableAfterMs: number;
+  demoTools: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -113,6 +120,11 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
     slackApiUrl: raw.WAGGLE_SLACK_API_URL as string,
     telegramApiUrl: raw.WAGGLE_TELEGRAM_API_URL as string,
     leaseTtlMs: parseDuration(raw.WAGGLE_LEASE_TTL as string),
+    publicUrl: raw.WAGGLE_PUBLIC_URL as string,
+    webhookRetryScheduleMs: (raw.WAGGLE_WEBHOOK_RETRY_SCHEDULE as string).split(',').map(parseDuration),
+    webhookTimeoutMs: parseDuration(raw.WAGGLE_WEBHOOK_TIMEOUT as string),
+    webhookDisableAfterMs: parseDuration(raw.WAGGLE_WEBHOOK_DISABLE_AFTER as string),
+    demoTools: raw.WAGGLE_DEMO_TOOLS as boolean,
   };
 }
 

@@ -267,4 +267,42 @@ export const VARIABLES: readonly VariableSpec[] = [
     description:
       'Partition lease lifetime: a worker that stops renewing (crashed, cut off) loses its partitions to the others after this long.',
   },
+  {
+    env: 'WAGGLE_PUBLIC_URL',
+    schema: url(['http', 'https']),
+    expected: 'an http:// or https:// URL',
+    default: 'http://127.0.0.1:8080',
+    description:
+      'Base URL tools reach this platform at: async tools POST results to <this>/v1/callbacks/<sagaId>.',
+  },
+  {
+    env: 'WAGGLE_WEBHOOK_RETRY_SCHEDULE',
+    schema: { type: 'string', pattern: '^[0-9]+(ms|s|m|h|d)(,[0-9]+(ms|s|m|h|d))*$' },
+    expected: 'comma-separated durations like "5s,5m,30m"',
+    default: '5s,5m,30m,2h,5h,10h,10h',
+    description: 'Waits between webhook delivery attempts (one retry per entry after the first attempt).',
+  },
+  {
+    env: 'WAGGLE_WEBHOOK_TIMEOUT',
+    schema: duration,
+    expected: 'a duration like "15s"',
+    default: '15s',
+    description: 'Time one webhook HTTP attempt may take before it counts as failed.',
+  },
+  {
+    env: 'WAGGLE_WEBHOOK_DISABLE_AFTER',
+    schema: duration,
+    expected: 'a duration like "5d"',
+    default: '5d',
+    description:
+      'A webhook endpoint failing without a single success for this long is disabled (the tenant gets webhook.endpoint.disabled).',
+  },
+  {
+    env: 'WAGGLE_DEMO_TOOLS',
+    schema: { type: 'boolean' },
+    expected: 'true/false or 1/0',
+    default: 'true',
+    description:
+      'The scheduler serves a demo `weather` tool at /v1/demo/tools/weather and registers it for every tenant unless one exists.',
+  },
 ];

@@ -18,3 +18,4 @@ export {
 } from './openapi';
 export { TenantRateLimiter, type RateDecision, type TenantRateLimitOptions } from './rate-limit';
 export { SYSTEM_API } from './system-api';
+export { adminAuth } from './admin-auth';

@@ -107,6 +107,8 @@ export interface StepDefinition<S> {
   /** Undoes the step. Runs, newest first, for every step that began when the saga fails or is cancelled. */
   compensate?: (ctx: StepContext<S>) => Awaitable<void>;
   retry?: StepRetryInput;
+  /** A retry policy read from the saga's state (e.g. per tool); overrides `retry` where it sets a field. */
+  retryFor?: (state: S) => StepRetryInput | undefined;
 }
 
 export interface SagaDefinitionInput<S> {
@@ -216,6 +218,12 @@ export function complete(result?: unknown): StepOutcome {
 /** Give up at once (no retry): compensations run, then the saga ends as failed. */
 export function fail(code: string, message: string): StepOutcome {
   return { kind: 'fail', code, message };
+}
+
+/** The retry policy of a step for a saga in `state` (its `retryFor`, else its static policy). */
+export function retryPolicyOf<S>(step: NormalizedStep<S>, state: S): RetryPolicy {
+  const dynamic = step.retryFor?.(state);
+  return dynamic ? normalizeRetry(dynamic, step.retry, `step "${step.name}" retryFor`) : step.retry;
 }
 
 /** The delay before retry number `retry` (1-based); the last delay repeats. */

@@ -1,5 +1,5 @@
 import { errorCode, errorKind } from '../errors';
-import { backoffFor, type SagaDefinition, type StepOutcome } from './define-saga';
+import { backoffFor, retryPolicyOf, type SagaDefinition, type StepOutcome } from './define-saga';
 import type { NewTimelineEntry, SagaChange, SagaOutcome, SagaRecord } from './saga-record';
 import { RetryLaterError } from './saga-errors';
 
@@ -108,8 +108,9 @@ export function afterFailure(
   const failures = saga.attempts + 1;
   const error = { code: errorCode(err), message: (err as Error)?.message ?? String(err) };
   const base = unchanged(saga);
-  if (step && errorKind(err) === 'retryable' && failures < step.retry.attempts) {
-    let delayMs = backoffFor(step.retry, failures);
+  const policy = step ? retryPolicyOf(step, saga.state) : undefined;
+  if (policy && errorKind(err) === 'retryable' && failures < policy.attempts) {
+    let delayMs = backoffFor(policy, failures);
     if (err instanceof RetryLaterError) delayMs = err.retryAfterMs;
     const wakeAt = new Date(now.getTime() + delayMs);
     return {
@@ -125,7 +126,7 @@ export function afterFailure(
         {
           kind: 'retry-scheduled',
           step: saga.stepName,
-          detail: { error, attempt: failures, of: step.retry.attempts, delayMs, at: wakeAt.toISOString() },
+          detail: { error, attempt: failures, of: policy.attempts, delayMs, at: wakeAt.toISOString() },
         },
       ],
     };

@@ -1,9 +1,8 @@
-import type { PoolClient } from 'pg';
 import { formatDuration } from '../config';
 import type { WaggleEvent } from '../envelope';
 import { counter, histogram, logger } from '../observability';
-import { outboxMessageFor, writeOutbox } from '../outbox';
-import { inTransaction, type SagaEngine, type SqlPool } from '../saga';
+import { outboxMessageFor, writeOutbox, type OutboxSql } from '../outbox';
+import type { Queryable, SagaEngine } from '../saga';
 import { recordAttempt } from './attempt-log';
 import type { AttemptCommand, AttemptReply } from './delivery-saga';
 import {
@@ -18,7 +17,6 @@ import { ATTEMPT_COMPLETED, ENDPOINT_DISABLED, type WebhookSettings } from './we
 
 export interface AttemptRunnerDeps {
   engine: SagaEngine;
-  pool: SqlPool;
   settings: WebhookSettings;
 }
 
@@ -31,17 +29,18 @@ const disabledTotal = counter('waggle_webhook_endpoints_disabled_total', 'Webhoo
 ]);
 
 /**
- * Makes one delivery attempt for the dispatcher: skips it when the saga no longer waits for it (a stale or
- * repeated command), POSTs the signed request outside any transaction, then in one transaction records the
- * attempt, updates the endpoint's health (disabling it after a 410 or a failure streak longer than the
- * configured span, and telling the tenant), and replies to the saga.
+ * Makes one delivery attempt for the dispatcher, in the dispatcher's transaction `tx`: skips it when the
+ * saga no longer waits for it (a stale or repeated command), POSTs the signed request, records the attempt,
+ * updates the endpoint's health (disabling it after a 410 or a failure streak longer than the configured
+ * span, and telling the tenant through the outbox), and replies to the saga — all committed together.
  */
 export async function runAttempt(
   deps: AttemptRunnerDeps,
   command: AttemptCommand,
+  tx: Queryable,
 ): Promise<'sent' | 'stale'> {
-  const { engine, pool, settings } = deps;
-  const saga = await engine.get(command.sagaId).catch(() => undefined);
+  const { engine, settings } = deps;
+  const saga = await engine.get(command.sagaId, tx).catch(() => undefined);
   if (
     !saga ||
     saga.status !== 'waiting' ||
@@ -50,7 +49,7 @@ export async function runAttempt(
   ) {
     return 'stale';
   }
-  const endpoint = await findEndpoint(pool, command.endpointId);
+  const endpoint = await findEndpoint(tx, command.endpointId);
   let result: AttemptResult;
   if (!endpoint || !endpoint.enabled) {
     result = {
@@ -71,7 +70,7 @@ export async function runAttempt(
     attempts.inc({ outcome: result.outcome });
     latency.observe(result.latencyMs / 1000);
   }
-  await inTransaction(pool, async (tx) => {
+  {
     const now = engine.clock.now();
     if (endpoint) {
       await recordAttempt(tx, {
@@ -110,14 +109,14 @@ export async function runAttempt(
       },
       tx,
     );
-  });
+  }
   return 'sent';
 }
 
 // Returns why the endpoint is disabled now (by this attempt or before), or undefined while it is enabled.
 async function updateHealth(
   deps: AttemptRunnerDeps,
-  tx: PoolClient,
+  tx: Queryable,
   endpoint: WebhookEndpoint,
   result: AttemptResult,
   now: Date,
@@ -146,7 +145,10 @@ async function updateHealth(
       'endpoint disabled',
     );
     const event = endpointDisabledEvent(disabled, reason, now, failingSince);
-    await writeOutbox(tx, [outboxMessageFor(event, { exchange: deps.settings.notifyExchange })]);
+    // writeOutbox only issues statements, so the handler's transaction (any Queryable) serves.
+    await writeOutbox(tx as unknown as OutboxSql, [
+      outboxMessageFor(event, { exchange: deps.settings.notifyExchange }),
+    ]);
   }
   return reason;
 }

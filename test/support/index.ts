@@ -34,3 +34,4 @@ export {
   sessionEvent,
   type ConsumerStack,
 } from './consumer-stack';
+export { isolatedDb, isolatedDbUrl } from './isolated-db';

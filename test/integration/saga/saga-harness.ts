@@ -1,11 +1,14 @@
 import type { Pool } from 'pg';
 import { poolOf } from '../../../src/outbox';
 import { ManualClock, SagaEngine, SagaTimers, type AnySagaDefinition, type Clock } from '../../../src/saga';
-import { autoTeardown, testDb, uniqueName } from '../../support';
+import { autoTeardown, isolatedDb, uniqueName } from '../../support';
 
-/** The pg pool behind the shared test database. */
+/** The database saga suites use: their own, so outbox rows and due sagas stay theirs. */
+export const SAGA_TEST_DB = 'sagas';
+
+/** The pg pool behind the saga suites' database. */
 export async function testPool(): Promise<Pool> {
-  return poolOf(await testDb());
+  return poolOf(await isolatedDb(SAGA_TEST_DB));
 }
 
 /** An engine over the test database with `definitions` registered, and timers to advance it by hand. */

@@ -1,0 +1,22 @@
+import type { DataSource } from 'typeorm';
+import { defineConsumer } from '../src/consumer';
+import { sagaRuntimeFor } from '../src/flows';
+import { handleToolMessage } from '../src/tools';
+
+/**
+ * tool-runner: consumes `tool.calls`. `tool.call.requested` events start tool-call sagas; the sagas' invoke
+ * commands are run here (HTTP with an Idempotency-Key, the reply delivered to the saga in this handler's
+ * transaction, so a redelivered command never replies twice); compensate commands POST the tool's undo URL
+ * and retry through the queue's delay tiers when it fails.
+ */
+export default defineConsumer({
+  name: 'tool-runner',
+  queue: 'tool.calls',
+  ordering: 'none',
+  concurrency: 8,
+  async handle(event, ctx) {
+    const runtime = sagaRuntimeFor(ctx.db.connection as DataSource);
+    const outcome = await handleToolMessage({ engine: runtime.engine }, event, ctx.db);
+    ctx.log.debug({ type: event.type, outcome }, 'tool message handled');
+  },
+});

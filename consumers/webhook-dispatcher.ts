@@ -1,0 +1,31 @@
+import type { DataSource } from 'typeorm';
+import { NonRetryableError } from '../src/errors';
+import { defineConsumer } from '../src/consumer';
+import { sagaRuntimeFor } from '../src/flows';
+import { ATTEMPT_REQUESTED, runAttempt, startDeliveries, type AttemptCommand } from '../src/webhooks';
+
+/**
+ * webhook-dispatcher: consumes `webhook.deliveries`. An event starts one delivery saga per matching
+ * endpoint of its tenant; an attempt command (from a delivery saga) makes one signed Standard Webhooks
+ * POST, records it and replies to the saga — in this handler's transaction, so the attempt log, the
+ * endpoint's health and the saga move together.
+ */
+export default defineConsumer({
+  name: 'webhook-dispatcher',
+  queue: 'webhook.deliveries',
+  ordering: 'none',
+  concurrency: 8,
+  async handle(event, ctx) {
+    const runtime = sagaRuntimeFor(ctx.db.connection as DataSource);
+    if (event.type === ATTEMPT_REQUESTED) {
+      const data = event.data as AttemptCommand | undefined;
+      if (!data?.sagaId)
+        throw new NonRetryableError('WAGGLE_WEBHOOK_COMMAND_INVALID', 'attempt command without sagaId');
+      const outcome = await runAttempt({ engine: runtime.engine, settings: runtime.webhooks }, data, ctx.db);
+      ctx.log.debug({ sagaId: data.sagaId, attempt: data.attempt, outcome }, 'webhook attempt');
+      return;
+    }
+    const sagas = await startDeliveries(runtime.engine, event, ctx.db);
+    if (sagas.length > 0) ctx.log.debug({ deliveries: sagas.length }, 'webhook deliveries started');
+  },
+});

@@ -1,0 +1,241 @@
+import Router from '@koa/router';
+import type { ParkingLots } from '../retry';
+import {
+  FINISHED_STATUSES,
+  ACTIVE_STATUSES,
+  type Queryable,
+  type SagaEngine,
+  type SagaStatus,
+} from '../saga';
+import {
+  createEndpoint,
+  deleteEndpoint,
+  enableEndpoint,
+  getEndpoint,
+  listAttempts,
+  listEndpoints,
+  publicEndpoint,
+  rotateSecret,
+} from '../webhooks';
+import { listTools, removeTool, upsertTool, type ToolInput } from '../tools';
+import { adminAuth, documented, HttpProblem } from '../http';
+import { adminApi } from './admin-api';
+import {
+  asProblem,
+  optionalJsonObject,
+  parkedJson,
+  queryInt,
+  queryText,
+  sagaJson,
+  timelineJson,
+} from './admin-json';
+
+export interface AdminRoutesDeps {
+  /** WAGGLE_ADMIN_TOKEN; every route answers 401 while it is unset. */
+  adminToken: string | undefined;
+  engine: SagaEngine;
+  /** Where endpoints, attempts and tools are read and written (the pool). */
+  db: Queryable;
+  parking: ParkingLots;
+}
+
+const STATUSES = [...ACTIVE_STATUSES, ...FINISHED_STATUSES];
+
+/**
+ * The operations API under /v1/admin (bearer WAGGLE_ADMIN_TOKEN): sagas (list, show with timeline, retry,
+ * cancel), parking lots (grouped list, messages, replay, purge with confirmation), webhook endpoints of any
+ * tenant with their attempt log, and the tool registry.
+ */
+export function adminRoutes(deps: AdminRoutesDeps): Router {
+  const router = new Router({ prefix: '/v1/admin' });
+  router.use(adminAuth(deps.adminToken));
+  const { engine, db, parking } = deps;
+
+  router.get('/sagas', async (ctx) => {
+    const status = queryText(ctx, 'status')?.split(',') as SagaStatus[] | undefined;
+    const unknown = status?.filter((s) => !STATUSES.includes(s)) ?? [];
+    if (unknown.length > 0) {
+      throw new HttpProblem(
+        400,
+        'QUERY_INVALID',
+        `status: ${unknown.join(',')} is not one of ${STATUSES.join(', ')}`,
+      );
+    }
+    const before = queryText(ctx, 'before');
+    const sagas = await engine.list({
+      status,
+      type: queryText(ctx, 'type'),
+      tenant: queryText(ctx, 'tenant'),
+      before: before ? new Date(before) : undefined,
+      limit: queryInt(ctx, 'limit', 50, 1000),
+    });
+    ctx.body = { sagas: sagas.map((s) => sagaJson(s)) };
+  });
+
+  router.get('/sagas/:id', async (ctx) => {
+    await asProblem(async () => {
+      const saga = await engine.get(ctx.params.id as string);
+      const timeline = await engine.timeline(saga.id);
+      ctx.body = { saga: sagaJson(saga, true), timeline: timeline.map(timelineJson) };
+    });
+  });
+
+  router.post('/sagas/:id/retry', async (ctx) => {
+    await asProblem(async () => {
+      ctx.body = { saga: sagaJson(await engine.retry(ctx.params.id as string)) };
+    });
+  });
+
+  router.post('/sagas/:id/cancel', async (ctx) => {
+    const body = await optionalJsonObject(ctx);
+    await asProblem(async () => {
+      const reason =
+        typeof body.reason === 'string' && body.reason ? body.reason : 'cancelled by an operator';
+      ctx.body = { saga: sagaJson(await engine.cancel(ctx.params.id as string, reason)) };
+    });
+  });
+
+  router.get('/parked', async (ctx) => {
+    ctx.body = { queues: await parking.depths(), groups: await parking.groups() };
+  });
+
+  router.get('/parked/:queue', async (ctx) => {
+    await asProblem(async () => {
+      const messages = await parking.list(ctx.params.queue as string, {
+        errorCode: queryText(ctx, 'errorCode'),
+        messageId: queryText(ctx, 'messageId'),
+        originalQueue: queryText(ctx, 'originalQueue'),
+        limit: queryInt(ctx, 'limit', 1000),
+      });
+      ctx.body = { queue: ctx.params.queue, messages: messages.map(parkedJson) };
+    });
+  });
+
+  router.post('/parked/:queue/replay', async (ctx) => {
+    const body = await optionalJsonObject(ctx);
+    await asProblem(async () => {
+      const result = await parking.replay(ctx.params.queue as string, selectionOf(body));
+      ctx.body = { queue: ctx.params.queue, ...result };
+    });
+  });
+
+  router.delete('/parked/:queue', async (ctx) => {
+    const queue = ctx.params.queue as string;
+    if (queryText(ctx, 'confirm') !== queue) {
+      throw new HttpProblem(
+        400,
+        'CONFIRMATION_REQUIRED',
+        `purging deletes messages for good: repeat the queue name as ?confirm=${queue}`,
+      );
+    }
+    await asProblem(async () => {
+      const purged = await parking.purge(queue, {
+        errorCode: queryText(ctx, 'errorCode'),
+        messageId: queryText(ctx, 'messageId'),
+        originalQueue: queryText(ctx, 'originalQueue'),
+      });
+      ctx.body = { queue, purged };
+    });
+  });
+
+  router.get('/webhooks/endpoints', async (ctx) => {
+    const endpoints = await listEndpoints(db, queryText(ctx, 'tenant'));
+    ctx.body = { endpoints: endpoints.map((e) => publicEndpoint(e)) };
+  });
+
+  router.post('/webhooks/endpoints', async (ctx) => {
+    const body = await optionalJsonObject(ctx);
+    await asProblem(async () => {
+      const endpoint = await createEndpoint(db, {
+        tenant: String(body.tenant ?? ''),
+        url: String(body.url ?? ''),
+        eventTypes: Array.isArray(body.eventTypes) ? body.eventTypes.map(String) : [],
+        secret: typeof body.secret === 'string' ? body.secret : undefined,
+        description: typeof body.description === 'string' ? body.description : undefined,
+      });
+      ctx.status = 201;
+      ctx.body = { endpoint: publicEndpoint(endpoint, true) };
+    });
+  });
+
+  router.get('/webhooks/endpoints/:id', async (ctx) => {
+    await asProblem(async () => {
+      ctx.body = { endpoint: publicEndpoint(await getEndpoint(db, ctx.params.id as string)) };
+    });
+  });
+
+  router.delete('/webhooks/endpoints/:id', async (ctx) => {
+    if (!(await deleteEndpoint(db, ctx.params.id as string))) {
+      throw new HttpProblem(
+        404,
+        'WEBHOOK_ENDPOINT_NOT_FOUND',
+        `no webhook endpoint with id ${ctx.params.id}`,
+      );
+    }
+    ctx.status = 204;
+  });
+
+  router.post('/webhooks/endpoints/:id/enable', async (ctx) => {
+    await asProblem(async () => {
+      ctx.body = { endpoint: publicEndpoint(await enableEndpoint(db, ctx.params.id as string)) };
+    });
+  });
+
+  router.post('/webhooks/endpoints/:id/rotate-secret', async (ctx) => {
+    const body = await optionalJsonObject(ctx);
+    await asProblem(async () => {
+      const secret = typeof body.secret === 'string' ? body.secret : undefined;
+      ctx.body = { endpoint: publicEndpoint(await rotateSecret(db, ctx.params.id as string, secret), true) };
+    });
+  });
+
+  router.get('/webhooks/endpoints/:id/attempts', async (ctx) => {
+    await asProblem(async () => {
+      const endpoint = await getEndpoint(db, ctx.params.id as string);
+      const attempts = await listAttempts(db, {
+        endpointId: endpoint.id,
+        limit: queryInt(ctx, 'limit', 50, 1000),
+      });
+      ctx.body = { endpointId: endpoint.id, attempts };
+    });
+  });
+
+  router.get('/tools', async (ctx) => {
+    ctx.body = { tools: await listTools(db, queryText(ctx, 'tenant')) };
+  });
+
+  router.put('/tools/:tenant/:name', async (ctx) => {
+    const body = await optionalJsonObject(ctx);
+    await asProblem(async () => {
+      const input = { ...body, tenant: ctx.params.tenant, name: ctx.params.name } as ToolInput;
+      ctx.body = { tool: await upsertTool(db, input) };
+    });
+  });
+
+  router.delete('/tools/:tenant/:name', async (ctx) => {
+    if (!(await removeTool(db, ctx.params.tenant as string, ctx.params.name as string))) {
+      throw new HttpProblem(
+        404,
+        'TOOL_NOT_FOUND',
+        `no tool ${ctx.params.name} registered for ${ctx.params.tenant}`,
+      );
+    }
+    ctx.status = 204;
+  });
+
+  return documented(router, adminApi());
+}
+
+function selectionOf(body: Record<string, unknown>) {
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const limit = body.limit === undefined ? undefined : Number(body.limit);
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new HttpProblem(400, 'BODY_INVALID', `limit: ${String(body.limit)} is not a whole number ≥ 1`);
+  }
+  return {
+    messageId: text(body.messageId),
+    errorCode: text(body.errorCode),
+    originalQueue: text(body.originalQueue),
+    limit,
+  };
+}

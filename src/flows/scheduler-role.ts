@@ -1,0 +1,88 @@
+import { ApiKeyAuthenticator, KeyStore } from '../admission';
+import { logger } from '../observability';
+import { ParkingLots } from '../retry';
+import type { PlatformContext, Role } from '../runtime';
+import { CronScheduler, SagaTimers, firstRow, type Queryable } from '../saga';
+import { planTopology, topologyOf, type Topology } from '../topology';
+import { adminRoutes } from './admin-routes';
+import { callbackRoutes } from './callback-routes';
+import { demoToolRoutes, registerDemoTools } from './demo-tools';
+import { installSagaRuntime, type SagaRuntime } from './saga-runtime';
+import { webhookEndpointRoutes } from './webhook-endpoint-routes';
+
+/** The parking lots a topology declares. */
+export function parkingLotsOf(topology: Topology | undefined): string[] {
+  if (!topology) return [];
+  return planTopology(topology)
+    .queues.filter((q) => q.role === 'parked')
+    .map((q) => q.name);
+}
+
+function topologyOrNone(ctx: PlatformContext): Topology | undefined {
+  try {
+    return topologyOf(ctx);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The `scheduler` role: wakes sagas at their `wake_at` (SKIP LOCKED, so any number of schedulers share the
+ * work), publishes the topology's cron schedules once per tick across instances, and serves the routes of
+ * the saga flows: the operations API under /v1/admin, tool callbacks (POST /v1/callbacks/:sagaId), the
+ * tenants' webhook endpoint API, and the demo weather tool.
+ */
+export function schedulerRole(): Role {
+  let runtime: SagaRuntime | undefined;
+  let timers: SagaTimers | undefined;
+  let cron: CronScheduler | undefined;
+  return {
+    name: 'scheduler',
+    mount(ctx: PlatformContext) {
+      runtime = installSagaRuntime({ db: ctx.db, config: ctx.config });
+      const parking = new ParkingLots({
+        amqpUrl: ctx.config.amqpUrl,
+        queues: parkingLotsOf(topologyOrNone(ctx)),
+      });
+      ctx.http.mount(
+        adminRoutes({ adminToken: ctx.config.adminToken, engine: runtime.engine, db: runtime.pool, parking }),
+      );
+      ctx.http.mount(callbackRoutes({ engine: runtime.engine }));
+      ctx.http.mount(
+        webhookEndpointRoutes({
+          authenticator: new ApiKeyAuthenticator(new KeyStore(ctx.db)),
+          db: runtime.pool,
+        }),
+      );
+      if (ctx.config.demoTools) ctx.http.mount(demoToolRoutes());
+    },
+    async start(ctx: PlatformContext) {
+      runtime ??= installSagaRuntime({ db: ctx.db, config: ctx.config });
+      const { engine, pool } = runtime;
+      timers = new SagaTimers({ engine, db: pool, databaseUrl: ctx.config.databaseUrl });
+      await timers.start();
+      const schedules = topologyOrNone(ctx)?.schedules ?? [];
+      cron = new CronScheduler({ pool, schedules, instanceId: ctx.instanceId });
+      cron.start();
+      if (ctx.config.demoTools && (await registerDemoTools(pool, ctx.config.publicUrl))) {
+        logger({ component: 'scheduler' }).info('registered the demo tool "weather" for every tenant');
+      }
+      ctx.health.register('scheduler', async () => {
+        const live = await liveSagas(pool);
+        return { ok: true, detail: `${live} live saga(s), ${schedules.length} cron schedule(s)` };
+      });
+    },
+    async stop(deadlineMs: number) {
+      await Promise.all([timers?.stop(deadlineMs), cron?.stop()]);
+      runtime?.close();
+    },
+  };
+}
+
+async function liveSagas(db: Queryable): Promise<number> {
+  const row = await firstRow<{ n: string }>(
+    db,
+    `SELECT count(*) AS n FROM saga WHERE status IN ('running', 'waiting', 'compensating')`,
+  );
+  return Number(row?.n ?? 0);
+}

@@ -1,0 +1,190 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { ApiKeyAuthenticator, Principal } from '../admission';
+import { WaggleError } from '../errors';
+import type { Queryable } from '../saga';
+import {
+  createEndpoint,
+  deleteEndpoint,
+  getEndpoint,
+  listAttempts,
+  listEndpoints,
+  publicEndpoint,
+} from '../webhooks';
+import { admissionProblem, documented, problemResponse, HttpProblem } from '../http';
+import { asProblem, optionalJsonObject, queryInt } from './admin-json';
+
+export interface WebhookEndpointRoutesDeps {
+  authenticator: Pick<ApiKeyAuthenticator, 'authenticate'>;
+  db: Queryable;
+}
+
+/**
+ * The tenant's webhook API (tenant key auth): register an endpoint (URL, event-type filter, optional
+ * `whsec_` secret; the answer shows the secret once), list, show, delete, and read the attempt log.
+ */
+export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
+  const router = new Router({ prefix: '/v1/webhooks/endpoints' });
+  const { db } = deps;
+
+  router.get('/', async (ctx) => {
+    const { tenant } = await tenantOf(ctx, deps);
+    ctx.body = { endpoints: (await listEndpoints(db, tenant)).map((e) => publicEndpoint(e)) };
+  });
+
+  router.post('/', async (ctx) => {
+    const { tenant } = await tenantOf(ctx, deps);
+    const body = await optionalJsonObject(ctx);
+    await asProblem(async () => {
+      const endpoint = await createEndpoint(db, {
+        tenant,
+        url: String(body.url ?? ''),
+        eventTypes: Array.isArray(body.eventTypes) ? body.eventTypes.map(String) : [],
+        secret: typeof body.secret === 'string' ? body.secret : undefined,
+        description: typeof body.description === 'string' ? body.description : undefined,
+      });
+      ctx.status = 201;
+      ctx.set('Location', `/v1/webhooks/endpoints/${endpoint.id}`);
+      ctx.body = { endpoint: publicEndpoint(endpoint, true) };
+    });
+  });
+
+  router.get('/:id', async (ctx) => {
+    const { tenant } = await tenantOf(ctx, deps);
+    await asProblem(async () => {
+      ctx.body = { endpoint: publicEndpoint(await getEndpoint(db, ctx.params.id as string, tenant)) };
+    });
+  });
+
+  router.delete('/:id', async (ctx) => {
+    const { tenant } = await tenantOf(ctx, deps);
+    if (!(await deleteEndpoint(db, ctx.params.id as string, tenant))) {
+      throw new HttpProblem(
+        404,
+        'WEBHOOK_ENDPOINT_NOT_FOUND',
+        `no webhook endpoint with id ${ctx.params.id}`,
+      );
+    }
+    ctx.status = 204;
+  });
+
+  router.get('/:id/attempts', async (ctx) => {
+    const { tenant } = await tenantOf(ctx, deps);
+    await asProblem(async () => {
+      const endpoint = await getEndpoint(db, ctx.params.id as string, tenant);
+      ctx.body = {
+        endpointId: endpoint.id,
+        attempts: await listAttempts(db, {
+          endpointId: endpoint.id,
+          limit: queryInt(ctx, 'limit', 50, 1000),
+        }),
+      };
+    });
+  });
+
+  const auth = [{ tenantKey: [] }];
+  const errors = {
+    '400': problemResponse('Invalid registration'),
+    '401': problemResponse('Missing or unknown tenant key'),
+    '404': problemResponse('No such endpoint of this tenant'),
+  };
+  const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const ok = (description: string) => ({
+    description,
+    content: { 'application/json': { schema: { type: 'object' } } },
+  });
+  return documented(router, {
+    securitySchemes: {
+      tenantKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key (wgl_…)' },
+    },
+    paths: {
+      '/v1/webhooks/endpoints': {
+        get: {
+          operationId: 'listWebhookEndpoints',
+          summary: "The tenant's webhook endpoints",
+          tags: ['webhooks'],
+          security: auth,
+          responses: { '200': ok('Endpoints'), ...errors },
+        },
+        post: {
+          operationId: 'createWebhookEndpoint',
+          summary: 'Register an endpoint; its whsec_ secret is shown once',
+          tags: ['webhooks'],
+          security: auth,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['url'],
+                  properties: {
+                    url: { type: 'string' },
+                    eventTypes: {
+                      type: 'array',
+                      items: { type: 'string' },
+                      description: 'e.g. message.*, tool.call.#; empty for all',
+                    },
+                    secret: {
+                      type: 'string',
+                      description: 'whsec_ + base64 of 24–64 bytes; generated when absent',
+                    },
+                    description: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+          responses: { '201': ok('Registered'), ...errors },
+        },
+      },
+      '/v1/webhooks/endpoints/{id}': {
+        get: {
+          operationId: 'getWebhookEndpoint',
+          summary: 'One endpoint',
+          tags: ['webhooks'],
+          security: auth,
+          parameters: [idParam],
+          responses: { '200': ok('The endpoint'), ...errors },
+        },
+        delete: {
+          operationId: 'deleteWebhookEndpoint',
+          summary: 'Remove an endpoint',
+          tags: ['webhooks'],
+          security: auth,
+          parameters: [idParam],
+          responses: { '204': { description: 'Removed' }, ...errors },
+        },
+      },
+      '/v1/webhooks/endpoints/{id}/attempts': {
+        get: {
+          operationId: 'listWebhookAttempts',
+          summary: 'Delivery attempts: status, latency, answer excerpt',
+          tags: ['webhooks'],
+          security: auth,
+          parameters: [idParam],
+          responses: { '200': ok('Attempts, newest first'), ...errors },
+        },
+      },
+    },
+  });
+}
+
+async function tenantOf(ctx: Context, deps: WebhookEndpointRoutesDeps): Promise<Principal> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('authorization'));
+  if (!match) {
+    throw new HttpProblem(
+      401,
+      'KEY_MISSING',
+      'send the tenant key as "Authorization: Bearer <key>"; create one with `waggle keys create <tenant>`',
+      {},
+      { 'WWW-Authenticate': 'Bearer realm="waggle"' },
+    );
+  }
+  try {
+    return await deps.authenticator.authenticate(match[1] as string);
+  } catch (err) {
+    if (err instanceof WaggleError) throw admissionProblem(err);
+    throw err;
+  }
+}

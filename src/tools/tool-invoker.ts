@@ -1,0 +1,80 @@
+/** What one HTTP call to a tool gave. */
+export interface ToolResponse {
+  /** `done`: the answer holds the result; `accepted`: 202, a callback follows; `failed`: see `retryable`. */
+  outcome: 'done' | 'accepted' | 'failed';
+  statusCode: number | null;
+  result?: unknown;
+  error?: string;
+  /** Whether trying again may succeed (timeouts, network errors, 408/425/429/5xx). */
+  retryable: boolean;
+  retryAfterMs?: number;
+  latencyMs: number;
+}
+
+export interface ToolRequest {
+  url: string;
+  /** The same on every try of one call, so the tool can recognise a repeat. */
+  idempotencyKey: string;
+  body: unknown;
+  timeoutMs: number;
+}
+
+const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+/** POSTs to a tool with an `Idempotency-Key` header and classifies the answer. */
+export async function callTool(request: ToolRequest): Promise<ToolResponse> {
+  const started = performance.now();
+  try {
+    const response = await fetch(request.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'idempotency-key': request.idempotencyKey,
+        'user-agent': 'waggle-tools/1',
+      },
+      body: JSON.stringify(request.body),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(request.timeoutMs),
+    });
+    const text = await response.text();
+    const latencyMs = performance.now() - started;
+    const status = response.status;
+    if (status === 202) return { outcome: 'accepted', statusCode: status, retryable: false, latencyMs };
+    if (status >= 200 && status < 300) {
+      return { outcome: 'done', statusCode: status, result: parseBody(text), retryable: false, latencyMs };
+    }
+    const failed: ToolResponse = {
+      outcome: 'failed',
+      statusCode: status,
+      error: `the tool answered HTTP ${status}${text ? `: ${text.slice(0, 300)}` : ''}`,
+      retryable: RETRYABLE_STATUS.has(status),
+      latencyMs,
+    };
+    const retryAfter = Number(response.headers.get('retry-after'));
+    if (Number.isFinite(retryAfter) && retryAfter > 0)
+      failed.retryAfterMs = Math.min(retryAfter, 3_600) * 1_000;
+    return failed;
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
+    return {
+      outcome: 'failed',
+      statusCode: null,
+      error: timedOut
+        ? `the tool did not answer within ${Math.round(request.timeoutMs / 1000)} s`
+        : `the tool could not be reached: ${e.cause?.code ?? e.name} ${e.cause?.message ?? e.message}`,
+      retryable: true,
+      latencyMs: performance.now() - started,
+    };
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

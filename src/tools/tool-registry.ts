@@ -1,0 +1,219 @@
+import Ajv2020 from 'ajv/dist/2020';
+import { TENANT_ID_PATTERN } from '../envelope';
+import { InvalidInputError } from '../errors';
+import { firstRow, rowsOf, toMs, type DurationInput, type Queryable } from '../saga';
+
+/** A tool registered for one tenant, or for every tenant (`tenant: '*'`). */
+export interface Tool {
+  tenant: string;
+  name: string;
+  /** Where the tool is invoked: POST with the arguments and an `Idempotency-Key`. */
+  url: string;
+  /** `sync`: the answer carries the result; `async`: 202 now, a signed callback later. */
+  mode: 'sync' | 'async';
+  timeoutMs: number;
+  /** How long an async tool may take to call back. */
+  callbackTimeoutMs: number;
+  /** Invocations in total (the first included) before the call fails and is compensated. */
+  attempts: number;
+  /** POSTed to undo a call when its saga fails after the tool may have acted. */
+  compensateUrl: string | null;
+  /** JSON Schema (2020-12) the arguments must satisfy. */
+  inputSchema: Record<string, unknown> | null;
+  description: string | null;
+}
+
+/** A registration as an operator writes it. */
+export interface ToolInput {
+  /** @default '*' (every tenant) */
+  tenant?: string;
+  name: string;
+  url: string;
+  /** @default 'sync' */
+  mode?: 'sync' | 'async';
+  /** @default '10s' */
+  timeout?: DurationInput;
+  /** @default '5m' */
+  callbackTimeout?: DurationInput;
+  /** @default 3 */
+  attempts?: number;
+  compensateUrl?: string | null;
+  inputSchema?: Record<string, unknown> | null;
+  description?: string | null;
+}
+
+/** A registration that cannot be accepted; lists every problem. */
+export class ToolInvalidError extends InvalidInputError {
+  constructor(readonly problems: string[]) {
+    super('WAGGLE_TOOL_INVALID', problems.join('; '));
+  }
+}
+
+/** Tool names as the demo agent and turn processors ask for them (`/tool weather Paris`). */
+export const TOOL_NAME_PATTERN = '^[a-z0-9][a-z0-9_.-]{0,63}$';
+const NAME_RE = new RegExp(TOOL_NAME_PATTERN);
+const TENANT_RE = new RegExp(TENANT_ID_PATTERN);
+export const EVERY_TENANT = '*';
+
+interface ToolRow {
+  tenant: string;
+  name: string;
+  url: string;
+  mode: 'sync' | 'async';
+  timeout_ms: number;
+  callback_timeout_ms: number;
+  attempts: number;
+  compensate_url: string | null;
+  input_schema: Record<string, unknown> | null;
+  description: string | null;
+}
+
+function toTool(r: ToolRow): Tool {
+  return {
+    tenant: r.tenant,
+    name: r.name,
+    url: r.url,
+    mode: r.mode,
+    timeoutMs: r.timeout_ms,
+    callbackTimeoutMs: r.callback_timeout_ms,
+    attempts: r.attempts,
+    compensateUrl: r.compensate_url,
+    inputSchema: r.input_schema,
+    description: r.description,
+  };
+}
+
+/** Checks a registration and fills its defaults; throws ToolInvalidError naming every problem. */
+export function normalizeTool(input: ToolInput): Tool {
+  const problems: string[] = [];
+  const tenant = input.tenant ?? EVERY_TENANT;
+  if (tenant !== EVERY_TENANT && !TENANT_RE.test(tenant))
+    problems.push(`tenant: "${tenant}" is not a tenant id or *`);
+  if (!NAME_RE.test(input.name)) problems.push(`name: "${input.name}" is not a tool name like weather`);
+  for (const [field, url] of [
+    ['url', input.url],
+    ['compensateUrl', input.compensateUrl ?? undefined],
+  ] as const) {
+    if (url === undefined) continue;
+    if (!/^https?:\/\/\S+$/.test(url)) problems.push(`${field}: "${url}" is not an http:// or https:// URL`);
+  }
+  const mode = input.mode ?? 'sync';
+  if (mode !== 'sync' && mode !== 'async') problems.push(`mode: "${String(mode)}" is not sync or async`);
+  const duration = (field: string, value: DurationInput | undefined, fallback: number) => {
+    if (value === undefined) return fallback;
+    try {
+      const ms = toMs(value);
+      if (ms < 1) throw new RangeError(`${value} is too short`);
+      return ms;
+    } catch (err) {
+      problems.push(`${field}: ${(err as Error).message}`);
+      return fallback;
+    }
+  };
+  const timeoutMs = duration('timeout', input.timeout, 10_000);
+  const callbackTimeoutMs = duration('callbackTimeout', input.callbackTimeout, 300_000);
+  const attempts = input.attempts ?? 3;
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 20) {
+    problems.push(`attempts: ${attempts} is not a whole number from 1 to 20`);
+  }
+  if (input.inputSchema) {
+    try {
+      new Ajv2020({ strict: false }).compile(input.inputSchema);
+    } catch (err) {
+      problems.push(`inputSchema: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ToolInvalidError(problems);
+  return {
+    tenant,
+    name: input.name,
+    url: input.url,
+    mode,
+    timeoutMs,
+    callbackTimeoutMs,
+    attempts,
+    compensateUrl: input.compensateUrl ?? null,
+    inputSchema: input.inputSchema ?? null,
+    description: input.description ?? null,
+  };
+}
+
+/** Registers or replaces a tool. */
+export async function upsertTool(db: Queryable, input: ToolInput): Promise<Tool> {
+  const t = normalizeTool(input);
+  const row = await firstRow<ToolRow>(
+    db,
+    `INSERT INTO tool (tenant, name, url, mode, timeout_ms, callback_timeout_ms, attempts, compensate_url,
+                       input_schema, description)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (tenant, name) DO UPDATE SET url = EXCLUDED.url, mode = EXCLUDED.mode,
+       timeout_ms = EXCLUDED.timeout_ms, callback_timeout_ms = EXCLUDED.callback_timeout_ms,
+       attempts = EXCLUDED.attempts, compensate_url = EXCLUDED.compensate_url,
+       input_schema = EXCLUDED.input_schema, description = EXCLUDED.description, updated_at = now()
+     RETURNING *`,
+    [
+      t.tenant,
+      t.name,
+      t.url,
+      t.mode,
+      t.timeoutMs,
+      t.callbackTimeoutMs,
+      t.attempts,
+      t.compensateUrl,
+      t.inputSchema ? JSON.stringify(t.inputSchema) : null,
+      t.description,
+    ],
+  );
+  return toTool(row as ToolRow);
+}
+
+/** Registers a tool unless one of that name exists for that tenant; answers whether it did. */
+export async function registerToolIfMissing(db: Queryable, input: ToolInput): Promise<boolean> {
+  const t = normalizeTool(input);
+  const row = await firstRow(
+    db,
+    `INSERT INTO tool (tenant, name, url, mode, timeout_ms, callback_timeout_ms, attempts, compensate_url, description)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING name`,
+    [
+      t.tenant,
+      t.name,
+      t.url,
+      t.mode,
+      t.timeoutMs,
+      t.callbackTimeoutMs,
+      t.attempts,
+      t.compensateUrl,
+      t.description,
+    ],
+  );
+  return row !== undefined;
+}
+
+/** The tool `name` as `tenant` sees it: its own registration, else the one for every tenant. */
+export async function findTool(db: Queryable, tenant: string, name: string): Promise<Tool | undefined> {
+  const row = await firstRow<ToolRow>(
+    db,
+    `SELECT * FROM tool WHERE name = $2 AND tenant IN ($1, '*') ORDER BY (tenant = '*') LIMIT 1`,
+    [tenant, name],
+  );
+  return row && toTool(row);
+}
+
+/** Tools, optionally of one tenant (its own and the ones for every tenant). */
+export async function listTools(db: Queryable, tenant?: string): Promise<Tool[]> {
+  const rows = await rowsOf<ToolRow>(
+    db,
+    `SELECT * FROM tool ${tenant ? `WHERE tenant IN ($1, '*')` : ''} ORDER BY name, tenant`,
+    tenant ? [tenant] : [],
+  );
+  return rows.map(toTool);
+}
+
+/** Removes a registration; false when there was none. */
+export async function removeTool(db: Queryable, tenant: string, name: string): Promise<boolean> {
+  const rows = await rowsOf(db, 'DELETE FROM tool WHERE tenant = $1 AND name = $2 RETURNING name', [
+    tenant,
+    name,
+  ]);
+  return rows.length > 0;
+}

@@ -1,0 +1,276 @@
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import { RetryableError } from '../errors';
+import {
+  RetryLaterError,
+  defineSaga,
+  fail,
+  ignore,
+  next,
+  waitFor,
+  type SagaDefinition,
+  type StepContext,
+} from '../saga';
+import { generateSecret } from '../webhooks';
+import type { ToolResponse } from './tool-invoker';
+import { findTool, type Tool } from './tool-registry';
+import {
+  TOOL_CALLBACK,
+  TOOL_CALL_COMPLETED,
+  TOOL_CALL_FAILED,
+  TOOL_COMPENSATE_REQUESTED,
+  TOOL_INVOKE_COMPLETED,
+  TOOL_INVOKE_REQUESTED,
+  TOOL_SAGA_TYPE,
+  type ToolSettings,
+} from './tool-settings';
+
+/** Where the call came from: the conversation its result goes back to. */
+export interface ToolCallOrigin {
+  channel: string;
+  sessionId: string;
+  correlationId: string;
+  traceparent?: string;
+}
+
+/** What a tool-call saga keeps. */
+export interface ToolCallState {
+  callId: string;
+  tool: string;
+  arguments: Record<string, unknown>;
+  origin: ToolCallOrigin;
+  /** The registration as it was when the call was validated (later edits do not change a running call). */
+  resolved?: Pick<Tool, 'url' | 'mode' | 'timeoutMs' | 'callbackTimeoutMs' | 'attempts' | 'compensateUrl'>;
+  /** Per-saga secret the tool signs its callback with (Standard Webhooks). */
+  callbackSecret?: string;
+  accepted?: boolean;
+  result?: unknown;
+}
+
+/** The command the tool runner gets for one invocation. */
+export interface InvokeCommand {
+  sagaId: string;
+  run: number;
+  attempt: number;
+  callId: string;
+  tool: string;
+  url: string;
+  timeoutMs: number;
+  idempotencyKey: string;
+  /** What the tool receives. */
+  request: ToolRequestBody;
+}
+
+/** The body a tool is POSTed. */
+export interface ToolRequestBody {
+  callId: string;
+  tool: string;
+  arguments: Record<string, unknown>;
+  tenant: string;
+  sagaId: string;
+  /** For async tools: where to POST the result, and the `whsec_` secret to sign it with (Standard Webhooks). */
+  callback?: { url: string; secret: string };
+}
+
+/** The command that undoes a call. */
+export interface CompensateCommand {
+  sagaId: string;
+  url: string;
+  idempotencyKey: string;
+  request: ToolRequestBody;
+}
+
+/** The runner's reply after an invocation. */
+export interface InvokeReply extends ToolResponse {
+  attempt: number;
+  run: number;
+}
+
+/** A tool's callback body: `{ "status": "succeeded", "result": … }` or `{ "status": "failed", "error": "…" }`. */
+export interface ToolCallback {
+  status: 'succeeded' | 'failed';
+  result?: unknown;
+  error?: string;
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+const validators = new Map<string, ValidateFunction>();
+
+function argumentProblems(schema: Record<string, unknown>, args: unknown): string[] {
+  const key = JSON.stringify(schema);
+  let validate = validators.get(key);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    validators.set(key, validate);
+  }
+  if (validate(args)) return [];
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+}
+
+/**
+ * A tool call (Path A): validate the tool and its arguments → invoke it over HTTP through `tool.calls` and
+ * the tool runner (one idempotency key per call) → for async tools wait for the signed callback, bounded
+ * by the tool's callback timeout → publish the result into the session through admission (so it takes the
+ * session's next sequence). A failure after the tool's attempts compensates (the tool's compensate URL is
+ * POSTed) and tells the session with `tool.call.failed`.
+ */
+export function toolCallSaga(settings: ToolSettings): SagaDefinition<ToolCallState> {
+  const request = (ctx: StepContext<ToolCallState>): ToolRequestBody => ({
+    callId: ctx.state.callId,
+    tool: ctx.state.tool,
+    arguments: ctx.state.arguments,
+    tenant: ctx.saga.tenant,
+    sagaId: ctx.saga.id,
+    ...(ctx.state.callbackSecret
+      ? { callback: { url: callbackUrl(settings, ctx.saga.id), secret: ctx.state.callbackSecret } }
+      : {}),
+  });
+  const toSession = (ctx: StepContext<ToolCallState>, type: string, id: string, data: unknown) =>
+    ctx.send({
+      exchange: settings.sessionExchange,
+      event: ctx.event({
+        id,
+        type,
+        channel: ctx.state.origin.channel,
+        sessionId: ctx.state.origin.sessionId,
+        correlationId: ctx.state.origin.correlationId,
+        traceparent: ctx.state.origin.traceparent,
+        data,
+      }),
+    });
+
+  return defineSaga<ToolCallState>({
+    type: TOOL_SAGA_TYPE,
+    steps: [
+      {
+        name: 'validate',
+        run: async (ctx) => {
+          const tool = await findTool(ctx.db, ctx.saga.tenant, ctx.state.tool);
+          if (!tool) {
+            return fail(
+              'WAGGLE_TOOL_UNKNOWN',
+              `no tool "${ctx.state.tool}" is registered for tenant ${ctx.saga.tenant}`,
+            );
+          }
+          const problems = tool.inputSchema ? argumentProblems(tool.inputSchema, ctx.state.arguments) : [];
+          if (problems.length > 0) {
+            return fail('WAGGLE_TOOL_ARGUMENTS_INVALID', `arguments of ${tool.name}: ${problems.join('; ')}`);
+          }
+          const { url, mode, timeoutMs, callbackTimeoutMs, attempts, compensateUrl } = tool;
+          ctx.state.resolved = { url, mode, timeoutMs, callbackTimeoutMs, attempts, compensateUrl };
+          if (mode === 'async') ctx.state.callbackSecret ??= generateSecret();
+          return next();
+        },
+      },
+      {
+        name: 'invoke',
+        retry: { attempts: 3, backoff: ['2s', '10s', '30s'] },
+        retryFor: (state) => (state.resolved ? { attempts: state.resolved.attempts } : undefined),
+        run: async (ctx) => {
+          const tool = ctx.state.resolved as NonNullable<ToolCallState['resolved']>;
+          ctx.state.accepted = false;
+          const command: InvokeCommand = {
+            sagaId: ctx.saga.id,
+            run: ctx.saga.run,
+            attempt: ctx.saga.attempt,
+            callId: ctx.state.callId,
+            tool: ctx.state.tool,
+            url: tool.url,
+            timeoutMs: tool.timeoutMs,
+            idempotencyKey: `${ctx.saga.id}:${ctx.saga.run}`,
+            request: request(ctx),
+          };
+          await ctx.send({
+            exchange: '',
+            routingKey: settings.queue,
+            event: ctx.event({
+              type: TOOL_INVOKE_REQUESTED,
+              channel: ctx.state.origin.channel,
+              sessionId: ctx.state.origin.sessionId,
+              correlationId: ctx.state.origin.correlationId,
+              data: command,
+            }),
+          });
+          // A fast async tool may call back before the runner's reply arrives: accept either.
+          return waitFor([TOOL_INVOKE_COMPLETED, TOOL_CALLBACK], {
+            timeout: tool.timeoutMs + settings.replyMarginMs,
+          });
+        },
+        on: {
+          [TOOL_INVOKE_COMPLETED]: (ctx, message) => {
+            const reply = message.data as InvokeReply;
+            if (reply.attempt !== ctx.saga.attempt || reply.run !== ctx.saga.run) return ignore();
+            if (reply.outcome === 'done') {
+              ctx.state.result = reply.result;
+              return next();
+            }
+            if (reply.outcome === 'accepted') {
+              ctx.state.accepted = true;
+              const timeout = ctx.state.resolved?.callbackTimeoutMs ?? 300_000;
+              return waitFor(TOOL_CALLBACK, { timeout });
+            }
+            const why = reply.error ?? `HTTP ${reply.statusCode}`;
+            if (!reply.retryable) return fail('WAGGLE_TOOL_REFUSED', why);
+            if (reply.retryAfterMs)
+              throw new RetryLaterError('WAGGLE_TOOL_THROTTLED', why, reply.retryAfterMs);
+            throw new RetryableError('WAGGLE_TOOL_UNAVAILABLE', why);
+          },
+          [TOOL_CALLBACK]: (ctx, message) => {
+            const callback = message.data as ToolCallback;
+            if (callback.status === 'succeeded') {
+              ctx.state.result = callback.result ?? null;
+              return next();
+            }
+            return fail('WAGGLE_TOOL_FAILED', `the tool reported: ${callback.error ?? 'failed'}`);
+          },
+        },
+        compensate: async (ctx) => {
+          const url = ctx.state.resolved?.compensateUrl;
+          if (!url) return;
+          const command: CompensateCommand = {
+            sagaId: ctx.saga.id,
+            url,
+            idempotencyKey: `${ctx.saga.id}:${ctx.saga.run}:compensate`,
+            request: request(ctx),
+          };
+          await ctx.send({
+            exchange: '',
+            routingKey: settings.queue,
+            event: ctx.event({
+              id: `${ctx.saga.id}-r${ctx.saga.run}-compensate`,
+              type: TOOL_COMPENSATE_REQUESTED,
+              channel: ctx.state.origin.channel,
+              sessionId: ctx.state.origin.sessionId,
+              correlationId: ctx.state.origin.correlationId,
+              data: command,
+            }),
+          });
+        },
+      },
+      {
+        name: 'publish',
+        run: async (ctx) => {
+          await toSession(ctx, TOOL_CALL_COMPLETED, `${ctx.saga.id}-r${ctx.saga.run}-completed`, {
+            callId: ctx.state.callId,
+            tool: ctx.state.tool,
+            result: ctx.state.result ?? null,
+            sagaId: ctx.saga.id,
+          });
+        },
+      },
+    ],
+    onFailed: async (ctx, failure) => {
+      await toSession(ctx, TOOL_CALL_FAILED, `${ctx.saga.id}-r${ctx.saga.run}-failed`, {
+        callId: ctx.state.callId,
+        tool: ctx.state.tool,
+        error: { code: failure.code, message: failure.message },
+        compensated: failure.compensated.length > 0 && Boolean(ctx.state.resolved?.compensateUrl),
+        sagaId: ctx.saga.id,
+      });
+    },
+  });
+}
+
+/** The URL an async tool POSTs its result to. */
+export function callbackUrl(settings: ToolSettings, sagaId: string): string {
+  return `${settings.publicUrl.replace(/\/+$/, '')}/v1/callbacks/${sagaId}`;
+}

@@ -1,0 +1,36 @@
+/** How tool calls run. */
+export interface ToolSettings {
+  /** Base URL tools reach this platform at, for `POST /v1/callbacks/:sagaId`. */
+  publicUrl: string;
+  /** The queue the tool runner consumes; invoke and compensate commands go there through the default exchange. */
+  queue: string;
+  /** Where results go: the admission exchange gives them the session's next sequence. */
+  sessionExchange: string;
+  /** Waiting for the runner's answer longer than the tool's timeout plus this counts as a failed try. */
+  replyMarginMs: number;
+}
+
+export const DEFAULT_TOOL_SETTINGS: ToolSettings = {
+  publicUrl: 'http://127.0.0.1:8080',
+  queue: 'tool.calls',
+  sessionExchange: 'waggle.admission',
+  replyMarginMs: 60_000,
+};
+
+/** Fills unset settings with the defaults. */
+export function toolSettings(partial: Partial<ToolSettings> = {}): ToolSettings {
+  return { ...DEFAULT_TOOL_SETTINGS, ...partial };
+}
+
+/** The saga type of one tool call. */
+export const TOOL_SAGA_TYPE = 'tool-call';
+/** Event types of the tool flow. */
+export const TOOL_CALL_REQUESTED = 'tool.call.requested';
+export const TOOL_CALL_COMPLETED = 'tool.call.completed';
+export const TOOL_CALL_FAILED = 'tool.call.failed';
+/** Commands to the tool runner and its replies. */
+export const TOOL_INVOKE_REQUESTED = 'tool.invoke.requested';
+export const TOOL_INVOKE_COMPLETED = 'tool.invoke.completed';
+export const TOOL_COMPENSATE_REQUESTED = 'tool.compensate.requested';
+/** A tool's signed asynchronous answer, delivered by POST /v1/callbacks/:sagaId. */
+export const TOOL_CALLBACK = 'tool.callback';

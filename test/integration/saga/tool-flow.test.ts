@@ -1,0 +1,220 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { poolOf } from '../../../src/outbox';
+import { SagaEngine, type SagaRecord } from '../../../src/saga';
+import { upsertTool, type ToolInput } from '../../../src/tools';
+import { httpStub, platformRig, until, type PlatformRig, type Received } from './flow-rig';
+
+/** POSTs a `tool.call.requested` event into a session through the ingress; answers its admitted sequence. */
+async function requestTool(
+  rig: PlatformRig,
+  session: string,
+  callId: string,
+  tool: string,
+  args: Record<string, unknown> = {},
+): Promise<number> {
+  const res = await fetch(`${rig.baseUrl}/v1/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${rig.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      specversion: '1.0',
+      id: randomUUID(),
+      source: '/tests/turns',
+      type: 'tool.call.requested',
+      channel: 'webchat',
+      sessionid: session,
+      data: { callId, tool, arguments: args },
+    }),
+  });
+  expect(res.status, await res.clone().text()).to.equal(202);
+  return ((await res.json()) as { sequence: number }).sequence;
+}
+
+async function register(
+  rig: PlatformRig,
+  tool: Partial<ToolInput> & { name: string; url: string },
+): Promise<void> {
+  await upsertTool(rig.pool, { tenant: rig.tenant, ...tool });
+}
+
+function engineOf(rig: PlatformRig): SagaEngine {
+  return new SagaEngine({ pool: poolOf(rig.db) });
+}
+
+async function sagaOfCall(rig: PlatformRig, callId: string): Promise<SagaRecord> {
+  const engine = engineOf(rig);
+  let id: string | undefined;
+  await until(
+    async () => Boolean((id = await engine.findId('tool-call', `${rig.tenant}/${callId}`))),
+    'saga started',
+  );
+  return engine.get(id as string);
+}
+
+/** What a tool does to call back: a Standard Webhooks signature made with the per-call secret. */
+function signedCallback(secret: string, id: string, body: string): Record<string, string> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+  const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+  return {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': timestamp,
+    'webhook-signature': `v1,${signature}`,
+  };
+}
+
+async function postCallback(req: Received, id: string, payload: unknown, secret?: string): Promise<Response> {
+  const callback = req.body.callback as { url: string; secret: string };
+  const body = JSON.stringify(payload);
+  return fetch(callback.url, {
+    method: 'POST',
+    headers: signedCallback(secret ?? callback.secret, id, body),
+    body,
+  });
+}
+
+describe('saga flows: tool calls (Path A)', function () {
+  this.timeout(60_000);
+
+  it('invokes a tool over HTTP with an idempotency key and publishes the result into the session in sequence', async () => {
+    const rig = await platformRig();
+    const tool = await httpStub((req) => ({
+      status: 200,
+      body: { echoed: (req.body.arguments as { text: string }).text },
+    }));
+    await register(rig, {
+      name: 'echo',
+      url: `${tool.url}/echo`,
+      inputSchema: { type: 'object', required: ['text'] },
+    });
+
+    const sequence = await requestTool(rig, 's-happy', 'call-1', 'echo', { text: 'hi' });
+    const result = await rig.results.next((r) => r.type === 'tool.call.completed');
+
+    expect(result.sessionid).to.equal('s-happy');
+    expect(result.sequence).to.equal(sequence + 1); // admitted behind the request: the session's next number
+    expect(result.data).to.deep.include({ callId: 'call-1', tool: 'echo', result: { echoed: 'hi' } });
+    const saga = await sagaOfCall(rig, 'call-1');
+    expect(saga.status).to.equal('completed');
+    expect(tool.received).to.have.length(1);
+    expect(tool.received[0]?.headers['idempotency-key']).to.equal(`${saga.id}:1`);
+    expect(tool.received[0]?.body).to.deep.include({
+      callId: 'call-1',
+      tool: 'echo',
+      tenant: rig.tenant,
+      sagaId: saga.id,
+    });
+    expect(result.data.sagaId).to.equal(saga.id);
+  });
+
+  it('retries a tool that answers 503 with the same idempotency key, then completes', async () => {
+    const rig = await platformRig();
+    const tool = await httpStub((_req, n) =>
+      n === 1 ? { status: 503 } : { status: 200, body: { ok: true } },
+    );
+    await register(rig, { name: 'flaky', url: tool.url, attempts: 3 });
+    await requestTool(rig, 's-flaky', 'call-2', 'flaky');
+    const result = await rig.results.next((r) => r.type === 'tool.call.completed');
+    expect(result.data.result).to.deep.equal({ ok: true });
+    expect(tool.received).to.have.length(2);
+    expect(new Set(tool.received.map((r) => r.headers['idempotency-key'])).size).to.equal(1);
+  });
+
+  it('waits for a signed async callback; a duplicate callback has no second effect', async () => {
+    const rig = await platformRig();
+    const tool = await httpStub(() => ({ status: 202 }));
+    await register(rig, { name: 'slow', url: tool.url, mode: 'async', callbackTimeout: '1m' });
+    await requestTool(rig, 's-async', 'call-3', 'slow', { q: 1 });
+    await until(() => tool.received.length === 1, 'tool invoked');
+    const req = tool.received[0] as Received;
+    const callback = req.body.callback as { url: string; secret: string };
+    const saga = await sagaOfCall(rig, 'call-3');
+    expect(callback.url).to.equal(`${rig.baseUrl}/v1/callbacks/${saga.id}`);
+    expect(callback.secret).to.match(/^whsec_/);
+    await until(
+      async () => (await engineOf(rig).get(saga.id)).waitingFor?.join() === 'tool.callback',
+      'waiting',
+    );
+
+    const forged = await postCallback(
+      req,
+      'cb-1',
+      { status: 'succeeded', result: 'forged' },
+      'whsec_' + Buffer.alloc(32).toString('base64'),
+    );
+    expect(forged.status).to.equal(401);
+    const first = await postCallback(req, 'cb-1', { status: 'succeeded', result: { answer: 42 } });
+    expect(first.status).to.equal(202);
+    const again = await postCallback(req, 'cb-1', { status: 'succeeded', result: { answer: 42 } });
+    expect(again.status).to.equal(200);
+    expect(await again.json()).to.deep.include({ status: 'duplicate' });
+
+    const result = await rig.results.next((r) => r.type === 'tool.call.completed');
+    expect(result.data.result).to.deep.equal({ answer: 42 });
+    await until(async () => (await engineOf(rig).get(saga.id)).status === 'completed', 'completed');
+    const late = await postCallback(req, 'cb-2', { status: 'succeeded', result: { answer: 43 } });
+    expect(late.status).to.equal(409);
+    await new Promise((r) => setTimeout(r, 300));
+    await rig.results.next(() => false, 300).catch(() => undefined);
+    expect(rig.results.seen().filter((r) => r.type === 'tool.call.completed')).to.have.length(1);
+    const timeline = await engineOf(rig).timeline(saga.id);
+    expect(timeline.filter((e) => e.kind === 'message' && e.messageId === 'callback-cb-1')).to.have.length(1);
+  });
+
+  it('gives up when the callback never comes: retries, compensates, and tells the session', async () => {
+    const rig = await platformRig();
+    const tool = await httpStub((req) => (req.path === '/undo' ? { status: 200 } : { status: 202 }));
+    await register(rig, {
+      name: 'mute',
+      url: `${tool.url}/do`,
+      mode: 'async',
+      callbackTimeout: '1s',
+      attempts: 2,
+      compensateUrl: `${tool.url}/undo`,
+    });
+    await requestTool(rig, 's-timeout', 'call-4', 'mute');
+    const failed = await rig.results.next((r) => r.type === 'tool.call.failed', 30_000);
+
+    expect(failed.sessionid).to.equal('s-timeout');
+    expect(failed.data).to.deep.include({ callId: 'call-4', tool: 'mute', compensated: true });
+    expect((failed.data.error as { code: string }).code).to.equal('WAGGLE_SAGA_TIMEOUT');
+    const saga = await sagaOfCall(rig, 'call-4');
+    expect(saga.status).to.equal('failed');
+    await until(() => tool.received.some((r) => r.path === '/undo'), 'compensation called');
+    const invokes = tool.received.filter((r) => r.path === '/do');
+    const undo = tool.received.filter((r) => r.path === '/undo');
+    expect(invokes).to.have.length(2);
+    expect(undo).to.have.length(1);
+    expect(undo[0]?.headers['idempotency-key']).to.equal(`${saga.id}:1:compensate`);
+    const kinds = (await engineOf(rig).timeline(saga.id)).map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'timeout')).to.have.length(2);
+    expect(kinds.indexOf('retry-scheduled')).to.be.greaterThan(kinds.indexOf('timeout'));
+    expect(kinds.slice(-3)).to.deep.equal(['compensating', 'compensated', 'failed']);
+  });
+
+  it('compensates a refused call at once and reports why; an unknown tool fails without invoking anything', async () => {
+    const rig = await platformRig();
+    const tool = await httpStub((req) =>
+      req.path === '/undo' ? { status: 204 } : { status: 400, body: { error: 'bad city' } },
+    );
+    await register(rig, { name: 'picky', url: `${tool.url}/do`, compensateUrl: `${tool.url}/undo` });
+
+    await requestTool(rig, 's-refused', 'call-5', 'picky', { city: '?' });
+    const refused = await rig.results.next(
+      (r) => r.type === 'tool.call.failed' && r.data.callId === 'call-5',
+    );
+    expect((refused.data.error as { code: string; message: string }).code).to.equal('WAGGLE_TOOL_REFUSED');
+    expect((refused.data.error as { message: string }).message).to.match(/HTTP 400.*bad city/);
+    await until(() => tool.received.some((r) => r.path === '/undo'), 'compensation called');
+    expect(tool.received.filter((r) => r.path === '/do')).to.have.length(1);
+
+    await requestTool(rig, 's-refused', 'call-6', 'nosuchtool');
+    const unknown = await rig.results.next(
+      (r) => r.type === 'tool.call.failed' && r.data.callId === 'call-6',
+    );
+    expect(unknown.data).to.deep.include({ compensated: false });
+    expect((unknown.data.error as { code: string }).code).to.equal('WAGGLE_TOOL_UNKNOWN');
+    expect(unknown.sequence).to.be.greaterThan(refused.sequence as number);
+  });
+});

@@ -144,8 +144,9 @@ function toInput(event: AdmittedEvent): TurnInput | undefined {
     };
   }
   if (event.type === 'tool.call.failed') {
+    const error = (data.error ?? {}) as { code?: unknown; message?: unknown };
     const reason =
-      typeof data.reason === 'string' ? data.reason : typeof data.error === 'string' ? data.error : 'failed';
+      typeof error.message === 'string' && error.message ? error.message : String(error.code ?? 'failed');
     return { kind: 'tool-failure', ...base, callId: String(data.callId), tool: String(data.tool), reason };
   }
   return undefined;

@@ -139,6 +139,43 @@ describe('channels: the chat loop end to end (web chat → turn → reply on SSE
     expect(event.data).to.deep.include({ tool: 'weather', arguments: { input: 'Paris' } });
   });
 
+  it('answers tool results and failures that come back into the session', async () => {
+    const { token } = await tenantWithKeyIn(await isolatedDb(CHAT_DB));
+    const stream = await openSse(`${chat.url}/v1/sessions/tool-2/stream`, {
+      authorization: `Bearer ${token}`,
+    });
+    const admit = async (type: string, data: unknown) => {
+      const res = await fetch(`${chat.url}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          specversion: '1.0',
+          id: `${type}-${Date.now()}`,
+          source: '/tests/tools',
+          type,
+          channel: 'webchat',
+          sessionid: 'tool-2',
+          data,
+        }),
+      });
+      expect(res.status).to.equal(202);
+    };
+    await admit('tool.call.completed', { callId: 'call-1', tool: 'weather', result: { tempC: 18 } });
+    await stream.waitFor(1);
+    await admit('tool.call.failed', {
+      callId: 'call-2',
+      tool: 'weather',
+      error: { code: 'TOOL_TIMEOUT', message: 'no answer within 30s' },
+    });
+    const [completed, failed] = await stream.waitFor(2);
+    expect((JSON.parse(completed!.data) as { data: ReplyData }).data.text).to.equal(
+      'weather answered: {"tempC":18}',
+    );
+    expect((JSON.parse(failed!.data) as { data: ReplyData }).data.text).to.equal(
+      'weather failed: no answer within 30s',
+    );
+  });
+
   it('a provider answering 500 twice then 200 gets the reply once (retried through the delay tiers)', async () => {
     const db = await isolatedDb(CHAT_DB);
     const { tenant } = await tenantWithKeyIn(db);

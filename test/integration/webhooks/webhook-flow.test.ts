@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import amqplib from 'amqplib';
+import { expect } from 'chai';
+import { toAmqpMessage, type WaggleEvent } from '../../../src/envelope';
+import { ManualClock, type SagaRecord } from '../../../src/saga';
+import { createEndpoint, getEndpoint, listAttempts, type WebhookEndpoint } from '../../../src/webhooks';
+import { autoTeardown, uniqueName, verifyStandardWebhook } from '../../support';
+import {
+  ADMIN_TOKEN,
+  httpStub,
+  manualRig,
+  platformRig,
+  until,
+  type ManualRig,
+  type PlatformRig,
+} from '../saga/flow-rig';
+
+async function postEvent(rig: PlatformRig, session: string, text: string): Promise<string> {
+  const id = randomUUID();
+  const res = await fetch(`${rig.baseUrl}/v1/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${rig.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      specversion: '1.0',
+      id,
+      source: '/tests/webchat',
+      type: 'message.received',
+      channel: 'webchat',
+      sessionid: session,
+      data: { text },
+    }),
+  });
+  expect(res.status).to.equal(202);
+  return id;
+}
+
+async function adminRegister(
+  rig: PlatformRig,
+  url: string,
+  eventTypes: string[],
+): Promise<{ id: string; secret: string }> {
+  const res = await fetch(`${rig.baseUrl}/v1/admin/webhooks/endpoints`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ tenant: rig.tenant, url, eventTypes }),
+  });
+  expect(res.status).to.equal(201);
+  return ((await res.json()) as { endpoint: { id: string; secret: string } }).endpoint;
+}
+
+/** Publishes an event straight to the manual rig's `events` exchange (as admission would). */
+async function publishEvent(rig: ManualRig, tenant: string, text: string): Promise<WaggleEvent> {
+  const event: WaggleEvent = {
+    specversion: '1.0',
+    id: randomUUID(),
+    source: '/tests',
+    type: 'message.received',
+    time: new Date().toISOString(),
+    tenantid: tenant,
+    channel: 'webchat',
+    sessionid: 's-1',
+    correlationid: randomUUID(),
+    sequence: 1,
+    data: { text },
+  };
+  const connection = await amqplib.connect(rig.amqpUrl);
+  autoTeardown(() => connection.close().catch(() => undefined));
+  const channel = await connection.createConfirmChannel();
+  const m = toAmqpMessage(event);
+  channel.publish('events', m.routingKey, m.content, m.properties);
+  await channel.waitForConfirms();
+  return event;
+}
+
+async function deliverySaga(rig: ManualRig, endpoint: WebhookEndpoint, eventId: string): Promise<string> {
+  let id: string | undefined;
+  await until(
+    async () =>
+      Boolean((id = await rig.runtime.engine.findId('webhook-delivery', `${endpoint.id}/${eventId}`))),
+    'delivery saga started',
+  );
+  return id as string;
+}
+
+describe('saga flows: webhook delivery (Standard Webhooks)', function () {
+  this.timeout(60_000);
+
+  it('delivers matching events signed per the Standard Webhooks spec and logs every attempt', async () => {
+    const rig = await platformRig();
+    const receiver = await httpStub(() => ({ status: 200, body: { thanks: true } }));
+    const endpoint = await adminRegister(rig, `${receiver.url}/hooks`, ['message.*']);
+    expect(endpoint.secret).to.match(/^whsec_/);
+
+    const eventId = await postEvent(rig, 's-web', 'hello hooks');
+    await until(() => receiver.received.length === 1, 'webhook received');
+    const req = receiver.received[0]!;
+    const verdict = verifyStandardWebhook(endpoint.secret, req.headers, req.raw);
+    expect(verdict, verdict.reason).to.deep.include({ valid: true });
+    expect(req.headers['webhook-id']).to.match(/^msg_[0-9a-f]{32}$/);
+    expect(req.headers['content-type']).to.equal('application/json');
+    expect(req.body).to.deep.include({
+      type: 'message.received',
+      id: eventId,
+      tenant: rig.tenant,
+      session: 's-web',
+    });
+    expect(req.body.data).to.deep.equal({ text: 'hello hooks' });
+    expect(req.body.sequence).to.equal(1);
+
+    await until(
+      async () => (await listAttempts(rig.pool, { endpointId: endpoint.id })).length === 1,
+      'attempt logged',
+    );
+    const res = await fetch(`${rig.baseUrl}/v1/admin/webhooks/endpoints/${endpoint.id}/attempts`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    const { attempts } = (await res.json()) as { attempts: Array<Record<string, unknown>> };
+    expect(attempts).to.have.length(1);
+    expect(attempts[0]).to.deep.include({
+      attempt: 1,
+      statusCode: 200,
+      outcome: 'delivered',
+      eventId,
+      responseExcerpt: '{"thanks":true}',
+    });
+    expect(attempts[0]?.latencyMs).to.be.a('number');
+    // A filter that does not match: no delivery.
+    const other = await httpStub(() => ({ status: 200 }));
+    await adminRegister(rig, other.url, ['tool.call.*']);
+    await postEvent(rig, 's-web', 'second');
+    await until(() => receiver.received.length === 2, 'second webhook');
+    expect(other.received).to.have.length(0);
+  });
+
+  it('disables an endpoint that answers 410 Gone and tells the tenant', async () => {
+    const rig = await platformRig();
+    const receiver = await httpStub(() => ({ status: 410 }));
+    const endpoint = await adminRegister(rig, receiver.url, []);
+    await postEvent(rig, 's-gone', 'anyone there?');
+    const told = await rig.results.next((r) => r.type === 'webhook.endpoint.disabled');
+    expect(told.data).to.deep.include({ endpointId: endpoint.id, url: receiver.url });
+    expect(told.data.reason).to.match(/410 Gone/);
+    expect(told.sequence).to.be.a('number'); // admitted: the tenant's notification session has a sequence
+    const stored = await getEndpoint(rig.pool, endpoint.id);
+    expect(stored.enabled).to.equal(false);
+
+    await postEvent(rig, 's-gone', 'and now?');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(receiver.received).to.have.length(1);
+  });
+
+  it('retries on the schedule (5 s, 5 m, …) on the injected clock, and honours Retry-After', async () => {
+    const clock = new ManualClock();
+    const rig = await manualRig(clock);
+    const tenant = uniqueName('hook');
+    const receiver = await httpStub((_req, n) =>
+      n === 1
+        ? { status: 500, body: { error: 'boom' } }
+        : n === 2
+          ? { status: 503 }
+          : n === 3
+            ? { status: 429, headers: { 'retry-after': '120' } }
+            : { status: 204 },
+    );
+    const endpoint = await createEndpoint(rig.pool, { tenant, url: receiver.url });
+    const event = await publishEvent(rig, tenant, 'retry me');
+    const sagaId = await deliverySaga(rig, endpoint, event.id);
+    const saga = () => rig.runtime.engine.get(sagaId);
+    const waitAttempts = (n: number) =>
+      until(async () => {
+        const s = await saga();
+        return s.status === 'completed' || (s.status === 'running' && s.attempts === n);
+      }, `attempt ${n} answered`);
+    const t0 = clock.now().getTime();
+
+    await rig.timers.runOnce(); // attempt 1 → 500
+    await waitAttempts(1);
+    let s: SagaRecord = await saga();
+    expect(s.wakeAt?.getTime()).to.equal(t0 + 5_000);
+    clock.advance(4_999);
+    expect(await rig.timers.runOnce()).to.equal(0);
+
+    clock.advance(1); // attempt 2 → 503 without Retry-After: the schedule's 5 m
+    await rig.timers.runOnce();
+    await waitAttempts(2);
+    s = await saga();
+    expect(s.wakeAt?.getTime()).to.equal(t0 + 5_000 + 300_000);
+
+    clock.advance(300_000); // attempt 3 → 429 Retry-After: 120 → 2 minutes, not the schedule's 30
+    await rig.timers.runOnce();
+    await waitAttempts(3);
+    s = await saga();
+    expect(s.wakeAt?.getTime()).to.equal(t0 + 305_000 + 120_000);
+
+    clock.advance(120_000); // attempt 4 → 204
+    await rig.timers.runOnce();
+    await until(async () => (await saga()).status === 'completed', 'delivered');
+    const attempts = (await listAttempts(rig.pool, { sagaId })).reverse();
+    expect(attempts.map((a) => [a.attempt, a.statusCode, a.outcome])).to.deep.equal([
+      [1, 500, 'failed'],
+      [2, 503, 'failed'],
+      [3, 429, 'failed'],
+      [4, 204, 'delivered'],
+    ]);
+    expect(attempts[0]?.responseExcerpt).to.equal('{"error":"boom"}');
+    expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).to.equal(1);
+    expect((await getEndpoint(rig.pool, endpoint.id)).failingSince).to.equal(null);
+  });
+
+  it('disables an endpoint failing for longer than the configured span and tells the tenant', async () => {
+    const clock = new ManualClock();
+    const rig = await manualRig(clock, { disableAfterMs: 3_600_000 });
+    const tenant = uniqueName('hook');
+    const receiver = await httpStub(() => ({ status: 500 }));
+    const endpoint = await createEndpoint(rig.pool, { tenant, url: receiver.url });
+    const event = await publishEvent(rig, tenant, 'never lands');
+    const sagaId = await deliverySaga(rig, endpoint, event.id);
+    // The default schedule: 5 s, 5 m, 30 m, 2 h — the 5th attempt comes 2 h 35 m 5 s after the first.
+    for (const [n, wait] of [
+      [1, 0],
+      [2, 5_000],
+      [3, 300_000],
+      [4, 1_800_000],
+      [5, 7_200_000],
+    ] as const) {
+      clock.advance(wait);
+      await rig.timers.runOnce();
+      await until(async () => receiver.received.length === n, `attempt ${n}`);
+      await until(async () => {
+        const s = await rig.runtime.engine.get(sagaId);
+        return s.status === 'compensating' || (s.attempts === n && s.status === 'running');
+      }, `attempt ${n} answered`);
+    }
+    await rig.timers.runOnce(); // the saga ends (nothing to compensate)
+    const saga = await rig.runtime.engine.get(sagaId);
+    expect(saga.status).to.equal('failed');
+    expect(saga.outcome?.error?.code).to.equal('WAGGLE_WEBHOOK_ENDPOINT_DISABLED');
+    const stored = await getEndpoint(rig.pool, endpoint.id);
+    expect(stored.enabled).to.equal(false);
+    expect(stored.disabledReason).to.match(/no successful delivery since/);
+
+    // The notification goes to admission (the manual rig runs none, so it waits in waggle.admission).
+    const connection = await amqplib.connect(rig.amqpUrl);
+    autoTeardown(() => connection.close().catch(() => undefined));
+    const channel = await connection.createChannel();
+    let disabled: WaggleEvent | undefined;
+    await until(async () => {
+      const msg = await channel.get('waggle.admission', { noAck: true });
+      const e = msg && (JSON.parse(msg.content.toString()) as WaggleEvent);
+      if (e && e.type === 'webhook.endpoint.disabled') disabled = e;
+      return disabled !== undefined;
+    }, 'tenant notified');
+    expect(disabled).to.deep.include({ tenantid: tenant, channel: 'system' });
+    expect(disabled?.data).to.deep.include({
+      endpointId: endpoint.id,
+      failingSince: new Date(saga.createdAt).toISOString(),
+    });
+  });
+});

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseAllDocuments, parse } from 'yaml';
+import { parseAllDocuments } from 'yaml';
+import { scalingGroups, type ScalingGroup } from '../../../src/autoscale';
 import { VARIABLES } from '../../../src/config';
 import { ROLE_NAMES } from '../../../src/runtime';
+import { loadTopology } from '../../../src/topology';
 import { REPO_ROOT } from '../../support';
 
 // A structural check of deploy/k8s without kubectl: every document parses, names its apiVersion and kind, has
@@ -59,6 +61,10 @@ function load(): Doc[] {
 
 describe('deploy: Kubernetes and KEDA manifests', () => {
   const docs = load();
+  let groups: ScalingGroup[] = [];
+  before(async () => {
+    groups = scalingGroups(await loadTopology(path.join(REPO_ROOT, 'topology/waggle.yaml')));
+  });
   const byKind = (kind: string) => docs.filter((d) => d.kind === kind);
   const objects = docs.filter((d) => d.kind !== 'Kustomization');
 
@@ -132,11 +138,18 @@ describe('deploy: Kubernetes and KEDA manifests', () => {
       if (role === 'workers') {
         const consumer = d.metadata.labels?.['waggle.smartbeez.dev/consumer'];
         expect(consumer, `${where}: consumer label`).to.be.a('string');
-        expect(d.metadata.name).to.equal(`waggle-workers-${consumer}`);
+        expect(d.metadata.name).to.equal(`waggle-workers-${(consumer as string).replace(/\./g, '-')}`);
         expect(c.env?.find((e) => e.name === 'WAGGLE_CONSUMERS')?.value).to.equal(consumer);
       }
     }
     expect([...roles].sort()).to.deep.equal([...ROLE_NAMES].sort());
+  });
+
+  it('every consumer of topology/waggle.yaml has its workers Deployment, and no other consumer does', () => {
+    const consumers = byKind('Deployment')
+      .filter((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'workers')
+      .map((d) => d.metadata.labels?.['waggle.smartbeez.dev/consumer']);
+    expect(consumers.sort()).to.deep.equal(groups.map((g) => g.name).sort());
   });
 
   it('config values are strings and name only declared WAGGLE_ variables', () => {
@@ -202,12 +215,10 @@ describe('deploy: Kubernetes and KEDA manifests', () => {
           else expect.fail(`${where}: unexpected trigger type ${t.type}`);
         }
         const consumer = s.metadata.labels?.['waggle.smartbeez.dev/consumer'] as string;
-        const partitions = partitionCount(consumer);
-        if (partitions !== undefined) {
-          expect(spec.maxReplicaCount, `${where}: no more replicas than partitions`).to.be.at.most(
-            partitions,
-          );
-        }
+        const group = groups.find((g) => g.name === consumer);
+        expect(group, `${where}: ${consumer} is a consumer of topology/waggle.yaml`).to.not.equal(undefined);
+        const ceiling = Math.min(group?.maxWorkers ?? 0, group?.partitions ?? Number.POSITIVE_INFINITY);
+        expect(spec.maxReplicaCount, `${where}: the group's useful maximum`).to.equal(ceiling);
       }
     });
   }
@@ -273,17 +284,4 @@ describe('deploy: Kubernetes and KEDA manifests', () => {
 
 function declaredVariables(): string[] {
   return VARIABLES.map((v) => v.env);
-}
-
-// The partition count of a consumer's group in topology/waggle.yaml, when it is partitioned and declared.
-function partitionCount(consumer: string): number | undefined {
-  const file = path.join(REPO_ROOT, 'topology/waggle.yaml');
-  if (!existsSync(file)) return undefined;
-  const doc = (parse(readFileSync(file, 'utf8')) ?? {}) as {
-    partitions?: Record<string, { count?: number }>;
-    consumers?: Record<string, { partitions?: string }> | null;
-  };
-  const group =
-    doc.consumers?.[consumer]?.partitions ?? (consumer === 'turn-processor' ? 'turns' : undefined);
-  return group ? doc.partitions?.[group]?.count : undefined;
 }

@@ -120,6 +120,10 @@ describe('autoscale: scaling policy on recorded traces', () => {
     });
 
     it('never scales down within the window after a scale-up or a recommendation as high', () => {
+      expect(
+        steps.some((s) => s.reason === 'scale-down'),
+        'the trace has scale-downs to check',
+      ).to.equal(true);
       steps.forEach((s, i) => {
         if (s.reason !== 'scale-down') return;
         const before = (steps[i - 1] as Step).desiredWorkers;

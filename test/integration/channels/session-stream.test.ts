@@ -1,10 +1,26 @@
 import amqplib from 'amqplib';
 import { expect } from 'chai';
-import { OutboundLog } from '../../../src/channels';
+import { BrokerConnection } from '../../../src/broker';
+import { OutboundLog, SessionStreamHub } from '../../../src/channels';
 import { toAmqpMessage, type AdmittedEvent, type WaggleEvent } from '../../../src/envelope';
-import { amqpUrlFor, autoTeardown, tenantWithKey, testDb, uniqueName, useTopologyVhost } from '../../support';
+import {
+  AmqpProxy,
+  amqpUrlFor,
+  autoTeardown,
+  tempVhost,
+  tenantWithKey,
+  testDb,
+  uniqueName,
+  useTopologyVhost,
+} from '../../support';
 import { startChannelIngress } from './chat-harness';
 import { openSse } from './sse-client';
+
+async function rawAmqpOn(vhost: string) {
+  const connection = await amqplib.connect(amqpUrlFor(vhost));
+  autoTeardown(() => connection.close().catch(() => undefined));
+  return { channel: await connection.createChannel() };
+}
 
 function reply(tenant: string, session: string, text: string): WaggleEvent {
   return {
@@ -115,5 +131,57 @@ describe('channels: SSE session streams', function () {
     await ingress.platform.stop();
     await stream.ended;
     expect(stream.comments).to.include('keep-alive');
+  });
+
+  it('waits for the outbound exchange without breaking, then streams once the topology exists', async () => {
+    const bare = await tempVhost('sse-bare');
+    const broker = new BrokerConnection({ url: amqpUrlFor(bare), name: 'sse-hub-test' });
+    autoTeardown(() => broker.close());
+    await broker.waitForConnect(10_000);
+    const hub = new SessionStreamHub(broker);
+    autoTeardown(() => hub.close());
+    await hub.start(100);
+    expect(hub.ready).to.equal(false);
+    expect(hub.notReadyReason).to.include('waggle topology apply');
+    const { channel } = await rawAmqpOn(bare);
+    await channel.assertExchange('outbound', 'topic', { durable: true });
+    const until = Date.now() + 10_000;
+    while (!hub.ready && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(hub.ready).to.equal(true);
+    const received: number[] = [];
+    await hub.subscribe('acme', 's-1', {
+      event: (e) => received.push(e.sequence),
+      resync: () => undefined,
+      end: () => undefined,
+    });
+    const event = { ...reply('acme', 's-1', 'hi'), sequence: 1 };
+    const m = toAmqpMessage(event);
+    channel.publish('outbound', m.routingKey, m.content, m.properties);
+    while (received.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(received).to.deep.equal([1]);
+  });
+
+  it('after a broker connection loss, a stream gets what was published meanwhile from the log', async () => {
+    const proxy = await AmqpProxy.start();
+    const ingress = await startChannelIngress(vhost.name, { config: { amqpUrl: proxy.url(vhost.name) } });
+    const { tenant, token } = await tenantWithKey('sse');
+    const out = await producer();
+    const stream = await openSse(`${ingress.url}/v1/sessions/s-cut/stream`, {
+      authorization: `Bearer ${token}`,
+    });
+    await out.publish(await out.log(reply(tenant, 's-cut', 'before')));
+    await stream.waitFor(1);
+    proxy.cut(); // the process's exclusive queue goes with its connection
+    await out.publish(await out.log(reply(tenant, 's-cut', 'while cut')));
+    proxy.restore();
+    await stream.waitFor(2, 30_000);
+    await out.publish(await out.log(reply(tenant, 's-cut', 'after')));
+    const events = await stream.waitFor(3, 30_000);
+    expect(events.map((e) => e.id)).to.deep.equal(['1', '2', '3']);
+    expect(events.map((e) => (JSON.parse(e.data) as { data: { text: string } }).data.text)).to.deep.equal([
+      'before',
+      'while cut',
+      'after',
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { ConsumerConfigError } from './consumer-settings';
 import { isConsumerDefinition, type ConsumerDefinition } from './define-consumer';
@@ -14,7 +15,14 @@ export async function loadHandlerModule(
   const path = resolve(root, handler);
   let mod: unknown;
   try {
-    mod = await import(path);
+    // waggle runs as CommonJS through tsx's require hook, which compiles TypeScript modules; import() would
+    // bypass it. An ES module falls back to import().
+    try {
+      mod = createRequire(resolve(root, 'package.json'))(path);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw err;
+      mod = await import(path);
+    }
   } catch (err) {
     throw new ConsumerConfigError(consumer, [
       `handler module "${handler}" could not be loaded: ${(err as Error).message}`,

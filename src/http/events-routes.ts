@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Admission, ApiKeyAuthenticator, AdmitOutcome, EventOrigin, Principal } from '../admission';
 import { WaggleError } from '../errors';
+import type { Logger } from '../observability';
 import { admissionProblem } from './admission-problems';
 import { eventsApi } from './events-api';
 import { readJsonBody } from './json-body';
@@ -91,7 +92,7 @@ export function eventsRoutes(deps: EventsRoutesDeps): Router {
             id: outcome.id,
             sequence: outcome.sequence,
           }),
-          (err: unknown): BatchItemResult => itemFailure(index, raw, err, ctx.path),
+          (err: unknown): BatchItemResult => itemFailure(index, raw, err, ctx),
         ),
       ),
     );
@@ -160,21 +161,24 @@ function originOf(ctx: Context, principal: Principal): EventOrigin {
   };
 }
 
-function itemFailure(index: number, raw: unknown, err: unknown, path: string): BatchItemResult {
+function itemFailure(index: number, raw: unknown, err: unknown, ctx: Context): BatchItemResult {
   const mapped = admissionProblem(err);
-  const problem =
-    mapped instanceof HttpProblem
-      ? mapped
-      : new HttpProblem(
-          500,
-          'INTERNAL',
-          'this event could not be admitted because of a server error; it has been logged',
-        );
+  let problem: HttpProblem;
+  if (mapped instanceof HttpProblem) {
+    problem = mapped;
+  } else {
+    (ctx.state.log as Logger).error({ err, index }, 'batch item failed unexpectedly');
+    problem = new HttpProblem(
+      500,
+      'INTERNAL',
+      'this event could not be admitted because of a server error; it has been logged',
+    );
+  }
   const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
   return {
     index,
     status: problem.status,
     ...(typeof id === 'string' ? { id } : {}),
-    problem: problem.toBody(`${path}#${index}`),
+    problem: problem.toBody(`${ctx.path}#${index}`),
   };
 }

@@ -1,0 +1,50 @@
+/**
+ * One side of the ingress benchmark, run as its own process so each server gets the same CPU:
+ *   node --import tsx bench/ingress-server.ts bare     a bare Koa POST handler (read JSON, answer 202)
+ *   node --import tsx bench/ingress-server.ts waggle   the ingress role (auth, schema, sequence, confirmed publish)
+ * Prints `listening <port>` once ready; stops on SIGTERM.
+ */
+import Koa from 'koa';
+import { loadConfig } from '../src/config';
+import { createIngressRole } from '../src/http';
+import { configureLogger } from '../src/observability';
+import { Platform } from '../src/runtime';
+
+async function bare(): Promise<number> {
+  const app = new Koa();
+  app.use(async (ctx) => {
+    if (ctx.method !== 'POST') return;
+    const chunks: Buffer[] = [];
+    for await (const chunk of ctx.req as AsyncIterable<Buffer>) chunks.push(chunk);
+    const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string };
+    ctx.status = 202;
+    ctx.body = { id: event.id, sequence: 1 };
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  process.once('SIGTERM', () => server.close(() => process.exit(0)));
+  return (server.address() as { port: number }).port;
+}
+
+async function waggle(): Promise<number> {
+  const config = loadConfig();
+  configureLogger({ level: config.logLevel });
+  const platform = new Platform({ config, roles: [createIngressRole({ amqpAdmission: false })] });
+  const address = await platform.start();
+  process.once('SIGTERM', () => void platform.stop().then(() => process.exit(0)));
+  return address.port;
+}
+
+const mode = process.argv[2];
+(mode === 'bare'
+  ? bare()
+  : mode === 'waggle'
+    ? waggle()
+    : Promise.reject(new Error(`mode: bare | waggle`))
+).then(
+  (port) => console.log(`listening ${port}`),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

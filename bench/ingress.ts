@@ -1,0 +1,282 @@
+/**
+ * HTTP ingress throughput, side by side with a bare Koa POST handler in the same run: same autocannon
+ * settings, same connections, same ~500-byte events (unique ids over 1,000 sessions). The waggle side
+ * authenticates, validates against the type's JSON Schema, takes the session's sequence in Postgres and
+ * publishes to `events` with a broker confirm before answering 202.
+ *
+ *   node --import tsx bench/ingress.ts [--seconds 10] [--connections 100,500] [--rounds 2] [--no-write]
+ *
+ * Uses its own vhost (deleted afterwards) and the database `waggle_bench`; writes its rows into
+ * BENCHMARKS.md between the ingress markers unless --no-write.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { cpus } from 'node:os';
+import path from 'node:path';
+import amqplib from 'amqplib';
+import autocannon from 'autocannon';
+import { KeyStore, TenantStore } from '../src/admission';
+import { loadConfig } from '../src/config';
+import { createDataSource, ensureDatabase, migrate } from '../src/db';
+import { writeIngressRows, type IngressRow } from './ingress-report';
+
+const ROOT = path.resolve(__dirname, '..');
+
+interface Options {
+  seconds: number;
+  warmupSeconds: number;
+  /** Each count is run for both servers. */
+  connections: number[];
+  rounds: number;
+  write: boolean;
+}
+
+function options(argv: string[]): Options {
+  const raw = (name: string) => {
+    const at = argv.indexOf(`--${name}`);
+    return at >= 0 ? argv[at + 1] : undefined;
+  };
+  const arg = (name: string, fallback: number) => Number(raw(name) ?? fallback);
+  return {
+    seconds: arg('seconds', 10),
+    warmupSeconds: arg('warmup', 3),
+    connections: (raw('connections') ?? '100,500').split(',').map(Number),
+    rounds: arg('rounds', 2),
+    write: !argv.includes('--no-write'),
+  };
+}
+
+async function management(method: string, p: string, body?: unknown): Promise<void> {
+  const base = new URL(loadConfig().managementUrl);
+  const auth = Buffer.from(
+    `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`,
+  ).toString('base64');
+  base.username = '';
+  base.password = '';
+  const res = await fetch(new URL(`/api${p}`, base), {
+    method,
+    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok && !(method === 'DELETE' && res.status === 404))
+    throw new Error(`${method} ${p}: ${res.status}`);
+}
+
+/** A vhost with an `events` topic exchange feeding one bounded durable queue (what a consumer would read). */
+async function benchVhost(): Promise<{ vhost: string; amqpUrl: string }> {
+  const vhost = `waggle-bench-${process.pid}`;
+  const user = decodeURIComponent(new URL(loadConfig().amqpUrl).username || 'guest');
+  await management('PUT', `/vhosts/${vhost}`, {});
+  await management('PUT', `/permissions/${vhost}/${encodeURIComponent(user)}`, {
+    configure: '.*',
+    write: '.*',
+    read: '.*',
+  });
+  const url = new URL(loadConfig().amqpUrl);
+  url.pathname = `/${vhost}`;
+  const connection = await amqplib.connect(url.toString());
+  const ch = await connection.createChannel();
+  await ch.assertExchange('events', 'topic', { durable: true });
+  await ch.assertQueue('bench.events', {
+    durable: true,
+    arguments: { 'x-max-length': 200_000, 'x-overflow': 'drop-head' },
+  });
+  await ch.bindQueue('bench.events', 'events', '#');
+  await connection.close();
+  return { vhost, amqpUrl: url.toString() };
+}
+
+async function benchTenant(databaseUrl: string): Promise<{ tenant: string; token: string }> {
+  await ensureDatabase(databaseUrl);
+  const db = createDataSource({ url: databaseUrl, poolSize: 1 });
+  await db.initialize();
+  try {
+    await migrate(db);
+    const tenant = `bench-${process.pid}`;
+    await new TenantStore(db).create(tenant);
+    const { token } = await new KeyStore(db).create(tenant, 'bench');
+    return { tenant, token };
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function startServer(
+  mode: 'bare' | 'waggle',
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/ingress-server.ts', mode], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`${mode} server exited (${code}) before listening:\n${out}`)),
+    );
+  });
+  return { child, port };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
+/** Runs autocannon against `port` with a fresh, unique event per request. */
+async function load(
+  port: number,
+  token: string,
+  tenant: string,
+  seconds: number,
+  connections: number,
+  tag: string,
+) {
+  let n = 0;
+  const text =
+    'Hello! I would like to know your opening hours on weekends and whether I can book a table for four. '.repeat(
+      3,
+    );
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/events',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        setupRequest: (req) => {
+          n += 1;
+          return {
+            ...req,
+            body: JSON.stringify({
+              specversion: '1.0',
+              id: `${tag}-${n}`,
+              source: '/bench',
+              type: 'message.received',
+              tenantid: tenant,
+              channel: 'webchat',
+              sessionid: `s${n % 1000}`,
+              data: { text },
+            }),
+          };
+        },
+      },
+    ],
+  });
+  const ok = result.requests.total - result.non2xx - result.errors - result.timeouts;
+  return {
+    rate: ok / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+async function main(): Promise<void> {
+  const opts = options(process.argv.slice(2));
+  const config = loadConfig();
+  const databaseUrl =
+    process.env.BENCH_DATABASE_URL ?? config.databaseUrl.replace(/\/[^/]*$/, '/waggle_bench');
+  const { vhost, amqpUrl } = await benchVhost();
+  const { tenant, token } = await benchTenant(databaseUrl);
+  const env = {
+    WAGGLE_AMQP_URL: amqpUrl,
+    WAGGLE_DATABASE_URL: databaseUrl,
+    WAGGLE_HTTP_HOST: '127.0.0.1',
+    WAGGLE_HTTP_PORT: '0',
+    WAGGLE_LOG_LEVEL: 'warn',
+    WAGGLE_RATE_LIMIT: '0',
+  };
+  const runs: Array<{ connections: number; mode: 'bare' | 'waggle'; r: Awaited<ReturnType<typeof load>> }> =
+    [];
+  try {
+    for (const connections of opts.connections) {
+      for (let round = 1; round <= opts.rounds; round++) {
+        for (const mode of ['bare', 'waggle'] as const) {
+          const server = await startServer(mode, env);
+          try {
+            const tag = `${mode}-${connections}-${round}-${process.pid}`;
+            await load(server.port, token, tenant, opts.warmupSeconds, connections, `${tag}-w`);
+            const r = await load(server.port, token, tenant, opts.seconds, connections, tag);
+            runs.push({ connections, mode, r });
+            console.log(
+              `${String(connections).padStart(4)} conns, round ${round}, ${mode.padEnd(6)} ${r.rate.toFixed(0)} req/s` +
+                `  p50 ${r.p50} ms  p99 ${r.p99} ms` +
+                (r.non2xx + r.errors ? `  (${r.non2xx} non-2xx, ${r.errors} errors)` : ''),
+            );
+          } finally {
+            await stopServer(server.child);
+          }
+        }
+      }
+    }
+  } finally {
+    await management('DELETE', `/vhosts/${vhost}`);
+  }
+  await verifyGapless(databaseUrl, tenant);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const rows: IngressRow[] = [];
+  for (const connections of opts.connections) {
+    const of = (mode: 'bare' | 'waggle') =>
+      runs.filter((x) => x.connections === connections && x.mode === mode);
+    const summary = (mode: 'bare' | 'waggle') => ({
+      rate: mean(of(mode).map((x) => x.r.rate)),
+      p50: mean(of(mode).map((x) => x.r.p50)),
+      p99: mean(of(mode).map((x) => x.r.p99)),
+    });
+    const bare = summary('bare');
+    const waggle = summary('waggle');
+    const ratio = waggle.rate / bare.rate;
+    console.log(`${connections} connections: ingress/bare = ${(ratio * 100).toFixed(1)}% (target ≥ 50%)`);
+    rows.push({ name: `bare Koa 3 POST handler, ${connections} connections`, ...bare, ratio: 1 });
+    rows.push({ name: `waggle ingress, ${connections} connections`, ...waggle, ratio });
+  }
+  if (opts.write) {
+    await writeIngressRows(path.join(ROOT, 'BENCHMARKS.md'), rows, {
+      connections: opts.connections,
+      seconds: opts.seconds,
+      rounds: opts.rounds,
+      cpus: cpus().length,
+    });
+    console.log('BENCHMARKS.md updated');
+  }
+}
+
+/** Every session of the bench tenant must hold sequences 1..n exactly once: nothing lost, nothing doubled. */
+async function verifyGapless(databaseUrl: string, tenant: string): Promise<void> {
+  const db = createDataSource({ url: databaseUrl, poolSize: 1 });
+  await db.initialize();
+  try {
+    const [row] = (await db.query(
+      `SELECT count(*)::int AS sessions,
+              count(*) FILTER (WHERE s.last_seq <> e.n OR e.max_seq <> e.n OR e.distinct_seq <> e.n)::int AS broken,
+              coalesce(sum(e.n), 0)::int AS events
+         FROM session_sequence s
+         JOIN (SELECT session_id, count(*) AS n, max(sequence) AS max_seq, count(DISTINCT sequence) AS distinct_seq
+                 FROM admitted_event WHERE tenant = $1 GROUP BY session_id) e USING (session_id)
+        WHERE s.tenant = $1`,
+      [tenant],
+    )) as Array<{ sessions: number; broken: number; events: number }>;
+    console.log(
+      `checked ${row?.events} admitted events over ${row?.sessions} sessions: ${row?.broken} with a gap`,
+    );
+    if (row?.broken) throw new Error('sequence gaps found');
+  } finally {
+    await db.destroy();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -99,6 +99,8 @@ async function providerWebhook(ctx: Context, channel: ProviderName, deps: Channe
   let outcome;
   try {
     // Each adapter verifies the signature before it reads the payload.
+    // The settings were checked against the channel's field list when stored (credentialProblems); `never`
+    // because TypeScript cannot tie this channel's adapter to its credential type through the index.
     outcome = PROVIDERS[channel].inbound(request, stored.settings as never, (deps.now ?? Date.now)());
   } catch (err) {
     if (err instanceof ChannelSignatureError) {

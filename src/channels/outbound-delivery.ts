@@ -100,6 +100,7 @@ export async function deliverOutbound(
     );
   }
   const adapter = PROVIDERS[channel];
+  // Settings were checked against the channel's fields when stored; see channel-routes for the cast.
   const call = adapter.sendCall(event.data as ReplyMessage, stored.settings as never, deps.baseUrls[channel]);
   const answer = await send(channel, call, deps.timeoutMs, signal);
   const verdict = adapter.verdict(answer);

@@ -55,7 +55,8 @@ export function streamRoutes(deps: StreamRoutesDeps): Router {
       stream.end();
       void unsubscribe();
     };
-    ctx.req.on('close', close);
+    // The response closes when the client goes away (or the stream ends at shutdown).
+    ctx.res.on('close', close);
     stream.body.on('close', () => void unsubscribe());
     ctx.req.socket.setTimeout(0);
     ctx.req.socket.setNoDelay(true);

@@ -78,6 +78,19 @@ describe('channels: SSE session streams', function () {
       'three',
     ]);
     expect(other.events, 'another session’s stream sees none of them').to.have.length(0);
+    // A client that goes away is forgotten by the process that held its stream.
+    const streams = async () =>
+      (
+        (await (await fetch(`${a.url}/v1/health`)).json()) as {
+          components: Record<string, { detail: string }>;
+        }
+      ).components.streams?.detail;
+    expect(await streams()).to.equal('1 SSE stream(s) open');
+    other.close();
+    const until = Date.now() + 10_000;
+    while ((await streams()) !== '0 SSE stream(s) open' && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await streams()).to.equal('0 SSE stream(s) open');
   });
 
   it('resumes after Last-Event-ID from the log, then goes live; fills a gap from the log', async () => {

@@ -1,4 +1,5 @@
 import { autoscalerRole } from '../autoscale';
+import { withChannels } from '../channels';
 import { workersRole } from '../consumer';
 import { schedulerRole } from '../flows';
 import { createIngressRole } from '../http';
@@ -8,7 +9,7 @@ import { CliError } from './cli-error';
 
 /** The implementation behind each role name. Rooms add theirs as they land. */
 const CATALOG: Record<RoleName, () => Role> = {
-  ingress: () => createIngressRole(),
+  ingress: () => withChannels(createIngressRole()),
   workers: () => workersRole(),
   relay: () => relayRole(),
   scheduler: () => schedulerRole(),

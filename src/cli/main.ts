@@ -5,6 +5,10 @@ import { registerChannels } from './commands/channels';
 import { registerConfig } from './commands/config';
 import { registerKeys } from './commands/keys';
 import { registerMigrate } from './commands/migrate';
+import { registerParked } from './commands/parked';
+import { registerSagas } from './commands/sagas';
+import { registerTools } from './commands/tools';
+import { registerWebhooks } from './commands/webhooks';
 import { registerStart } from './commands/start';
 import { registerTenants } from './commands/tenants';
 import { registerTopology } from './commands/topology';
@@ -31,6 +35,10 @@ Start here: \`waggle start\`, then open http://127.0.0.1:8080/v1/health.`,
   registerTenants(program);
   registerKeys(program);
   registerTopology(program);
+  registerSagas(program);
+  registerWebhooks(program);
+  registerTools(program);
+  registerParked(program);
   return program;
 }
 

@@ -1,3 +1,8 @@
+export { adminApi } from './admin-api';
+export { optionalJsonObject, parkedJson, sagaJson, timelineJson } from './admin-json';
+export { adminRoutes, type AdminRoutesDeps } from './admin-routes';
+export { callbackRoutes, type CallbackRoutesDeps } from './callback-routes';
 export { demoToolRoutes, demoWeather, registerDemoTools } from './demo-tools';
 export { SagaRuntime, installSagaRuntime, sagaRuntimeFor, type SagaRuntimeOptions } from './saga-runtime';
 export { parkingLotsOf, schedulerRole } from './scheduler-role';
+export { webhookEndpointRoutes, type WebhookEndpointRoutesDeps } from './webhook-endpoint-routes';

@@ -42,7 +42,7 @@ import {
   updateSaga,
   type SagaFilter,
 } from './saga-store';
-import { inTransaction, type Queryable, type SqlPool } from './sql';
+import { firstRow, inTransaction, type Queryable, type SqlPool } from './sql';
 import {
   afterFailure,
   afterOutcome,
@@ -521,7 +521,7 @@ export class SagaEngine {
       } else {
         // The first step's name is cosmetic here (the engine runs steps by index), so an operator's
         // process need not know the saga type.
-        const first = this.definitions.get(saga.type)?.steps[0]?.name ?? null;
+        const first = this.definitions.get(saga.type)?.steps[0]?.name ?? (await firstStepName(tx, sagaId));
         t = {
           change: {
             status: 'running',
@@ -578,4 +578,14 @@ export class SagaEngine {
   private queryable(): Queryable {
     return this.pool;
   }
+}
+
+// The first step's name as the timeline recorded it (for a process that does not know the saga type).
+async function firstStepName(tx: Queryable, sagaId: string): Promise<string | null> {
+  const row = await firstRow<{ step: string | null }>(
+    tx,
+    `SELECT step FROM saga_event WHERE saga_id = $1 AND kind = 'step-started' ORDER BY id LIMIT 1`,
+    [sagaId],
+  );
+  return row?.step ?? null;
 }

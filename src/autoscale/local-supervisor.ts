@@ -134,7 +134,7 @@ export class LocalSupervisor {
     const output = this.options.output ?? 'inherit';
     const child = spawn(process.execPath, ['--require', 'tsx/cjs', '--require', guard, ...args], {
       cwd: this.options.cwd ?? REPO_ROOT,
-      env: { ...(this.options.env ?? process.env), WAGGLE_HTTP_PORT: '0', WAGGLE_WORKER_ID: String(id) },
+      env: { ...(this.options.env ?? process.env), WAGGLE_HTTP_PORT: '0' },
       stdio: ['ignore', output, output],
     });
     const worker: WorkerProcess = {

@@ -74,16 +74,19 @@ describe('autoscale: local supervisor end to end', function () {
     // wait is bounded by progress (no new row for two minutes fails the test), not by a fixed total.
     await drained(db, table, base, () => proc.output());
     // Drained: after the stabilization window the pool returns to one worker.
-    const last = await reportUntil(
+    // Redeliveries of events already handled (an ack lost when a worker stopped) may still sit in the queues
+    // for a moment; the fence acknowledges them without running the handler again.
+    await reportUntil(
       base,
       (r) => r.supervisor?.running === 1 && r.supervisor.pids.length === 1,
     );
+    const last = await reportUntil(base, (r) => r.groups[CONSUMER]?.depth.total === 0);
     watching = false;
     await watcher;
 
     expect(seen.most, 'workers at the peak').to.be.greaterThan(1).and.at.most(PARTITIONS);
     expect(seen.least, 'never below min').to.be.at.least(1);
-    expect(last.groups[CONSUMER]?.depth.total).to.equal(0);
+    expect(last.supervisor?.running, 'back to one worker').to.equal(1);
 
     const [stats] = (await db.query(
       `SELECT count(*)::int AS rows,

@@ -76,10 +76,7 @@ describe('autoscale: local supervisor end to end', function () {
     // Drained: after the stabilization window the pool returns to one worker.
     // Redeliveries of events already handled (an ack lost when a worker stopped) may still sit in the queues
     // for a moment; the fence acknowledges them without running the handler again.
-    await reportUntil(
-      base,
-      (r) => r.supervisor?.running === 1 && r.supervisor.pids.length === 1,
-    );
+    await reportUntil(base, (r) => r.supervisor?.running === 1 && r.supervisor.pids.length === 1);
     const last = await reportUntil(base, (r) => r.groups[CONSUMER]?.depth.total === 0);
     watching = false;
     await watcher;

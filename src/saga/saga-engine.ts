@@ -459,8 +459,7 @@ export class SagaEngine {
 
   /** Writes a transition (version-checked) and its timeline; false when the saga changed meanwhile. */
   private async write(tx: Queryable, saga: SagaRecord, t: Transition, now: Date): Promise<boolean> {
-    if (!(await updateSaga(tx, saga.id, saga.version, t.change, now))) return false;
-    await appendTimeline(tx, saga.id, t.timeline, now);
+    if (!(await updateSaga(tx, saga.id, saga.version, t.change, now, t.timeline))) return false;
     sagaTransitions.inc({ type: saga.type, status: t.change.status });
     if (FINISHED_STATUSES.includes(t.change.status) && saga.status !== t.change.status) {
       sagaFinished.inc({ type: saga.type, status: t.change.status });

@@ -148,8 +148,9 @@ export async function nextWakeAt(db: Queryable, types: readonly string[]): Promi
 }
 
 /**
- * Writes a transition if the saga is still at `expectedVersion` (optimistic concurrency); false when someone
- * else changed it first. Notifies the schedulers when the saga has a wake-up time.
+ * Writes a transition and its timeline entries if the saga is still at `expectedVersion` (optimistic
+ * concurrency) — one statement, so a transition costs one round trip — and notifies the schedulers when the
+ * saga has a wake-up time. False when someone else changed the saga first (then nothing is written).
  */
 export async function updateSaga(
   db: Queryable,
@@ -157,13 +158,26 @@ export async function updateSaga(
   expectedVersion: number,
   change: SagaChange,
   now: Date,
+  timeline: NewTimelineEntry[] = [],
 ): Promise<boolean> {
-  const n = await affectedRows(
+  const row = await firstRow<{ updated: string }>(
     db,
-    `UPDATE saga SET status = $3, step = $4, step_name = $5, state = $6, wake_at = $7, waiting_for = $8,
-            attempts = $9, last_error = $10, outcome = $11, finished_at = $12, run = COALESCE($13, run),
-            version = version + 1, updated_at = $14
-      WHERE id = $1 AND version = $2`,
+    `WITH u AS (
+       UPDATE saga SET status = $3, step = $4, step_name = $5, state = $6, wake_at = $7, waiting_for = $8,
+              attempts = $9, last_error = $10, outcome = $11, finished_at = $12, run = COALESCE($13, run),
+              version = version + 1, updated_at = $14
+        WHERE id = $1 AND version = $2
+        RETURNING id, wake_at
+     ), t AS (
+       INSERT INTO saga_event (saga_id, at, kind, step, message_id, detail)
+       SELECT u.id, $14, e.kind, e.step, e.message_id, e.detail
+         FROM u, ROWS FROM (jsonb_to_recordset($15::jsonb) AS (kind text, step text, message_id text, detail jsonb))
+              WITH ORDINALITY AS e(kind, step, message_id, detail, n)
+        ORDER BY e.n
+     ), n AS (
+       SELECT pg_notify('${SAGA_DUE_CHANNEL}', u.id::text) FROM u WHERE u.wake_at IS NOT NULL
+     )
+     SELECT (SELECT count(*) FROM u) AS updated, (SELECT count(*) FROM n) AS notified`,
     [
       id,
       expectedVersion,
@@ -179,10 +193,17 @@ export async function updateSaga(
       change.finishedAt,
       change.run ?? null,
       now,
+      JSON.stringify(
+        timeline.map((e) => ({
+          kind: e.kind,
+          step: e.step ?? null,
+          message_id: e.messageId ?? null,
+          detail: e.detail ?? null,
+        })),
+      ),
     ],
   );
-  if (n === 1 && change.wakeAt) await db.query(`SELECT pg_notify('${SAGA_DUE_CHANNEL}', $1)`, [id]);
-  return n === 1;
+  return Number(row?.updated) === 1;
 }
 
 /**

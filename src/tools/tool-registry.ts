@@ -167,13 +167,20 @@ export async function upsertTool(db: Queryable, input: ToolInput): Promise<Tool>
   return toTool(row as ToolRow);
 }
 
-/** Registers a tool unless one of that name exists for that tenant; answers whether it did. */
+/**
+ * Registers a tool unless one of that name exists for that tenant — or replaces it when the existing one is
+ * this same registration with another URL (e.g. the demo tool after the port changed). Answers whether it
+ * wrote anything.
+ */
 export async function registerToolIfMissing(db: Queryable, input: ToolInput): Promise<boolean> {
   const t = normalizeTool(input);
   const row = await firstRow(
     db,
     `INSERT INTO tool (tenant, name, url, mode, timeout_ms, callback_timeout_ms, attempts, compensate_url, description)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING name`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (tenant, name) DO UPDATE SET url = EXCLUDED.url, updated_at = now()
+       WHERE tool.description IS NOT DISTINCT FROM EXCLUDED.description AND tool.url <> EXCLUDED.url
+     RETURNING name`,
     [
       t.tenant,
       t.name,

@@ -1,0 +1,151 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import amqplib, { type ConfirmChannel } from 'amqplib';
+import type { Pool } from 'pg';
+import type { DataSource } from 'typeorm';
+import { BrokerConnection, ConfirmedPublisher } from '../src/broker';
+import { loadConfig } from '../src/config';
+import { ConsumerRuntime, loadHandlerModule, resolveConsumerSettings } from '../src/consumer';
+import { createDataSource, ensureDatabase, migrate } from '../src/db';
+import { toAmqpMessage, type WaggleEvent } from '../src/envelope';
+import { installSagaRuntime, type SagaRuntime } from '../src/flows';
+import { OutboxRelay, poolOf } from '../src/outbox';
+import { SagaTimers } from '../src/saga';
+import { applyTopology, loadTopology, planTopology } from '../src/topology';
+
+/** The shipped topology: tool.calls and webhook.deliveries as they run in production. */
+const TOPOLOGY = path.resolve(__dirname, '../topology/waggle.yaml');
+
+/** The platform pieces a flow needs, in one process: relay, tool-runner, webhook-dispatcher, saga timers. */
+export interface SagaStack {
+  db: DataSource;
+  pool: Pool;
+  amqpUrl: string;
+  runtime: SagaRuntime;
+  publish(events: WaggleEvent[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+function management(): { base: URL; auth: string } {
+  const base = new URL(loadConfig().managementUrl);
+  const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+  base.username = '';
+  base.password = '';
+  return { base, auth };
+}
+
+async function api(method: string, p: string, body?: unknown): Promise<void> {
+  const { base, auth } = management();
+  const res = await fetch(new URL(`/api${p}`, base), {
+    method,
+    headers: { authorization: auth, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok && res.status !== 404) throw new Error(`management ${method} ${p}: ${res.status}`);
+}
+
+/** Starts the stack on a fresh vhost (deleted by `close`) and the bench database. */
+export async function sagaStack(vhost: string): Promise<SagaStack> {
+  const config = loadConfig();
+  const user = decodeURIComponent(new URL(config.amqpUrl).username || 'guest');
+  await api('PUT', `/vhosts/${encodeURIComponent(vhost)}`, {});
+  await api('PUT', `/permissions/${encodeURIComponent(vhost)}/${encodeURIComponent(user)}`, {
+    configure: '.*',
+    write: '.*',
+    read: '.*',
+  });
+  const url = new URL(config.amqpUrl);
+  url.pathname = `/${encodeURIComponent(vhost)}`;
+  const amqpUrl = url.toString();
+  const topology = await loadTopology(TOPOLOGY);
+  const admin = await amqplib.connect(amqpUrl);
+  await applyTopology(await admin.createChannel(), planTopology(topology));
+  const pub: ConfirmChannel = await admin.createConfirmChannel();
+
+  const dbUrl = process.env.WAGGLE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/waggle_bench';
+  await ensureDatabase(dbUrl);
+  const db = createDataSource({ url: dbUrl, applicationName: 'waggle-bench-saga', poolSize: 20 });
+  await db.initialize();
+  await migrate(db);
+  const pool = poolOf(db);
+  await pool.query(`DELETE FROM saga WHERE type IN ('tool-call', 'webhook-delivery')`);
+  await pool.query('DELETE FROM outbox');
+  await pool.query(`DELETE FROM webhook_endpoint WHERE tenant = 'bench'`);
+  await pool.query(`DELETE FROM tool WHERE tenant = 'bench'`);
+
+  const broker = new BrokerConnection({ url: amqpUrl, name: 'bench-saga' });
+  await broker.waitForConnect(10_000);
+  const publisher = new ConfirmedPublisher(broker);
+  const runtime = installSagaRuntime({ db, config });
+  const relay = new OutboxRelay({ pool, publisher, databaseUrl: dbUrl });
+  await relay.start();
+  const consumers: ConsumerRuntime[] = [];
+  for (const c of topology.consumers.filter(
+    (c) => c.name === 'tool-runner' || c.name === 'webhook-dispatcher',
+  )) {
+    const definition = await loadHandlerModule(topology.root, c.handler, c.name);
+    const settings = resolveConsumerSettings(definition, {
+      binding: {
+        name: c.name,
+        queue: c.queue,
+        retry: c.retry,
+        concurrency: c.concurrency,
+        prefetch: c.prefetch,
+      },
+      defaultPrefetch: config.prefetch,
+    });
+    const consumer = new ConsumerRuntime(
+      { db, broker, publisher, instanceId: `bench-${c.name}` },
+      settings,
+      definition,
+    );
+    await consumer.start();
+    consumers.push(consumer);
+  }
+  const timers = new SagaTimers({ engine: runtime.engine, db: pool, databaseUrl: dbUrl, concurrency: 8 });
+  await timers.start();
+
+  return {
+    db,
+    pool,
+    amqpUrl,
+    runtime,
+    async publish(events) {
+      for (const e of events) {
+        const m = toAmqpMessage(e);
+        pub.publish('events', m.routingKey, m.content, m.properties);
+      }
+      await pub.waitForConfirms();
+    },
+    async close() {
+      await timers.stop(2_000);
+      await Promise.all(consumers.map((c) => c.stop(2_000)));
+      await relay.stop(2_000);
+      runtime.close();
+      await publisher.close().catch(() => undefined);
+      await broker.close().catch(() => undefined);
+      await admin.close().catch(() => undefined);
+      await db.destroy();
+      await api('DELETE', `/vhosts/${encodeURIComponent(vhost)}`);
+    },
+  };
+}
+
+/** A local HTTP endpoint answering every POST with `status` (and a small JSON body). */
+export async function localEndpoint(
+  status: number,
+): Promise<{ url: string; server: Server; hits: () => number }> {
+  let hits = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      hits += 1;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(status === 204 ? undefined : '{"ok":true}');
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, hits: () => hits };
+}

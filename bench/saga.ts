@@ -1,0 +1,311 @@
+/**
+ * Saga flows end to end, each side by side with its bare baseline in the same run:
+ * - 3-step tool-call sagas (validate → invoke a local HTTP tool through tool.calls → publish the result
+ *   through the outbox) vs a plain amqplib consumer that POSTs the same tool for each message and acks;
+ * - webhook deliveries (event → delivery saga → signed attempt by the dispatcher → attempt log) vs the same
+ *   signed POSTs sent straight from a loop with the same concurrency.
+ *
+ *   node --import tsx bench/saga.ts [--sagas 1000] [--rounds 2] [--no-write]
+ *
+ * Uses the database `waggle_bench` (WAGGLE_BENCH_DATABASE_URL) and a throwaway vhost on the configured broker;
+ * writes its rows into BENCHMARKS.md between the saga markers.
+ */
+import { randomUUID } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import amqplib from 'amqplib';
+import { configureLogger } from '../src/observability';
+import type { WaggleEvent } from '../src/envelope';
+import { upsertTool } from '../src/tools';
+import { createEndpoint, generateSecret, sendWebhook } from '../src/webhooks';
+import { localEndpoint, sagaStack, type SagaStack } from './saga-stack';
+
+const CONCURRENCY = 8; // tool-runner and webhook-dispatcher concurrency in topology/waggle.yaml
+
+interface Row {
+  name: string;
+  rate: number;
+  p50: number;
+  p99: number;
+  ratio?: number;
+  notes: string;
+}
+
+function arg(argv: string[], name: string, fallback: number): number {
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 ? Number(argv[at + 1]) : fallback;
+}
+
+function event(type: string, i: number, data: Record<string, unknown>): WaggleEvent {
+  return {
+    specversion: '1.0',
+    id: randomUUID(),
+    source: 'bench',
+    type,
+    tenantid: 'bench',
+    channel: 'webchat',
+    sessionid: `s${i % 100}`,
+    correlationid: randomUUID(),
+    sequence: Math.floor(i / 100) + 1,
+    data,
+  };
+}
+
+async function waitCount(
+  stack: SagaStack,
+  sql: string,
+  params: unknown[],
+  n: number,
+  timeoutMs = 300_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await stack.pool.query<{ n: string }>(sql, params);
+    if (Number(rows[0]?.n) >= n) return;
+    if (Date.now() > deadline) throw new Error(`only ${rows[0]?.n}/${n} after ${timeoutMs} ms: ${sql}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function percentiles(
+  stack: SagaStack,
+  type: string,
+  since: Date,
+): Promise<{ p50: number; p99: number }> {
+  const { rows } = await stack.pool.query<{ p50: number; p99: number }>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+       FROM (SELECT extract(epoch FROM finished_at - created_at) * 1000 AS ms FROM saga
+              WHERE type = $1 AND created_at >= $2 AND status = 'completed') t`,
+    [type, since],
+  );
+  return { p50: Number(rows[0]?.p50), p99: Number(rows[0]?.p99) };
+}
+
+async function toolSagas(stack: SagaStack, toolUrl: string, n: number): Promise<Row> {
+  await upsertTool(stack.pool, { tenant: 'bench', name: 'bench-echo', url: toolUrl, timeout: '10s' });
+  const since = new Date();
+  const started = performance.now();
+  const events = Array.from({ length: n }, (_, i) =>
+    event('tool.call.requested', i, {
+      callId: `bench-${randomUUID()}`,
+      tool: 'bench-echo',
+      arguments: { i },
+    }),
+  );
+  for (let i = 0; i < events.length; i += 500) await stack.publish(events.slice(i, i + 500));
+  await waitCount(
+    stack,
+    `SELECT count(*) AS n FROM saga WHERE type = 'tool-call' AND status = 'completed' AND created_at >= $1`,
+    [since],
+    n,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const p = await percentiles(stack, 'tool-call', since);
+  return {
+    name: '3-step tool-call sagas (waggle)',
+    rate: n / seconds,
+    ...p,
+    notes: 'validate → invoke (HTTP via tool.calls) → result via outbox',
+  };
+}
+
+async function directToolCalls(stack: SagaStack, toolUrl: string, n: number): Promise<Row> {
+  const connection = await amqplib.connect(stack.amqpUrl);
+  const ch = await connection.createConfirmChannel();
+  const queue = `bench.direct.${randomUUID().slice(0, 8)}`;
+  await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+  await ch.prefetch(CONCURRENCY);
+  let done = 0;
+  const latencies: number[] = [];
+  const finished = new Promise<void>((resolve) => {
+    void ch.consume(queue, (msg) => {
+      if (!msg) return;
+      const sent = Number(msg.properties.timestamp);
+      void fetch(toolUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': String(msg.properties.messageId) },
+        body: msg.content,
+      })
+        .then((r) => r.text())
+        .then(() => {
+          ch.ack(msg);
+          latencies.push(Date.now() - sent);
+          if (++done === n) resolve();
+        });
+    });
+  });
+  const started = performance.now();
+  for (let i = 0; i < n; i++) {
+    ch.sendToQueue(queue, Buffer.from(JSON.stringify({ i })), {
+      messageId: randomUUID(),
+      timestamp: Date.now(),
+      persistent: true,
+    });
+    if (i % 500 === 499) await ch.waitForConfirms();
+  }
+  await ch.waitForConfirms();
+  await finished;
+  const seconds = (performance.now() - started) / 1000;
+  await ch.deleteQueue(queue);
+  await connection.close();
+  latencies.sort((a, b) => a - b);
+  return {
+    name: 'baseline: amqplib consumer POSTing the tool, then ack',
+    rate: n / seconds,
+    p50: latencies[Math.floor(n * 0.5)] ?? NaN,
+    p99: latencies[Math.floor(n * 0.99)] ?? NaN,
+    notes: `prefetch ${CONCURRENCY}, no saga, no Postgres`,
+  };
+}
+
+async function webhookDeliveries(stack: SagaStack, hookUrl: string, n: number): Promise<Row> {
+  await stack.pool.query(`DELETE FROM webhook_endpoint WHERE tenant = 'bench'`);
+  const endpoint = await createEndpoint(stack.pool, {
+    tenant: 'bench',
+    url: hookUrl,
+    eventTypes: ['message.*'],
+  });
+  const since = new Date();
+  const started = performance.now();
+  const events = Array.from({ length: n }, (_, i) => event('message.received', i, { text: `hello ${i}` }));
+  for (let i = 0; i < events.length; i += 500) await stack.publish(events.slice(i, i + 500));
+  await waitCount(
+    stack,
+    `SELECT count(*) AS n FROM webhook_attempt WHERE endpoint_id = $1 AND outcome = 'delivered'`,
+    [endpoint.id],
+    n,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const p = await percentiles(stack, 'webhook-delivery', since);
+  return {
+    name: 'webhook deliveries (waggle)',
+    rate: n / seconds,
+    ...p,
+    notes: 'event → delivery saga → signed POST → attempt log',
+  };
+}
+
+async function directWebhooks(hookUrl: string, n: number): Promise<Row> {
+  const secret = generateSecret();
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      const t = performance.now();
+      await sendWebhook({
+        url: hookUrl,
+        secret,
+        messageId: `msg_${i}`,
+        body: JSON.stringify({ type: 'message.received', i }),
+      });
+      latencies.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    name: 'baseline: the same signed POSTs from a loop',
+    rate: n / seconds,
+    p50: latencies[Math.floor(n * 0.5)] ?? NaN,
+    p99: latencies[Math.floor(n * 0.99)] ?? NaN,
+    notes: `${CONCURRENCY} at once, no broker, no saga`,
+  };
+}
+
+const START = '<!-- saga:start -->';
+const END = '<!-- saga:end -->';
+const HEADER = `# Benchmarks
+
+Figures measured on one machine with its local RabbitMQ and PostgreSQL. Absolute numbers drift between
+runs on a shared machine; compare the ratios, each measured against its baseline in the same invocation.
+Each section says how to reproduce it.
+`;
+
+function write(rows: Row[], run: { sagas: number; rounds: number }): void {
+  const file = path.resolve(__dirname, '../BENCHMARKS.md');
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
+  const section = [
+    START,
+    '## Saga flows: tool calls and webhook deliveries',
+    '',
+    `Run ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
+      `Node ${process.version}; RabbitMQ, PostgreSQL, the local HTTP tool/endpoint and every waggle piece (relay, ` +
+      `tool-runner, webhook-dispatcher, saga timers) in one process. ${run.sagas.toLocaleString('en-US')} sagas per ` +
+      `side and round, ${run.rounds} round(s); rates from the first publish to the last saga completed (or the last ` +
+      'baseline request answered), each ratio against the baseline of its own round, mean shown. Saga latency is ' +
+      'saga created → completed.',
+    '',
+    '| workload | per s | p50 ms | p99 ms | vs baseline | setup |',
+    '|---|---:|---:|---:|---:|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.ratio === undefined ? '–' : `${(r.ratio * 100).toFixed(0)}%`} | ${r.notes} |`,
+    ),
+    '',
+    'Reproduce: `node --import tsx bench/saga.ts` (options: `--sagas 1000 --rounds 2 --no-write`).',
+    END,
+  ].join('\n');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : HEADER;
+  const next = current.includes(START)
+    ? current.replace(new RegExp(`${START}[\\s\\S]*?${END}`), section)
+    : `${current.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, next);
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  configureLogger({ level: 'error' });
+  const n = arg(argv, 'sagas', 1000);
+  const rounds = arg(argv, 'rounds', 2);
+  const tool = await localEndpoint(200);
+  const hook = await localEndpoint(204);
+  const stack = await sagaStack(`bench-saga-${randomUUID().slice(0, 8)}`);
+  const all = new Map<string, Row[]>();
+  const add = (r: Row) => all.set(r.name, [...(all.get(r.name) ?? []), r]);
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      const base = await directToolCalls(stack, tool.url, n);
+      const sagas = await toolSagas(stack, tool.url, n);
+      sagas.ratio = sagas.rate / base.rate;
+      add(base);
+      add(sagas);
+      const hb = await directWebhooks(hook.url, n);
+      const hooks = await webhookDeliveries(stack, hook.url, n);
+      hooks.ratio = hooks.rate / hb.rate;
+      add(hb);
+      add(hooks);
+      for (const r of [base, sagas, hb, hooks]) {
+        console.log(
+          `round ${round}: ${r.name}: ${Math.round(r.rate)}/s p50 ${r.p50.toFixed(0)} ms p99 ${r.p99.toFixed(0)} ms${r.ratio ? ` (${(r.ratio * 100).toFixed(0)}% of baseline)` : ''}`,
+        );
+      }
+    }
+  } finally {
+    await stack.close();
+    tool.server.close();
+    hook.server.close();
+  }
+  const mean = (rs: Row[], f: (r: Row) => number) => rs.reduce((s, r) => s + f(r), 0) / rs.length;
+  const rows = [...all.values()].map((rs) => ({
+    name: (rs[0] as Row).name,
+    notes: (rs[0] as Row).notes,
+    rate: mean(rs, (r) => r.rate),
+    p50: mean(rs, (r) => r.p50),
+    p99: mean(rs, (r) => r.p99),
+    ratio: rs[0]?.ratio === undefined ? undefined : mean(rs, (r) => r.ratio as number),
+  }));
+  if (!argv.includes('--no-write')) write(rows, { sagas: n, rounds });
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -62,8 +62,11 @@ async function management(method: string, p: string, body?: unknown): Promise<vo
     throw new Error(`${method} ${p}: ${res.status}`);
 }
 
-/** A vhost with an `events` topic exchange feeding one bounded durable queue (what a consumer would read). */
-async function benchVhost(): Promise<{ vhost: string; amqpUrl: string }> {
+/**
+ * A vhost with an `events` topic exchange feeding one durable queue, drained by a consumer as the
+ * platform's consumers would (a full queue that drops its head would make every publish slow).
+ */
+async function benchVhost(): Promise<{ vhost: string; amqpUrl: string; stopDrain: () => Promise<void> }> {
   const vhost = `waggle-bench-${process.pid}`;
   const user = decodeURIComponent(new URL(loadConfig().amqpUrl).username || 'guest');
   await management('PUT', `/vhosts/${vhost}`, {});
@@ -77,13 +80,10 @@ async function benchVhost(): Promise<{ vhost: string; amqpUrl: string }> {
   const connection = await amqplib.connect(url.toString());
   const ch = await connection.createChannel();
   await ch.assertExchange('events', 'topic', { durable: true });
-  await ch.assertQueue('bench.events', {
-    durable: true,
-    arguments: { 'x-max-length': 200_000, 'x-overflow': 'drop-head' },
-  });
+  await ch.assertQueue('bench.events', { durable: true });
   await ch.bindQueue('bench.events', 'events', '#');
-  await connection.close();
-  return { vhost, amqpUrl: url.toString() };
+  await ch.consume('bench.events', () => undefined, { noAck: true });
+  return { vhost, amqpUrl: url.toString(), stopDrain: () => connection.close() };
 }
 
 async function benchTenant(databaseUrl: string): Promise<{ tenant: string; token: string }> {
@@ -187,7 +187,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const databaseUrl =
     process.env.BENCH_DATABASE_URL ?? config.databaseUrl.replace(/\/[^/]*$/, '/waggle_bench');
-  const { vhost, amqpUrl } = await benchVhost();
+  const { vhost, amqpUrl, stopDrain } = await benchVhost();
   const { tenant, token } = await benchTenant(databaseUrl);
   const env = {
     WAGGLE_AMQP_URL: amqpUrl,
@@ -221,6 +221,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await stopDrain().catch(() => undefined);
     await management('DELETE', `/vhosts/${vhost}`);
   }
   await verifyGapless(databaseUrl, tenant);

@@ -1,0 +1,133 @@
+/**
+ * `npm run bench`: every benchmark in one invocation on the local services, each against its baseline
+ * in the same run, and BENCHMARKS.md rewritten with the fresh figures.
+ *
+ * - the broker workload through raw amqplib (baseline), Rascal, BullMQ (when Redis answers) and waggle's
+ *   unordered, unordered + inbox and ordered (Postgres fence) paths;
+ * - the HTTP ingress against a bare Koa handler (bench/ingress.ts);
+ * - 3-step tool-call sagas and webhook deliveries against bare baselines (bench/saga.ts).
+ *
+ * Sizes: BENCH_MESSAGES (30000), BENCH_SAGAS (500), BENCH_HTTP_SECONDS (10), BENCH_HTTP_CONNECTIONS (100).
+ */
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { loadavg } from 'node:os';
+import { loadConfig } from '../src/config';
+import { createDataSource, ensureDatabase, migrate } from '../src/db';
+import { configureLogger } from '../src/observability';
+import { writeConsumerRows } from './consumer-report';
+import { waggleSide, type WaggleSide } from './consumer-sides';
+import type { BenchResult } from './lib/measure';
+import { DEFAULT_WORKLOAD, type Workload } from './lib/workload';
+import { bullmq } from './peers/bullmq';
+import { rascal } from './peers/rascal';
+import { rawAmqplib } from './peers/raw-amqplib';
+import { ingressRows, sagaRows, type ChildRow } from './run/children';
+import { describeMachine } from './run/machine';
+import { brokerTable, flowTable, writeSummary, type SummaryRow } from './run/report';
+
+const FILE = path.resolve(__dirname, '..', 'BENCHMARKS.md');
+
+/** Runs one scenario; a failure becomes a row that says so rather than ending the run. */
+async function attempt(name: string, run: () => Promise<BenchResult | undefined>): Promise<SummaryRow> {
+  const started = performance.now();
+  try {
+    const r = await run();
+    if (!r) return { name, unit: 'msg', rate: NaN, p50: NaN, p99: NaN, error: 'service not answering' };
+    console.log(
+      `${r.name}: ${Math.round(r.rate)} ${r.unit}/s  p50 ${r.p50Ms?.toFixed(1)} ms  p99 ${r.p99Ms?.toFixed(1)} ms` +
+        `  (${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    );
+    return r;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    console.log(`${name}: failed: ${message}`);
+    return { name, unit: 'msg', rate: NaN, p50: NaN, p99: NaN, error: message.slice(0, 120) };
+  }
+}
+
+async function brokerRows(w: Workload, databaseUrl: string) {
+  const peers = [
+    await attempt('raw amqplib (baseline)', () => rawAmqplib(w)),
+    await attempt('Rascal', () => rascal(w)),
+    await attempt('BullMQ on Redis', () => bullmq(w)),
+  ];
+  await ensureDatabase(databaseUrl);
+  const db = createDataSource({ url: databaseUrl, applicationName: 'waggle-bench', poolSize: 20 });
+  await db.initialize();
+  const waggle: SummaryRow[] = [];
+  try {
+    await migrate(db);
+    for (const side of ['unordered', 'unordered-inbox', 'ordered'] as WaggleSide[])
+      waggle.push(await attempt(`waggle ${side}`, () => waggleSide(w, side, db)));
+  } finally {
+    await db.destroy();
+  }
+  return { peers, waggle };
+}
+
+async function main(): Promise<void> {
+  configureLogger({ level: 'warn' });
+  const started = performance.now();
+  const config = loadConfig();
+  const databaseUrl =
+    process.env.WAGGLE_BENCH_DATABASE_URL ?? config.databaseUrl.replace(/\/[^/]*$/, '/waggle_bench');
+  const machine = await describeMachine(databaseUrl);
+  console.log(
+    `${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, RabbitMQ ${machine.rabbitmq}, ` +
+      `PostgreSQL ${machine.postgres}, Redis ${machine.redis}; load ${machine.loadBefore.toFixed(1)}`,
+  );
+  const w = DEFAULT_WORKLOAD;
+  console.log(`\n== broker workload: ${w.messages} events over ${w.sessions} sessions`);
+  const { peers, waggle } = await brokerRows(w, databaseUrl);
+
+  console.log('\n== HTTP ingress vs bare Koa');
+  const http = await ingressRows(
+    Number(process.env.BENCH_HTTP_SECONDS ?? 10),
+    Number(process.env.BENCH_HTTP_CONNECTIONS ?? 100),
+  );
+  console.log('\n== tool-call sagas and webhook deliveries');
+  const sagas = await sagaRows(Number(process.env.BENCH_SAGAS ?? 500));
+  machine.loadAfter = loadavg()[0];
+
+  const broker = brokerTable(peers, waggle);
+  const flowRows: ChildRow[] = [...http.rows, ...sagas.rows];
+  const failures = [
+    ...(http.error ? [`HTTP ingress: not run: ${http.error}`] : []),
+    ...(sagas.error ? [`sagas/webhooks: not run: ${sagas.error}`] : []),
+  ];
+  const flows = flowTable(flowRows, failures);
+  console.log(`\n${broker.join('\n')}\n\n${flows.join('\n')}\n`);
+
+  // The consumer section keeps its engineers' explanation, with this run's rows.
+  const baseline = peers[0] as SummaryRow;
+  const ok = waggle.filter((r) => !r.error) as BenchResult[];
+  if (!baseline.error && ok.length > 0) {
+    await writeConsumerRows(
+      FILE,
+      [baseline as BenchResult, ...ok].map((r) => ({
+        name: r.name,
+        rate: r.rate,
+        p50: r.p50Ms ?? NaN,
+        p99: r.p99Ms ?? NaN,
+        ratio: r.rate / baseline.rate,
+        notes: r.notes ?? '',
+      })),
+      { messages: w.messages, sessions: w.sessions, rounds: 1, cpus: cpus().length },
+    );
+  }
+  writeSummary(FILE, machine, broker, flows, {
+    messages: w.messages,
+    sessions: w.sessions,
+    minutes: (performance.now() - started) / 60_000,
+  });
+  console.log(`BENCHMARKS.md rewritten (${((performance.now() - started) / 60_000).toFixed(1)} min)`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

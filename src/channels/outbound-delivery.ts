@@ -99,9 +99,17 @@ export async function deliverOutbound(
       `tenant "${event.tenantid}" has no ${channel} credentials; set them with \`waggle channels set\` and replay`,
     );
   }
+  const reply = event.data as Partial<ReplyMessage> | undefined;
+  if (typeof reply?.text !== 'string' || reply.text === '') {
+    deliveries.inc({ channel, outcome: 'rejected' });
+    throw new InvalidInputError(
+      'WAGGLE_OUTBOUND_INVALID',
+      `${event.type} ${event.id} has no data.text to send on ${channel}`,
+    );
+  }
   const adapter = PROVIDERS[channel];
   // Settings were checked against the channel's fields when stored; see channel-routes for the cast.
-  const call = adapter.sendCall(event.data as ReplyMessage, stored.settings as never, deps.baseUrls[channel]);
+  const call = adapter.sendCall(reply as ReplyMessage, stored.settings as never, deps.baseUrls[channel]);
   const answer = await send(channel, call, deps.timeoutMs, signal);
   const verdict = adapter.verdict(answer);
   if (verdict.outcome === 'retry') {

@@ -1,0 +1,67 @@
+// Not yet in the CI globs (*.test.ts): on its first run the ordered workers stalled before the first
+// disruption (every pool connection idle in a fence transaction), so it has not passed yet. Rename to
+// platform-disruptions.test.ts once it passes twice in a row.
+import { expect } from 'chai';
+import { eventually } from '../support';
+import { brokerStopStart, closeAllConnections, postgresRestart, type Disruption } from './disruptions';
+import { orderedRun, type OrderedRun } from './ordered-run';
+import { countEffects, steadyStream, type ChaosCounts } from './steady-stream';
+
+/** 200 sessions × 30 events, a round every 100 ms: the stream is still flowing when the failure hits. */
+const ROUNDS = 30;
+const PAUSE_MS = 100;
+
+/** A disruption to inject once a share of the stream is handled; `undo` always runs. */
+interface Case {
+  disruption: (run: OrderedRun) => Disruption;
+}
+
+const CASES: Case[] = [
+  { disruption: () => brokerStopStart() },
+  { disruption: (run) => closeAllConnections(decodeURIComponent(new URL(run.amqpUrl).pathname.slice(1))) },
+  {
+    disruption: (run) => ({
+      name: 'kill -9 of a worker process',
+      async inject() {
+        const victim = run.workers[0];
+        victim?.child.kill('SIGKILL');
+        await victim?.exited;
+      },
+      undo: async () => undefined,
+    }),
+  },
+  { disruption: () => postgresRestart() },
+];
+
+describe('chaos: the ordered pipeline through broker, worker and database failures', function () {
+  this.timeout(240_000);
+
+  for (const { disruption } of CASES) {
+    const title = disruption({ amqpUrl: 'amqp://x/v' } as OrderedRun).name;
+    it(`${title} during a steady stream: none lost, none twice, none out of order, none parked`, async () => {
+      const run = await orderedRun(0);
+      await Promise.all([run.spawnWorker(), run.spawnWorker()]);
+      const d = disruption(run);
+      const streaming = steadyStream(run, ROUNDS, PAUSE_MS);
+      try {
+        const total = run.sessions.length * ROUNDS;
+        await eventually(async () => (await run.handled()) >= total / 4, 'a quarter handled', 90_000);
+        await d.inject();
+      } finally {
+        await d.undo();
+      }
+      await streaming;
+      const total = run.sessions.length * ROUNDS;
+      await eventually(
+        async () => (await run.handled().catch(() => 0)) >= total,
+        `${total} effects after ${d.name}`,
+        120_000,
+      );
+      await new Promise((r) => setTimeout(r, 1_000)); // a late duplicate would show by now
+      const counts: ChaosCounts = await countEffects(run, ROUNDS);
+      console.log(`      ${d.name}: ${JSON.stringify(counts)}`);
+      expect(counts).to.deep.include({ lost: 0, duplicated: 0, orderViolations: 0, parked: 0 });
+      expect(counts.handled).to.equal(counts.sent);
+    });
+  }
+});

@@ -73,7 +73,7 @@ export class Admission {
     try {
       event = checkEvent(raw, origin, this.deps.schemas);
     } catch (err) {
-      outcomes.inc({ via, outcome: outcomeOf(err) });
+      outcomeCounter(via, outcomeOf(err)).inc();
       throw err;
     }
     return this.admitChecked(event, via);
@@ -98,10 +98,10 @@ export class Admission {
         if (inFlight) await inFlight;
         else if (this.failed.get(key)) await this.publishTracked(key, result.pending);
       }
-      outcomes.inc({ via, outcome: result.fresh ? 'accepted' : 'duplicate' });
+      outcomeCounter(via, result.fresh ? 'accepted' : 'duplicate').inc();
       return { id: event.id, sequence: result.sequence, duplicate: !result.fresh };
     } catch (err) {
-      outcomes.inc({ via, outcome: outcomeOf(err) });
+      outcomeCounter(via, outcomeOf(err)).inc();
       throw err;
     }
   }
@@ -142,6 +142,18 @@ export class Admission {
     this.deps.ledger.markPublished(event.tenantid, event.id);
     this.failed.delete(`${event.tenantid}\u0000${event.id}`);
   }
+}
+
+// Labelled children, resolved once: label hashing on every event is measurable at ingress rates.
+const outcomeChildren = new Map<string, ReturnType<typeof outcomes.labels>>();
+function outcomeCounter(via: AdmissionVia, outcome: string): ReturnType<typeof outcomes.labels> {
+  const key = `${via}/${outcome}`;
+  let child = outcomeChildren.get(key);
+  if (!child) {
+    child = outcomes.labels({ via, outcome });
+    outcomeChildren.set(key, child);
+  }
+  return child;
 }
 
 function outcomeOf(err: unknown): string {

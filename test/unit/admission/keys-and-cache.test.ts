@@ -48,6 +48,30 @@ describe('admission: API keys', () => {
     expect(lookups).to.equal(1);
   });
 
+  it('honours a revoke within the cache TTL, however recently the token was last accepted', async () => {
+    const key = mintKey();
+    let now = 0;
+    let revoked = false;
+    const auth = new ApiKeyAuthenticator(
+      {
+        lookup: async () => ({
+          id: key.id,
+          tenant: 'acme',
+          secretSha256: key.secretSha256,
+          revoked,
+          tenantDisabled: false,
+        }),
+      },
+      { ttlMs: 30_000, now: () => now },
+    );
+    await auth.authenticate(key.token); // the key's lookup is loaded at 0
+    revoked = true;
+    now = 29_000;
+    await auth.authenticate(key.token); // still trusted: the revoke is 29 s old, within the TTL
+    now = 30_000;
+    await expect(auth.authenticate(key.token)).to.be.rejectedWith(ApiKeyRejectedError, /revoked/);
+  });
+
   it('refuses revoked keys, keys of disabled tenants and unknown ids', async () => {
     const key = mintKey();
     const base: StoredKey = {

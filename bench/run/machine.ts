@@ -46,7 +46,7 @@ async function postgresVersion(url: string): Promise<string> {
   const client = new Client({ connectionString: url.replace(/\/[^/]*$/, '/postgres') });
   try {
     await client.connect();
-    const { rows } = await client.query<{ v: string }>('SHOW server_version');
+    const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
     return rows[0]?.v.split(' ')[0] ?? 'unknown';
   } catch {
     return 'unknown';

@@ -14,8 +14,10 @@ export interface JsonBodyOptions {
  */
 export async function readJsonBody(ctx: Context, options: JsonBodyOptions): Promise<unknown> {
   const { limit, types } = options;
-  if (!ctx.is(types)) {
-    const given = ctx.get('content-type') || 'none';
+  const contentType = ctx.get('content-type');
+  // The common spellings skip the full media-type parse.
+  if (!types.includes(contentType) && !ctx.is(types)) {
+    const given = contentType || 'none';
     throw new HttpProblem(
       415,
       'UNSUPPORTED_MEDIA_TYPE',

@@ -1,34 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { errorCode, errorKind } from '../errors';
 import { logger } from '../observability';
 import { systemClock, type Clock } from './clock';
-import {
-  DEFAULT_STEP_RETRY,
-  backoffFor,
-  next,
-  type SagaDefinition,
-  type SagaFailure,
-  type SagaMessage,
-  type StepContext,
-  type StepOutcome,
-} from './define-saga';
-import { sagaEvent, sendCommand } from './saga-command';
-import {
-  SagaConflictError,
-  SagaNotFoundError,
-  SagaStateError,
-  SagaTimeoutError,
-  SagaTypeUnknownError,
-} from './saga-errors';
-import {
-  sagaConflicts,
-  sagaFinished,
-  sagaMessages,
-  sagaStarted,
-  sagaStepSeconds,
-  sagaTransitions,
-} from './saga-metrics';
-import { FINISHED_STATUSES, type SagaRecord, type TimelineEntry } from './saga-record';
+import { next, type SagaDefinition, type SagaMessage } from './define-saga';
+import { SagaConflictError, SagaNotFoundError, SagaTypeUnknownError } from './saga-errors';
+import { sagaConflicts, sagaMessages, sagaStarted } from './saga-metrics';
+import { cancelSaga, retrySaga } from './saga-operations';
+import type { SagaRecord, TimelineEntry } from './saga-record';
 import {
   appendTimeline,
   claimDueSaga,
@@ -39,19 +16,11 @@ import {
   loadSaga,
   loadTimeline,
   recordMessage,
-  updateSaga,
   type SagaFilter,
 } from './saga-store';
-import { firstRow, inTransaction, type Queryable, type SqlPool } from './sql';
-import {
-  afterFailure,
-  afterOutcome,
-  beginCompensation,
-  finishedAfterCompensation,
-  nextCompensation,
-  unchanged,
-  type Transition,
-} from './transitions';
+import { inTransaction, type Queryable, type SqlPool } from './sql';
+import { StepRunner, writeTransition } from './step-runner';
+import { afterFailure, afterOutcome } from './transitions';
 
 export interface SagaEngineOptions {
   /** pg pool for the engine's own transactions (timers, operators) and reads. */
@@ -60,6 +29,11 @@ export interface SagaEngineOptions {
   clock?: Clock;
   /** Most optimistic-concurrency retries of one delivery before giving up (retryable). @default 50 */
   maxConflictRetries?: number;
+  /**
+   * Steps a start or a reply runs at once in the caller's transaction when they are due right away (the
+   * rest are left to the timers). 0 leaves every step to the timers. @default 8
+   */
+  inlineSteps?: number;
 }
 
 export interface StartSagaRequest<S = unknown> {
@@ -91,12 +65,16 @@ export class SagaEngine {
   readonly clock: Clock;
   private readonly pool: SqlPool;
   private readonly maxConflictRetries: number;
+  private readonly inlineSteps: number;
+  private readonly steps: StepRunner;
   private readonly definitions = new Map<string, AnySaga>();
 
   constructor(options: SagaEngineOptions) {
     this.pool = options.pool;
     this.clock = options.clock ?? systemClock;
     this.maxConflictRetries = options.maxConflictRetries ?? 50;
+    this.inlineSteps = options.inlineSteps ?? 8;
+    this.steps = new StepRunner(this.clock);
   }
 
   /** Makes saga types known to this engine (every process that may continue them registers them). */
@@ -117,8 +95,9 @@ export class SagaEngine {
 
   /**
    * Starts a saga (in `tx` when given, e.g. a consumer's transaction). Idempotent per type and correlation
-   * key: a second start answers the first saga's id with `created: false`. The first step runs as soon as
-   * the transaction commits, on whichever scheduler wakes first.
+   * key: a second start answers the first saga's id with `created: false`. The first steps run right away
+   * in the same transaction (up to `inlineSteps`, until the saga waits); whatever is left runs on whichever
+   * scheduler wakes first once it commits.
    */
   async start<S>(request: StartSagaRequest<S>, tx?: Queryable): Promise<{ id: string; created: boolean }> {
     if (!tx) return inTransaction(this.pool, (own) => this.start(request, own));
@@ -143,6 +122,7 @@ export class SagaEngine {
       );
       await tx.query(`SELECT pg_notify('waggle_saga_due', $1)`, [id]);
       sagaStarted.inc({ type: request.type });
+      await this.continueInline(tx, id);
     }
     return result;
   }
@@ -155,7 +135,7 @@ export class SagaEngine {
     if (!tx) return inTransaction(this.pool, (own) => this.deliver(sagaId, message, own));
     for (let round = 1; round <= this.maxConflictRetries; round++) {
       await tx.query('SAVEPOINT saga_deliver');
-      let result: DeliveryResult | 'conflict';
+      let result: DeliveryResult | 'delivered-due' | 'conflict';
       try {
         result = await this.tryDeliver(tx, sagaId, message);
       } catch (err) {
@@ -167,16 +147,38 @@ export class SagaEngine {
         continue;
       }
       await tx.query('RELEASE SAVEPOINT saga_deliver');
+      if (result === 'delivered-due') {
+        await this.continueInline(tx, sagaId);
+        return 'delivered';
+      }
       return result;
     }
     throw new SagaConflictError(sagaId, this.maxConflictRetries);
+  }
+
+  // Runs the steps that are due right now in the caller's transaction, which already holds the saga's row
+  // (it just wrote it): a start or reply then moves the saga as far as it can go without a timer hop.
+  private async continueInline(tx: Queryable, sagaId: string): Promise<void> {
+    for (let i = 0; i < this.inlineSteps; i++) {
+      const now = this.clock.now();
+      const saga = await claimDueSaga(tx, sagaId, now);
+      if (!saga || (saga.status !== 'running' && saga.status !== 'compensating')) return;
+      const def = this.definitions.get(saga.type);
+      if (!def) return;
+      const t =
+        saga.status === 'compensating'
+          ? await this.steps.compensateOne(tx, saga, def, now)
+          : await this.steps.runStep(tx, saga, def, now);
+      await writeTransition(tx, saga, t, now);
+      if (!dueNow(t.change, now)) return;
+    }
   }
 
   private async tryDeliver(
     tx: Queryable,
     sagaId: string,
     message: SagaMessage,
-  ): Promise<DeliveryResult | 'conflict'> {
+  ): Promise<DeliveryResult | 'delivered-due' | 'conflict'> {
     const now = this.clock.now();
     const saga = await loadSaga(tx, sagaId);
     if (!saga) return 'not-found';
@@ -201,7 +203,7 @@ export class SagaEngine {
     }
     const step = def.steps[saga.step];
     const handler = step?.on?.[message.type] ?? (() => next());
-    const tried = await this.attempt(tx, saga, def, saga.step, (ctx) => handler(ctx, message));
+    const tried = await this.steps.attempt(tx, saga, def, saga.step, (ctx) => handler(ctx, message));
     if ('outcome' in tried && tried.outcome.kind === 'ignore') {
       if (!(await confirmVersion(tx, sagaId, saga.version))) return this.conflict(saga);
       return this.counted(saga, 'ignored');
@@ -210,8 +212,9 @@ export class SagaEngine {
       'error' in tried
         ? afterFailure(saga, def, tried.error, now)
         : afterOutcome(saga, def, tried.outcome, tried.state, now);
-    if (!(await this.write(tx, saga, t, now))) return this.conflict(saga);
-    return this.counted(saga, 'delivered');
+    if (!(await writeTransition(tx, saga, t, now))) return this.conflict(saga);
+    this.counted(saga, 'delivered');
+    return dueNow(t.change, now) ? 'delivered-due' : 'delivered';
   }
 
   private counted(saga: SagaRecord, result: DeliveryResult): DeliveryResult {
@@ -241,9 +244,9 @@ export class SagaEngine {
       }
       const t =
         saga.status === 'compensating'
-          ? await this.compensateOne(tx, saga, def, now)
-          : await this.runStep(tx, saga, def, now);
-      await this.write(tx, saga, t, now);
+          ? await this.steps.compensateOne(tx, saga, def, now)
+          : await this.steps.runStep(tx, saga, def, now);
+      await writeTransition(tx, saga, t, now);
       return true;
     });
   }
@@ -255,238 +258,9 @@ export class SagaEngine {
     return ran;
   }
 
-  private async runStep(tx: Queryable, saga: SagaRecord, def: AnySaga, now: Date): Promise<Transition> {
-    const step = def.steps[saga.step];
-    if (!step) return finishedAfterCompensation(unchanged(saga), now);
-    let handler: (ctx: StepContext<unknown>) => Promise<StepOutcome | void> | StepOutcome | void;
-    const intro: Transition['timeline'] = [];
-    if (saga.status === 'waiting') {
-      const waitedMs = Math.max(0, (saga.wakeAt?.getTime() ?? now.getTime()) - saga.updatedAt.getTime());
-      intro.push({ kind: 'timeout', step: step.name, detail: { waitedFor: saga.waitingFor } });
-      handler =
-        step.onTimeout ??
-        (() => {
-          throw new SagaTimeoutError(step.name, saga.waitingFor ?? [], waitedMs);
-        });
-    } else {
-      intro.push({ kind: 'step-started', step: step.name, detail: { attempt: saga.attempts + 1 } });
-      handler = step.run ?? (() => next());
-    }
-    const tried = await this.attempt(tx, saga, def, saga.step, handler);
-    const t =
-      'error' in tried
-        ? afterFailure(saga, def, tried.error, now)
-        : afterOutcome(saga, def, tried.outcome, tried.state, now);
-    return { change: t.change, timeline: [...intro, ...t.timeline] };
-  }
-
-  private async compensateOne(tx: Queryable, saga: SagaRecord, def: AnySaga, now: Date): Promise<Transition> {
-    const base = unchanged(saga);
-    const index = nextCompensation(def, saga.step);
-    if (index < 0) return this.finishFailed(tx, saga, def, base, now);
-    const step = def.steps[index];
-    const compensate = step?.compensate;
-    if (!step || !compensate) return this.finishFailed(tx, saga, def, base, now);
-    const tried = await this.attempt(
-      tx,
-      { ...saga, stepName: step.name },
-      def,
-      index,
-      async (ctx) => {
-        await compensate(ctx);
-        return next();
-      },
-      false,
-    );
-    if ('error' in tried) {
-      const failures = saga.attempts + 1;
-      const error = {
-        code: errorCode(tried.error),
-        message: (tried.error as Error)?.message ?? String(tried.error),
-      };
-      if (errorKind(tried.error) === 'retryable' && failures < step.retry.attempts) {
-        const wakeAt = new Date(now.getTime() + backoffFor(step.retry, failures));
-        return {
-          change: {
-            ...base,
-            step: index,
-            stepName: step.name,
-            attempts: failures,
-            wakeAt,
-            lastError: `${error.code}: ${error.message}`,
-          },
-          timeline: [
-            { kind: 'compensation-retry-scheduled', step: step.name, detail: { error, attempt: failures } },
-          ],
-        };
-      }
-      return {
-        change: {
-          ...base,
-          status: 'failed',
-          step: index,
-          stepName: step.name,
-          attempts: failures,
-          wakeAt: null,
-          lastError: `compensation of "${step.name}" failed: ${error.code}: ${error.message}`,
-          outcome: { ...(saga.outcome ?? {}), compensationFailed: step.name },
-          finishedAt: now,
-        },
-        timeline: [{ kind: 'compensation-failed', step: step.name, detail: { error, attempts: failures } }],
-      };
-    }
-    const compensated = [...(saga.outcome?.compensated ?? []), step.name];
-    const after = {
-      ...base,
-      state: tried.state,
-      step: index - 1,
-      stepName: def.steps[index - 1]?.name ?? null,
-      attempts: 0,
-      wakeAt: now,
-      outcome: { ...(saga.outcome ?? {}), compensated },
-    };
-    const done: Transition['timeline'] = [{ kind: 'compensated', step: step.name }];
-    if (nextCompensation(def, index - 1) >= 0) return { change: after, timeline: done };
-    const finished = await this.finishFailed(tx, { ...saga, ...after }, def, after, now);
-    return { change: finished.change, timeline: [...done, ...finished.timeline] };
-  }
-
-  private async finishFailed(
-    tx: Queryable,
-    saga: SagaRecord,
-    def: AnySaga,
-    base: Transition['change'],
-    now: Date,
-  ): Promise<Transition> {
-    const outcome = base.outcome ?? {};
-    const failure: SagaFailure = {
-      code: outcome.error?.code ?? 'WAGGLE_SAGA_FAILED',
-      message: outcome.error?.message ?? 'the saga failed',
-      cancelled: outcome.cancelled === true,
-      compensated: outcome.compensated ?? [],
-    };
-    const onFailed = def.onFailed;
-    if (onFailed) {
-      const tried = await this.attempt(
-        tx,
-        { ...saga, state: base.state },
-        def,
-        saga.step,
-        async (ctx) => {
-          await onFailed(ctx, failure);
-          return next();
-        },
-        false,
-      );
-      if ('error' in tried) {
-        const failures = saga.attempts + 1;
-        if (errorKind(tried.error) === 'retryable' && failures < DEFAULT_STEP_RETRY.attempts) {
-          const wakeAt = new Date(now.getTime() + backoffFor(DEFAULT_STEP_RETRY, failures));
-          return {
-            change: { ...base, step: -1, stepName: null, attempts: failures, wakeAt },
-            timeline: [
-              { kind: 'on-failed-retry-scheduled', detail: { error: (tried.error as Error)?.message } },
-            ],
-          };
-        }
-        const t = finishedAfterCompensation(base, now);
-        return {
-          change: t.change,
-          timeline: [
-            { kind: 'on-failed-error', detail: { error: (tried.error as Error)?.message } },
-            ...t.timeline,
-          ],
-        };
-      }
-      return finishedAfterCompensation({ ...base, state: tried.state }, now);
-    }
-    return finishedAfterCompensation(base, now);
-  }
-
-  /** Runs a step's code in a savepoint: on throw its writes (and commands) are undone and the error returned. */
-  private async attempt(
-    tx: Queryable,
-    saga: SagaRecord,
-    def: AnySaga,
-    stepIndex: number,
-    handler: (ctx: StepContext<unknown>) => Promise<StepOutcome | void> | StepOutcome | void,
-    mayComplete = true,
-  ): Promise<{ outcome: StepOutcome; state: unknown } | { error: unknown }> {
-    const stepName = def.steps[stepIndex]?.name ?? saga.stepName ?? '';
-    const ctx: StepContext<unknown> = {
-      saga: {
-        id: saga.id,
-        type: saga.type,
-        tenant: saga.tenant,
-        correlationKey: saga.correlationKey,
-        step: stepName,
-        stepIndex,
-        attempt: saga.attempts + 1,
-        run: saga.run,
-      },
-      state: structuredClone(saga.state),
-      db: tx,
-      send: (command) => sendCommand(tx, command, saga.id),
-      event: (input) => sagaEvent(saga, input, this.clock.now()),
-      now: () => this.clock.now(),
-      log: logger({
-        component: 'saga',
-        sagaId: saga.id,
-        sagaType: saga.type,
-        tenant: saga.tenant,
-        step: stepName,
-      }),
-    };
-    const timer = sagaStepSeconds.startTimer({ type: saga.type, step: stepName });
-    await tx.query('SAVEPOINT saga_step');
-    try {
-      const outcome = (await handler(ctx)) ?? next();
-      const finishes =
-        mayComplete &&
-        (outcome.kind === 'complete' || (outcome.kind === 'next' && stepIndex === def.steps.length - 1));
-      if (finishes && def.onCompleted)
-        await def.onCompleted(ctx, outcome.kind === 'complete' ? outcome.result : undefined);
-      await tx.query('RELEASE SAVEPOINT saga_step');
-      return { outcome, state: ctx.state };
-    } catch (err) {
-      await tx.query('ROLLBACK TO SAVEPOINT saga_step');
-      ctx.log.warn({ err, attempt: ctx.saga.attempt }, 'saga step failed');
-      return { error: err };
-    } finally {
-      timer();
-    }
-  }
-
-  /** Writes a transition (version-checked) and its timeline; false when the saga changed meanwhile. */
-  private async write(tx: Queryable, saga: SagaRecord, t: Transition, now: Date): Promise<boolean> {
-    if (!(await updateSaga(tx, saga.id, saga.version, t.change, now, t.timeline))) return false;
-    sagaTransitions.inc({ type: saga.type, status: t.change.status });
-    if (FINISHED_STATUSES.includes(t.change.status) && saga.status !== t.change.status) {
-      sagaFinished.inc({ type: saga.type, status: t.change.status });
-    }
-    return true;
-  }
-
   /** Cancels a live saga: compensations run for the steps that began, then it ends as `cancelled`. */
-  async cancel(sagaId: string, reason = 'cancelled by an operator'): Promise<SagaRecord> {
-    return inTransaction(this.pool, async (tx) => {
-      const now = this.clock.now();
-      const saga = await this.lockForOperator(tx, sagaId);
-      if (saga.status !== 'running' && saga.status !== 'waiting') {
-        throw new SagaStateError(
-          `saga ${sagaId} is ${saga.status}; only running or waiting sagas can be cancelled`,
-        );
-      }
-      const t = beginCompensation(
-        saga,
-        unchanged(saga),
-        { code: 'WAGGLE_SAGA_CANCELLED', message: reason },
-        true,
-        now,
-      );
-      await this.write(tx, saga, t, now);
-      return (await loadSaga(tx, sagaId)) as SagaRecord;
-    });
+  cancel(sagaId: string, reason?: string): Promise<SagaRecord> {
+    return cancelSaga(this.pool, this.clock, sagaId, reason);
   }
 
   /**
@@ -494,60 +268,8 @@ export class SagaEngine {
    * whose compensation failed resumes compensating; a failed or cancelled saga starts again from its first
    * step with its original input (its `run` number goes up, so idempotency keys differ from the last run).
    */
-  async retry(sagaId: string): Promise<SagaRecord> {
-    return inTransaction(this.pool, async (tx) => {
-      const now = this.clock.now();
-      const saga = await this.lockForOperator(tx, sagaId);
-      const base = unchanged(saga);
-      let t: Transition;
-      if (saga.status === 'completed')
-        throw new SagaStateError(`saga ${sagaId} completed; there is nothing to retry`);
-      if (saga.status === 'running' || saga.status === 'waiting' || saga.status === 'compensating') {
-        t = {
-          change: {
-            ...base,
-            status: saga.status === 'waiting' ? 'running' : saga.status,
-            waitingFor: null,
-            wakeAt: now,
-          },
-          timeline: [{ kind: 'retried-by-operator', step: saga.stepName }],
-        };
-      } else if (saga.outcome?.compensationFailed) {
-        t = {
-          change: { ...base, status: 'compensating', attempts: 0, wakeAt: now, finishedAt: null },
-          timeline: [{ kind: 'compensation-resumed-by-operator', step: saga.stepName }],
-        };
-      } else {
-        // The first step's name is cosmetic here (the engine runs steps by index), so an operator's
-        // process need not know the saga type.
-        const first = this.definitions.get(saga.type)?.steps[0]?.name ?? (await firstStepName(tx, sagaId));
-        t = {
-          change: {
-            status: 'running',
-            step: 0,
-            stepName: first,
-            state: saga.input,
-            wakeAt: now,
-            waitingFor: null,
-            attempts: 0,
-            lastError: null,
-            outcome: null,
-            finishedAt: null,
-            run: saga.run + 1,
-          },
-          timeline: [{ kind: 'restarted-by-operator', detail: { run: saga.run + 1, previous: saga.status } }],
-        };
-      }
-      await this.write(tx, saga, t, now);
-      return (await loadSaga(tx, sagaId)) as SagaRecord;
-    });
-  }
-
-  private async lockForOperator(tx: Queryable, sagaId: string): Promise<SagaRecord> {
-    await tx.query('SELECT 1 FROM saga WHERE id = $1 FOR UPDATE', [sagaId]);
-    const saga = await loadSaga(tx, sagaId);
-    if (!saga) throw new SagaNotFoundError(sagaId);
-    return saga;
+  retry(sagaId: string): Promise<SagaRecord> {
+    return retrySaga(this.pool, this.clock, this.definitions, sagaId);
   }
 
   /** One saga, or throws SagaNotFoundError. */
@@ -579,12 +301,11 @@ export class SagaEngine {
   }
 }
 
-// The first step's name as the timeline recorded it (for a process that does not know the saga type).
-async function firstStepName(tx: Queryable, sagaId: string): Promise<string | null> {
-  const row = await firstRow<{ step: string | null }>(
-    tx,
-    `SELECT step FROM saga_event WHERE saga_id = $1 AND kind = 'step-started' ORDER BY id LIMIT 1`,
-    [sagaId],
+// Whether a transition leaves the saga to run again at once (so it is worth claiming it again).
+function dueNow(change: { status: string; wakeAt: Date | null }, now: Date): boolean {
+  return (
+    (change.status === 'running' || change.status === 'compensating') &&
+    change.wakeAt !== null &&
+    change.wakeAt.getTime() <= now.getTime()
   );
-  return row?.step ?? null;
 }

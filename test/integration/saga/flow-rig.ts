@@ -102,6 +102,10 @@ export async function platformRig(overrides: Partial<WaggleConfig> = {}): Promis
   await platform.start();
   const tenant = uniqueName('flow');
   await new TenantStore(db).create(tenant);
+  autoTeardown(async () => {
+    await pool.query('DELETE FROM tool WHERE tenant = $1', [tenant]);
+    await pool.query('DELETE FROM webhook_endpoint WHERE tenant = $1', [tenant]);
+  });
   const { token } = await new KeyStore(db).create(tenant);
   return {
     platform,

@@ -320,8 +320,9 @@ describe('saga engine', () => {
       ],
     });
     const clock = new ManualClock();
-    const one = await sagaRig([saga], clock);
-    const two = await sagaRig([saga], clock);
+    // Steps left to the timers (none run inline at start), so the two instances have work to share.
+    const one = await sagaRig([saga], clock, { inlineSteps: 0 });
+    const two = await sagaRig([saga], clock, { inlineSteps: 0 });
     cleanupSagas(one.pool, type);
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) ids.push((await one.engine.start({ type, tenant: 'acme', input: {} })).id);

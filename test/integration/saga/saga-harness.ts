@@ -15,9 +15,10 @@ export async function testPool(): Promise<Pool> {
 export async function sagaRig(
   definitions: AnySagaDefinition[],
   clock: Clock = new ManualClock(),
+  options: { inlineSteps?: number } = {},
 ): Promise<{ engine: SagaEngine; timers: SagaTimers; pool: Pool; clock: Clock }> {
   const pool = await testPool();
-  const engine = new SagaEngine({ pool, clock }).register(...definitions);
+  const engine = new SagaEngine({ pool, clock, ...options }).register(...definitions);
   const timers = new SagaTimers({ engine, db: pool });
   autoTeardown(() => timers.stop());
   return { engine, timers, pool, clock };

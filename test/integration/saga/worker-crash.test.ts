@@ -11,9 +11,11 @@ describe('saga engine: a worker killed between steps', function () {
     const fx = await effectsTable();
     const type = uniqueName('crash');
     // The test process only starts the saga; the steps run in the worker processes.
-    const { engine, pool } = await sagaRig([
-      defineSaga({ type, steps: [{ name: 'one' }, { name: 'two' }, { name: 'three' }] }),
-    ]);
+    const { engine, pool } = await sagaRig(
+      [defineSaga({ type, steps: [{ name: 'one' }, { name: 'two' }, { name: 'three' }] })],
+      undefined,
+      { inlineSteps: 0 },
+    );
     cleanupSagas(pool, type);
     const env = testEnv({
       WAGGLE_DATABASE_URL: isolatedDbUrl(SAGA_TEST_DB),

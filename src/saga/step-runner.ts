@@ -1,0 +1,256 @@
+import { errorCode, errorKind } from '../errors';
+import { logger } from '../observability';
+import type { Clock } from './clock';
+import {
+  DEFAULT_STEP_RETRY,
+  backoffFor,
+  next,
+  type SagaDefinition,
+  type SagaFailure,
+  type StepContext,
+  type StepOutcome,
+} from './define-saga';
+import { sagaEvent, sendCommand } from './saga-command';
+import { SagaTimeoutError } from './saga-errors';
+import { sagaFinished, sagaStepSeconds, sagaTransitions } from './saga-metrics';
+import { FINISHED_STATUSES, type SagaRecord } from './saga-record';
+import { updateSaga } from './saga-store';
+import type { Queryable } from './sql';
+import {
+  afterFailure,
+  afterOutcome,
+  finishedAfterCompensation,
+  nextCompensation,
+  unchanged,
+  type Transition,
+} from './transitions';
+
+// Any definition, whatever its state type: steps only move state between handlers and storage.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnySaga = SagaDefinition<any>;
+
+/**
+ * Runs one step, timeout or compensation of a saga inside a transaction and says where it leads. Each
+ * handler runs in a savepoint: on throw, its writes and commands are undone and the error decides the
+ * transition (retry after backoff, or compensation).
+ */
+export class StepRunner {
+  constructor(private readonly clock: Clock) {}
+
+  async runStep(tx: Queryable, saga: SagaRecord, def: AnySaga, now: Date): Promise<Transition> {
+    const step = def.steps[saga.step];
+    if (!step) return finishedAfterCompensation(unchanged(saga), now);
+    let handler: (ctx: StepContext<unknown>) => Promise<StepOutcome | void> | StepOutcome | void;
+    const intro: Transition['timeline'] = [];
+    if (saga.status === 'waiting') {
+      const waitedMs = Math.max(0, (saga.wakeAt?.getTime() ?? now.getTime()) - saga.updatedAt.getTime());
+      intro.push({ kind: 'timeout', step: step.name, detail: { waitedFor: saga.waitingFor } });
+      handler =
+        step.onTimeout ??
+        (() => {
+          throw new SagaTimeoutError(step.name, saga.waitingFor ?? [], waitedMs);
+        });
+    } else {
+      intro.push({ kind: 'step-started', step: step.name, detail: { attempt: saga.attempts + 1 } });
+      handler = step.run ?? (() => next());
+    }
+    const tried = await this.attempt(tx, saga, def, saga.step, handler);
+    const t =
+      'error' in tried
+        ? afterFailure(saga, def, tried.error, now)
+        : afterOutcome(saga, def, tried.outcome, tried.state, now);
+    return { change: t.change, timeline: [...intro, ...t.timeline] };
+  }
+
+  async compensateOne(tx: Queryable, saga: SagaRecord, def: AnySaga, now: Date): Promise<Transition> {
+    const base = unchanged(saga);
+    const index = nextCompensation(def, saga.step);
+    if (index < 0) return this.finishFailed(tx, saga, def, base, now);
+    const step = def.steps[index];
+    const compensate = step?.compensate;
+    if (!step || !compensate) return this.finishFailed(tx, saga, def, base, now);
+    const tried = await this.attempt(
+      tx,
+      { ...saga, stepName: step.name },
+      def,
+      index,
+      async (ctx) => {
+        await compensate(ctx);
+        return next();
+      },
+      false,
+    );
+    if ('error' in tried) {
+      const failures = saga.attempts + 1;
+      const error = {
+        code: errorCode(tried.error),
+        message: (tried.error as Error)?.message ?? String(tried.error),
+      };
+      if (errorKind(tried.error) === 'retryable' && failures < step.retry.attempts) {
+        const wakeAt = new Date(now.getTime() + backoffFor(step.retry, failures));
+        return {
+          change: {
+            ...base,
+            step: index,
+            stepName: step.name,
+            attempts: failures,
+            wakeAt,
+            lastError: `${error.code}: ${error.message}`,
+          },
+          timeline: [
+            { kind: 'compensation-retry-scheduled', step: step.name, detail: { error, attempt: failures } },
+          ],
+        };
+      }
+      return {
+        change: {
+          ...base,
+          status: 'failed',
+          step: index,
+          stepName: step.name,
+          attempts: failures,
+          wakeAt: null,
+          lastError: `compensation of "${step.name}" failed: ${error.code}: ${error.message}`,
+          outcome: { ...(saga.outcome ?? {}), compensationFailed: step.name },
+          finishedAt: now,
+        },
+        timeline: [{ kind: 'compensation-failed', step: step.name, detail: { error, attempts: failures } }],
+      };
+    }
+    const compensated = [...(saga.outcome?.compensated ?? []), step.name];
+    const after = {
+      ...base,
+      state: tried.state,
+      step: index - 1,
+      stepName: def.steps[index - 1]?.name ?? null,
+      attempts: 0,
+      wakeAt: now,
+      outcome: { ...(saga.outcome ?? {}), compensated },
+    };
+    const done: Transition['timeline'] = [{ kind: 'compensated', step: step.name }];
+    if (nextCompensation(def, index - 1) >= 0) return { change: after, timeline: done };
+    const finished = await this.finishFailed(tx, { ...saga, ...after }, def, after, now);
+    return { change: finished.change, timeline: [...done, ...finished.timeline] };
+  }
+
+  private async finishFailed(
+    tx: Queryable,
+    saga: SagaRecord,
+    def: AnySaga,
+    base: Transition['change'],
+    now: Date,
+  ): Promise<Transition> {
+    const outcome = base.outcome ?? {};
+    const failure: SagaFailure = {
+      code: outcome.error?.code ?? 'WAGGLE_SAGA_FAILED',
+      message: outcome.error?.message ?? 'the saga failed',
+      cancelled: outcome.cancelled === true,
+      compensated: outcome.compensated ?? [],
+    };
+    const onFailed = def.onFailed;
+    if (onFailed) {
+      const tried = await this.attempt(
+        tx,
+        { ...saga, state: base.state },
+        def,
+        saga.step,
+        async (ctx) => {
+          await onFailed(ctx, failure);
+          return next();
+        },
+        false,
+      );
+      if ('error' in tried) {
+        const failures = saga.attempts + 1;
+        if (errorKind(tried.error) === 'retryable' && failures < DEFAULT_STEP_RETRY.attempts) {
+          const wakeAt = new Date(now.getTime() + backoffFor(DEFAULT_STEP_RETRY, failures));
+          return {
+            change: { ...base, step: -1, stepName: null, attempts: failures, wakeAt },
+            timeline: [
+              { kind: 'on-failed-retry-scheduled', detail: { error: (tried.error as Error)?.message } },
+            ],
+          };
+        }
+        const t = finishedAfterCompensation(base, now);
+        return {
+          change: t.change,
+          timeline: [
+            { kind: 'on-failed-error', detail: { error: (tried.error as Error)?.message } },
+            ...t.timeline,
+          ],
+        };
+      }
+      return finishedAfterCompensation({ ...base, state: tried.state }, now);
+    }
+    return finishedAfterCompensation(base, now);
+  }
+
+  /** Runs a step's code in a savepoint: on throw its writes (and commands) are undone and the error returned. */
+  async attempt(
+    tx: Queryable,
+    saga: SagaRecord,
+    def: AnySaga,
+    stepIndex: number,
+    handler: (ctx: StepContext<unknown>) => Promise<StepOutcome | void> | StepOutcome | void,
+    mayComplete = true,
+  ): Promise<{ outcome: StepOutcome; state: unknown } | { error: unknown }> {
+    const stepName = def.steps[stepIndex]?.name ?? saga.stepName ?? '';
+    const ctx: StepContext<unknown> = {
+      saga: {
+        id: saga.id,
+        type: saga.type,
+        tenant: saga.tenant,
+        correlationKey: saga.correlationKey,
+        step: stepName,
+        stepIndex,
+        attempt: saga.attempts + 1,
+        run: saga.run,
+      },
+      state: structuredClone(saga.state),
+      db: tx,
+      send: (command) => sendCommand(tx, command, saga.id),
+      event: (input) => sagaEvent(saga, input, this.clock.now()),
+      now: () => this.clock.now(),
+      log: logger({
+        component: 'saga',
+        sagaId: saga.id,
+        sagaType: saga.type,
+        tenant: saga.tenant,
+        step: stepName,
+      }),
+    };
+    const timer = sagaStepSeconds.startTimer({ type: saga.type, step: stepName });
+    await tx.query('SAVEPOINT saga_step');
+    try {
+      const outcome = (await handler(ctx)) ?? next();
+      const finishes =
+        mayComplete &&
+        (outcome.kind === 'complete' || (outcome.kind === 'next' && stepIndex === def.steps.length - 1));
+      if (finishes && def.onCompleted)
+        await def.onCompleted(ctx, outcome.kind === 'complete' ? outcome.result : undefined);
+      await tx.query('RELEASE SAVEPOINT saga_step');
+      return { outcome, state: ctx.state };
+    } catch (err) {
+      await tx.query('ROLLBACK TO SAVEPOINT saga_step');
+      ctx.log.warn({ err, attempt: ctx.saga.attempt }, 'saga step failed');
+      return { error: err };
+    } finally {
+      timer();
+    }
+  }
+}
+
+/** Writes a transition (version-checked) and its timeline; false when the saga changed meanwhile. */
+export async function writeTransition(
+  tx: Queryable,
+  saga: SagaRecord,
+  t: Transition,
+  now: Date,
+): Promise<boolean> {
+  if (!(await updateSaga(tx, saga.id, saga.version, t.change, now, t.timeline))) return false;
+  sagaTransitions.inc({ type: saga.type, status: t.change.status });
+  if (FINISHED_STATUSES.includes(t.change.status) && saga.status !== t.change.status) {
+    sagaFinished.inc({ type: saga.type, status: t.change.status });
+  }
+  return true;
+}

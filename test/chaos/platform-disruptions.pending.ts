@@ -4,21 +4,22 @@
 import { expect } from 'chai';
 import { eventually } from '../support';
 import { brokerStopStart, closeAllConnections, postgresRestart, type Disruption } from './disruptions';
-import { orderedRun, type OrderedRun } from './ordered-run';
+import { pipelineRun, type PipelineRun } from './pipeline-run';
 import { countEffects, steadyStream, type ChaosCounts } from './steady-stream';
 
 /** 200 sessions × 30 events, a round every 100 ms: the stream is still flowing when the failure hits. */
+const SESSIONS = 200;
 const ROUNDS = 30;
 const PAUSE_MS = 100;
 
 /** A disruption to inject once a share of the stream is handled; `undo` always runs. */
 interface Case {
-  disruption: (run: OrderedRun) => Disruption;
+  disruption: (run: PipelineRun) => Disruption;
 }
 
 const CASES: Case[] = [
   { disruption: () => brokerStopStart() },
-  { disruption: (run) => closeAllConnections(decodeURIComponent(new URL(run.amqpUrl).pathname.slice(1))) },
+  { disruption: (run) => closeAllConnections(run.vhost) },
   {
     disruption: (run) => ({
       name: 'kill -9 of a worker process',
@@ -37,9 +38,9 @@ describe('chaos: the ordered pipeline through broker, worker and database failur
   this.timeout(240_000);
 
   for (const { disruption } of CASES) {
-    const title = disruption({ amqpUrl: 'amqp://x/v' } as OrderedRun).name;
+    const title = disruption({ vhost: 'v' } as PipelineRun).name;
     it(`${title} during a steady stream: none lost, none twice, none out of order, none parked`, async () => {
-      const run = await orderedRun(0);
+      const run = await pipelineRun(SESSIONS);
       await Promise.all([run.spawnWorker(), run.spawnWorker()]);
       const d = disruption(run);
       const streaming = steadyStream(run, ROUNDS, PAUSE_MS);

@@ -2,7 +2,7 @@ import { BrokerConnection, ConfirmedPublisher } from '../../src/broker';
 import { toAmqpMessage } from '../../src/envelope';
 import { loadTopology } from '../../src/topology';
 import { autoTeardown, CONSUMER_TOPOLOGY, sessionEvent } from '../support';
-import type { OrderedRun } from './ordered-run';
+import type { PipelineRun } from './pipeline-run';
 
 /**
  * Publishes `rounds` events per session (one per session per round, `pauseMs` apart) through a
@@ -10,7 +10,7 @@ import type { OrderedRun } from './ordered-run';
  * round waits for that, so a session's events enter the broker in sequence order even across outages;
  * an event republished after an unanswered confirm may arrive twice, which the consumer must absorb.
  */
-export async function steadyStream(run: OrderedRun, rounds: number, pauseMs: number): Promise<number> {
+export async function steadyStream(run: PipelineRun, rounds: number, pauseMs: number): Promise<number> {
   const broker = new BrokerConnection({ url: run.amqpUrl, name: 'chaos-stream' });
   autoTeardown(() => broker.close().catch(() => undefined));
   await broker.waitForConnect(10_000);
@@ -48,7 +48,7 @@ export interface ChaosCounts {
 }
 
 /** Counts effects against what was sent: distinct (session, sequence) handled, extra rows, order breaks. */
-export async function countEffects(run: OrderedRun, rounds: number): Promise<ChaosCounts> {
+export async function countEffects(run: PipelineRun, rounds: number): Promise<ChaosCounts> {
   const [row] = (await run.db.query(
     `SELECT count(*)::int AS rows,
             count(DISTINCT (session, seq))::int AS handled,
@@ -67,7 +67,7 @@ export async function countEffects(run: OrderedRun, rounds: number): Promise<Cha
 }
 
 /** Messages sitting in the `turns` group's parked queue of the run's vhost. */
-async function parkedCount(run: OrderedRun): Promise<number> {
+async function parkedCount(run: PipelineRun): Promise<number> {
   const topology = await loadTopology(CONSUMER_TOPOLOGY);
   const group = topology.partitionGroups.find((g) => g.name === 'turns');
   if (!group) throw new Error('the consumer test topology has no turns group');

@@ -1,0 +1,69 @@
+import type { DataSource } from 'typeorm';
+import {
+  CONSUMER_TOPOLOGY,
+  consumerVhost,
+  spawnWaggle,
+  testDb,
+  testEnv,
+  uniqueName,
+  waitForOutput,
+  type Spawned,
+} from '../support';
+import { effectsTable } from '../integration/consumer/harness';
+
+/**
+ * One chaos run: a fresh vhost with the consumer test topology (events → turns, 8 partitions), an effects
+ * table the ordered `turn-effects` handler writes in its transaction, a tenant and `waggle start --roles
+ * workers` processes. Everything is removed after the test.
+ */
+export interface PipelineRun {
+  vhost: string;
+  amqpUrl: string;
+  db: DataSource;
+  table: string;
+  tenant: string;
+  sessions: string[];
+  workers: Spawned[];
+  /** Starts one more worker process and waits until it is up. */
+  spawnWorker(): Promise<Spawned>;
+  /** Effect rows written so far (0 while the database cannot answer). */
+  handled(): Promise<number>;
+}
+
+/** Sets up a run over `sessions` sessions. */
+export async function pipelineRun(sessionCount: number): Promise<PipelineRun> {
+  const { vhost, amqpUrl } = await consumerVhost();
+  const db = await testDb();
+  const table = await effectsTable(db);
+  const env = testEnv({
+    WAGGLE_AMQP_URL: amqpUrl,
+    WAGGLE_TOPOLOGY_FILE: CONSUMER_TOPOLOGY,
+    WAGGLE_LEASE_TTL: '3s',
+    EFFECTS_TABLE: table,
+    FAIL_RATE: '0',
+  });
+  const run: PipelineRun = {
+    vhost,
+    amqpUrl,
+    db,
+    table,
+    tenant: uniqueName('chaos'),
+    sessions: Array.from({ length: sessionCount }, (_, i) => `s${i}`),
+    workers: [],
+    async spawnWorker() {
+      const worker = spawnWaggle(['start', '--roles', 'workers'], env);
+      await waitForOutput(worker, /waggle is up/, 30_000);
+      run.workers.push(worker);
+      return worker;
+    },
+    async handled() {
+      try {
+        const [row] = await db.query(`SELECT count(*)::int AS n FROM ${table}`);
+        return (row as { n: number }).n;
+      } catch {
+        return 0;
+      }
+    },
+  };
+  return run;
+}

@@ -15,8 +15,7 @@ import { loadavg } from 'node:os';
 import { loadConfig } from '../src/config';
 import { createDataSource, ensureDatabase, migrate } from '../src/db';
 import { configureLogger } from '../src/observability';
-import { writeConsumerRows } from './consumer-report';
-import { waggleSide, type WaggleSide } from './consumer-sides';
+import type { DataSource } from 'typeorm';
 import type { BenchResult } from './lib/measure';
 import { DEFAULT_WORKLOAD, type Workload } from './lib/workload';
 import { bullmq } from './peers/bullmq';
@@ -28,11 +27,53 @@ import { brokerTable, flowTable, writeSummary, type SummaryRow } from './run/rep
 
 const FILE = path.resolve(__dirname, '..', 'BENCHMARKS.md');
 
+/** Seconds one broker scenario may take (BENCH_SCENARIO_LIMIT). */
+const SCENARIO_LIMIT_S = Number(process.env.BENCH_SCENARIO_LIMIT ?? 120);
+
+type WaggleSide = 'unordered' | 'unordered-inbox' | 'ordered';
+
+/** What bench/consumer-sides.ts and bench/consumer-report.ts export (the consumer runtime's own bench). */
+interface ConsumerBench {
+  waggleSide(w: Workload, side: WaggleSide, db: DataSource): Promise<BenchResult>;
+  writeConsumerRows(
+    file: string,
+    rows: Array<{ name: string; rate: number; p50: number; p99: number; ratio: number; notes: string }>,
+    run: { messages: number; sessions: number; rounds: number; cpus: number },
+  ): Promise<void>;
+}
+
+/**
+ * The consumer runtime's bench modules, loaded at run time so that this script still runs (with those
+ * rows marked as not run) in a checkout that does not have them.
+ */
+function consumerBench(): ConsumerBench | undefined {
+  try {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const sides = require(path.join(__dirname, 'consumer-sides')) as Pick<ConsumerBench, 'waggleSide'>;
+    const report = require(path.join(__dirname, 'consumer-report')) as Pick<
+      ConsumerBench,
+      'writeConsumerRows'
+    >;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    return { waggleSide: sides.waggleSide, writeConsumerRows: report.writeConsumerRows };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs one scenario; a failure becomes a row that says so rather than ending the run. */
 async function attempt(name: string, run: () => Promise<BenchResult | undefined>): Promise<SummaryRow> {
   const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  // A stuck scenario must not hold the whole run past its 10-minute budget.
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`no result within ${SCENARIO_LIMIT_S} s`)),
+      SCENARIO_LIMIT_S * 1000,
+    );
+  });
   try {
-    const r = await run();
+    const r = await Promise.race([run(), limit]);
     if (!r) return { name, unit: 'msg', rate: NaN, p50: NaN, p99: NaN, error: 'service not answering' };
     console.log(
       `${r.name}: ${Math.round(r.rate)} ${r.unit}/s  p50 ${r.p50Ms?.toFixed(1)} ms  p99 ${r.p99Ms?.toFixed(1)} ms` +
@@ -43,6 +84,8 @@ async function attempt(name: string, run: () => Promise<BenchResult | undefined>
     const message = err instanceof Error ? err.message : String(err);
     console.log(`${name}: failed: ${message}`);
     return { name, unit: 'msg', rate: NaN, p50: NaN, p99: NaN, error: message.slice(0, 120) };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -56,10 +99,17 @@ async function brokerRows(w: Workload, databaseUrl: string) {
   const db = createDataSource({ url: databaseUrl, applicationName: 'waggle-bench', poolSize: 20 });
   await db.initialize();
   const waggle: SummaryRow[] = [];
+  const bench = consumerBench();
   try {
     await migrate(db);
     for (const side of ['unordered', 'unordered-inbox', 'ordered'] as WaggleSide[])
-      waggle.push(await attempt(`waggle ${side}`, () => waggleSide(w, side, db)));
+      waggle.push(
+        await attempt(`waggle ${side}`, () =>
+          bench
+            ? bench.waggleSide(w, side, db)
+            : Promise.reject(new Error('bench/consumer-sides.ts missing')),
+        ),
+      );
   } finally {
     await db.destroy();
   }
@@ -102,8 +152,9 @@ async function main(): Promise<void> {
   // The consumer section keeps its engineers' explanation, with this run's rows.
   const baseline = peers[0] as SummaryRow;
   const ok = waggle.filter((r) => !r.error) as BenchResult[];
-  if (!baseline.error && ok.length > 0) {
-    await writeConsumerRows(
+  const bench = consumerBench();
+  if (bench && !baseline.error && ok.length > 0) {
+    await bench.writeConsumerRows(
       FILE,
       [baseline as BenchResult, ...ok].map((r) => ({
         name: r.name,

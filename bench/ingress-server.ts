@@ -4,6 +4,7 @@
  *   node --import tsx bench/ingress-server.ts waggle   the ingress role (auth, schema, sequence, confirmed publish)
  * Prints `listening <port>` once ready; stops on SIGTERM.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import Koa from 'koa';
 import { loadConfig } from '../src/config';
 import { createIngressRole } from '../src/http';
@@ -33,6 +34,18 @@ async function waggle(): Promise<number> {
   const address = await platform.start();
   process.once('SIGTERM', () => void platform.stop().then(() => process.exit(0)));
   return address.port;
+}
+
+// BENCH_DEBUG=1: event-loop delay every 2 s on stderr, to tell a saturated process from a waiting one.
+if (process.env.BENCH_DEBUG) {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  setInterval(() => {
+    console.error(
+      `event loop delay p50 ${(delay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms`,
+    );
+    delay.reset();
+  }, 2000).unref();
 }
 
 const mode = process.argv[2];

@@ -140,6 +140,7 @@ async function load(
   tag: string,
 ) {
   let n = 0;
+  const refusals = new Map<string, number>();
   const text =
     'Hello! I would like to know your opening hours on weekends and whether I can book a table for four. '.repeat(
       3,
@@ -153,6 +154,12 @@ async function load(
         method: 'POST',
         path: '/v1/events',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        onResponse: (status: number, body: string) => {
+          if (status >= 300) {
+            const what = `${status} ${String((JSON.parse(body || '{}') as { code?: string }).code ?? body.slice(0, 80))}`;
+            refusals.set(what, (refusals.get(what) ?? 0) + 1);
+          }
+        },
         setupRequest: (req) => {
           n += 1;
           return {
@@ -172,6 +179,7 @@ async function load(
       },
     ],
   });
+  if (refusals.size > 0) console.log(`  refused: ${[...refusals].map(([k, v]) => `${v} × ${k}`).join(', ')}`);
   const ok = result.requests.total - result.non2xx - result.errors - result.timeouts;
   return {
     rate: ok / result.duration,

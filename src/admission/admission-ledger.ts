@@ -186,6 +186,7 @@ export class AdmissionLedger {
           retries.inc();
           continue;
         }
+        logger({ component: 'admission' }).warn({ err, code, attempt }, 'admission statement failed');
         throw new AdmissionStoreError(`Postgres could not record the admission: ${(err as Error).message}`, {
           cause: err,
         });

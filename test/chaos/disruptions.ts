@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import amqplib from 'amqplib';
 import { Client } from 'pg';
@@ -8,9 +8,16 @@ import { TEST_DATABASE_URL } from '../support';
 
 const run = promisify(execFile);
 
+/** True when `command` is on PATH (a broker or database run in containers has no rabbitmqctl/pg_ctlcluster). */
+export function commandExists(command: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(`${dir}/${command}`));
+}
+
 /** One injected failure and the step that undoes it (always run, even when the injection failed halfway). */
 export interface Disruption {
   name: string;
+  /** The command the injection needs on this machine, if any. */
+  needs?: string;
   inject(): Promise<void>;
   undo(): Promise<void>;
 }
@@ -73,6 +80,7 @@ export async function postgresAnswers(timeoutMs = 60_000): Promise<void> {
 export function brokerStopStart(pauseMs = 3_000): Disruption {
   return {
     name: 'rabbitmqctl stop_app && start_app',
+    needs: 'rabbitmqctl',
     async inject() {
       await run('rabbitmqctl', ['stop_app']);
       await new Promise((r) => setTimeout(r, pauseMs));
@@ -94,6 +102,7 @@ export function brokerStopStart(pauseMs = 3_000): Disruption {
 export function closeAllConnections(vhost: string): Disruption {
   return {
     name: 'rabbitmqctl close_all_connections',
+    needs: 'rabbitmqctl',
     async inject() {
       await run('rabbitmqctl', ['close_all_connections', '-p', vhost, 'chaos test']);
     },
@@ -103,7 +112,7 @@ export function closeAllConnections(vhost: string): Disruption {
 
 /** The installed PostgreSQL cluster version (the one directory under /etc/postgresql). */
 function clusterVersion(): string {
-  const versions = readdirSync('/etc/postgresql').sort();
+  const versions = readdirSync('/etc/postgresql').sort((a, b) => parseFloat(a) - parseFloat(b));
   const v = versions[versions.length - 1];
   if (!v) throw new Error('no PostgreSQL cluster under /etc/postgresql');
   return v;
@@ -115,6 +124,7 @@ export function postgresRestart(): Disruption {
     run('pg_ctlcluster', ['--skip-systemctl-redirect', clusterVersion(), 'main', action]);
   return {
     name: 'PostgreSQL restart',
+    needs: 'pg_ctlcluster',
     async inject() {
       await ctl('restart');
       await postgresAnswers();

@@ -63,6 +63,11 @@ export class IngressRole {
 
   constructor(private readonly options: IngressRoleOptions = {}) {}
 
+  /** Events waiting for an admission statement right now. */
+  get ledgerWaiting(): number {
+    return this.ledger?.waiting ?? 0;
+  }
+
   /** The admission service once mounted (for embedding and tests). */
   get service(): Admission {
     if (!this.admission) throw new Error('ingress role not mounted');

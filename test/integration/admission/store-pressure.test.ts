@@ -70,4 +70,14 @@ describe('admission: Postgres under pressure', function () {
     expect(res.body.detail).to.match(/nothing was admitted/);
     expect(Number(res.headers.get('retry-after'))).to.be.at.least(1);
   });
+
+  it('answers 503 KEY_CHECK_UNAVAILABLE when a key cannot be looked up (database unreachable)', async () => {
+    const ingress = await startIngress({ vhost: vhost.name });
+    const { tenant, token } = await tenantWithKey();
+    await ingress.platform.context.db.destroy();
+    const res = await postJson(`${ingress.url}/v1/events`, sampleEvent(tenant), { token });
+    expect(res.status).to.equal(503);
+    expect(res.body).to.include({ code: 'KEY_CHECK_UNAVAILABLE' });
+    expect(res.headers.get('retry-after')).to.equal('2');
+  });
 });

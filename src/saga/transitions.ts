@@ -3,6 +3,10 @@ import { backoffFor, retryPolicyOf, type SagaDefinition, type StepOutcome } from
 import type { NewTimelineEntry, SagaChange, SagaOutcome, SagaRecord } from './saga-record';
 import { RetryLaterError } from './saga-errors';
 
+// Transitions only read a definition's steps and policies, whatever its state type.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDefinition = SagaDefinition<any>;
+
 /** A computed transition: the new columns and what to write on the timeline. */
 export interface Transition {
   change: SagaChange;
@@ -28,7 +32,7 @@ export function unchanged(saga: SagaRecord): SagaChange {
 /** Where a successful step outcome leads. */
 export function afterOutcome(
   saga: SagaRecord,
-  def: SagaDefinition<unknown>,
+  def: AnyDefinition,
   outcome: StepOutcome,
   state: unknown,
   now: Date,
@@ -98,12 +102,7 @@ function completed(base: SagaChange, result: unknown, now: Date, timeline: NewTi
 }
 
 /** Where a failed try of the current step leads: a retry after its backoff, or compensation. */
-export function afterFailure(
-  saga: SagaRecord,
-  def: SagaDefinition<unknown>,
-  err: unknown,
-  now: Date,
-): Transition {
+export function afterFailure(saga: SagaRecord, def: AnyDefinition, err: unknown, now: Date): Transition {
   const step = def.steps[saga.step];
   const failures = saga.attempts + 1;
   const error = { code: errorCode(err), message: (err as Error)?.message ?? String(err) };
@@ -164,7 +163,7 @@ export function beginCompensation(
 }
 
 /** The index of the next step to undo at or below `from`, or -1 when none has a compensation. */
-export function nextCompensation(def: SagaDefinition<unknown>, from: number): number {
+export function nextCompensation(def: AnyDefinition, from: number): number {
   for (let i = Math.min(from, def.steps.length - 1); i >= 0; i--) {
     if (def.steps[i]?.compensate) return i;
   }

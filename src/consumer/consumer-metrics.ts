@@ -28,10 +28,17 @@ const leases = gauge('waggle_consumer_leases', 'Partitions this process consumes
 
 /** The metrics of one consumer, every series labelled with its name. */
 export class ConsumerMetrics {
-  constructor(readonly consumer: string) {}
+  // The hot-path series, bound to their labels once.
+  private readonly handledSeries;
+  private readonly durationSeries;
+
+  constructor(readonly consumer: string) {
+    this.handledSeries = handled.labels({ consumer });
+    this.durationSeries = duration.labels({ consumer });
+  }
 
   handled(n = 1): void {
-    handled.inc({ consumer: this.consumer }, n);
+    this.handledSeries.inc(n);
   }
   failed(kind: string): void {
     failed.inc({ consumer: this.consumer, kind });
@@ -53,7 +60,7 @@ export class ConsumerMetrics {
   }
   /** Starts a handler timer; call the result when the run ends. */
   timeHandler(): () => void {
-    const end = duration.startTimer({ consumer: this.consumer });
+    const end = this.durationSeries.startTimer();
     return () => void end();
   }
   lanes(count: number): void {

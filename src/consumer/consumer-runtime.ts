@@ -1,7 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { QueueConsumer, type BrokerConnection, type ConfirmedPublisher } from '../broker';
 import { logger } from '../observability';
-import { PartitionLeases, type SqlPool } from '../ordering';
+import type { Pool } from 'pg';
+import { PartitionLeases } from '../ordering';
 import { poolOf } from '../outbox';
 import { retryTierQueue } from '../retry';
 import { ConsumerMetrics } from './consumer-metrics';
@@ -40,7 +41,7 @@ export class ConsumerRuntime {
   readonly metrics: ConsumerMetrics;
   private readonly processor: MessageProcessor;
   private readonly consumers = new Map<string, QueueConsumer>();
-  private readonly pool: SqlPool;
+  private readonly pool: Pool;
   private leases: PartitionLeases | undefined;
   private stopDeadline: number | undefined;
   private sweeper: NodeJS.Timeout | undefined;
@@ -106,12 +107,20 @@ export class ConsumerRuntime {
         partitions: queues.length,
         instanceId: this.deps.instanceId,
         ttlMs: this.deps.leaseTtlMs ?? 15_000,
-        acquire: (p) => this.consume(queues[p] as string),
-        release: (p) => this.release(queues[p] as string),
+        acquire: (p) => {
+          this.processor.forgetCursors();
+          return this.consume(queues[p] as string);
+        },
+        release: async (p) => {
+          await this.release(queues[p] as string);
+          this.processor.forgetCursors();
+        },
         onCount: (n) => this.metrics.leases(group, n),
       });
       await this.leases.start();
     }
+    // After a reconnect the broker hands out again what was in flight, possibly to other workers.
+    this.deps.broker.manager.on('connect', this.onReconnect);
     const every = this.deps.sweepEveryMs ?? 2_000;
     this.sweeper = setInterval(() => {
       this.processor.sweep().catch((err: unknown) => this.log.warn({ err }, 'sweep failed'));
@@ -126,6 +135,7 @@ export class ConsumerRuntime {
    */
   async stop(deadlineMs: number): Promise<void> {
     clearInterval(this.sweeper);
+    this.deps.broker.manager.off('connect', this.onReconnect);
     const deadline = Date.now() + deadlineMs;
     this.stopDeadline = deadline;
     const left = () => Math.max(0, deadline - Date.now());
@@ -136,6 +146,8 @@ export class ConsumerRuntime {
     await Promise.all([draining, closing]);
     this.log.info('consumer stopped');
   }
+
+  private readonly onReconnect = (): void => this.processor.forgetCursors();
 
   private releaseTimeout(): number {
     const normal = this.deps.releaseTimeoutMs ?? 10_000;

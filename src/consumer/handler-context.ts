@@ -12,8 +12,8 @@ export interface HandlerContextInput {
   signal: AbortSignal;
   /** The event handled (the latest one of a coalesced batch). */
   origin: WaggleEvent;
-  /** The transaction; undefined for a consumer that runs without one. */
-  db: EntityManager | undefined;
+  /** The transaction (or how to begin it, on first use); undefined for a consumer that runs without one. */
+  db: EntityManager | (() => EntityManager) | undefined;
   /** Collects what the handler publishes; written to the outbox in the same transaction. */
   outbox: OutboxMessage[];
 }
@@ -21,19 +21,24 @@ export interface HandlerContextInput {
 /** The `ctx` a handler receives. */
 export function createHandlerContext(input: HandlerContextInput): HandlerContext {
   const { origin } = input;
-  const log: Logger = logger({
-    consumer: input.consumer,
-    tenant: origin.tenantid,
-    sessionId: origin.sessionid,
-    correlationId: origin.correlationid,
-    messageId: origin.id,
-    attempt: input.attempt,
-  });
+  let log: Logger | undefined;
+  const manager = (): EntityManager | undefined => (typeof input.db === 'function' ? input.db() : input.db);
   return {
     consumer: input.consumer,
     attempt: input.attempt,
     signal: input.signal,
-    log,
+    // Made on first use: most runs never log.
+    get log(): Logger {
+      log ??= logger({
+        consumer: input.consumer,
+        tenant: origin.tenantid,
+        sessionId: origin.sessionid,
+        correlationId: origin.correlationid,
+        messageId: origin.id,
+        attempt: input.attempt,
+      });
+      return log;
+    },
     get db(): EntityManager {
       if (!input.db) {
         throw new NonRetryableError(
@@ -41,7 +46,7 @@ export function createHandlerContext(input: HandlerContextInput): HandlerContext
           `consumer "${input.consumer}" runs without a transaction (transactional: false); ctx.db is not available`,
         );
       }
-      return input.db;
+      return manager() as EntityManager;
     },
     publish(event: WaggleEvent, options?: PublishOptions): void {
       const full: WaggleEvent = {
@@ -67,7 +72,7 @@ export function createHandlerContext(input: HandlerContextInput): HandlerContext
         correlationKey: options?.correlationKey ?? origin.id,
         tenant: origin.tenantid,
         origin,
-        db: input.db,
+        db: input.db === undefined ? undefined : (manager() as EntityManager),
         publish: (message) => input.outbox.push(message),
       });
     },

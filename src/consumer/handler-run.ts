@@ -4,6 +4,7 @@ import type { OutboxMessage } from '../outbox';
 import type { ConsumerMetrics } from './consumer-metrics';
 import type { ConsumerDefinition } from './define-consumer';
 import { createHandlerContext } from './handler-context';
+import type { Semaphore } from './semaphore';
 
 /** The handler threw: the runtime retries or parks, depending on the error's kind. */
 export class HandlerFailure extends Error {
@@ -27,7 +28,10 @@ export interface HandlerRun {
   events: WaggleEvent[];
   attempt: number;
   signal: AbortSignal;
-  db: EntityManager | undefined;
+  /** The transaction, or how to begin it on first use; undefined without one. */
+  db: EntityManager | (() => EntityManager) | undefined;
+  /** Bounds handlers running at once (the consumer's concurrency); held only while the handler runs. */
+  permits?: Semaphore;
 }
 
 /**
@@ -47,7 +51,11 @@ export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
   });
   const input = run.definition.onBusy === 'supersede' ? run.events : origin;
   const handle = run.definition.handle as (input: unknown, c: typeof ctx) => Promise<void> | void;
-  if (run.signal.aborted) throw new RunAborted();
+  const release = await run.permits?.acquire();
+  if (run.signal.aborted) {
+    release?.();
+    throw new RunAborted();
+  }
   const stop = run.metrics.timeHandler();
   try {
     await handle(input, ctx);
@@ -56,6 +64,7 @@ export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
     throw new HandlerFailure(err);
   } finally {
     stop();
+    release?.();
   }
   if (run.signal.aborted) throw new RunAborted();
   return outbox;

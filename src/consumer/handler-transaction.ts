@@ -1,56 +1,94 @@
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
+/** typeorm's query runner fields that bind it to a connection already inside a transaction. */
+interface BindableRunner {
+  databaseConnection: unknown;
+  isTransactionActive: boolean;
+  transactionDepth: number;
+}
+
 /**
- * One Postgres transaction for one handler run: typeorm's EntityManager for the handler (`ctx.db`) and the
- * same connection's pg client for the fence, inbox and outbox statements, so all of them commit together.
+ * One Postgres transaction for one handler run on one pooled connection: plain SQL for the fence, inbox and
+ * outbox statements, and typeorm's EntityManager for the handler (`ctx.db`), created only when the handler
+ * asks for it, bound to the same connection so that everything commits together.
  */
 export class HandlerTransaction {
+  private runner: QueryRunner | undefined;
   private done = false;
 
   private constructor(
-    private readonly runner: QueryRunner,
+    private readonly db: DataSource,
     /** The transaction's own connection, for plain SQL. */
     readonly sql: PoolClient,
   ) {}
 
-  /** Takes a connection from the pool and begins a transaction on it. */
-  static async begin(db: DataSource): Promise<HandlerTransaction> {
-    const runner = db.createQueryRunner('master');
+  /**
+   * Takes a connection and begins a transaction. `first`, plain SQL text without parameters, runs in the same
+   * round trip as BEGIN; its rows come back with the transaction.
+   */
+  static async begin<R extends QueryResultRow = QueryResultRow>(
+    db: DataSource,
+    pool: Pool,
+    first?: string,
+  ): Promise<{ tx: HandlerTransaction; rows: R[] }> {
+    const client = await pool.connect();
     try {
-      const client = (await runner.connect()) as PoolClient;
-      await runner.startTransaction();
-      return new HandlerTransaction(runner, client);
+      if (!first) {
+        await client.query('BEGIN');
+        return { tx: new HandlerTransaction(db, client), rows: [] };
+      }
+      const results = (await client.query(`BEGIN; ${first}`)) as unknown as Array<QueryResult<R>>;
+      return { tx: new HandlerTransaction(db, client), rows: results[1]?.rows ?? [] };
     } catch (err) {
-      await runner.release().catch(() => undefined);
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(err instanceof Error ? err : true);
       throw err;
     }
   }
 
-  /** The handler's view of the transaction. */
+  /** The handler's view of the transaction (typeorm), bound to this transaction's connection. */
   get manager(): EntityManager {
+    if (!this.runner) {
+      const runner = this.db.createQueryRunner('master');
+      // The connection is already inside a transaction: typeorm must neither take another from the pool nor
+      // begin again (a nested ctx.db.transaction() becomes a savepoint).
+      Object.assign(runner as unknown as BindableRunner, {
+        databaseConnection: this.sql,
+        isTransactionActive: true,
+        transactionDepth: 1,
+      });
+      this.runner = runner;
+    }
     return this.runner.manager;
   }
 
   async commit(): Promise<void> {
     this.done = true;
     try {
-      await this.runner.commitTransaction();
-    } finally {
-      await this.runner.release();
+      await this.sql.query('COMMIT');
+    } catch (err) {
+      this.finish(err);
+      throw err;
     }
+    this.finish();
   }
 
   /** Rolls back (a no-op after commit or a previous rollback) and returns the connection. */
   async rollback(): Promise<void> {
     if (this.done) return;
     this.done = true;
-    try {
-      if (this.runner.isTransactionActive) await this.runner.rollbackTransaction();
-    } catch {
-      // A broken connection rolled the transaction back already; the pool discards it.
-    } finally {
-      await this.runner.release().catch(() => undefined);
+    let broken: unknown;
+    await this.sql.query('ROLLBACK').catch((err: unknown) => (broken = err));
+    this.finish(broken);
+  }
+
+  private finish(err?: unknown): void {
+    if (this.runner) {
+      (this.runner as unknown as BindableRunner).isTransactionActive = false;
+      void this.runner.release();
     }
+    // A connection that failed is not handed to anyone else.
+    this.sql.release(err === undefined ? undefined : err instanceof Error ? err : true);
   }
 }

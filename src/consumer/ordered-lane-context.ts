@@ -2,9 +2,11 @@ import type { Logger } from '../observability';
 import { writeOutbox } from '../outbox';
 import type { SessionFence, SessionLane, SessionLanes } from '../ordering';
 import { DeliveryLedger, parkMessage, type Failure } from '../retry';
-import { HandlerTransaction } from './handler-transaction';
+import type { CursorCache } from './cursor-cache';
+import type { GroupCommit } from './group-commit';
+import type { HandlerTransaction } from './handler-transaction';
 import { stashInputOf, type OrderedItem } from './ordered-item';
-import type { ProcessorDeps } from './processor';
+import { beginTransaction, type ProcessorDeps } from './processor';
 import type { Semaphore } from './semaphore';
 
 /** What parking needs of an item (a stashed event whose content is unreadable has no envelope). */
@@ -21,6 +23,10 @@ export class OrderedLaneContext {
     /** Aborted when the process stops: pauses end, no new run starts. */
     readonly stopping: AbortSignal,
     readonly log: Logger,
+    /** Session cursors last seen committed here. */
+    readonly cursors: CursorCache,
+    /** Commits the bookkeeping of runs that did not use the database themselves. */
+    readonly groupCommit: GroupCommit,
   ) {}
 
   /** Removes and returns the pending items that `pick` accepts. */
@@ -48,7 +54,10 @@ export class OrderedLaneContext {
   async stashAhead(lane: SessionLane<OrderedItem>, headSeq: number): Promise<void> {
     const ahead = this.take(lane, (i) => !i.fromStash && i.seq > headSeq && !i.delivery.replay);
     if (ahead.length === 0) return;
-    const tx = await HandlerTransaction.begin(this.deps.db).catch(() => undefined);
+    const tx = await beginTransaction(this.deps).then(
+      (t) => t.tx,
+      () => undefined,
+    );
     if (!tx) return this.restore(lane, ahead);
     try {
       const { cursor } = await this.fence.lock(tx.sql, lane.session);
@@ -94,7 +103,10 @@ export class OrderedLaneContext {
       this.log.warn({ err }, 'could not park a message');
       return false;
     }
-    const tx = await HandlerTransaction.begin(this.deps.db).catch(() => undefined);
+    const tx = await beginTransaction(this.deps).then(
+      (t) => t.tx,
+      () => undefined,
+    );
     if (!tx) return false;
     try {
       for (const item of [...items].sort((a, b) => a.seq - b.seq)) {
@@ -127,6 +139,7 @@ export class OrderedLaneContext {
       );
     }
     metrics.parked(reason, items.length);
+    this.cursors.forget(lane.id);
     lane.checkStash = true;
     return true;
   }

@@ -1,14 +1,22 @@
 import type { ConsumeMessage } from 'amqplib';
+import { setMaxListeners } from 'node:events';
 import type { Settlement } from '../broker';
 import { InvalidInputError } from '../errors';
 import { logger } from '../observability';
 import { SessionFence, SessionLanes, type SessionKey } from '../ordering';
 import { DeliveryLedger, describeFailure, parkMessage, type Failure } from '../retry';
 import { readDelivery, type Delivery } from './delivery';
-import { HandlerTransaction } from './handler-transaction';
+import { CursorCache } from './cursor-cache';
+import { GroupCommit } from './group-commit';
 import type { OrderedItem } from './ordered-item';
 import { OrderedLaneContext } from './ordered-lane-context';
-import { INFRA_RETRY_MS, sleep, type MessageProcessor, type ProcessorDeps } from './processor';
+import {
+  INFRA_RETRY_MS,
+  beginTransaction,
+  sleep,
+  type MessageProcessor,
+  type ProcessorDeps,
+} from './processor';
 import { QueueLaneDriver } from './queue-lane-driver';
 import { Semaphore } from './semaphore';
 import { SupersedingLaneDriver } from './superseding-lane-driver';
@@ -36,6 +44,8 @@ export class OrderedProcessor implements MessageProcessor {
     this.fence = new SessionFence(deps.spec.name);
     this.ledger = new DeliveryLedger(deps.pool, deps.spec.name);
     this.log = logger({ component: 'consumer', consumer: deps.spec.name });
+    // Every lane pausing for a retry listens for the stop.
+    setMaxListeners(0, this.stopping.signal);
     const supersede = deps.spec.onBusy === 'supersede';
     this.lanes = new SessionLanes<OrderedItem>({
       name: deps.spec.name,
@@ -51,12 +61,18 @@ export class OrderedProcessor implements MessageProcessor {
       this.ledger,
       this.stopping.signal,
       this.log,
+      new CursorCache(),
+      new GroupCommit(deps.pool, deps.spec.name, this.fence),
     );
     this.driver = supersede ? new SupersedingLaneDriver(this.context) : new QueueLaneDriver(this.context);
   }
 
   get busy(): number {
     return this.lanes.size;
+  }
+
+  forgetCursors(): void {
+    this.context.cursors.clear();
   }
 
   async deliver(msg: ConsumeMessage, queue: string): Promise<Settlement> {
@@ -118,7 +134,7 @@ export class OrderedProcessor implements MessageProcessor {
    * duplicate and is acknowledged without parking.
    */
   private async parkOutsideLane(d: Delivery, failure: Failure, reason: string): Promise<Settlement> {
-    const { spec, publisher, metrics, db } = this.deps;
+    const { spec, publisher, metrics } = this.deps;
     const key = d.session;
     const seq = d.sequence;
     try {
@@ -137,7 +153,7 @@ export class OrderedProcessor implements MessageProcessor {
         attempts: d.failures,
       });
       if (key && seq !== undefined) {
-        const tx = await HandlerTransaction.begin(db);
+        const { tx } = await beginTransaction(this.deps);
         try {
           await this.fence.skip(
             tx.sql,

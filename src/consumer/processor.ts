@@ -1,15 +1,16 @@
 import type { ConsumeMessage } from 'amqplib';
+import type { Pool, QueryResultRow } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { ConfirmedPublisher, Settlement } from '../broker';
-import type { SqlPool } from '../ordering';
 import type { ConsumerMetrics } from './consumer-metrics';
 import type { ConsumerSettings } from './consumer-settings';
 import type { ConsumerDefinition } from './define-consumer';
+import { HandlerTransaction } from './handler-transaction';
 
 /** What a processor needs from the process. */
 export interface ProcessorDeps {
   db: DataSource;
-  pool: SqlPool;
+  pool: Pool;
   publisher: Pick<ConfirmedPublisher, 'publish'>;
   spec: ConsumerSettings;
   definition: ConsumerDefinition;
@@ -26,6 +27,8 @@ export interface MessageProcessor {
   sweep(): Promise<void>;
   /** Sessions in progress (ordered) or handlers running (unordered). */
   readonly busy: number;
+  /** Drops what this process believes about other processes' progress (partitions moved, reconnected). */
+  forgetCursors(): void;
 }
 
 /** How long to wait before trying again after the database or broker failed under a message. */
@@ -45,4 +48,12 @@ export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** Begins a handler transaction; `first` (plain SQL text) runs in BEGIN's round trip. */
+export function beginTransaction<R extends QueryResultRow = QueryResultRow>(
+  deps: Pick<ProcessorDeps, 'db' | 'pool'>,
+  first?: string,
+): Promise<{ tx: HandlerTransaction; rows: R[] }> {
+  return HandlerTransaction.begin<R>(deps.db, deps.pool, first);
 }

@@ -2,13 +2,14 @@ import type { SessionLane } from '../ordering';
 import { InvalidInputError } from '../errors';
 import { backoffAfter, describeFailure, mayRetry, type Failure } from '../retry';
 import { HandlerFailure, RunAborted, runHandler } from './handler-run';
-import { HandlerTransaction } from './handler-transaction';
+import { FenceMovedError, LazyTransaction } from './lazy-transaction';
+import type { HandlerTransaction } from './handler-transaction';
 import { itemFromStash, stashInputOf, type OrderedItem } from './ordered-item';
 import type { OrderedLaneContext, ParkTarget } from './ordered-lane-context';
-import { INFRA_RETRY_MS } from './processor';
+import { INFRA_RETRY_MS, beginTransaction } from './processor';
 import { deliveryLimitFailure } from './unordered-processor';
 
-type Attempt = 'done' | 'aborted' | 'infra' | { failure: Failure };
+type Attempt = 'done' | 'aborted' | 'infra' | 'again' | { failure: Failure };
 
 /**
  * Drives a session lane one event at a time in sequence order (`onBusy: 'queue'`). A failing event is retried
@@ -49,7 +50,7 @@ export class QueueLaneDriver {
     });
     if (!stashed) return undefined;
     if (stashed.tombstone) {
-      const tx = await HandlerTransaction.begin(deps.db);
+      const { tx } = await beginTransaction(deps);
       try {
         const entry = await fence.enter(tx.sql, lane.session, stashed.sequence);
         if (entry.kind !== 'ahead') await fence.takeStashed(tx.sql, lane.session, stashed.sequence);
@@ -83,7 +84,6 @@ export class QueueLaneDriver {
     const { deps } = this.c;
     for (;;) {
       if (this.c.lanes.isClosed) return item.settle('requeue');
-      const release = await this.c.semaphore.acquire();
       const run = new AbortController();
       lane.current = run;
       let outcome: Attempt;
@@ -91,9 +91,9 @@ export class QueueLaneDriver {
         outcome = await this.attempt(lane, item, run.signal);
       } finally {
         lane.current = undefined;
-        release();
       }
       if (outcome === 'done') return;
+      if (outcome === 'again') continue;
       if (outcome === 'aborted') return item.settle('requeue');
       if (outcome === 'infra') {
         if (!(await this.hold(lane, item.seq, INFRA_RETRY_MS))) return item.settle('requeue');
@@ -121,17 +121,27 @@ export class QueueLaneDriver {
     item: OrderedItem,
     signal: AbortSignal,
   ): Promise<Attempt> {
-    const { deps, fence } = this.c;
+    const { deps, fence, cursors } = this.c;
     const key = lane.session;
+    // A redelivered copy may have run elsewhere since: only the lock can tell.
+    const fresh = !item.fromStash && !item.delivery.replay && !item.delivery.redelivered;
+    if (fresh && cursors.get(lane.id) === item.seq - 1) {
+      return this.fastAttempt(lane, item, signal);
+    }
+    // The permit is taken before the connection: no run may wait for a permit while holding a connection
+    // that a permit holder waits for.
+    const release = await this.c.semaphore.acquire();
     let tx: HandlerTransaction | undefined;
     try {
-      tx = await HandlerTransaction.begin(deps.db);
-      const entry = await fence.enter(tx.sql, key, item.seq);
+      const begun = await beginTransaction<{ stashed: number }>(deps, fence.enterStatement(key, item.seq));
+      tx = begun.tx;
+      const entry = await fence.entered(tx.sql, key, item.seq, begun.rows);
       if (entry.kind === 'duplicate') {
         const replay = item.delivery.replay && (await fence.claimReplay(tx.sql, key, item.seq));
         if (!replay) {
           if (item.fromStash) await fence.takeStashed(tx.sql, key, item.seq);
           await tx.commit();
+          cursors.set(lane.id, entry.cursor);
           deps.metrics.duplicate();
           item.settle('ack');
           return 'done';
@@ -142,6 +152,7 @@ export class QueueLaneDriver {
           deps.metrics.stashed();
         }
         await tx.commit();
+        cursors.set(lane.id, entry.cursor);
         item.settle('ack');
         return 'done';
       } else if (item.fromStash) {
@@ -159,12 +170,78 @@ export class QueueLaneDriver {
         db: tx.manager,
       });
       await this.c.commit(tx, outbox);
+      if (entry.kind === 'run') cursors.set(lane.id, item.seq);
       deps.metrics.handled();
       item.settle('ack');
       if (entry.kind === 'run' && (entry.stashed > 0 || item.fromStash)) lane.checkStash = true;
       return 'done';
     } catch (err) {
       await tx?.rollback();
+      if (err instanceof RunAborted) return 'aborted';
+      if (err instanceof HandlerFailure) return { failure: describeFailure(err.error) };
+      this.c.log.warn(
+        { err, seq: item.seq, sessionId: key.session },
+        'could not run the event; trying again',
+      );
+      return 'infra';
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * The common case, the session's cursor known to stand just before this event: run the handler first and
+   * take the fence with its first database statement, or, for a handler that never touched the database,
+   * move the cursor (and write its outbox rows) in a group commit with other lanes' runs.
+   */
+  private async fastAttempt(
+    lane: SessionLane<OrderedItem>,
+    item: OrderedItem,
+    signal: AbortSignal,
+  ): Promise<Attempt> {
+    const { deps, fence, cursors } = this.c;
+    const key = lane.session;
+    let stashed = 0;
+    const lazy = new LazyTransaction<{ stashed: number }>(
+      deps,
+      () => fence.enterStatement(key, item.seq),
+      async (sql, rows) => {
+        const entry = await fence.entered(sql, key, item.seq, rows);
+        if (entry.kind !== 'run') throw new FenceMovedError(item.seq);
+        stashed = entry.stashed;
+        if (stashed > 0) await fence.dropStashedThrough(sql, key, item.seq);
+      },
+    );
+    try {
+      const outbox = await runHandler({
+        definition: deps.definition,
+        consumer: deps.spec.name,
+        metrics: deps.metrics,
+        events: [item.event],
+        attempt: item.failures + 1,
+        signal,
+        db: () => lazy.manager,
+        permits: this.c.semaphore,
+      });
+      if (lazy.started) {
+        await lazy.commit(outbox);
+      } else {
+        const outcome = await this.c.groupCommit.submit({ cursor: { key, seq: item.seq }, outbox });
+        if (!outcome.committed) throw new FenceMovedError(item.seq);
+        stashed = outcome.stashed;
+      }
+      cursors.set(lane.id, item.seq);
+      deps.metrics.handled();
+      item.settle('ack');
+      if (stashed > 0) lane.checkStash = true;
+      return 'done';
+    } catch (err) {
+      await lazy.rollback();
+      // The cached cursor was behind (another worker ran this event): decide again under the lock.
+      if (err instanceof FenceMovedError || lazy.refusal instanceof FenceMovedError) {
+        cursors.forget(lane.id);
+        return 'again';
+      }
       if (err instanceof RunAborted) return 'aborted';
       if (err instanceof HandlerFailure) return { failure: describeFailure(err.error) };
       this.c.log.warn(

@@ -1,10 +1,10 @@
 import type { SessionLane } from '../ordering';
 import { backoffAfter, describeFailure, mayRetry, type Failure } from '../retry';
 import { HandlerFailure, RunAborted, runHandler } from './handler-run';
-import { HandlerTransaction } from './handler-transaction';
+import type { HandlerTransaction } from './handler-transaction';
 import { itemFromStash, stashInputOf, type OrderedItem } from './ordered-item';
 import type { OrderedLaneContext } from './ordered-lane-context';
-import { INFRA_RETRY_MS } from './processor';
+import { INFRA_RETRY_MS, beginTransaction } from './processor';
 
 type Outcome = 'done' | 'superseded' | 'aborted' | 'infra' | { failure: Failure; batch: OrderedItem[] };
 
@@ -24,6 +24,7 @@ export class SupersedingLaneDriver {
   async drive(lane: SessionLane<OrderedItem>): Promise<void> {
     while (!this.c.lanes.isClosed && (lane.pending.length > 0 || lane.checkStash)) {
       lane.checkStash = false;
+      // The permit is taken before the connection (see QueueLaneDriver).
       const release = await this.c.semaphore.acquire();
       const run = new AbortController();
       lane.current = run;
@@ -83,7 +84,7 @@ export class SupersedingLaneDriver {
     let tombstones = 0;
     let tx: HandlerTransaction | undefined;
     try {
-      tx = await HandlerTransaction.begin(deps.db);
+      tx = (await beginTransaction(deps)).tx;
       const { cursor, stashed } = await fence.lock(tx.sql, key);
       duplicates = this.c.take(lane, (i) => i.seq <= cursor);
       let next = cursor + 1;

@@ -1,4 +1,6 @@
 import type { ConsumeMessage } from 'amqplib';
+import { setMaxListeners } from 'node:events';
+import { escapeLiteral } from 'pg';
 import type { Settlement } from '../broker';
 import { InvalidInputError } from '../errors';
 import { logger } from '../observability';
@@ -13,20 +15,24 @@ import {
   type Failure,
 } from '../retry';
 import { readDelivery, type Delivery } from './delivery';
+import { GroupCommit } from './group-commit';
 import { HandlerFailure, RunAborted, runHandler } from './handler-run';
-import { HandlerTransaction } from './handler-transaction';
+import { AlreadyHandledError, LazyTransaction } from './lazy-transaction';
 import { INFRA_RETRY_MS, sleep, type MessageProcessor, type ProcessorDeps } from './processor';
 import { Semaphore } from './semaphore';
 
 /**
- * Unordered consumption: up to `concurrency` handlers at once, each in its own transaction with an inbox row
- * (consumer, message id) so a redelivered message never applies its effects twice. A retryable failure goes
- * to the next delay tier (confirmed republish, then ack) or, for partition queues, waits in place; the last
- * failure, a non-retryable one or invalid input goes to the parking lot.
+ * Unordered consumption: up to `concurrency` handlers at once. An inbox row (consumer, message id) commits
+ * with each run's effects, so a redelivered message never applies them twice: in the handler's transaction
+ * when it uses `ctx.db` (begun by its first statement), else group-committed with its outbox rows. A
+ * redelivered message already in the inbox does not run again. A retryable failure goes to the next delay
+ * tier (confirmed republish, then ack) or, for partition queues, waits in place; the last failure, a
+ * non-retryable one or invalid input goes to the parking lot.
  */
 export class UnorderedProcessor implements MessageProcessor {
   private readonly semaphore: Semaphore;
   private readonly ledger: DeliveryLedger;
+  private readonly groupCommit: GroupCommit;
   private readonly stopping = new AbortController();
   private readonly running = new Set<AbortController>();
   private readonly log;
@@ -34,22 +40,23 @@ export class UnorderedProcessor implements MessageProcessor {
   constructor(private readonly deps: ProcessorDeps) {
     this.semaphore = new Semaphore(deps.spec.concurrency);
     this.ledger = new DeliveryLedger(deps.pool, deps.spec.name);
+    this.groupCommit = new GroupCommit(deps.pool, deps.spec.name, undefined);
     this.log = logger({ component: 'consumer', consumer: deps.spec.name });
+    // Every message waiting out a backoff listens for the stop.
+    setMaxListeners(0, this.stopping.signal);
   }
 
   get busy(): number {
     return this.running.size;
   }
 
+  forgetCursors(): void {
+    // Nothing cached: the inbox is asked each time.
+  }
+
   async deliver(msg: ConsumeMessage, queue: string): Promise<Settlement> {
     if (this.stopping.signal.aborted) return 'requeue';
-    const release = await this.semaphore.acquire();
-    try {
-      if (this.stopping.signal.aborted) return 'requeue';
-      return await this.handle(readDelivery(msg, queue));
-    } finally {
-      release();
-    }
+    return this.handle(readDelivery(msg, queue));
   }
 
   async stop(deadlineMs: number): Promise<void> {
@@ -83,9 +90,8 @@ export class UnorderedProcessor implements MessageProcessor {
     }
     let failures = d.failures;
     for (;;) {
+      // stop() aborts what is still running at its deadline.
       const run = new AbortController();
-      const onStop = () => run.abort();
-      this.stopping.signal.addEventListener('abort', onStop, { once: true });
       this.running.add(run);
       try {
         const outcome = await this.runOnce(d, failures + 1, run.signal);
@@ -112,51 +118,57 @@ export class UnorderedProcessor implements MessageProcessor {
         return this.park(d, failure, failures, failure.kind === 'retryable' ? 'exhausted' : failure.kind);
       } finally {
         this.running.delete(run);
-        this.stopping.signal.removeEventListener('abort', onStop);
       }
     }
   }
 
   private async runOnce(d: Delivery, attempt: number, signal: AbortSignal): Promise<'handled' | 'duplicate'> {
-    const { definition, spec, metrics, db, pool } = this.deps;
+    const { definition, spec, metrics, pool } = this.deps;
     const event = d.event as NonNullable<Delivery['event']>;
+    const run = {
+      definition,
+      consumer: spec.name,
+      metrics,
+      events: [event],
+      attempt,
+      signal,
+      permits: this.semaphore,
+    };
     if (!spec.transactional) {
-      const outbox = await runHandler({
-        definition,
-        consumer: spec.name,
-        metrics,
-        events: [event],
-        attempt,
-        signal,
-        db: undefined,
-      });
+      const outbox = await runHandler({ ...run, db: undefined });
       await writeOutbox(pool, outbox);
       return 'handled';
     }
-    const tx = await HandlerTransaction.begin(db);
+    // A redelivered message may have run already: do not run its handler again.
+    if (d.redelivered) {
+      const seen = await pool.query('SELECT 1 FROM consumer_inbox WHERE consumer = $1 AND message_id = $2', [
+        spec.name,
+        d.messageId,
+      ]);
+      if ((seen.rowCount ?? 0) > 0) return 'duplicate';
+    }
+    const lazy = new LazyTransaction(
+      this.deps,
+      () =>
+        `INSERT INTO consumer_inbox (consumer, message_id)
+         VALUES (${escapeLiteral(spec.name)}, ${escapeLiteral(d.messageId)}) ON CONFLICT DO NOTHING RETURNING 1`,
+      async (_sql, rows) => {
+        if (rows.length === 0) throw new AlreadyHandledError(d.messageId);
+      },
+    );
     try {
-      const inbox = await tx.sql.query(
-        `INSERT INTO consumer_inbox (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-        [spec.name, d.messageId],
-      );
-      if (inbox.rowCount === 0) {
-        await tx.rollback();
-        return 'duplicate';
+      const outbox = await runHandler({ ...run, db: () => lazy.manager });
+      if (lazy.started) {
+        await lazy.commit(outbox);
+        return 'handled';
       }
-      const outbox = await runHandler({
-        definition,
-        consumer: spec.name,
-        metrics,
-        events: [event],
-        attempt,
-        signal,
-        db: tx.manager,
-      });
-      await writeOutbox(tx.sql, outbox);
-      await tx.commit();
-      return 'handled';
+      const outcome = await this.groupCommit.submit({ inbox: d.messageId, outbox });
+      return outcome.committed ? 'handled' : 'duplicate';
+    } catch (err) {
+      if (lazy.refusal instanceof AlreadyHandledError) return 'duplicate';
+      throw err;
     } finally {
-      await tx.rollback();
+      await lazy.rollback();
     }
   }
 

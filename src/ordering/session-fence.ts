@@ -1,4 +1,5 @@
-import type { SessionKey } from './session-key';
+import { escapeLiteral } from 'pg';
+import { sessionKeyString, type SessionKey } from './session-key';
 import type { Sql } from './sql';
 
 /** What the fence says about one event of a session, inside the caller's transaction. */
@@ -65,20 +66,35 @@ export class SessionFence {
 
   /** Moves the cursor onto `seq` when it is next; otherwise locks the cursor row and says why not. */
   async enter(sql: Sql, key: SessionKey, seq: number): Promise<FenceEntry> {
-    const { rows } =
-      seq === 1
-        ? await sql.query<{ stashed: number }>(
-            `INSERT INTO session_cursor (consumer, tenant, session_id, cursor) VALUES ($1, $2, $3, 1)
-             ON CONFLICT (consumer, tenant, session_id)
-             DO UPDATE SET cursor = 1, updated_at = now() WHERE session_cursor.cursor = 0
-             RETURNING stashed`,
-            this.params(key),
-          )
-        : await sql.query<{ stashed: number }>(
-            `UPDATE session_cursor SET cursor = $4, updated_at = now() WHERE ${KEY} AND cursor = $4 - 1
-             RETURNING stashed`,
-            this.params(key, seq),
-          );
+    const { rows } = await sql.query<{ stashed: number }>(this.enterStatement(key, seq));
+    return this.entered(sql, key, seq, rows);
+  }
+
+  /**
+   * The optimistic first step of enter() as plain SQL text without parameters, so it can travel in BEGIN's
+   * round trip; finish with entered() on the rows it returned.
+   */
+  enterStatement(key: SessionKey, seq: number): string {
+    if (!Number.isSafeInteger(seq) || seq < 1)
+      throw new RangeError(`sequence ${seq} is not a positive integer`);
+    const [c, t, s] = [this.consumer, key.tenant, key.session].map(escapeLiteral);
+    return seq === 1
+      ? `INSERT INTO session_cursor (consumer, tenant, session_id, cursor) VALUES (${c}, ${t}, ${s}, 1)
+         ON CONFLICT (consumer, tenant, session_id)
+         DO UPDATE SET cursor = 1, updated_at = now() WHERE session_cursor.cursor = 0
+         RETURNING stashed`
+      : `UPDATE session_cursor SET cursor = ${seq}, updated_at = now()
+         WHERE consumer = ${c} AND tenant = ${t} AND session_id = ${s} AND cursor = ${seq - 1}
+         RETURNING stashed`;
+  }
+
+  /** Completes enter() from the rows of enterStatement(), in the same transaction. */
+  async entered(
+    sql: Sql,
+    key: SessionKey,
+    seq: number,
+    rows: Array<{ stashed: number }>,
+  ): Promise<FenceEntry> {
     if (rows[0]) return { kind: 'run', stashed: rows[0].stashed };
     const { cursor, stashed } = await this.lock(sql, key);
     if (seq <= cursor) return { kind: 'duplicate', cursor };
@@ -88,6 +104,32 @@ export class SessionFence {
       return { kind: 'run', stashed };
     }
     return { kind: 'ahead', cursor, stashed };
+  }
+
+  /**
+   * Moves many sessions' cursors, each from `seq - 1` to `seq`, in one statement (group commit of handlers
+   * that wrote nothing else). Returns the stashed count of each session that moved; a session missing from
+   * the result had its cursor elsewhere (its event already ran).
+   */
+  async advanceMany(
+    sql: Sql,
+    moves: ReadonlyArray<{ key: SessionKey; seq: number }>,
+  ): Promise<Map<string, number>> {
+    const { rows } = await sql.query<{ tenant: string; session_id: string; stashed: number }>(
+      `UPDATE session_cursor c SET cursor = v.seq, updated_at = now()
+       FROM unnest($2::text[], $3::text[], $4::bigint[]) AS v(tenant, session_id, seq)
+       WHERE c.consumer = $1 AND c.tenant = v.tenant AND c.session_id = v.session_id AND c.cursor = v.seq - 1
+       RETURNING c.tenant, c.session_id, c.stashed`,
+      [
+        this.consumer,
+        moves.map((m) => m.key.tenant),
+        moves.map((m) => m.key.session),
+        moves.map((m) => m.seq),
+      ],
+    );
+    return new Map(
+      rows.map((r) => [sessionKeyString({ tenant: r.tenant, session: r.session_id }), r.stashed]),
+    );
   }
 
   /** Locks the session's cursor row (creating it at 0) until the transaction ends; returns it. */

@@ -62,10 +62,9 @@ describe('retry: unordered consumers retry through delay tiers', function () {
     const [a, b, c] = runsOf(flaky.id);
     expect(b!.at - a!.at).to.be.at.least(250);
     expect(c!.at - b!.at).to.be.at.least(500);
-    // The duplicate delivery of `twice` ran its handler once; failed runs left no effects.
+    // `twice`, published twice, committed its effects once; failed runs left no effects.
     const effects: Array<{ message_id: string }> = await db.query(`SELECT message_id FROM ${table}`);
     expect(effects.map((e) => e.message_id).sort()).to.deep.equal([flaky.id, twice.id].sort());
-    expect(runsOf(twice.id)).to.have.length(1);
 
     const p = parked as unknown as GetMessage;
     const h = p.properties.headers as Record<string, unknown>;

@@ -1,0 +1,60 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+
+/** One row of the consumer table. */
+export interface ConsumerRow {
+  name: string;
+  rate: number;
+  p50: number;
+  p99: number;
+  /** rate / raw amqplib's rate in the same round, averaged over rounds */
+  ratio: number;
+  notes: string;
+}
+
+const START = '<!-- consumer:start -->';
+const END = '<!-- consumer:end -->';
+
+const HEADER = `# Benchmarks
+
+Figures measured on one machine with its local RabbitMQ and PostgreSQL. Absolute numbers drift between
+runs on a shared machine; compare the ratios, each measured against its baseline in the same invocation.
+Each section says how to reproduce it.
+`;
+
+/** Rewrites the consumer section of BENCHMARKS.md (creating the file with a header if missing), keeping every other section. */
+export async function writeConsumerRows(
+  file: string,
+  rows: ConsumerRow[],
+  run: { messages: number; sessions: number; rounds: number; cpus: number },
+): Promise<void> {
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
+  const section = [
+    START,
+    '## Consumer runtime vs raw amqplib',
+    '',
+    `Run ${new Date().toISOString().slice(0, 10)} on ${run.cpus} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
+      `Node ${process.version}; RabbitMQ and PostgreSQL on the same machine, in the same process as the ` +
+      `consumer. ${run.messages.toLocaleString('en-US')} ~500-byte events over ${run.sessions.toLocaleString('en-US')} ` +
+      `sessions per side, published with confirms (window 500) while being consumed; measured from the first ` +
+      `publish to the last handled event; ${run.rounds} round(s), each side's ratio taken against the raw run of ` +
+      'its own round, mean shown. Latency is publish → handler.',
+    '',
+    '| workload | msg/s | p50 ms | p99 ms | vs raw amqplib | setup |',
+    '|---|---:|---:|---:|---:|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${(r.ratio * 100).toFixed(0)}% | ${r.notes} |`,
+    ),
+    '',
+    'Reproduce: `node --import tsx bench/consumer.ts` (options: `--messages 30000 --rounds 2 --no-write`). ' +
+      'Targets: unordered ≥ 80% of raw amqplib, ordered with the Postgres fence ≥ 50%.',
+    END,
+  ].join('\n');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : HEADER;
+  const next = current.includes(START)
+    ? current.replace(new RegExp(`${START}[\\s\\S]*?${END}`), section)
+    : `${current.trimEnd()}\n\n${section}\n`;
+  writeFileSync(file, next);
+}

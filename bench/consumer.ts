@@ -1,0 +1,89 @@
+/**
+ * Consumer runtime throughput, side by side with raw amqplib in the same run: the same workload (confirmed
+ * publishes with a window of 500, ~500-byte events over 1,000 sessions, consumed and acknowledged at once)
+ * through plain amqplib, through waggle's unordered path (with and without the exactly-once inbox) and
+ * through its ordered path (8 partitions, one Postgres fence transaction per event).
+ *
+ *   node --import tsx bench/consumer.ts [--messages 30000] [--rounds 2] [--only ordered] [--no-write]
+ *
+ * Uses the database `waggle_bench` (WAGGLE_BENCH_DATABASE_URL) and uniquely named queues on the configured
+ * broker, deleted afterwards; writes its rows into BENCHMARKS.md between the consumer markers.
+ */
+import { cpus } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../src/config';
+import { createDataSource, ensureDatabase, migrate } from '../src/db';
+import { configureLogger } from '../src/observability';
+import { writeConsumerRows, type ConsumerRow } from './consumer-report';
+import { waggleSide, type WaggleSide } from './consumer-sides';
+import type { BenchResult } from './lib/measure';
+import { DEFAULT_WORKLOAD } from './lib/workload';
+import { rawAmqplib } from './peers/raw-amqplib';
+
+function arg(argv: string[], name: string, fallback: number): number {
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 ? Number(argv[at + 1]) : fallback;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  configureLogger({ level: 'warn' });
+  const workload = { ...DEFAULT_WORKLOAD, messages: arg(argv, 'messages', DEFAULT_WORKLOAD.messages) };
+  const rounds = arg(argv, 'rounds', 2);
+  const dbUrl = process.env.WAGGLE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/waggle_bench';
+  await ensureDatabase(dbUrl);
+  const db = createDataSource({ url: dbUrl, applicationName: 'waggle-bench', poolSize: 20 });
+  await db.initialize();
+  await migrate(db);
+  void loadConfig;
+
+  const only = argv.indexOf('--only');
+  const sides: WaggleSide[] =
+    only >= 0 ? [argv[only + 1] as WaggleSide] : ['unordered', 'unordered-inbox', 'ordered'];
+  const runs = new Map<string, BenchResult[]>();
+  const add = (r: BenchResult) => runs.set(r.name, [...(runs.get(r.name) ?? []), r]);
+  for (let round = 1; round <= rounds; round++) {
+    const raw = await rawAmqplib(workload);
+    add(raw);
+    console.log(`round ${round}: ${raw.name}: ${Math.round(raw.rate)} msg/s`);
+    for (const side of sides) {
+      const r = await waggleSide(workload, side, db);
+      add(r);
+      console.log(
+        `round ${round}: ${r.name}: ${Math.round(r.rate)} msg/s (${((r.rate / raw.rate) * 100).toFixed(0)}% of raw)`,
+      );
+    }
+  }
+  await db.destroy();
+
+  const mean = (rs: BenchResult[], f: (r: BenchResult) => number) =>
+    rs.reduce((s, r) => s + f(r), 0) / rs.length;
+  const baseline = runs.get('raw amqplib (baseline)') as BenchResult[];
+  // Ratios per round (each against the raw run just before it), then averaged.
+  const rows: ConsumerRow[] = [...runs.entries()].map(([name, rs]) => ({
+    name,
+    rate: mean(rs, (r) => r.rate),
+    p50: mean(rs, (r) => r.p50Ms ?? NaN),
+    p99: mean(rs, (r) => r.p99Ms ?? NaN),
+    ratio: mean(rs, (r) => r.rate / (baseline[rs.indexOf(r)] as BenchResult).rate),
+    notes: rs[0]?.notes ?? '',
+  }));
+  console.table(
+    rows.map((r) => ({ ...r, rate: Math.round(r.rate), ratio: `${(r.ratio * 100).toFixed(0)}%` })),
+  );
+  if (!argv.includes('--no-write')) {
+    await writeConsumerRows(path.resolve(__dirname, '..', 'BENCHMARKS.md'), rows, {
+      messages: workload.messages,
+      sessions: workload.sessions,
+      rounds,
+      cpus: cpus().length,
+    });
+    console.log('BENCHMARKS.md updated');
+  }
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

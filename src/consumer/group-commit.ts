@@ -1,0 +1,107 @@
+import type { Pool } from 'pg';
+import { logger } from '../observability';
+import { sessionKeyString, type SessionFence, type SessionKey } from '../ordering';
+import { writeOutbox, type OutboxMessage } from '../outbox';
+
+/** The bookkeeping of one handler run that wrote nothing itself: a cursor move or an inbox row, and its outbox rows. */
+export interface Bookkeeping {
+  cursor?: { key: SessionKey; seq: number };
+  inbox?: string;
+  outbox: OutboxMessage[];
+}
+
+/** Whether the run's bookkeeping committed (false: another run of the same event got there first). */
+export interface BookkeepingOutcome {
+  committed: boolean;
+  /** Events waiting in the session's stash (ordered). */
+  stashed: number;
+}
+
+interface Pending {
+  entry: Bookkeeping;
+  resolve: (outcome: BookkeepingOutcome) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit for handler runs that did not use the database themselves: their cursor moves (or inbox rows)
+ * and outbox rows go to Postgres together in one transaction, one batch after another, so a burst of
+ * handlers costs a few commits instead of one each. A cursor that no longer stands where the run expected
+ * (another worker ran the event) commits nothing for that run.
+ */
+export class GroupCommit {
+  private queue: Pending[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly consumer: string,
+    private readonly fence: SessionFence | undefined,
+    private readonly maxBatch = 500,
+  ) {}
+
+  submit(entry: Bookkeeping): Promise<BookkeepingOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ entry, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        // Let the runs finishing in this turn of the event loop join the batch.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        const outcomes = await this.flush(batch.map((p) => p.entry));
+        batch.forEach((p, i) => p.resolve(outcomes[i] as BookkeepingOutcome));
+      } catch (err) {
+        logger({ component: 'consumer', consumer: this.consumer }).warn({ err }, 'group commit failed');
+        for (const p of batch) p.reject(err);
+      }
+    }
+    this.flushing = false;
+  }
+
+  private async flush(entries: Bookkeeping[]): Promise<BookkeepingOutcome[]> {
+    const outcomes = entries.map(() => ({ committed: false, stashed: 0 }));
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const moves = entries.flatMap((e, i) => (e.cursor ? [{ ...e.cursor, i }] : []));
+      if (moves.length > 0 && this.fence) {
+        const moved = await this.fence.advanceMany(client, moves);
+        for (const m of moves) {
+          const stashed = moved.get(sessionKeyString(m.key));
+          if (stashed !== undefined) outcomes[m.i] = { committed: true, stashed };
+        }
+      }
+      const inbox = entries.flatMap((e, i) => (e.inbox !== undefined ? [{ id: e.inbox, i }] : []));
+      if (inbox.length > 0) {
+        const { rows } = await client.query<{ message_id: string }>(
+          `INSERT INTO consumer_inbox (consumer, message_id) SELECT $1, unnest($2::text[])
+           ON CONFLICT DO NOTHING RETURNING message_id`,
+          [this.consumer, inbox.map((x) => x.id)],
+        );
+        const fresh = new Set(rows.map((r) => r.message_id));
+        for (const x of inbox) {
+          // Two copies of one message in a batch: the first one counts.
+          if (fresh.delete(x.id)) outcomes[x.i] = { committed: true, stashed: 0 };
+        }
+      }
+      await writeOutbox(
+        client,
+        entries.flatMap((e, i) => ((outcomes[i] as BookkeepingOutcome).committed ? e.outbox : [])),
+      );
+      await client.query('COMMIT');
+      client.release();
+      return outcomes;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(err instanceof Error ? err : true);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import type { PoolClient, QueryResultRow } from 'pg';
+import type { EntityManager, QueryRunner } from 'typeorm';
+import { writeOutbox, type OutboxMessage } from '../outbox';
+import { HandlerTransaction } from './handler-transaction';
+import type { ProcessorDeps } from './processor';
+
+/** The inbox already holds the message: another run of it committed. */
+export class AlreadyHandledError extends Error {
+  constructor(messageId: string) {
+    super(`message ${messageId} was handled already`);
+  }
+}
+
+/** The session's cursor was not where this run expected it: the event ran elsewhere, or is not next. */
+export class FenceMovedError extends Error {
+  constructor(seq: number) {
+    super(`the session cursor is no longer just before sequence ${seq}`);
+  }
+}
+
+/**
+ * A handler transaction that begins only when the handler first uses `ctx.db`. Its first statement (the
+ * fence's cursor move, or the inbox row) travels with BEGIN; `check` decides from its rows whether the run
+ * may go on and throws (ending the handler's query with that error) when it may not. A handler that never
+ * touches the database has no transaction of its own: its bookkeeping is group-committed instead.
+ */
+export class LazyTransaction<R extends QueryResultRow = QueryResultRow> {
+  private begun: Promise<PoolClient> | undefined;
+  private runner: QueryRunner | undefined;
+  tx: HandlerTransaction | undefined;
+  /** Why `check` refused the run, if it did. */
+  refusal: unknown;
+
+  constructor(
+    private readonly deps: Pick<ProcessorDeps, 'db' | 'pool'>,
+    private readonly first: () => string,
+    private readonly check: (sql: PoolClient, rows: R[]) => Promise<void>,
+  ) {}
+
+  /** Whether the handler asked for the database (the transaction began or is beginning). */
+  get started(): boolean {
+    return this.begun !== undefined;
+  }
+
+  /** Begins once; later calls wait for the same begin (and fail with the same refusal). */
+  begin(): Promise<PoolClient> {
+    this.begun ??= (async () => {
+      const { tx, rows } = await HandlerTransaction.begin<R>(this.deps.db, this.deps.pool, this.first());
+      this.tx = tx;
+      try {
+        await this.check(tx.sql, rows);
+      } catch (err) {
+        this.refusal = err;
+        throw err;
+      }
+      return tx.sql;
+    })();
+    return this.begun;
+  }
+
+  /** typeorm's EntityManager over this transaction; its first statement begins it. */
+  get manager(): EntityManager {
+    if (!this.runner) {
+      const runner = this.deps.db.createQueryRunner('master');
+      // typeorm asks connect() before every statement and does not begin transactions it believes active.
+      Object.assign(runner, { connect: () => this.begin(), isTransactionActive: true, transactionDepth: 1 });
+      this.runner = runner;
+    }
+    return this.runner.manager;
+  }
+
+  /** Writes the outbox rows and commits. */
+  async commit(outbox: readonly OutboxMessage[]): Promise<void> {
+    const sql = await this.begin();
+    await writeOutbox(sql, outbox);
+    this.releaseRunner();
+    await (this.tx as HandlerTransaction).commit();
+  }
+
+  /** Rolls back whatever began (a no-op after commit). */
+  async rollback(): Promise<void> {
+    await this.begun?.catch(() => undefined);
+    this.releaseRunner();
+    await this.tx?.rollback();
+  }
+
+  private releaseRunner(): void {
+    if (!this.runner) return;
+    Object.assign(this.runner, { isTransactionActive: false });
+    void this.runner.release();
+    this.runner = undefined;
+  }
+}

@@ -31,38 +31,49 @@ interface Pending {
  */
 export class GroupCommit {
   private queue: Pending[] = [];
-  private flushing = false;
+  private flushing = 0;
+  private scheduled = false;
 
   constructor(
     private readonly pool: Pool,
     private readonly consumer: string,
     private readonly fence: SessionFence | undefined,
     private readonly maxBatch = 500,
+    /** Batches committing at once: the next one fills while the previous ones wait for their commit. */
+    private readonly maxConcurrent = 1,
   ) {}
 
   submit(entry: Bookkeeping): Promise<BookkeepingOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
-      if (!this.flushing) {
-        this.flushing = true;
-        // Let the runs finishing in this turn of the event loop join the batch.
-        setImmediate(() => void this.drain());
-      }
+      this.schedule();
     });
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      try {
-        const outcomes = await this.flush(batch.map((p) => p.entry));
-        batch.forEach((p, i) => p.resolve(outcomes[i] as BookkeepingOutcome));
-      } catch (err) {
-        logger({ component: 'consumer', consumer: this.consumer }).warn({ err }, 'group commit failed');
-        for (const p of batch) p.reject(err);
-      }
+  private schedule(): void {
+    if (this.scheduled || this.flushing >= this.maxConcurrent || this.queue.length === 0) return;
+    this.scheduled = true;
+    // Let the runs finishing in this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flushNext();
+    });
+  }
+
+  private async flushNext(): Promise<void> {
+    if (this.flushing >= this.maxConcurrent || this.queue.length === 0) return;
+    const batch = this.queue.splice(0, this.maxBatch);
+    this.flushing += 1;
+    try {
+      const outcomes = await this.flush(batch.map((p) => p.entry));
+      batch.forEach((p, i) => p.resolve(outcomes[i] as BookkeepingOutcome));
+    } catch (err) {
+      logger({ component: 'consumer', consumer: this.consumer }).warn({ err }, 'group commit failed');
+      for (const p of batch) p.reject(err);
+    } finally {
+      this.flushing -= 1;
+      this.schedule();
     }
-    this.flushing = false;
   }
 
   private async flush(entries: Bookkeeping[]): Promise<BookkeepingOutcome[]> {

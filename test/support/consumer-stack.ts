@@ -50,8 +50,12 @@ export async function consumerStack(amqpUrl: string, name = 'consumer-test'): Pr
 /** A plain confirm channel on `amqpUrl`, closed after the test. */
 export async function confirmChannel(amqpUrl: string): Promise<ConfirmChannel> {
   const connection = await amqplib.connect(amqpUrl);
+  // A broker restart closes it with an error; the test decides what that means, not an uncaught event.
+  connection.on('error', () => undefined);
   autoTeardown(() => connection.close().catch(() => undefined));
-  return connection.createConfirmChannel();
+  const channel = await connection.createConfirmChannel();
+  channel.on('error', () => undefined);
+  return channel;
 }
 
 /** An admitted event of a session (sequence set), type `turn.message` unless given. */

@@ -35,3 +35,4 @@ export {
   type ConsumerStack,
 } from './consumer-stack';
 export { isolatedDb, isolatedDbUrl } from './isolated-db';
+export { ensureBrokerUp, restartBrokerApp } from './broker-restart';

@@ -1,0 +1,51 @@
+import { execFile } from 'node:child_process';
+import { connect } from 'node:net';
+import { promisify } from 'node:util';
+import { loadConfig } from '../../src/config';
+import { managementApi } from './broker-admin';
+
+const run = promisify(execFile);
+
+function portAnswers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.setTimeout(1_000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Stops the RabbitMQ application and starts it again (`rabbitmqctl stop_app && start_app`). */
+export async function restartBrokerApp(): Promise<void> {
+  await run('rabbitmqctl', ['stop_app'], { timeout: 60_000 });
+  await run('rabbitmqctl', ['start_app'], { timeout: 120_000 });
+}
+
+/**
+ * Makes sure the broker is back: starts the application (harmless when it runs) and waits until the AMQP
+ * port and the management API answer. For a `finally`/`after` of every test that stops the broker.
+ */
+export async function ensureBrokerUp(timeoutMs = 120_000): Promise<void> {
+  await run('rabbitmqctl', ['start_app'], { timeout: 120_000 }).catch(() => undefined);
+  const url = new URL(loadConfig().amqpUrl);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const amqp = await portAnswers(url.hostname, Number(url.port || 5672));
+    const api =
+      amqp &&
+      (await managementApi('GET', '/overview').then(
+        () => true,
+        () => false,
+      ));
+    if (api) return;
+    if (Date.now() > deadline) throw new Error(`RabbitMQ is not back after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

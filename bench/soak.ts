@@ -70,6 +70,10 @@ async function main(): Promise<void> {
   await migrate(db);
   const id = randomUUID().slice(0, 8);
   const conn = await amqplib.connect(w.amqpUrl);
+  // A broker outage ends the soak early, keeping (and writing) what was sampled until then.
+  let lostBroker: string | undefined;
+  conn.on('error', (err: Error) => (lostBroker = err.message));
+  conn.on('close', () => (lostBroker ??= 'connection closed'));
   const admin = await conn.createChannel();
   const names = await declare(admin, id);
   const broker = new BrokerConnection({ url: w.amqpUrl, name: 'soak' });
@@ -104,6 +108,8 @@ async function main(): Promise<void> {
   );
   await runtime.start();
   const pub = await conn.createConfirmChannel();
+  pub.on('error', (err: Error) => (lostBroker = err.message));
+  admin.on('error', () => undefined); // the connection's handler has recorded it
   const seqs = new Map<number, number>();
   let next = 0;
   let outstanding = 0;
@@ -124,6 +130,7 @@ async function main(): Promise<void> {
       data: { sentAt: performance.now(), pad: 'x'.repeat(200) },
     });
     outstanding += 1;
+    if (lostBroker) return;
     pub.publish(names.exchange, m.routingKey, m.content, m.properties, () => (outstanding -= 1));
   };
   try {
@@ -149,7 +156,7 @@ async function main(): Promise<void> {
     const soakStart = performance.now();
     let lastSample = soakStart;
     let sent = 0;
-    while (performance.now() - soakStart < minutes * 60_000) {
+    while (performance.now() - soakStart < minutes * 60_000 && !lostBroker) {
       const due = Math.floor(((performance.now() - soakStart) / 1000) * target);
       while (sent < due && outstanding < w.window) {
         publishOne();
@@ -180,7 +187,11 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 20));
     }
     loop.disable();
-    write(samples, { max, target, minutes });
+    if (lostBroker) {
+      console.error(`broker connection lost (${lostBroker}): stopped after ${samples.length} samples`);
+      process.exitCode = 1;
+    }
+    write(samples, { max, target, minutes, stoppedEarly: lostBroker });
   } finally {
     await runtime.stop(5_000).catch(() => undefined);
     for (const q of [...names.queues, names.parked]) await admin.deleteQueue(q).catch(() => undefined);
@@ -193,7 +204,10 @@ async function main(): Promise<void> {
   }
 }
 
-function write(samples: Sample[], run: { max: number; target: number; minutes: number }): void {
+function write(
+  samples: Sample[],
+  run: { max: number; target: number; minutes: number; stoppedEarly?: string },
+): void {
   const dir = path.resolve(__dirname, 'results');
   mkdirSync(dir, { recursive: true });
   const stem = path.join(dir, `soak-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}`);
@@ -201,7 +215,8 @@ function write(samples: Sample[], run: { max: number; target: number; minutes: n
   writeFileSync(
     `${stem}.csv`,
     [
-      `# max ${run.max.toFixed(0)} msg/s, target ${run.target.toFixed(0)} msg/s, ${run.minutes} min`,
+      `# max ${run.max.toFixed(0)} msg/s, target ${run.target.toFixed(0)} msg/s, ${run.minutes} min` +
+        (run.stoppedEarly ? `, stopped early: broker connection lost (${run.stoppedEarly})` : ''),
       cols.join(','),
       ...samples.map((s) => cols.map((c) => s[c].toFixed(2)).join(',')),
     ].join('\n') + '\n',
@@ -219,7 +234,7 @@ function write(samples: Sample[], run: { max: number; target: number; minutes: n
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (err: unknown) => {
     console.error(err);
     process.exit(1);

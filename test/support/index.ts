@@ -34,5 +34,5 @@ export {
   sessionEvent,
   type ConsumerStack,
 } from './consumer-stack';
-export { isolatedDb, isolatedDbUrl } from './isolated-db';
+export { dropIsolatedDb, isolatedDb, isolatedDbUrl } from './isolated-db';
 export { ensureBrokerUp, restartBrokerApp } from './broker-restart';

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { createDataSource, ensureDatabase, migrate } from '../../src/db';
 import { TEST_DATABASE_URL } from './config';
@@ -30,4 +31,24 @@ export function isolatedDb(suffix: string): Promise<DataSource> {
     opened.set(suffix, db);
   }
   return db;
+}
+
+/**
+ * Drops `waggle_test_<suffix>` (closing this process's pool first, and any other connection to it): for
+ * databases made per test run, so two runs at once never share one.
+ */
+export async function dropIsolatedDb(suffix: string): Promise<void> {
+  const db = opened.get(suffix);
+  opened.delete(suffix);
+  if (db) await (await db).destroy().catch(() => undefined);
+  const url = new URL(isolatedDbUrl(suffix));
+  const name = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = '/postgres';
+  const admin = new Client({ connectionString: url.toString() });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
 }

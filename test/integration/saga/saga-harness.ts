@@ -1,10 +1,15 @@
 import type { Pool } from 'pg';
 import { poolOf } from '../../../src/outbox';
 import { ManualClock, SagaEngine, SagaTimers, type AnySagaDefinition, type Clock } from '../../../src/saga';
-import { autoTeardown, isolatedDb, uniqueName } from '../../support';
+import { autoTeardown, dropIsolatedDb, isolatedDb, uniqueName } from '../../support';
 
-/** The database saga suites use: their own, so outbox rows and due sagas stay theirs. */
-export const SAGA_TEST_DB = 'sagas';
+/**
+ * The database saga suites use: their own, and one per test run (dropped when the run ends), so outbox rows
+ * and due sagas stay theirs even while another run of the suite goes on at the same time.
+ */
+export const SAGA_TEST_DB = `sagas_${process.pid}`;
+
+after(() => dropIsolatedDb(SAGA_TEST_DB));
 
 /** The pg pool behind the saga suites' database. */
 export async function testPool(): Promise<Pool> {

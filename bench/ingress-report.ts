@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 
 /** One row of the ingress table. */
 export interface IngressRow {
@@ -25,7 +25,7 @@ Each section says how to reproduce it.
 export async function writeIngressRows(
   file: string,
   rows: IngressRow[],
-  run: { connections: number[]; seconds: number; rounds: number; cpus: number },
+  run: { connections: number[]; seconds: number; rounds: number; cpus: number; loadBefore: number },
 ): Promise<void> {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const section = [
@@ -37,7 +37,9 @@ export async function writeIngressRows(
       `connections for both servers (${run.connections.join(' and ')}), ${run.seconds} s per side after a ` +
       `warm-up, ${run.rounds} alternating round(s), mean shown; each request a fresh ~500-byte ` +
       '`message.received` event (unique id, 1,000 sessions). After the run every session is checked to hold ' +
-      'sequences 1..n exactly once.',
+      'sequences 1..n exactly once. ' +
+      `Machine load average (1 min) ${run.loadBefore.toFixed(1)} before and ${loadavg()[0]?.toFixed(1)} after ` +
+      'the run: other work shares these cores, so compare the ratio, not the absolute rates.',
     '',
     '| workload | req/s | p50 ms | p99 ms | vs bare Koa |',
     '|---|---:|---:|---:|---:|',
@@ -46,7 +48,7 @@ export async function writeIngressRows(
         `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${(r.ratio * 100).toFixed(0)}% |`,
     ),
     '',
-    'Reproduce: `node --import tsx bench/ingress.ts` (options: `--seconds 10 --connections 100,500 --rounds 2`). ' +
+    'Reproduce: `node --import tsx bench/ingress.ts` (options: `--seconds 10 --connections 100 --rounds 3`; several counts as `--connections 100,300`). ' +
       'Target: the ingress at ≥ 50% of the bare handler (a naive one-confirm-per-request handler reaches about 28%).',
     END,
   ].join('\n');

@@ -4,14 +4,14 @@
  * authenticates, validates against the type's JSON Schema, takes the session's sequence in Postgres and
  * publishes to `events` with a broker confirm before answering 202.
  *
- *   node --import tsx bench/ingress.ts [--seconds 10] [--connections 100,500] [--rounds 2] [--no-write]
+ *   node --import tsx bench/ingress.ts [--seconds 10] [--connections 100] [--rounds 3] [--no-write]
  *
  * Uses its own vhost (deleted afterwards) and the database `waggle_bench`; writes its rows into
  * BENCHMARKS.md between the ingress markers unless --no-write.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import amqplib from 'amqplib';
 import autocannon from 'autocannon';
@@ -40,8 +40,8 @@ function options(argv: string[]): Options {
   return {
     seconds: arg('seconds', 10),
     warmupSeconds: arg('warmup', 3),
-    connections: (raw('connections') ?? '100,500').split(',').map(Number),
-    rounds: arg('rounds', 2),
+    connections: (raw('connections') ?? '100').split(',').map(Number),
+    rounds: arg('rounds', 3),
     write: !argv.includes('--no-write'),
   };
 }
@@ -192,6 +192,7 @@ async function load(
 
 async function main(): Promise<void> {
   const opts = options(process.argv.slice(2));
+  const loadBefore = loadavg()[0] ?? 0;
   const config = loadConfig();
   const databaseUrl =
     process.env.BENCH_DATABASE_URL ?? config.databaseUrl.replace(/\/[^/]*$/, '/waggle_bench');
@@ -256,6 +257,7 @@ async function main(): Promise<void> {
       seconds: opts.seconds,
       rounds: opts.rounds,
       cpus: cpus().length,
+      loadBefore,
     });
     console.log('BENCHMARKS.md updated');
   }

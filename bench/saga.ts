@@ -11,7 +11,7 @@
  * writes its rows into BENCHMARKS.md between the saga markers.
  */
 import { randomUUID } from 'node:crypto';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import amqplib from 'amqplib';
@@ -225,7 +225,7 @@ runs on a shared machine; compare the ratios, each measured against its baseline
 Each section says how to reproduce it.
 `;
 
-function write(rows: Row[], run: { sagas: number; rounds: number }): void {
+function write(rows: Row[], run: { sagas: number; rounds: number; load: number }): void {
   const file = path.resolve(__dirname, '../BENCHMARKS.md');
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
@@ -238,7 +238,10 @@ function write(rows: Row[], run: { sagas: number; rounds: number }): void {
       `tool-runner, webhook-dispatcher, saga timers) in one process. ${run.sagas.toLocaleString('en-US')} sagas per ` +
       `side and round, ${run.rounds} round(s); rates from the first publish to the last saga completed (or the last ` +
       'baseline request answered), each ratio against the baseline of its own round, mean shown. Saga latency is ' +
-      'saga created → completed.',
+      'saga created → completed.' +
+      (run.load > cpus().length
+        ? ` **The machine was loaded by other work when this run began (1-minute load ${run.load.toFixed(1)} on ${cpus().length} cores): absolute figures are low; the ratios, taken in the same invocation, still compare.**`
+        : ''),
     '',
     '| workload | per s | p50 ms | p99 ms | vs baseline | setup |',
     '|---|---:|---:|---:|---:|---|',
@@ -260,6 +263,7 @@ function write(rows: Row[], run: { sagas: number; rounds: number }): void {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   configureLogger({ level: 'error' });
+  const load = loadavg()[0] ?? 0;
   const n = arg(argv, 'sagas', 1000);
   const rounds = arg(argv, 'rounds', 2);
   const tool = await localEndpoint(200);
@@ -299,7 +303,7 @@ async function main(): Promise<void> {
     p99: mean(rs, (r) => r.p99),
     ratio: rs[0]?.ratio === undefined ? undefined : mean(rs, (r) => r.ratio as number),
   }));
-  if (!argv.includes('--no-write')) write(rows, { sagas: n, rounds });
+  if (!argv.includes('--no-write')) write(rows, { sagas: n, rounds, load });
 }
 
 main().then(

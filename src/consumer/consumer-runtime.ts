@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { QueueConsumer, type BrokerConnection, type ConfirmedPublisher } from '../broker';
 import { logger } from '../observability';
-import type { Pool } from 'pg';
+import { Pool } from 'pg';
 import { PartitionLeases } from '../ordering';
 import { poolOf } from '../outbox';
 import { retryTierQueue } from '../retry';
@@ -43,6 +43,7 @@ export class ConsumerRuntime {
   private readonly consumers = new Map<string, QueueConsumer>();
   private readonly pool: Pool;
   private leases: PartitionLeases | undefined;
+  private leasePool: Pool | undefined;
   private stopDeadline: number | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private readonly log;
@@ -101,8 +102,9 @@ export class ConsumerRuntime {
       const queues = spec.source.queues;
       const group = spec.source.group;
       const scope = this.deps.leaseScope;
+      this.leasePool = leasePoolFor(this.deps.db);
       this.leases = new PartitionLeases({
-        pool: this.pool,
+        pool: this.leasePool ?? this.pool,
         group: scope && scope !== '/' ? `${group}@${scope}` : group,
         partitions: queues.length,
         instanceId: this.deps.instanceId,
@@ -144,6 +146,7 @@ export class ConsumerRuntime {
       ? this.leases.stop()
       : Promise.all([...this.consumers.keys()].map((q) => this.release(q, left())));
     await Promise.all([draining, closing]);
+    await this.leasePool?.end().catch(() => undefined);
     this.log.info('consumer stopped');
   }
 
@@ -175,4 +178,14 @@ export class ConsumerRuntime {
     if (!drained)
       this.log.warn({ queue }, 'released with messages still in flight; the broker hands them out again');
   }
+}
+
+// Lease renewal gets connections of its own: a pool exhausted by long handler transactions must not let the
+// leases of a healthy worker expire.
+function leasePoolFor(db: DataSource): Pool | undefined {
+  const url = (db.options as { url?: string }).url;
+  if (!url) return undefined;
+  const pool = new Pool({ connectionString: url, max: 2, application_name: 'waggle:leases' });
+  pool.on('error', () => undefined); // an idle connection dropped by the server; the next tick reconnects
+  return pool;
 }

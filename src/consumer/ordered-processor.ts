@@ -11,6 +11,8 @@ import { GroupCommit } from './group-commit';
 import type { OrderedItem } from './ordered-item';
 import { OrderedLaneContext } from './ordered-lane-context';
 import {
+  DELIVERY_COUNT_RETENTION_MS,
+  HOUSEKEEPING_EVERY_MS,
   INFRA_RETRY_MS,
   beginTransaction,
   sleep,
@@ -39,6 +41,7 @@ export class OrderedProcessor implements MessageProcessor {
   private readonly fence: SessionFence;
   private readonly ledger: DeliveryLedger;
   private readonly log;
+  private lastHousekeeping = 0;
 
   constructor(private readonly deps: ProcessorDeps) {
     this.fence = new SessionFence(deps.spec.name);
@@ -125,7 +128,10 @@ export class OrderedProcessor implements MessageProcessor {
     if (this.lanes.isClosed) return;
     const sessions = await this.fence.sessionsWithNextStashed(this.deps.pool, SWEEP_STASH_AFTER_MS, 500);
     for (const s of sessions) this.lanes.poke(s);
-    await this.ledger.prune(24 * 3_600_000);
+    if (Date.now() - this.lastHousekeeping >= HOUSEKEEPING_EVERY_MS) {
+      this.lastHousekeeping = Date.now();
+      await this.ledger.prune(DELIVERY_COUNT_RETENTION_MS);
+    }
   }
 
   /**

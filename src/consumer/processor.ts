@@ -57,3 +57,10 @@ export function beginTransaction<R extends QueryResultRow = QueryResultRow>(
 ): Promise<{ tx: HandlerTransaction; rows: R[] }> {
   return HandlerTransaction.begin<R>(deps.db, deps.pool, first);
 }
+
+/** How often the old inbox rows and delivery counts are pruned. */
+export const HOUSEKEEPING_EVERY_MS = 10 * 60_000;
+/** Inbox rows kept this long: a redelivery later than this would run again. */
+export const INBOX_RETENTION = '7 days';
+/** Delivery counts of messages not seen for this long are forgotten. */
+export const DELIVERY_COUNT_RETENTION_MS = 24 * 3_600_000;

@@ -48,7 +48,11 @@ export class QueueLaneDriver {
       this.c.log.warn({ err }, 'could not look into the stash');
       return undefined;
     });
-    if (!stashed) return undefined;
+    if (!stashed) {
+      // Nothing next: what is left at or below the cursor ran from other deliveries; clear it away.
+      await fence.dropPassed(deps.pool, lane.session).catch(() => 0);
+      return undefined;
+    }
     if (stashed.tombstone) {
       const { tx } = await beginTransaction(deps);
       try {

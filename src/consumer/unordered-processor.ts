@@ -18,7 +18,15 @@ import { readDelivery, type Delivery } from './delivery';
 import { GroupCommit } from './group-commit';
 import { HandlerFailure, RunAborted, runHandler } from './handler-run';
 import { AlreadyHandledError, LazyTransaction } from './lazy-transaction';
-import { INFRA_RETRY_MS, sleep, type MessageProcessor, type ProcessorDeps } from './processor';
+import {
+  INBOX_RETENTION,
+  HOUSEKEEPING_EVERY_MS,
+  DELIVERY_COUNT_RETENTION_MS,
+  INFRA_RETRY_MS,
+  sleep,
+  type MessageProcessor,
+  type ProcessorDeps,
+} from './processor';
 import { Semaphore } from './semaphore';
 
 /**
@@ -36,6 +44,7 @@ export class UnorderedProcessor implements MessageProcessor {
   private readonly stopping = new AbortController();
   private readonly running = new Set<AbortController>();
   private readonly log;
+  private lastHousekeeping = 0;
 
   constructor(private readonly deps: ProcessorDeps) {
     this.semaphore = new Semaphore(deps.spec.concurrency);
@@ -67,9 +76,11 @@ export class UnorderedProcessor implements MessageProcessor {
   }
 
   async sweep(): Promise<void> {
-    await this.ledger.prune(24 * 3_600_000);
+    if (Date.now() - this.lastHousekeeping < HOUSEKEEPING_EVERY_MS) return;
+    this.lastHousekeeping = Date.now();
+    await this.ledger.prune(DELIVERY_COUNT_RETENTION_MS);
     await this.deps.pool.query(
-      `DELETE FROM consumer_inbox WHERE consumer = $1 AND handled_at < now() - interval '7 days'`,
+      `DELETE FROM consumer_inbox WHERE consumer = $1 AND handled_at < now() - interval '${INBOX_RETENTION}'`,
       [this.deps.spec.name],
     );
   }

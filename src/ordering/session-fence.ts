@@ -229,6 +229,22 @@ export class SessionFence {
     return rows[0] ? toStashed(rows[0]) : undefined;
   }
 
+  /** Drops stashed copies the cursor has passed (their events ran from another delivery); returns how many. */
+  async dropPassed(sql: Sql, key: SessionKey): Promise<number> {
+    const { rows } = await sql.query<{ dropped: string }>(
+      `WITH del AS (
+         DELETE FROM session_stash s USING session_cursor c
+         WHERE c.consumer = $1 AND c.tenant = $2 AND c.session_id = $3
+           AND s.consumer = c.consumer AND s.tenant = c.tenant AND s.session_id = c.session_id
+           AND s.sequence <= c.cursor
+         RETURNING 1)
+       UPDATE session_cursor SET stashed = GREATEST(stashed - (SELECT count(*) FROM del), 0)
+       WHERE ${KEY} RETURNING (SELECT count(*) FROM del) AS dropped`,
+      this.params(key),
+    );
+    return Number(rows[0]?.dropped ?? 0);
+  }
+
   /** Drops stashed copies at or below `seq` (an event that ran from a live delivery while a copy waited). */
   async dropStashedThrough(sql: Sql, key: SessionKey, seq: number): Promise<number> {
     const { rows } = await sql.query<{ dropped: string }>(

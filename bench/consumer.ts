@@ -19,6 +19,7 @@ import { waggleSide, type WaggleSide } from './consumer-sides';
 import type { BenchResult } from './lib/measure';
 import { DEFAULT_WORKLOAD } from './lib/workload';
 import { rawAmqplib } from './peers/raw-amqplib';
+import { rawPartitions } from './raw-partitions';
 
 function arg(argv: string[], name: string, fallback: number): number {
   const at = argv.indexOf(`--${name}`);
@@ -47,6 +48,13 @@ async function main(): Promise<void> {
     add(raw);
     console.log(`round ${round}: ${raw.name}: ${Math.round(raw.rate)} msg/s`);
     for (const side of sides) {
+      if (side === 'ordered') {
+        const rp = await rawPartitions(workload);
+        add(rp);
+        console.log(
+          `round ${round}: ${rp.name}: ${Math.round(rp.rate)} msg/s (${((rp.rate / raw.rate) * 100).toFixed(0)}% of raw)`,
+        );
+      }
       const r = await waggleSide(workload, side, db);
       add(r);
       console.log(

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { logger } from '../observability';
 import { sessionKeyString, type SessionFence, type SessionKey } from '../ordering';
 import { writeOutbox, type OutboxMessage } from '../outbox';
@@ -77,31 +77,12 @@ export class GroupCommit {
   }
 
   private async flush(entries: Bookkeeping[]): Promise<BookkeepingOutcome[]> {
-    const outcomes = entries.map(() => ({ committed: false, stashed: 0 }));
+    // Without outbox rows a batch is one statement, committed on its own: no BEGIN/COMMIT round trips.
+    if (entries.every((e) => e.outbox.length === 0)) return this.bookkeep(this.pool, entries);
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      const moves = entries.flatMap((e, i) => (e.cursor ? [{ ...e.cursor, i }] : []));
-      if (moves.length > 0 && this.fence) {
-        const moved = await this.fence.advanceMany(client, moves);
-        for (const m of moves) {
-          const stashed = moved.get(sessionKeyString(m.key));
-          if (stashed !== undefined) outcomes[m.i] = { committed: true, stashed };
-        }
-      }
-      const inbox = entries.flatMap((e, i) => (e.inbox !== undefined ? [{ id: e.inbox, i }] : []));
-      if (inbox.length > 0) {
-        const { rows } = await client.query<{ message_id: string }>(
-          `INSERT INTO consumer_inbox (consumer, message_id) SELECT $1, unnest($2::text[])
-           ON CONFLICT DO NOTHING RETURNING message_id`,
-          [this.consumer, inbox.map((x) => x.id)],
-        );
-        const fresh = new Set(rows.map((r) => r.message_id));
-        for (const x of inbox) {
-          // Two copies of one message in a batch: the first one counts.
-          if (fresh.delete(x.id)) outcomes[x.i] = { committed: true, stashed: 0 };
-        }
-      }
+      const outcomes = await this.bookkeep(client, entries);
       await writeOutbox(
         client,
         entries.flatMap((e, i) => ((outcomes[i] as BookkeepingOutcome).committed ? e.outbox : [])),
@@ -114,5 +95,32 @@ export class GroupCommit {
       client.release(err instanceof Error ? err : true);
       throw err;
     }
+  }
+
+  /** Moves the cursors (or inserts the inbox rows) of a batch; says which runs got there first. */
+  private async bookkeep(sql: Pool | PoolClient, entries: Bookkeeping[]): Promise<BookkeepingOutcome[]> {
+    const outcomes = entries.map(() => ({ committed: false, stashed: 0 }));
+    const moves = entries.flatMap((e, i) => (e.cursor ? [{ ...e.cursor, i }] : []));
+    if (moves.length > 0 && this.fence) {
+      const moved = await this.fence.advanceMany(sql, moves);
+      for (const m of moves) {
+        const stashed = moved.get(sessionKeyString(m.key));
+        if (stashed !== undefined) outcomes[m.i] = { committed: true, stashed };
+      }
+    }
+    const inbox = entries.flatMap((e, i) => (e.inbox !== undefined ? [{ id: e.inbox, i }] : []));
+    if (inbox.length > 0) {
+      const { rows } = await sql.query<{ message_id: string }>(
+        `INSERT INTO consumer_inbox (consumer, message_id) SELECT $1, unnest($2::text[])
+         ON CONFLICT DO NOTHING RETURNING message_id`,
+        [this.consumer, inbox.map((x) => x.id)],
+      );
+      const fresh = new Set(rows.map((r) => r.message_id));
+      for (const x of inbox) {
+        // Two copies of one message in a batch: the first one counts.
+        if (fresh.delete(x.id)) outcomes[x.i] = { committed: true, stashed: 0 };
+      }
+    }
+    return outcomes;
   }
 }

@@ -170,3 +170,49 @@ export async function waggleSide(w: Workload, side: WaggleSide, db: DataSource):
     await conn.close().catch(() => undefined);
   }
 }
+
+/**
+ * Raw amqplib with the very messages the waggle sides consume (the envelope's headers and properties
+ * included), consumed and acknowledged at once: the baseline that isolates the consumer runtime's own cost
+ * from the cost of carrying the envelope.
+ */
+export async function rawEnvelopes(w: Workload): Promise<BenchResult> {
+  const id = randomUUID().slice(0, 8);
+  const conn = await amqplib.connect(w.amqpUrl);
+  const admin = await conn.createChannel();
+  const names = await declare(admin, 'unordered', id);
+  try {
+    const latency = new LatencyRecorder(w.messages);
+    const sentAt = new Map<string, number>();
+    let consumed = 0;
+    const sub = await conn.createChannel();
+    await sub.prefetch(w.prefetch);
+    await sub.consume(names.queues[0] as string, (msg) => {
+      if (!msg) return;
+      latency.record(
+        performance.now() - (sentAt.get(msg.properties.messageId as string) ?? performance.now()),
+      );
+      consumed += 1;
+      sub.ack(msg);
+    });
+    const messages = Array.from({ length: w.messages }, (_, i) =>
+      toAmqpMessage(benchEvent(`bench-${id}`, i % w.sessions, undefined)),
+    );
+    const pub = await conn.createConfirmChannel();
+    const started = performance.now();
+    await publishAll(pub, names.exchange, messages, sentAt, w.window);
+    await until(() => consumed >= w.messages, 300_000, 'raw envelopes');
+    return result(
+      'raw amqplib, same envelopes (baseline for the ratios)',
+      'msg',
+      consumed,
+      started,
+      latency,
+      `quorum queue, prefetch ${w.prefetch}; the waggle envelope's headers and properties on every message`,
+    );
+  } finally {
+    for (const q of [...names.queues, names.parked]) await admin.deleteQueue(q).catch(() => undefined);
+    await admin.deleteExchange(names.exchange).catch(() => undefined);
+    await conn.close().catch(() => undefined);
+  }
+}

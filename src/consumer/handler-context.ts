@@ -4,12 +4,13 @@ import { NonRetryableError } from '../errors';
 import { logger, type Logger } from '../observability';
 import { outboxMessageFor, type OutboxMessage, type PublishOptions } from '../outbox';
 import type { HandlerContext } from './define-consumer';
+import type { RunAbort } from './run-abort';
 import { SagasUnavailableError, sagaStarter, type StartSagaOptions } from './saga-starter';
 
 export interface HandlerContextInput {
   consumer: string;
   attempt: number;
-  signal: AbortSignal;
+  abort: RunAbort;
   /** The event handled (the latest one of a coalesced batch). */
   origin: WaggleEvent;
   /** The transaction (or how to begin it, on first use); undefined for a consumer that runs without one. */
@@ -20,61 +21,86 @@ export interface HandlerContextInput {
 
 /** The `ctx` a handler receives. */
 export function createHandlerContext(input: HandlerContextInput): HandlerContext {
-  const { origin } = input;
-  let log: Logger | undefined;
-  const manager = (): EntityManager | undefined => (typeof input.db === 'function' ? input.db() : input.db);
-  return {
-    consumer: input.consumer,
-    attempt: input.attempt,
-    signal: input.signal,
-    // Made on first use: most runs never log.
-    get log(): Logger {
-      log ??= logger({
-        consumer: input.consumer,
-        tenant: origin.tenantid,
-        sessionId: origin.sessionid,
-        correlationId: origin.correlationid,
-        messageId: origin.id,
-        attempt: input.attempt,
-      });
-      return log;
-    },
-    get db(): EntityManager {
-      if (!input.db) {
-        throw new NonRetryableError(
-          'WAGGLE_NO_TRANSACTION',
-          `consumer "${input.consumer}" runs without a transaction (transactional: false); ctx.db is not available`,
-        );
-      }
-      return manager() as EntityManager;
-    },
-    publish(event: WaggleEvent, options?: PublishOptions): void {
-      const full: WaggleEvent = {
-        ...event,
-        correlationid: event.correlationid || origin.correlationid,
-        traceparent: event.traceparent ?? origin.traceparent,
-      };
-      if (!validateEnvelope(full)) {
-        const why = (validateEnvelope.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
-        throw new NonRetryableError(
-          'WAGGLE_PUBLISH_INVALID',
-          `ctx.publish: not a valid event: ${why.join('; ')}`,
-        );
-      }
-      input.outbox.push(outboxMessageFor(full, options));
-    },
-    async startSaga(type: string, sagaInput: unknown, options?: StartSagaOptions): Promise<string> {
-      const start = sagaStarter();
-      if (!start) throw new SagasUnavailableError(type);
-      return start({
-        type,
-        input: sagaInput,
-        correlationKey: options?.correlationKey ?? origin.id,
-        tenant: origin.tenantid,
-        origin,
-        db: input.db === undefined ? undefined : (manager() as EntityManager),
-        publish: (message) => input.outbox.push(message),
-      });
-    },
-  };
+  return new RunContext(input);
+}
+
+// A class rather than an object literal of closures: one is made per message, and its logger, signal and
+// transaction are only made when the handler asks for them.
+class RunContext implements HandlerContext {
+  private logger: Logger | undefined;
+
+  constructor(private readonly input: HandlerContextInput) {}
+
+  get consumer(): string {
+    return this.input.consumer;
+  }
+
+  get attempt(): number {
+    return this.input.attempt;
+  }
+
+  get signal(): AbortSignal {
+    return this.input.abort.signal;
+  }
+
+  get log(): Logger {
+    const { origin } = this.input;
+    this.logger ??= logger({
+      consumer: this.input.consumer,
+      tenant: origin.tenantid,
+      sessionId: origin.sessionid,
+      correlationId: origin.correlationid,
+      messageId: origin.id,
+      attempt: this.input.attempt,
+    });
+    return this.logger;
+  }
+
+  get db(): EntityManager {
+    const manager = this.manager();
+    if (!manager) {
+      throw new NonRetryableError(
+        'WAGGLE_NO_TRANSACTION',
+        `consumer "${this.input.consumer}" runs without a transaction (transactional: false); ctx.db is not available`,
+      );
+    }
+    return manager;
+  }
+
+  publish(event: WaggleEvent, options?: PublishOptions): void {
+    const { origin } = this.input;
+    const full: WaggleEvent = {
+      ...event,
+      correlationid: event.correlationid || origin.correlationid,
+      traceparent: event.traceparent ?? origin.traceparent,
+    };
+    if (!validateEnvelope(full)) {
+      const why = (validateEnvelope.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+      throw new NonRetryableError(
+        'WAGGLE_PUBLISH_INVALID',
+        `ctx.publish: not a valid event: ${why.join('; ')}`,
+      );
+    }
+    this.input.outbox.push(outboxMessageFor(full, options));
+  }
+
+  async startSaga(type: string, sagaInput: unknown, options?: StartSagaOptions): Promise<string> {
+    const start = sagaStarter();
+    if (!start) throw new SagasUnavailableError(type);
+    const { origin } = this.input;
+    return start({
+      type,
+      input: sagaInput,
+      correlationKey: options?.correlationKey ?? origin.id,
+      tenant: origin.tenantid,
+      origin,
+      db: this.manager(),
+      publish: (message) => this.input.outbox.push(message),
+    });
+  }
+
+  private manager(): EntityManager | undefined {
+    const { db } = this.input;
+    return typeof db === 'function' ? db() : db;
+  }
 }

@@ -4,6 +4,7 @@ import type { OutboxMessage } from '../outbox';
 import type { ConsumerMetrics } from './consumer-metrics';
 import type { ConsumerDefinition } from './define-consumer';
 import { createHandlerContext } from './handler-context';
+import type { RunAbort } from './run-abort';
 import type { Semaphore } from './semaphore';
 
 /** The handler threw: the runtime retries or parks, depending on the error's kind. */
@@ -27,7 +28,8 @@ export interface HandlerRun {
   /** One event, or the coalesced list for a superseding consumer. */
   events: WaggleEvent[];
   attempt: number;
-  signal: AbortSignal;
+  /** Aborts the run (supersede, stop); the handler sees it as `ctx.signal`. */
+  abort: RunAbort;
   /** The transaction, or how to begin it on first use; undefined without one. */
   db: EntityManager | (() => EntityManager) | undefined;
   /** Bounds handlers running at once (the consumer's concurrency); held only while the handler runs. */
@@ -44,7 +46,7 @@ export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
   const ctx = createHandlerContext({
     consumer: run.consumer,
     attempt: run.attempt,
-    signal: run.signal,
+    abort: run.abort,
     origin,
     db: run.db,
     outbox,
@@ -52,7 +54,7 @@ export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
   const input = run.definition.onBusy === 'supersede' ? run.events : origin;
   const handle = run.definition.handle as (input: unknown, c: typeof ctx) => Promise<void> | void;
   const release = await run.permits?.acquire();
-  if (run.signal.aborted) {
+  if (run.abort.aborted) {
     release?.();
     throw new RunAborted();
   }
@@ -60,12 +62,12 @@ export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
   try {
     await handle(input, ctx);
   } catch (err) {
-    if (run.signal.aborted) throw new RunAborted();
+    if (run.abort.aborted) throw new RunAborted();
     throw new HandlerFailure(err);
   } finally {
     stop();
     release?.();
   }
-  if (run.signal.aborted) throw new RunAborted();
+  if (run.abort.aborted) throw new RunAborted();
   return outbox;
 }

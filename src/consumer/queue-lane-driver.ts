@@ -7,6 +7,7 @@ import type { HandlerTransaction } from './handler-transaction';
 import { itemFromStash, stashInputOf, type OrderedItem } from './ordered-item';
 import type { OrderedLaneContext, ParkTarget } from './ordered-lane-context';
 import { INFRA_RETRY_MS, beginTransaction } from './processor';
+import { RunAbort } from './run-abort';
 import { deliveryLimitFailure } from './unordered-processor';
 
 type Attempt = 'done' | 'aborted' | 'infra' | 'again' | { failure: Failure };
@@ -88,11 +89,11 @@ export class QueueLaneDriver {
     const { deps } = this.c;
     for (;;) {
       if (this.c.lanes.isClosed) return item.settle('requeue');
-      const run = new AbortController();
+      const run = new RunAbort();
       lane.current = run;
       let outcome: Attempt;
       try {
-        outcome = await this.attempt(lane, item, run.signal);
+        outcome = await this.attempt(lane, item, run);
       } finally {
         lane.current = undefined;
       }
@@ -123,14 +124,14 @@ export class QueueLaneDriver {
   private async attempt(
     lane: SessionLane<OrderedItem>,
     item: OrderedItem,
-    signal: AbortSignal,
+    abort: RunAbort,
   ): Promise<Attempt> {
     const { deps, fence, cursors } = this.c;
     const key = lane.session;
     // A redelivered copy may have run elsewhere since: only the lock can tell.
     const fresh = !item.fromStash && !item.delivery.replay && !item.delivery.redelivered;
     if (fresh && cursors.get(lane.id) === item.seq - 1) {
-      return this.fastAttempt(lane, item, signal);
+      return this.fastAttempt(lane, item, abort);
     }
     // The permit is taken before the connection: no run may wait for a permit while holding a connection
     // that a permit holder waits for.
@@ -170,7 +171,7 @@ export class QueueLaneDriver {
         metrics: deps.metrics,
         events: [item.event],
         attempt: item.failures + 1,
-        signal,
+        abort,
         db: tx.manager,
       });
       await this.c.commit(tx, outbox);
@@ -201,7 +202,7 @@ export class QueueLaneDriver {
   private async fastAttempt(
     lane: SessionLane<OrderedItem>,
     item: OrderedItem,
-    signal: AbortSignal,
+    abort: RunAbort,
   ): Promise<Attempt> {
     const { deps, fence, cursors } = this.c;
     const key = lane.session;
@@ -223,7 +224,7 @@ export class QueueLaneDriver {
         metrics: deps.metrics,
         events: [item.event],
         attempt: item.failures + 1,
-        signal,
+        abort,
         db: () => lazy.manager,
         permits: this.c.semaphore,
       });

@@ -5,6 +5,7 @@ import type { HandlerTransaction } from './handler-transaction';
 import { itemFromStash, stashInputOf, type OrderedItem } from './ordered-item';
 import type { OrderedLaneContext } from './ordered-lane-context';
 import { INFRA_RETRY_MS, beginTransaction } from './processor';
+import { RunAbort } from './run-abort';
 
 type Outcome = 'done' | 'superseded' | 'aborted' | 'infra' | { failure: Failure; batch: OrderedItem[] };
 
@@ -26,11 +27,11 @@ export class SupersedingLaneDriver {
       lane.checkStash = false;
       // The permit is taken before the connection (see QueueLaneDriver).
       const release = await this.c.semaphore.acquire();
-      const run = new AbortController();
+      const run = new RunAbort();
       lane.current = run;
       let outcome: Outcome;
       try {
-        outcome = await this.runBatch(lane, run.signal);
+        outcome = await this.runBatch(lane, run);
       } finally {
         lane.current = undefined;
         release();
@@ -75,7 +76,7 @@ export class SupersedingLaneDriver {
   }
 
   /** Builds the coalesced batch under the cursor lock, runs it and commits; undoes everything otherwise. */
-  private async runBatch(lane: SessionLane<OrderedItem>, signal: AbortSignal): Promise<Outcome> {
+  private async runBatch(lane: SessionLane<OrderedItem>, abort: RunAbort): Promise<Outcome> {
     const { deps, fence } = this.c;
     const key = lane.session;
     const batch: OrderedItem[] = [];
@@ -119,11 +120,11 @@ export class SupersedingLaneDriver {
           metrics: deps.metrics,
           events: batch.map((i) => i.event),
           attempt: Math.max(...batch.map((i) => i.failures)) + 1,
-          signal,
+          abort,
           db: tx.manager,
         });
       }
-      if (signal.aborted) throw new RunAborted();
+      if (abort.aborted) throw new RunAborted();
       await this.c.commit(tx, outbox);
     } catch (err) {
       await tx?.rollback();

@@ -27,6 +27,7 @@ import {
   type MessageProcessor,
   type ProcessorDeps,
 } from './processor';
+import { RunAbort } from './run-abort';
 import { Semaphore } from './semaphore';
 
 /**
@@ -42,7 +43,7 @@ export class UnorderedProcessor implements MessageProcessor {
   private readonly ledger: DeliveryLedger;
   private readonly groupCommit: GroupCommit;
   private readonly stopping = new AbortController();
-  private readonly running = new Set<AbortController>();
+  private readonly running = new Set<RunAbort>();
   private readonly log;
   private lastHousekeeping = 0;
 
@@ -102,10 +103,10 @@ export class UnorderedProcessor implements MessageProcessor {
     let failures = d.failures;
     for (;;) {
       // stop() aborts what is still running at its deadline.
-      const run = new AbortController();
+      const run = new RunAbort();
       this.running.add(run);
       try {
-        const outcome = await this.runOnce(d, failures + 1, run.signal);
+        const outcome = await this.runOnce(d, failures + 1, run);
         if (outcome === 'duplicate') metrics.duplicate();
         else metrics.handled();
         if (d.redelivered) void this.ledger.settled(d.messageId).catch(() => undefined);
@@ -133,7 +134,7 @@ export class UnorderedProcessor implements MessageProcessor {
     }
   }
 
-  private async runOnce(d: Delivery, attempt: number, signal: AbortSignal): Promise<'handled' | 'duplicate'> {
+  private async runOnce(d: Delivery, attempt: number, abort: RunAbort): Promise<'handled' | 'duplicate'> {
     const { definition, spec, metrics, pool } = this.deps;
     const event = d.event as NonNullable<Delivery['event']>;
     const run = {
@@ -142,7 +143,7 @@ export class UnorderedProcessor implements MessageProcessor {
       metrics,
       events: [event],
       attempt,
-      signal,
+      abort,
       permits: this.semaphore,
     };
     if (!spec.transactional) {

@@ -15,7 +15,7 @@ export class SessionLane<T> {
   /** Failed runs per sequence, for events that return to the stash between runs. */
   readonly failures = new Map<number, number>();
   /** The run in progress, so that a newer event (supersede) or a stop can abort it. */
-  current: AbortController | undefined;
+  current: { abort(reason?: unknown): void } | undefined;
   driving = false;
   private wake: (() => void) | undefined;
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { registerSagaStarter, SagasUnavailableError } from '../../../src/consumer';
 import { createHandlerContext } from '../../../src/consumer/handler-context';
+import { RunAbort } from '../../../src/consumer/run-abort';
 import type { WaggleEvent } from '../../../src/envelope';
 import type { OutboxMessage } from '../../../src/outbox';
 
@@ -22,7 +23,7 @@ function context(db?: never) {
   const ctx = createHandlerContext({
     consumer: 'c',
     attempt: 1,
-    signal: new AbortController().signal,
+    abort: new RunAbort(),
     origin,
     db,
     outbox,

@@ -155,8 +155,8 @@ export async function waggleSide(w: Workload, side: WaggleSide, db: DataSource):
     }[side];
     const notes = {
       unordered: `quorum queue, prefetch ${w.prefetch}, concurrency 64`,
-      'unordered-inbox': `inbox row per message in the handler's transaction, prefetch ${w.prefetch}, concurrency 64`,
-      ordered: `${PARTITIONS} partitions (consistent hash, single active consumer), ${w.sessions} sessions, prefetch ${settings.prefetch} per partition, concurrency 64`,
+      'unordered-inbox': `an inbox row per message, committed in Postgres before the ack (group-committed: the handler writes nothing itself), prefetch ${w.prefetch}, concurrency 64`,
+      ordered: `${PARTITIONS} partitions (consistent hash, single active consumer), ${w.sessions} sessions, each event's cursor move committed in Postgres before the ack (group-committed), prefetch ${settings.prefetch} per partition, concurrency 64`,
     }[side];
     return result(label, 'msg', handled, started, latency, notes);
   } finally {
@@ -203,7 +203,7 @@ export async function rawEnvelopes(w: Workload): Promise<BenchResult> {
     await publishAll(pub, names.exchange, messages, sentAt, w.window);
     await until(() => consumed >= w.messages, 300_000, 'raw envelopes');
     return result(
-      'raw amqplib, same envelopes (baseline for the ratios)',
+      'raw amqplib with the same envelopes (headers and properties)',
       'msg',
       consumed,
       started,

@@ -15,7 +15,7 @@ import { loadConfig } from '../src/config';
 import { createDataSource, ensureDatabase, migrate } from '../src/db';
 import { configureLogger } from '../src/observability';
 import { writeConsumerRows, type ConsumerRow } from './consumer-report';
-import { waggleSide, type WaggleSide } from './consumer-sides';
+import { rawEnvelopes, waggleSide, type WaggleSide } from './consumer-sides';
 import type { BenchResult } from './lib/measure';
 import { DEFAULT_WORKLOAD } from './lib/workload';
 import { rawAmqplib } from './peers/raw-amqplib';
@@ -47,6 +47,13 @@ async function main(): Promise<void> {
     const raw = await rawAmqplib(workload);
     add(raw);
     console.log(`round ${round}: ${raw.name}: ${Math.round(raw.rate)} msg/s`);
+    if (only < 0) {
+      const env = await rawEnvelopes(workload);
+      add(env);
+      console.log(
+        `round ${round}: ${env.name}: ${Math.round(env.rate)} msg/s (${((env.rate / raw.rate) * 100).toFixed(0)}% of raw)`,
+      );
+    }
     for (const side of sides) {
       if (side === 'ordered') {
         const rp = await rawPartitions(workload);

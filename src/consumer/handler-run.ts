@@ -53,9 +53,10 @@ export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
   });
   const input = run.definition.onBusy === 'supersede' ? run.events : origin;
   const handle = run.definition.handle as (input: unknown, c: typeof ctx) => Promise<void> | void;
-  const release = await run.permits?.acquire();
+  const permits = run.permits;
+  if (permits && !permits.tryAcquire()) await permits.take();
   if (run.abort.aborted) {
-    release?.();
+    permits?.release();
     throw new RunAborted();
   }
   const stop = run.metrics.timeHandler();
@@ -66,7 +67,7 @@ export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
     throw new HandlerFailure(err);
   } finally {
     stop();
-    release?.();
+    permits?.release();
   }
   if (run.abort.aborted) throw new RunAborted();
   return outbox;

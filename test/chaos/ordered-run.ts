@@ -16,7 +16,7 @@ import {
 } from '../support';
 import { effectsTable } from '../integration/consumer/harness';
 
-/** The size of a chaos run: the 200 sessions × 50 events. */
+/** The size of a chaos run: 200 sessions × 50 events. */
 export const SESSIONS = 200;
 export const EVENTS_PER_SESSION = 50;
 

@@ -13,11 +13,10 @@ import {
 import type { Admission, ApiKeyAuthenticator, EventOrigin, TenantDirectory } from '../admission';
 import { TENANT_ID_PATTERN, type WaggleEvent } from '../envelope';
 import { errorKind, WaggleError } from '../errors';
-import { admissionProblem, HttpProblem } from '../http';
+import { admissionProblem, HttpProblem, readRawBody } from '../http';
 import { counter } from '../observability';
 import { tenantOf } from './bearer-auth';
 import type { ChannelCredentialStore } from './credential-store';
-import { readRawBody } from './raw-body';
 
 export interface ChannelRoutesDeps {
   admission: Pick<Admission, 'admit'>;

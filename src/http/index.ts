@@ -7,6 +7,7 @@ export { eventsApi } from './events-api';
 export { eventsRoutes, type EventsRoutesDeps } from './events-routes';
 export { createIngressRole, IngressRole, type IngressContext, type IngressRoleOptions } from './ingress-role';
 export { readJsonBody, type JsonBodyOptions } from './json-body';
+export { readRawBody } from './request-body';
 export {
   documented,
   fragmentOf,

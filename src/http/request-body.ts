@@ -1,9 +1,9 @@
 import type { Context } from 'koa';
-import { HttpProblem } from '../http';
+import { HttpProblem } from './problem';
 
 /**
- * Reads the request body as raw bytes within `limit` (provider signatures cover the exact bytes, so the
- * body is never parsed and re-serialized before verification). 413 past the limit, 415 when compressed.
+ * Reads the request body as raw bytes within `limit`. Answers (by throwing HttpProblem) 415 for a
+ * compressed body and 413 past the limit, before reading more than `limit` bytes.
  */
 export async function readRawBody(ctx: Context, limit: number): Promise<Buffer> {
   const encoding = ctx.get('content-encoding');
@@ -23,14 +23,15 @@ export async function readRawBody(ctx: Context, limit: number): Promise<Buffer> 
     if (size > limit) throw tooLarge(size, limit);
     chunks.push(chunk);
   }
-  return Buffer.concat(chunks);
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
 }
 
 function tooLarge(size: number, limit: number): HttpProblem {
   return new HttpProblem(
     413,
     'BODY_TOO_LARGE',
-    `the body is larger than ${limit} bytes (at least ${size}), the most this endpoint reads (WAGGLE_INGRESS_BODY_LIMIT)`,
+    `the body is larger than ${limit} bytes (at least ${size}), the most this endpoint reads ` +
+      '(WAGGLE_INGRESS_BODY_LIMIT); send less per request',
     { limit },
   );
 }

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { counter, logger } from '../observability';
+import { counter } from '../observability';
+import { PeriodicRound } from './periodic-round';
 
 export interface DedupPrunerOptions {
   /** How long an event id is remembered for deduplication. @default 86400000 (24 h) */
@@ -20,10 +21,8 @@ const pruned = counter(
  * unpublished record stays until the re-publisher has sent it). Session sequence counters are never pruned.
  */
 export class DedupPruner {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly rounds: PeriodicRound;
   private readonly windowMs: number;
-  private readonly intervalMs: number;
   private readonly chunk: number;
 
   constructor(
@@ -31,27 +30,16 @@ export class DedupPruner {
     options: DedupPrunerOptions = {},
   ) {
     this.windowMs = options.windowMs ?? 86_400_000;
-    this.intervalMs = options.intervalMs ?? 60_000;
     this.chunk = options.chunk ?? 5_000;
+    this.rounds = new PeriodicRound(options.intervalMs ?? 60_000, () => this.pruneOnce(), 'dedup pruning');
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.pruneOnce()
-        .catch((err: unknown) => {
-          logger({ component: 'admission' }).warn({ err }, 'dedup pruning failed');
-          return 0;
-        })
-        .finally(() => {
-          this.running = undefined;
-        });
-    }, this.intervalMs);
-    this.timer.unref();
+    this.rounds.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.rounds.stop();
   }
 
   /** Deletes every expired record, chunk by chunk; returns how many. */

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { AdmittedEvent } from '../envelope';
 import { counter, logger } from '../observability';
+import { PeriodicRound } from './periodic-round';
 import type { Admission } from './admission';
 
 export interface RepublisherOptions {
@@ -24,10 +25,8 @@ const republished = counter(
  * (FOR UPDATE SKIP LOCKED), and a rare double publish is harmless because consumers deduplicate by id.
  */
 export class Republisher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly rounds: PeriodicRound;
   private readonly afterMs: number;
-  private readonly intervalMs: number;
   private readonly batch: number;
 
   constructor(
@@ -36,27 +35,16 @@ export class Republisher {
     options: RepublisherOptions = {},
   ) {
     this.afterMs = options.afterMs ?? 10_000;
-    this.intervalMs = options.intervalMs ?? 2_000;
     this.batch = options.batch ?? 500;
+    this.rounds = new PeriodicRound(options.intervalMs ?? 2_000, () => this.runOnce(), 're-publish round');
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.runOnce()
-        .catch((err: unknown) => {
-          logger({ component: 'admission' }).warn({ err }, 're-publish round failed');
-          return 0;
-        })
-        .finally(() => {
-          this.running = undefined;
-        });
-    }, this.intervalMs);
-    this.timer.unref();
+    this.rounds.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.rounds.stop();
   }
 
   /** One round: claims up to `batch` stale unpublished events and publishes them; returns how many went out. */

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { QueueConsumer, type BrokerConnection, type ConfirmedPublisher } from '../broker';
+import { guardPool } from '../db';
 import { logger } from '../observability';
 import { Pool } from 'pg';
 import { PartitionLeases } from '../ordering';
@@ -186,6 +187,5 @@ function leasePoolFor(db: DataSource): Pool | undefined {
   const url = (db.options as { url?: string }).url;
   if (!url) return undefined;
   const pool = new Pool({ connectionString: url, max: 2, application_name: 'waggle:leases' });
-  pool.on('error', () => undefined); // an idle connection dropped by the server; the next tick reconnects
-  return pool;
+  return guardPool(pool, 'leases'); // a dropped connection is replaced; the next tick reconnects
 }

@@ -30,6 +30,8 @@ export class LazyTransaction<R extends QueryResultRow = QueryResultRow> {
   tx: HandlerTransaction | undefined;
   /** Why `check` refused the run, if it did. */
   refusal: unknown;
+  /** Why the transaction could not begin (the database), if it could not: not the handler's failure. */
+  beginFailure: unknown;
 
   constructor(
     private readonly deps: Pick<ProcessorDeps, 'db' | 'pool'>,
@@ -45,7 +47,14 @@ export class LazyTransaction<R extends QueryResultRow = QueryResultRow> {
   /** Begins once; later calls wait for the same begin (and fail with the same refusal). */
   begin(): Promise<PoolClient> {
     this.begun ??= (async () => {
-      const { tx, rows } = await HandlerTransaction.begin<R>(this.deps.db, this.deps.pool, this.first());
+      let begun: { tx: HandlerTransaction; rows: R[] };
+      try {
+        begun = await HandlerTransaction.begin<R>(this.deps.db, this.deps.pool, this.first());
+      } catch (err) {
+        this.beginFailure = err;
+        throw err;
+      }
+      const { tx, rows } = begun;
       this.tx = tx;
       try {
         await this.check(tx.sql, rows);

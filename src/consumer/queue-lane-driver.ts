@@ -248,9 +248,12 @@ export class QueueLaneDriver {
         return 'again';
       }
       if (err instanceof RunAborted) return 'aborted';
-      if (err instanceof HandlerFailure) return { failure: describeFailure(err.error) };
+      // The database could not begin the handler's transaction: try again without counting an attempt.
+      if (err instanceof HandlerFailure && lazy.beginFailure === undefined) {
+        return { failure: describeFailure(err.error) };
+      }
       this.c.log.warn(
-        { err, seq: item.seq, sessionId: key.session },
+        { err: lazy.beginFailure ?? err, seq: item.seq, sessionId: key.session },
         'could not run the event; trying again',
       );
       return 'infra';

@@ -178,6 +178,8 @@ export class UnorderedProcessor implements MessageProcessor {
       return outcome.committed ? 'handled' : 'duplicate';
     } catch (err) {
       if (lazy.refusal instanceof AlreadyHandledError) return 'duplicate';
+      // The database could not begin the handler's transaction: the runtime's failure, not the handler's.
+      if (lazy.beginFailure !== undefined) throw lazy.beginFailure;
       throw err;
     } finally {
       await lazy.rollback();

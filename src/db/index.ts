@@ -1,3 +1,4 @@
 export { createDataSource, type DataSourceOptions } from './data-source';
 export { ensureDatabase } from './ensure-database';
 export { migrate } from './migrate';
+export { guardPool } from './pool-guard';

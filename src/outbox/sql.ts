@@ -1,5 +1,6 @@
 import type { Pool, QueryResult, QueryResultRow } from 'pg';
 import type { DataSource } from 'typeorm';
+import { guardPool } from '../db';
 
 /** Anything that runs SQL the way pg does: a pool, or the one client of an open transaction. */
 export interface OutboxSql {
@@ -13,5 +14,5 @@ export interface OutboxSql {
 export function poolOf(db: DataSource): Pool {
   const pool = (db.driver as unknown as { master?: Pool }).master;
   if (!pool) throw new Error('the DataSource is not initialized: no pg pool behind it');
-  return pool;
+  return guardPool(pool, 'main');
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { Pool } from 'pg';
 import { BrokerConnection, ConfirmedPublisher } from '../broker';
 import type { WaggleConfig } from '../config';
-import { createDataSource, ensureDatabase, migrate } from '../db';
+import { createDataSource, ensureDatabase, guardPool, migrate } from '../db';
 import { HttpServer, systemRoutes } from '../http';
 import { HealthRegistry, logger } from '../observability';
 import { InstanceRegistry } from './instance-registry';
@@ -46,6 +47,8 @@ export class Platform {
       applicationName: `waggle:${roleNames.join(',')}`,
     });
     await db.initialize();
+    // A connection the server drops is logged and replaced, never an uncaught error.
+    guardPool((db.driver as unknown as { master: Pool }).master, 'main');
     await migrate(db);
     health.register('database', async () => {
       await db.query('SELECT 1');

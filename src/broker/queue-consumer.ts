@@ -1,6 +1,7 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { logger } from '../observability';
+import { AckCoalescer } from './ack-coalescer';
 import type { BrokerConnection } from './broker-connection';
 
 /** What the runtime does with a delivery once its handling is over. */
@@ -27,6 +28,7 @@ export class QueueConsumer {
   private stopping = false;
   private consumerTag: string | undefined;
   private live: Channel | undefined;
+  private acks: AckCoalescer | undefined;
 
   constructor(
     connection: BrokerConnection,
@@ -50,14 +52,18 @@ export class QueueConsumer {
   private async attach(ch: Channel): Promise<void> {
     if (this.stopping) return;
     await ch.prefetch(this.options.prefetch ?? 100);
+    // Delivery tags belong to the channel: a new channel (after a reconnect) gets its own coalescer.
+    const acks = new AckCoalescer(ch);
     const { consumerTag } = await ch.consume(this.options.queue, (msg) => {
-      if (msg) this.track(ch, msg);
+      if (msg) this.track(acks, msg);
     });
+    this.acks = acks;
     this.consumerTag = consumerTag;
     this.live = ch;
   }
 
-  private track(ch: Channel, msg: ConsumeMessage): void {
+  private track(acks: AckCoalescer, msg: ConsumeMessage): void {
+    acks.arrived(msg);
     const run = this.options
       .deliver(msg)
       .catch((err: unknown) => {
@@ -67,7 +73,7 @@ export class QueueConsumer {
         );
         return 'requeue' as Settlement;
       })
-      .then((settlement) => settle(ch, msg, settlement))
+      .then((settlement) => settle(acks, msg, settlement))
       .catch(() => {
         // The channel closed under us: the broker redelivers the message, nothing to settle.
       })
@@ -80,15 +86,19 @@ export class QueueConsumer {
     this.stopping = true;
     if (this.live && this.consumerTag) await this.live.cancel(this.consumerTag).catch(() => undefined);
     const drained = await waitAll([...this.inFlight], deadlineMs);
+    try {
+      this.acks?.flush(); // acknowledgements held for this turn go out before the channel closes
+    } catch {
+      // The channel is gone already: the broker hands the messages out again.
+    }
     await this.channel.close().catch(() => undefined);
     return { drained };
   }
 }
 
-function settle(ch: Channel, msg: ConsumeMessage, settlement: Settlement): void {
-  if (settlement === 'ack') ch.ack(msg);
-  else if (settlement === 'requeue') ch.nack(msg, false, true);
-  else ch.nack(msg, false, false);
+function settle(acks: AckCoalescer, msg: ConsumeMessage, settlement: Settlement): void {
+  if (settlement === 'ack') acks.ack(msg);
+  else acks.nack(msg, settlement === 'requeue');
 }
 
 async function waitAll(work: Promise<void>[], deadlineMs: number): Promise<boolean> {

@@ -76,39 +76,67 @@ export function fromAmqpMessage(message: IncomingMessage): WaggleEvent {
       })),
     );
   }
+  // Parsed just now, so ours to complete in place (this runs once per consumed message).
   const event = body as WaggleEvent;
   const headers = message.properties.headers ?? {};
-  const violations: Violation[] = [];
-  const expect = (where: string, found: unknown, wanted: unknown) => {
-    if (found !== undefined && found !== null && String(found) !== String(wanted)) {
-      violations.push({
-        pointer: where,
-        message: `${JSON.stringify(found)} does not match the body's ${JSON.stringify(wanted)}`,
+  let violations: Violation[] | undefined;
+  violations = mismatch(violations, `header ${HEADERS.tenant}`, headers[HEADERS.tenant], event.tenantid);
+  violations = mismatch(violations, `header ${HEADERS.channel}`, headers[HEADERS.channel], event.channel);
+  violations = mismatch(violations, `header ${HEADERS.session}`, headers[HEADERS.session], event.sessionid);
+  if (event.sequence !== undefined) {
+    violations = mismatch(
+      violations,
+      `header ${HEADERS.sequence}`,
+      headers[HEADERS.sequence],
+      event.sequence,
+    );
+  }
+  violations = mismatch(violations, 'property messageId', message.properties.messageId, event.id);
+  violations = mismatch(violations, 'property type', message.properties.type, event.type);
+  if (event.correlationid !== undefined) {
+    violations = mismatch(
+      violations,
+      'property correlationId',
+      message.properties.correlationId,
+      event.correlationid,
+    );
+  }
+  const key = message.fields?.routingKey;
+  // A key of three words or more is the event's own; shorter ones are queue names (retry tiers, replays).
+  if (key && key.indexOf('.') !== key.lastIndexOf('.')) {
+    const expected = routingKeyOf(event);
+    if (key !== expected) {
+      (violations ??= []).push({
+        pointer: 'routing key',
+        message: `"${key}" does not match the body's "${expected}"`,
       });
     }
-  };
-  expect(`header ${HEADERS.tenant}`, headers[HEADERS.tenant], event.tenantid);
-  expect(`header ${HEADERS.channel}`, headers[HEADERS.channel], event.channel);
-  expect(`header ${HEADERS.session}`, headers[HEADERS.session], event.sessionid);
-  if (event.sequence !== undefined)
-    expect(`header ${HEADERS.sequence}`, headers[HEADERS.sequence], event.sequence);
-  expect('property messageId', message.properties.messageId, event.id);
-  expect('property type', message.properties.type, event.type);
-  if (event.correlationid !== undefined)
-    expect('property correlationId', message.properties.correlationId, event.correlationid);
-  const key = message.fields?.routingKey;
-  if (key && key.includes('.') && key.split('.').length >= 3 && key !== routingKeyOf(event)) {
-    violations.push({
-      pointer: 'routing key',
-      message: `"${key}" does not match the body's "${routingKeyOf(event)}"`,
-    });
   }
   if (event.traceparent !== undefined && !isTraceparent(event.traceparent)) {
-    violations.push({
+    (violations ??= []).push({
       pointer: '/traceparent',
       message: 'is not a W3C traceparent like 00-<32 hex>-<16 hex>-01',
     });
   }
-  if (violations.length > 0) throw new EnvelopeInvalidError(violations);
-  return { ...event, correlationid: event.correlationid ?? event.id };
+  if (violations) throw new EnvelopeInvalidError(violations);
+  if (event.correlationid === undefined) event.correlationid = event.id;
+  return event;
+}
+
+/** Adds a violation when a header or property is present and says something else than the body. */
+function mismatch(
+  violations: Violation[] | undefined,
+  where: string,
+  found: unknown,
+  wanted: unknown,
+): Violation[] | undefined {
+  if (found === undefined || found === null || found === wanted || String(found) === String(wanted)) {
+    return violations;
+  }
+  const list = violations ?? [];
+  list.push({
+    pointer: where,
+    message: `${JSON.stringify(found)} does not match the body's ${JSON.stringify(wanted)}`,
+  });
+  return list;
 }

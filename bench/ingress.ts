@@ -6,6 +6,8 @@
  *
  *   node --import tsx bench/ingress.ts [--seconds 10] [--connections 100] [--rounds 3] [--no-write]
  *
+ * BENCH_PROF=<dir> writes a V8 CPU profile of each server process into <dir> (open it in Chrome DevTools).
+ *
  * Uses its own vhost (deleted afterwards) and the database `waggle_bench`; writes its rows into
  * BENCHMARKS.md between the ingress markers unless --no-write.
  */
@@ -105,11 +107,21 @@ async function startServer(
   mode: 'bare' | 'waggle',
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/ingress-server.ts', mode], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROF] : []),
+      '--import',
+      'tsx',
+      'bench/ingress-server.ts',
+      mode,
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {

@@ -41,6 +41,8 @@ export interface WaggleConfig {
   telegramApiUrl: string;
   /** Partition lease lifetime (WAGGLE_LEASE_TTL). */
   leaseTtlMs: number;
+  /** How long an ordered session waits for a missing sequence before skipping it; 0 never (WAGGLE_SEQUENCE_GAP_TIMEOUT). */
+  sequenceGapTimeoutMs: number;
   /** Base URL of this platform for tool callbacks (WAGGLE_PUBLIC_URL). */
   publicUrl: string;
   /** Webhook retry waits (WAGGLE_WEBHOOK_RETRY_SCHEDULE). */
@@ -120,6 +122,7 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
     slackApiUrl: raw.WAGGLE_SLACK_API_URL as string,
     telegramApiUrl: raw.WAGGLE_TELEGRAM_API_URL as string,
     leaseTtlMs: parseDuration(raw.WAGGLE_LEASE_TTL as string),
+    sequenceGapTimeoutMs: parseDuration(raw.WAGGLE_SEQUENCE_GAP_TIMEOUT as string),
     publicUrl: raw.WAGGLE_PUBLIC_URL as string,
     webhookRetryScheduleMs: (raw.WAGGLE_WEBHOOK_RETRY_SCHEDULE as string).split(',').map(parseDuration),
     webhookTimeoutMs: parseDuration(raw.WAGGLE_WEBHOOK_TIMEOUT as string),

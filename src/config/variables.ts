@@ -268,6 +268,14 @@ export const VARIABLES: readonly VariableSpec[] = [
       'Partition lease lifetime: a worker that stops renewing (crashed, cut off) loses its partitions to the others after this long.',
   },
   {
+    env: 'WAGGLE_SEQUENCE_GAP_TIMEOUT',
+    schema: duration,
+    expected: 'a duration like "10m" ("0s" never skips)',
+    default: '10m',
+    description:
+      'How long an ordered session may wait for a sequence that never arrives (its later events held in the stash) before the runtime records the missing sequence as skipped and goes on; a copy arriving later is parked, not run.',
+  },
+  {
     env: 'WAGGLE_PUBLIC_URL',
     schema: url(['http', 'https']),
     expected: 'an http:// or https:// URL',

@@ -22,6 +22,11 @@ const superseded = counter(
   'Handler runs aborted because a newer event of the session arrived',
   ['consumer'],
 );
+const gapsSkipped = counter(
+  'waggle_consumer_gap_sequences_skipped_total',
+  'Sequences an ordered session skipped because they never arrived within WAGGLE_SEQUENCE_GAP_TIMEOUT',
+  ['consumer'],
+);
 const duration = histogram('waggle_consumer_handler_duration_seconds', 'Handler run time', ['consumer']);
 const lanes = gauge('waggle_consumer_lanes', 'Sessions with events in progress or waiting', ['consumer']);
 const leases = gauge('waggle_consumer_leases', 'Partitions this process consumes', ['consumer', 'group']);
@@ -54,6 +59,9 @@ export class ConsumerMetrics {
   }
   duplicate(n = 1): void {
     duplicates.inc({ consumer: this.consumer }, n);
+  }
+  gapSkipped(n: number): void {
+    gapsSkipped.inc({ consumer: this.consumer }, n);
   }
   superseded(): void {
     superseded.inc({ consumer: this.consumer });

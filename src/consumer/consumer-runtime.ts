@@ -32,6 +32,11 @@ export interface ConsumerRuntimeDeps {
   releaseTimeoutMs?: number;
   /** How often stashed events nobody drained are looked for. @default 2000 */
   sweepEveryMs?: number;
+  /**
+   * An ordered session waiting this long for a sequence that never arrives skips it (recorded in
+   * session_skip); 0 never skips. @default 600000
+   */
+  gapTimeoutMs?: number;
 }
 
 /**
@@ -64,6 +69,7 @@ export class ConsumerRuntime {
       spec,
       definition,
       metrics: this.metrics,
+      gapTimeoutMs: deps.gapTimeoutMs ?? 600_000,
     };
     this.processor =
       spec.ordering === 'session'

@@ -123,9 +123,24 @@ export class OrderedProcessor implements MessageProcessor {
     }
   }
 
-  /** Pokes the lanes of sessions whose next event waits in the stash; prunes old delivery counts. */
+  /**
+   * Pokes the lanes of sessions whose next event waits in the stash, moves sessions past sequences that
+   * never arrived (after the gap timeout), prunes old delivery counts.
+   */
   async sweep(): Promise<void> {
     if (this.lanes.isClosed) return;
+    const gapTimeoutMs = this.deps.gapTimeoutMs ?? 0;
+    if (gapTimeoutMs > 0) {
+      for (const gap of await this.fence.skipStaleGaps(this.deps.pool, gapTimeoutMs, 100)) {
+        const count = gap.to - gap.from + 1;
+        this.deps.metrics.gapSkipped(count);
+        this.log.warn(
+          { tenant: gap.key.tenant, sessionId: gap.key.session, from: gap.from, to: gap.to },
+          `sequence(s) ${gap.from}..${gap.to} never arrived within the gap timeout; the session goes on without them`,
+        );
+        this.lanes.poke(gap.key);
+      }
+    }
     const sessions = await this.fence.sessionsWithNextStashed(this.deps.pool, SWEEP_STASH_AFTER_MS, 500);
     for (const s of sessions) this.lanes.poke(s);
     if (Date.now() - this.lastHousekeeping >= HOUSEKEEPING_EVERY_MS) {

@@ -15,6 +15,8 @@ export interface ProcessorDeps {
   spec: ConsumerSettings;
   definition: ConsumerDefinition;
   metrics: ConsumerMetrics;
+  /** Ordered: how long a session waits for a missing sequence before skipping it; 0 never. @default 0 */
+  gapTimeoutMs?: number;
 }
 
 /** Turns deliveries into handler runs and says how each delivery is settled. */

@@ -1,5 +1,5 @@
 import type { SessionLane } from '../ordering';
-import { InvalidInputError } from '../errors';
+import { InvalidInputError, NonRetryableError } from '../errors';
 import { backoffAfter, describeFailure, mayRetry, type Failure } from '../retry';
 import { HandlerFailure, RunAborted, runHandler } from './handler-run';
 import { FenceMovedError, LazyTransaction } from './lazy-transaction';
@@ -11,6 +11,14 @@ import { RunAbort } from './run-abort';
 import { deliveryLimitFailure } from './unordered-processor';
 
 type Attempt = 'done' | 'aborted' | 'infra' | 'again' | { failure: Failure };
+
+function lateAfterGap(seq: number): NonRetryableError {
+  return new NonRetryableError(
+    'WAGGLE_LATE_AFTER_GAP',
+    `sequence ${seq} arrived after its session went on without it (WAGGLE_SEQUENCE_GAP_TIMEOUT); ` +
+      'replay it from the parking lot to run it anyway',
+  );
+}
 
 /**
  * Drives a session lane one event at a time in sequence order (`onBusy: 'queue'`). A failing event is retried
@@ -143,6 +151,11 @@ export class QueueLaneDriver {
       const entry = await fence.entered(tx.sql, key, item.seq, begun.rows);
       if (entry.kind === 'duplicate') {
         const replay = item.delivery.replay && (await fence.claimReplay(tx.sql, key, item.seq));
+        if (!replay && !item.fromStash && (await fence.skippedAsGap(tx.sql, key, item.seq))) {
+          // The session went on without this event after its gap timed out: park it for an operator.
+          await tx.commit();
+          return { failure: describeFailure(lateAfterGap(item.seq)) };
+        }
         if (!replay) {
           if (item.fromStash) await fence.takeStashed(tx.sql, key, item.seq);
           await tx.commit();

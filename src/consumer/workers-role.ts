@@ -34,6 +34,7 @@ export function workersRole(options: WorkersRoleOptions = {}): Role {
             instanceId: ctx.instanceId,
             leaseScope: vhostOfAmqpUrl(ctx.config.amqpUrl),
             leaseTtlMs: options.leaseTtlMs ?? ctx.config.leaseTtlMs,
+            gapTimeoutMs: ctx.config.sequenceGapTimeoutMs,
             releaseTimeoutMs: ctx.config.shutdownTimeoutMs,
           },
           settings,

@@ -4,6 +4,7 @@ export {
   SessionFence,
   type FenceEntry,
   type SkipRecord,
+  type SkippedGap,
   type StashInput,
   type StashedEvent,
 } from './session-fence';

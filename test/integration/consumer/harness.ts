@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import {
   ConsumerRuntime,
+  defineConsumer,
   resolveConsumerSettings,
   type ConsumerDefinition,
   type ConsumerRuntimeDeps,
@@ -91,4 +92,26 @@ export async function startConsumer(
   await runtime.start();
   autoTeardown(() => runtime.stop(5_000));
   return runtime;
+}
+
+/** An ordered consumer on `turns` writing one effect row per event in its transaction; `before` runs first. */
+export function recorder(
+  table: string,
+  name = 'ordered-test',
+  hooks: { before?: (session: string, seq: number, attempt: number) => Promise<void> | void } = {},
+) {
+  return defineConsumer({
+    name,
+    partitions: 'turns',
+    ordering: 'session',
+    async handle(event, ctx) {
+      await hooks.before?.(event.sessionid, event.sequence as number, ctx.attempt);
+      await ctx.db.query(`INSERT INTO ${table} (tenant, session, seq, message_id) VALUES ($1, $2, $3, $4)`, [
+        event.tenantid,
+        event.sessionid,
+        event.sequence,
+        event.id,
+      ]);
+    },
+  });
 }

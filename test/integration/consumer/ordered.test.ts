@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { defineConsumer } from '../../../src/consumer';
 import { RetryableError } from '../../../src/errors';
 import {
   confirmChannel,
@@ -12,28 +11,7 @@ import {
   testDb,
   uniqueName,
 } from '../../support';
-import { effectCount, effectsBySession, effectsTable, startConsumer } from './harness';
-
-function recorder(
-  table: string,
-  name = 'ordered-test',
-  hooks: { before?: (session: string, seq: number, attempt: number) => Promise<void> | void } = {},
-) {
-  return defineConsumer({
-    name,
-    partitions: 'turns',
-    ordering: 'session',
-    async handle(event, ctx) {
-      await hooks.before?.(event.sessionid, event.sequence as number, ctx.attempt);
-      await ctx.db.query(`INSERT INTO ${table} (tenant, session, seq, message_id) VALUES ($1, $2, $3, $4)`, [
-        event.tenantid,
-        event.sessionid,
-        event.sequence,
-        event.id,
-      ]);
-    },
-  });
-}
+import { effectCount, effectsBySession, effectsTable, recorder, startConsumer } from './harness';
 
 describe('consumer: ordered sessions through partitions', function () {
   this.timeout(60_000);

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import type { GetMessage } from 'amqplib';
-import { defineConsumer } from '../../../src/consumer';
 import { RETRY_HEADERS } from '../../../src/retry';
 import {
   confirmChannel,
@@ -12,7 +11,7 @@ import {
   testDb,
   uniqueName,
 } from '../../support';
-import { effectsBySession, effectsTable, startConsumer } from './harness';
+import { effectsBySession, effectsTable, recorder, startConsumer } from './harness';
 
 describe('consumer: a sequence that never arrives', function () {
   this.timeout(60_000);
@@ -23,17 +22,7 @@ describe('consumer: a sequence that never arrives', function () {
     const table = await effectsTable(db);
     const stack = await consumerStack(amqpUrl);
     const name = uniqueName('gap');
-    const consumer = defineConsumer({
-      name,
-      partitions: 'turns',
-      ordering: 'session',
-      async handle(event, ctx) {
-        await ctx.db.query(
-          `INSERT INTO ${table} (tenant, session, seq, message_id) VALUES ($1, $2, $3, $4)`,
-          [event.tenantid, event.sessionid, event.sequence, event.id],
-        );
-      },
-    });
+    const consumer = recorder(table, name);
     await startConsumer(stack, consumer, {
       vhost,
       topology,

@@ -7,6 +7,7 @@ import { registerKeys } from './commands/keys';
 import { registerMigrate } from './commands/migrate';
 import { registerParked } from './commands/parked';
 import { registerSagas } from './commands/sagas';
+import { registerSessions } from './commands/sessions';
 import { registerTools } from './commands/tools';
 import { registerWebhooks } from './commands/webhooks';
 import { registerStart } from './commands/start';
@@ -36,6 +37,7 @@ Start here: \`waggle start\`, then open http://127.0.0.1:8080/v1/health.`,
   registerKeys(program);
   registerTopology(program);
   registerSagas(program);
+  registerSessions(program);
   registerWebhooks(program);
   registerTools(program);
   registerParked(program);

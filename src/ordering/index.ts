@@ -5,6 +5,7 @@ export {
   type FenceEntry,
   type SkipRecord,
   type SkippedGap,
+  type SessionStanding,
   type StashInput,
   type StashedEvent,
 } from './session-fence';

@@ -101,6 +101,7 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many messages went out. */
   async relayOnce(): Promise<number> {
     const client = await this.options.pool.connect();
+    let published: OutboxRow[];
     try {
       await client.query('BEGIN');
       const { tenants } = this.options;
@@ -108,21 +109,22 @@ export class OutboxRelay {
         claimQuery(tenants !== undefined),
         tenants ? [this.batchSize, tenants] : [this.batchSize],
       );
-      const published = await this.publishInOrder(rows);
+      published = await this.publishInOrder(rows);
       if (published.length > 0) {
         await client.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [published.map((r) => r.id)]);
       }
       await client.query('COMMIT');
-      client.release();
-      const now = Date.now();
-      for (const r of published) lagHistogram.observe((now - r.created_at.getTime()) / 1000);
-      publishedTotal.inc(published.length);
-      return published.length;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release(err instanceof Error ? err : true);
       throw err;
     }
+    // Released only here, after the catch: a statement must never reach a client another caller holds now.
+    client.release();
+    const now = Date.now();
+    for (const r of published) lagHistogram.observe((now - r.created_at.getTime()) / 1000);
+    publishedTotal.inc(published.length);
+    return published.length;
   }
 
   /** Age in seconds of the oldest message waiting (0 when the outbox is empty). */

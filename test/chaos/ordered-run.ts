@@ -91,7 +91,12 @@ export async function expectEveryEffectOnceInOrder(run: OrderedRun, timeoutMs = 
   const [dupes] = await db.query(
     `SELECT count(*)::int AS n FROM (SELECT session, seq FROM ${table} GROUP BY session, seq HAVING count(*) > 1) d`,
   );
-  expect((dupes as { n: number }).n, 'duplicated effects').to.equal(0);
+  const duplicated = await db.query(
+    `SELECT e.session, e.seq, e.id, e.pid, e.note, e.message_id FROM ${table} e
+       JOIN (SELECT session, seq FROM ${table} GROUP BY session, seq HAVING count(*) > 1) d USING (session, seq)
+      ORDER BY e.session, e.seq, e.id LIMIT 20`,
+  );
+  expect((dupes as { n: number }).n, `duplicated effects: ${JSON.stringify(duplicated)}`).to.equal(0);
   const [outOfOrder] = await db.query(`SELECT count(*)::int AS n FROM ${table} WHERE NOT in_order`);
   expect((outOfOrder as { n: number }).n, 'order violations').to.equal(0);
   const rows: Array<{ session: string; seqs: number[] }> = await db.query(

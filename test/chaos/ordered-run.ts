@@ -48,6 +48,7 @@ export async function orderedRun(failRate: number): Promise<OrderedRun> {
     WAGGLE_TOPOLOGY_FILE: CONSUMER_TOPOLOGY,
     WAGGLE_LEASE_TTL: '3s',
     EFFECTS_TABLE: table,
+    EFFECTS_TENANT: tenant,
     FAIL_RATE: String(failRate),
   });
   const run: OrderedRun = {

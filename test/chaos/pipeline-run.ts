@@ -35,11 +35,13 @@ export async function pipelineRun(sessionCount: number): Promise<PipelineRun> {
   const { vhost, amqpUrl } = await consumerVhost();
   const db = await testDb();
   const table = await effectsTable(db);
+  const tenant = uniqueName('chaos');
   const env = testEnv({
     WAGGLE_AMQP_URL: amqpUrl,
     WAGGLE_TOPOLOGY_FILE: CONSUMER_TOPOLOGY,
     WAGGLE_LEASE_TTL: '3s',
     EFFECTS_TABLE: table,
+    EFFECTS_TENANT: tenant,
     FAIL_RATE: '0',
   });
   const run: PipelineRun = {
@@ -47,7 +49,7 @@ export async function pipelineRun(sessionCount: number): Promise<PipelineRun> {
     amqpUrl,
     db,
     table,
-    tenant: uniqueName('chaos'),
+    tenant,
     sessions: Array.from({ length: sessionCount }, (_, i) => `s${i}`),
     workers: [],
     async spawnWorker() {

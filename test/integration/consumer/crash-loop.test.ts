@@ -35,6 +35,7 @@ describe('consumer: a message that crashes its worker', function () {
       WAGGLE_TOPOLOGY_FILE: CONSUMER_TOPOLOGY,
       WAGGLE_LEASE_TTL: '2s',
       EFFECTS_TABLE: table,
+      EFFECTS_TENANT: tenant,
       CRASH_ON_SEQ: '2',
     });
 

@@ -14,7 +14,7 @@ import {
   waitForOutput,
   type Spawned,
 } from '../support';
-import { effectsTable } from '../integration/consumer/harness';
+import { clearFenceState, effectsTable } from '../integration/consumer/harness';
 
 /** The size of a chaos run: 200 sessions × 50 events. */
 export const SESSIONS = 200;
@@ -41,6 +41,7 @@ export async function orderedRun(failRate: number): Promise<OrderedRun> {
   const { amqpUrl } = await consumerVhost();
   const db = await testDb();
   const table = await effectsTable(db);
+  await clearFenceState(db, 'turn-effects');
   const tenant = uniqueName('chaos');
   const sessions = Array.from({ length: SESSIONS }, (_, i) => `s${i}`);
   const env = testEnv({

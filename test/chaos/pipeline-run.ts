@@ -9,7 +9,7 @@ import {
   waitForOutput,
   type Spawned,
 } from '../support';
-import { effectsTable } from '../integration/consumer/harness';
+import { clearFenceState, effectsTable } from '../integration/consumer/harness';
 
 /**
  * One chaos run: a fresh vhost with the consumer test topology (events → turns, 8 partitions), an effects
@@ -35,6 +35,7 @@ export async function pipelineRun(sessionCount: number): Promise<PipelineRun> {
   const { vhost, amqpUrl } = await consumerVhost();
   const db = await testDb();
   const table = await effectsTable(db);
+  await clearFenceState(db, 'turn-effects');
   const tenant = uniqueName('chaos');
   const env = testEnv({
     WAGGLE_AMQP_URL: amqpUrl,

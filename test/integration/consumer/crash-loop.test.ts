@@ -14,7 +14,7 @@ import {
   uniqueName,
   waitForOutput,
 } from '../../support';
-import { effectsBySession, effectsTable } from './harness';
+import { clearFenceState, effectsBySession, effectsTable } from './harness';
 
 describe('consumer: a message that crashes its worker', function () {
   this.timeout(120_000);
@@ -23,6 +23,7 @@ describe('consumer: a message that crashes its worker', function () {
     const { amqpUrl } = await consumerVhost();
     const db = await testDb();
     const table = await effectsTable(db);
+    await clearFenceState(db, 'turn-effects');
     const tenant = uniqueName('t');
     const channel = await confirmChannel(amqpUrl);
     await publishEvents(

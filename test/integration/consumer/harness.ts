@@ -28,6 +28,16 @@ export async function effectsTable(db: DataSource): Promise<string> {
   return table;
 }
 
+/**
+ * Forgets the fence state (cursors, stash, skips) earlier runs left for `consumer` in the shared test
+ * database, so a new run's stash sweep does not drain (or park) another run's events. Runs are serial.
+ */
+export async function clearFenceState(db: DataSource, consumer: string): Promise<void> {
+  for (const table of ['session_stash', 'session_skip', 'session_cursor']) {
+    await db.query(`DELETE FROM ${table} WHERE consumer = $1`, [consumer]);
+  }
+}
+
 /** Effects per session in commit order: `session → [seq, …]`. */
 export async function effectsBySession(db: DataSource, table: string): Promise<Map<string, number[]>> {
   const rows: Array<{ session: string; seq: number }> = await db.query(

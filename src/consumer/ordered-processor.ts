@@ -90,7 +90,9 @@ export class OrderedProcessor implements MessageProcessor {
         );
       return this.parkOutsideLane(d, describeFailure(err), 'invalid');
     }
-    if (d.redelivered) {
+    // A queueing lane counts a redelivery when the event is about to run (QueueLaneDriver): counting on
+    // arrival would also charge the events waiting behind a crasher, which never ran, and park them too.
+    if (d.redelivered && this.deps.spec.onBusy === 'supersede') {
       const deliveries = await this.ledger.redelivered(d.messageId).catch(() => 0);
       if (deliveries > this.deps.spec.deliveryLimit) {
         return this.parkOutsideLane(d, deliveryLimitFailure(deliveries), 'delivery-limit');

@@ -95,6 +95,7 @@ export class QueueLaneDriver {
 
   private async runItem(lane: SessionLane<OrderedItem>, item: OrderedItem): Promise<void> {
     const { deps } = this.c;
+    if (await this.overDelivered(lane, item)) return;
     for (;;) {
       if (this.c.lanes.isClosed) return item.settle('requeue');
       const run = new RunAbort();
@@ -271,6 +272,25 @@ export class QueueLaneDriver {
       );
       return 'infra';
     }
+  }
+
+  /**
+   * Counts a redelivered event as it is about to run (its last delivery may have crashed the process) and,
+   * past the delivery limit, parks it unrun (or acknowledges it, when it ran meanwhile). True when settled.
+   */
+  private async overDelivered(lane: SessionLane<OrderedItem>, item: OrderedItem): Promise<boolean> {
+    const { deps, fence, ledger } = this.c;
+    if (!item.delivery.redelivered || item.fromStash || item.delivery.replay) return false;
+    const deliveries = await ledger.redelivered(item.delivery.messageId).catch(() => 0);
+    if (deliveries <= deps.spec.deliveryLimit) return false;
+    const cursor = await fence.cursorOf(deps.pool, lane.session).catch(() => undefined);
+    if (cursor !== undefined && item.seq <= cursor) {
+      deps.metrics.duplicate();
+      item.settle('ack');
+      return true;
+    }
+    await this.parkUntilDone(lane, item, deliveryLimitFailure(deliveries), 'delivery-limit');
+    return true;
   }
 
   /** Waits `ms` holding only this session; its events arriving meanwhile go to the stash. False on stop. */

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Pool } from 'pg';
 import { BrokerConnection, ConfirmedPublisher } from '../broker';
 import type { WaggleConfig } from '../config';
-import { createDataSource, ensureDatabase, guardPool, migrate } from '../db';
+import { createDataSource, ensureDatabase, migrate, poolOf } from '../db';
 import { HttpServer, systemRoutes } from '../http';
 import { HealthRegistry, logger } from '../observability';
 import { InstanceRegistry } from './instance-registry';
@@ -47,8 +46,7 @@ export class Platform {
       applicationName: `waggle:${roleNames.join(',')}`,
     });
     await db.initialize();
-    // A connection the server drops is logged and replaced, never an uncaught error.
-    guardPool((db.driver as unknown as { master: Pool }).master, 'main');
+    poolOf(db); // guards the pool: a connection the server drops is logged and replaced, never a crash
     await migrate(db);
     health.register('database', async () => {
       await db.query('SELECT 1');

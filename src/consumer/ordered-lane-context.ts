@@ -54,10 +54,7 @@ export class OrderedLaneContext {
   async stashAhead(lane: SessionLane<OrderedItem>, headSeq: number): Promise<void> {
     const ahead = this.take(lane, (i) => !i.fromStash && i.seq > headSeq && !i.delivery.replay);
     if (ahead.length === 0) return;
-    const tx = await beginTransaction(this.deps).then(
-      (t) => t.tx,
-      () => undefined,
-    );
+    const tx = await this.beginOrNone();
     if (!tx) return this.restore(lane, ahead);
     try {
       const { cursor } = await this.fence.lock(tx.sql, lane.session);
@@ -103,10 +100,7 @@ export class OrderedLaneContext {
       this.log.warn({ err }, 'could not park a message');
       return false;
     }
-    const tx = await beginTransaction(this.deps).then(
-      (t) => t.tx,
-      () => undefined,
-    );
+    const tx = await this.beginOrNone();
     if (!tx) return false;
     try {
       for (const item of [...items].sort((a, b) => a.seq - b.seq)) {
@@ -142,6 +136,14 @@ export class OrderedLaneContext {
     this.cursors.forget(lane.id);
     lane.checkStash = true;
     return true;
+  }
+
+  /** A transaction, or undefined when the database cannot begin one now. */
+  private beginOrNone(): Promise<HandlerTransaction | undefined> {
+    return beginTransaction(this.deps).then(
+      (t) => t.tx,
+      () => undefined,
+    );
   }
 
   /** Commits the handler's outbox rows and the transaction. */

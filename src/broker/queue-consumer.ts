@@ -24,7 +24,9 @@ export interface QueueConsumerOptions {
  */
 export class QueueConsumer {
   private readonly channel: ChannelWrapper;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Deliveries being handled, and who waits for them all to end. */
+  private inFlight = 0;
+  private drainWaiters: Array<() => void> = [];
   private stopping = false;
   private consumerTag: string | undefined;
   private live: Channel | undefined;
@@ -42,7 +44,7 @@ export class QueueConsumer {
 
   /** Deliveries being handled now. */
   get active(): number {
-    return this.inFlight.size;
+    return this.inFlight;
   }
 
   async started(): Promise<void> {
@@ -64,12 +66,12 @@ export class QueueConsumer {
 
   private track(acks: AckCoalescer, msg: ConsumeMessage): void {
     acks.arrived(msg);
-    const run = this.settleAfter(acks, msg);
-    this.inFlight.add(run);
-    void run.then(() => this.inFlight.delete(run));
+    this.inFlight += 1;
+    void this.settleAfter(acks, msg);
   }
 
-  // One async frame per delivery (a chain of catch/then/finally would cost four promises each).
+  // One async frame per delivery (a chain of catch/then/finally would cost four promises each); it never
+  // rejects.
   private async settleAfter(acks: AckCoalescer, msg: ConsumeMessage): Promise<void> {
     let settlement: Settlement;
     try {
@@ -86,13 +88,25 @@ export class QueueConsumer {
     } catch {
       // The channel closed under us: the broker redelivers the message, nothing to settle.
     }
+    this.inFlight -= 1;
+    if (this.inFlight === 0 && this.drainWaiters.length > 0) {
+      const waiters = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Resolves once no delivery is being handled. */
+  private drained(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   /** Stops intake and waits up to `deadlineMs` for in-flight deliveries; then closes the channel. */
   async stop(deadlineMs: number): Promise<{ drained: boolean }> {
     this.stopping = true;
     if (this.live && this.consumerTag) await this.live.cancel(this.consumerTag).catch(() => undefined);
-    const drained = await waitAll([...this.inFlight], deadlineMs);
+    const drained = await within(this.drained(), deadlineMs);
     try {
       this.acks?.flush(); // acknowledgements held for this turn go out before the channel closes
     } catch {
@@ -108,12 +122,13 @@ function settle(acks: AckCoalescer, msg: ConsumeMessage, settlement: Settlement)
   else acks.nack(msg, settlement === 'requeue');
 }
 
-async function waitAll(work: Promise<void>[], deadlineMs: number): Promise<boolean> {
+/** True when `work` ends within `deadlineMs`. */
+async function within(work: Promise<void>, deadlineMs: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), deadlineMs);
   });
-  const all = Promise.all(work).then(() => true as const);
+  const all = work.then(() => true as const);
   const result = await Promise.race([all, deadline]);
   clearTimeout(timer);
   return result;

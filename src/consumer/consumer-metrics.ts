@@ -66,10 +66,9 @@ export class ConsumerMetrics {
   superseded(): void {
     superseded.inc({ consumer: this.consumer });
   }
-  /** Starts a handler timer; call the result when the run ends. */
-  timeHandler(): () => void {
-    const started = performance.now();
-    return () => this.durationSeries.observe((performance.now() - started) / 1000);
+  /** Records one handler run of `ms` milliseconds. */
+  observeHandler(ms: number): void {
+    this.durationSeries.observe(ms / 1000);
   }
   lanes(count: number): void {
     lanes.set({ consumer: this.consumer }, count);

@@ -59,14 +59,16 @@ export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
     permits?.release();
     throw new RunAborted();
   }
-  const stop = run.metrics.timeHandler();
+  const started = performance.now();
   try {
-    await handle(input, ctx);
+    // A handler that returns at once (no promise) is not awaited: one microtask less per message.
+    const pending = handle(input, ctx);
+    if (pending !== undefined) await pending;
   } catch (err) {
     if (run.abort.aborted) throw new RunAborted();
     throw new HandlerFailure(err);
   } finally {
-    stop();
+    run.metrics.observeHandler(performance.now() - started);
     permits?.release();
   }
   if (run.abort.aborted) throw new RunAborted();

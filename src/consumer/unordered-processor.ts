@@ -16,7 +16,7 @@ import {
 } from '../retry';
 import { readDelivery, type Delivery } from './delivery';
 import { GroupCommit } from './group-commit';
-import { HandlerFailure, RunAborted, runHandler } from './handler-run';
+import { HandlerFailure, RunAborted, runHandler, type HandlerRun } from './handler-run';
 import { AlreadyHandledError, LazyTransaction } from './lazy-transaction';
 import {
   INBOX_RETENTION,
@@ -64,8 +64,8 @@ export class UnorderedProcessor implements MessageProcessor {
     // Nothing cached: the inbox is asked each time.
   }
 
-  async deliver(msg: ConsumeMessage, queue: string): Promise<Settlement> {
-    if (this.stopping.signal.aborted) return 'requeue';
+  deliver(msg: ConsumeMessage, queue: string): Promise<Settlement> {
+    if (this.stopping.signal.aborted) return Promise.resolve('requeue');
     return this.handle(readDelivery(msg, queue));
   }
 
@@ -137,7 +137,7 @@ export class UnorderedProcessor implements MessageProcessor {
   private async runOnce(d: Delivery, attempt: number, abort: RunAbort): Promise<'handled' | 'duplicate'> {
     const { definition, spec, metrics, pool } = this.deps;
     const event = d.event as NonNullable<Delivery['event']>;
-    const run = {
+    const run: HandlerRun = {
       definition,
       consumer: spec.name,
       metrics,
@@ -145,10 +145,11 @@ export class UnorderedProcessor implements MessageProcessor {
       attempt,
       abort,
       permits: this.semaphore,
+      db: undefined,
     };
     if (!spec.transactional) {
-      const outbox = await runHandler({ ...run, db: undefined });
-      await writeOutbox(pool, outbox);
+      const outbox = await runHandler(run);
+      if (outbox.length > 0) await writeOutbox(pool, outbox);
       return 'handled';
     }
     // A redelivered message may have run already: do not run its handler again.
@@ -168,8 +169,9 @@ export class UnorderedProcessor implements MessageProcessor {
         if (rows.length === 0) throw new AlreadyHandledError(d.messageId);
       },
     );
+    run.db = () => lazy.manager;
     try {
-      const outbox = await runHandler({ ...run, db: () => lazy.manager });
+      const outbox = await runHandler(run);
       if (lazy.started) {
         await lazy.commit(outbox);
         return 'handled';

@@ -2,7 +2,7 @@ import type { Options } from 'amqplib';
 import { CLOUDEVENTS_JSON, HEADERS, type WaggleEvent } from './envelope';
 import { EnvelopeInvalidError, type Violation } from './envelope-errors';
 import { validateEnvelope } from './envelope-schema';
-import { routingKeyOf } from './routing-key';
+import { isRoutingKeyOf, routingKeyOf } from './routing-key';
 import { isTraceparent, propagateTraceparent } from './trace-context';
 
 /** An event as it goes onto the wire. */
@@ -80,16 +80,11 @@ export function fromAmqpMessage(message: IncomingMessage): WaggleEvent {
   const event = body as WaggleEvent;
   const headers = message.properties.headers ?? {};
   let violations: Violation[] | undefined;
-  violations = mismatch(violations, `header ${HEADERS.tenant}`, headers[HEADERS.tenant], event.tenantid);
-  violations = mismatch(violations, `header ${HEADERS.channel}`, headers[HEADERS.channel], event.channel);
-  violations = mismatch(violations, `header ${HEADERS.session}`, headers[HEADERS.session], event.sessionid);
+  violations = mismatch(violations, WHERE.tenant, headers[HEADERS.tenant], event.tenantid);
+  violations = mismatch(violations, WHERE.channel, headers[HEADERS.channel], event.channel);
+  violations = mismatch(violations, WHERE.session, headers[HEADERS.session], event.sessionid);
   if (event.sequence !== undefined) {
-    violations = mismatch(
-      violations,
-      `header ${HEADERS.sequence}`,
-      headers[HEADERS.sequence],
-      event.sequence,
-    );
+    violations = mismatch(violations, WHERE.sequence, headers[HEADERS.sequence], event.sequence);
   }
   violations = mismatch(violations, 'property messageId', message.properties.messageId, event.id);
   violations = mismatch(violations, 'property type', message.properties.type, event.type);
@@ -104,8 +99,8 @@ export function fromAmqpMessage(message: IncomingMessage): WaggleEvent {
   const key = message.fields?.routingKey;
   // A key of three words or more is the event's own; shorter ones are queue names (retry tiers, replays).
   if (key && key.indexOf('.') !== key.lastIndexOf('.')) {
-    const expected = routingKeyOf(event);
-    if (key !== expected) {
+    if (!isRoutingKeyOf(key, event)) {
+      const expected = routingKeyOf(event);
       (violations ??= []).push({
         pointer: 'routing key',
         message: `"${key}" does not match the body's "${expected}"`,
@@ -122,6 +117,14 @@ export function fromAmqpMessage(message: IncomingMessage): WaggleEvent {
   if (event.correlationid === undefined) event.correlationid = event.id;
   return event;
 }
+
+// Built once: the checks below run on every consumed message.
+const WHERE = {
+  tenant: `header ${HEADERS.tenant}`,
+  channel: `header ${HEADERS.channel}`,
+  session: `header ${HEADERS.session}`,
+  sequence: `header ${HEADERS.sequence}`,
+} as const;
 
 /** Adds a violation when a header or property is present and says something else than the body. */
 function mismatch(

@@ -11,5 +11,5 @@ export {
 export { EnvelopeInvalidError, type Violation } from './envelope-errors';
 export { ENVELOPE_SCHEMA, validateEnvelope } from './envelope-schema';
 export { newEvent, type NewEventInput } from './new-event';
-export { parseRoutingKey, routingKeyOf } from './routing-key';
+export { isRoutingKeyOf, parseRoutingKey, routingKeyOf } from './routing-key';
 export { isTraceparent, newTraceparent, propagateTraceparent } from './trace-context';

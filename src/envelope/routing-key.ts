@@ -11,3 +11,23 @@ export function parseRoutingKey(key: string): { tenant: string; channel: string;
   if (!tenant || !channel || type.length === 0) return undefined;
   return { tenant, channel, type: type.join('.') };
 }
+
+/** Whether `key` is the event's routing key, compared in place (this runs for every consumed event). */
+export function isRoutingKeyOf(
+  key: string,
+  event: Pick<WaggleEvent, 'tenantid' | 'channel' | 'type'>,
+): boolean {
+  const { tenantid, channel, type } = event;
+  const channelAt = tenantid.length + 1;
+  const typeAt = channelAt + channel.length + 1;
+  return (
+    key.length === typeAt + type.length &&
+    key.charCodeAt(channelAt - 1) === DOT &&
+    key.charCodeAt(typeAt - 1) === DOT &&
+    key.startsWith(tenantid) &&
+    key.startsWith(channel, channelAt) &&
+    key.endsWith(type)
+  );
+}
+
+const DOT = 46;

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   EnvelopeInvalidError,
   fromAmqpMessage,
+  isRoutingKeyOf,
   isTraceparent,
   routingKeyOf,
   toAmqpMessage,
@@ -86,5 +87,33 @@ describe('envelope: AMQP mapping', () => {
     expect(routingKeyOf({ tenantid: 't', channel: 'slack', type: 'tool.call.requested' })).to.equal(
       't.slack.tool.call.requested',
     );
+  });
+
+  it("tells an event's own routing key from keys that differ in one word, a dot or the length", () => {
+    const e = { tenantid: 'acme', channel: 'slack', type: 'tool.call.requested' };
+    expect(isRoutingKeyOf('acme.slack.tool.call.requested', e)).to.equal(true);
+    for (const other of [
+      'acmx.slack.tool.call.requested',
+      'acme.slacx.tool.call.requested',
+      'acme.slack.tool.call.requestex',
+      'acme-slack.tool.call.requested',
+      'acme.slack-tool.call.requested',
+      'acme.slack.tool.call.requested.x',
+      'acme.slack.tool.call',
+      'acme.slack',
+    ]) {
+      expect(isRoutingKeyOf(other, e), other).to.equal(false);
+    }
+  });
+
+  it('rejects traceparents of the wrong shape and with an all-zero trace or parent id', () => {
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parent = '00f067aa0ba902b7';
+    expect(isTraceparent(`00-${trace}-${parent}-01`)).to.equal(true);
+    expect(isTraceparent(`00-${'0'.repeat(32)}-${parent}-01`)).to.equal(false);
+    expect(isTraceparent(`00-${trace}-${'0'.repeat(16)}-01`)).to.equal(false);
+    expect(isTraceparent(`01-${trace}-${parent}-01`)).to.equal(false);
+    expect(isTraceparent(`00-${trace.toUpperCase()}-${parent}-01`)).to.equal(false);
+    expect(isTraceparent(`00-${trace}-${parent}-01-extra`)).to.equal(false);
   });
 });

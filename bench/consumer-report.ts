@@ -7,8 +7,10 @@ export interface ConsumerRow {
   rate: number;
   p50: number;
   p99: number;
-  /** rate / raw amqplib's rate in the same round, averaged over rounds */
+  /** rate / the mean of the raw runs opening and closing its round, averaged over rounds */
   ratio: number;
+  /** That ratio in each round. */
+  perRound: number[];
   notes: string;
 }
 
@@ -26,7 +28,7 @@ Each section says how to reproduce it.
 export async function writeConsumerRows(
   file: string,
   rows: ConsumerRow[],
-  run: { messages: number; sessions: number; rounds: number; cpus: number },
+  run: { messages: number; sessions: number; rounds: number; cpus: number; bracketed: boolean },
 ): Promise<void> {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
@@ -38,14 +40,19 @@ export async function writeConsumerRows(
       `Node ${process.version}; RabbitMQ and PostgreSQL on the same machine, in the same process as the ` +
       `consumer. ${run.messages.toLocaleString('en-US')} ~500-byte events over ${run.sessions.toLocaleString('en-US')} ` +
       `sessions per side, published with confirms (window 500) while being consumed; measured from the first ` +
-      `publish to the last handled event; ${run.rounds} round(s), each side's ratio taken against the raw run of ` +
-      'its own round, mean shown. Latency is publish → handler.',
+      `publish to the last handled event; ${run.rounds} round(s), ` +
+      (run.bracketed
+        ? "each opened by a raw run and the last one closed by another; each side's ratio is taken against the " +
+          "mean of the raw runs on both sides of its round, the mean over rounds is shown, each round's in the " +
+          'last column.'
+        : "each side's ratio taken against the raw run of its own round.") +
+      ' Latency is publish → handler.',
     '',
-    '| workload | msg/s | p50 ms | p99 ms | vs raw amqplib | setup |',
-    '|---|---:|---:|---:|---:|---|',
+    '| workload | msg/s | p50 ms | p99 ms | vs raw amqplib | setup | per round |',
+    '|---|---:|---:|---:|---:|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${(r.ratio * 100).toFixed(0)}% | ${r.notes} |`,
+        `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${(r.ratio * 100).toFixed(0)}% | ${r.notes} | ${r.perRound.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')} |`,
     ),
     '',
     'Reproduce: `node --import tsx bench/consumer.ts` (options: `--messages 30000 --rounds 2 --no-write`). ' +

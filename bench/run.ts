@@ -37,8 +37,16 @@ interface ConsumerBench {
   waggleSide(w: Workload, side: WaggleSide, db: DataSource): Promise<BenchResult>;
   writeConsumerRows(
     file: string,
-    rows: Array<{ name: string; rate: number; p50: number; p99: number; ratio: number; notes: string }>,
-    run: { messages: number; sessions: number; rounds: number; cpus: number },
+    rows: Array<{
+      name: string;
+      rate: number;
+      p50: number;
+      p99: number;
+      ratio: number;
+      perRound: number[];
+      notes: string;
+    }>,
+    run: { messages: number; sessions: number; rounds: number; cpus: number; bracketed: boolean },
   ): Promise<void>;
 }
 
@@ -162,9 +170,10 @@ async function main(): Promise<void> {
         p50: r.p50Ms ?? NaN,
         p99: r.p99Ms ?? NaN,
         ratio: r.rate / baseline.rate,
+        perRound: [r.rate / baseline.rate],
         notes: r.notes ?? '',
       })),
-      { messages: w.messages, sessions: w.sessions, rounds: 1, cpus: cpus().length },
+      { messages: w.messages, sessions: w.sessions, rounds: 1, cpus: cpus().length, bracketed: false },
     );
   }
   writeSummary(FILE, machine, broker, flows, {

@@ -3,7 +3,7 @@ import { setMaxListeners } from 'node:events';
 import type { Settlement } from '../broker';
 import { InvalidInputError } from '../errors';
 import { logger } from '../observability';
-import { SessionFence, SessionLanes, type SessionKey } from '../ordering';
+import { SessionFence, SessionLanes, skipStaleGaps, type SessionKey } from '../ordering';
 import { DeliveryLedger, describeFailure, parkMessage, type Failure } from '../retry';
 import { readDelivery, type Delivery } from './delivery';
 import { CursorCache } from './cursor-cache';
@@ -133,7 +133,7 @@ export class OrderedProcessor implements MessageProcessor {
     if (this.lanes.isClosed) return;
     const gapTimeoutMs = this.deps.gapTimeoutMs ?? 0;
     if (gapTimeoutMs > 0) {
-      for (const gap of await this.fence.skipStaleGaps(this.deps.pool, gapTimeoutMs, 100)) {
+      for (const gap of await skipStaleGaps(this.deps.pool, this.fence, gapTimeoutMs, 100)) {
         const count = gap.to - gap.from + 1;
         this.deps.metrics.gapSkipped(count);
         this.log.warn(

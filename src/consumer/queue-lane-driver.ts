@@ -1,4 +1,4 @@
-import type { SessionLane } from '../ordering';
+import { skippedAsGap, type SessionLane } from '../ordering';
 import { InvalidInputError, NonRetryableError } from '../errors';
 import { backoffAfter, describeFailure, mayRetry, type Failure } from '../retry';
 import { HandlerFailure, RunAborted, runHandler } from './handler-run';
@@ -152,7 +152,7 @@ export class QueueLaneDriver {
       const entry = await fence.entered(tx.sql, key, item.seq, begun.rows);
       if (entry.kind === 'duplicate') {
         const replay = item.delivery.replay && (await fence.claimReplay(tx.sql, key, item.seq));
-        if (!replay && !item.fromStash && (await fence.skippedAsGap(tx.sql, key, item.seq))) {
+        if (!replay && !item.fromStash && (await skippedAsGap(tx.sql, fence, key, item.seq))) {
           // The session went on without this event after its gap timed out: park it for an operator.
           await tx.commit();
           return { failure: describeFailure(lateAfterGap(item.seq)) };

@@ -4,11 +4,11 @@ export {
   SessionFence,
   type FenceEntry,
   type SkipRecord,
-  type SkippedGap,
-  type SessionStanding,
   type StashInput,
   type StashedEvent,
 } from './session-fence';
+export { skipStaleGaps, skippedAsGap, type SkippedGap } from './sequence-gaps';
+export { describeSession, skipSessionTo, type SessionStanding } from './session-standing';
 export { sessionKeyString, type SessionKey } from './session-key';
 export { SessionLane, SessionLanes, type PauseEnd, type SessionLanesOptions } from './session-lanes';
 export type { Sql, SqlPool } from './sql';

@@ -26,30 +26,6 @@ export interface StashedEvent {
   tombstone: boolean;
 }
 
-/** Sequences a session skipped because they never arrived (`from`..`to`, inclusive). */
-export interface SkippedGap {
-  key: SessionKey;
-  from: number;
-  to: number;
-}
-
-/** A session as an operator sees it (`waggle sessions show`). */
-export interface SessionStanding {
-  /** False when the consumer never saw the session. */
-  known: boolean;
-  cursor: number;
-  stashedCount: number;
-  movedAt: Date | null;
-  stashed: Array<{ sequence: number; messageId: string; tombstone: boolean; stashedAt: Date }>;
-  skipped: Array<{
-    sequence: number;
-    code: string;
-    message: string;
-    skippedAt: Date;
-    replayedAt: Date | null;
-  }>;
-}
-
 /** What a stash entry is made of. */
 export type StashInput = Omit<StashedEvent, 'deliveries' | 'tombstone'>;
 
@@ -73,7 +49,8 @@ interface StashRow {
   tombstone: boolean;
 }
 
-const KEY = 'consumer = $1 AND tenant = $2 AND session_id = $3';
+/** The WHERE clause of one session of one consumer, with keyParams() as $1..$3. */
+export const KEY = 'consumer = $1 AND tenant = $2 AND session_id = $3';
 
 /**
  * The per-session ordering fence of one consumer in Postgres. A session's cursor is the last sequence whose
@@ -84,7 +61,8 @@ const KEY = 'consumer = $1 AND tenant = $2 AND session_id = $3';
 export class SessionFence {
   constructor(readonly consumer: string) {}
 
-  private params(key: SessionKey, ...more: unknown[]): unknown[] {
+  /** $1..$3 of KEY for `key`, then `more` from $4 on. */
+  keyParams(key: SessionKey, ...more: unknown[]): unknown[] {
     return [this.consumer, key.tenant, key.session, ...more];
   }
 
@@ -162,7 +140,7 @@ export class SessionFence {
       `INSERT INTO session_cursor (consumer, tenant, session_id) VALUES ($1, $2, $3)
        ON CONFLICT (consumer, tenant, session_id) DO UPDATE SET cursor = session_cursor.cursor
        RETURNING cursor, stashed`,
-      this.params(key),
+      this.keyParams(key),
     );
     const row = rows[0] as { cursor: string; stashed: number };
     return { cursor: Number(row.cursor), stashed: row.stashed };
@@ -172,7 +150,7 @@ export class SessionFence {
   async advance(sql: Sql, key: SessionKey, from: number, to: number): Promise<boolean> {
     const { rowCount } = await sql.query(
       `UPDATE session_cursor SET cursor = $5, updated_at = now() WHERE ${KEY} AND cursor = $4`,
-      this.params(key, from, to),
+      this.keyParams(key, from, to),
     );
     return rowCount === 1;
   }
@@ -190,7 +168,7 @@ export class SessionFence {
        UPDATE session_cursor SET stashed = stashed + (SELECT count(*) FROM ins)
        WHERE ${KEY}
        RETURNING (SELECT count(*) FROM ins) AS inserted`,
-      this.params(
+      this.keyParams(
         key,
         event.sequence,
         event.messageId,
@@ -215,7 +193,7 @@ export class SessionFence {
       const { rows } = await sql.query<{ sequence: string }>(
         `SELECT sequence FROM session_stash WHERE ${KEY} AND sequence >= $4 AND sequence < $4 + $5
          ORDER BY sequence`,
-        this.params(key, from, max),
+        this.keyParams(key, from, max),
       );
       sequences = [];
       for (const r of rows) {
@@ -231,7 +209,7 @@ export class SessionFence {
          UPDATE session_cursor SET stashed = GREATEST(stashed - (SELECT count(*) FROM del), 0) WHERE ${KEY}
        )
        SELECT * FROM del ORDER BY sequence`,
-      this.params(key, sequences),
+      this.keyParams(key, sequences),
     );
     return rows.map(toStashed);
   }
@@ -248,7 +226,7 @@ export class SessionFence {
          AND s.consumer = c.consumer AND s.tenant = c.tenant AND s.session_id = c.session_id
          AND s.sequence = c.cursor + 1
        RETURNING s.*`,
-      this.params(key),
+      this.keyParams(key),
     );
     return rows[0] ? toStashed(rows[0]) : undefined;
   }
@@ -264,7 +242,7 @@ export class SessionFence {
          RETURNING 1)
        UPDATE session_cursor SET stashed = GREATEST(stashed - (SELECT count(*) FROM del), 0)
        WHERE ${KEY} RETURNING (SELECT count(*) FROM del) AS dropped`,
-      this.params(key),
+      this.keyParams(key),
     );
     return Number(rows[0]?.dropped ?? 0);
   }
@@ -275,7 +253,7 @@ export class SessionFence {
       `WITH del AS (DELETE FROM session_stash WHERE ${KEY} AND sequence <= $4 RETURNING 1)
        UPDATE session_cursor SET stashed = GREATEST(stashed - (SELECT count(*) FROM del), 0)
        WHERE ${KEY} RETURNING (SELECT count(*) FROM del) AS dropped`,
-      this.params(key, seq),
+      this.keyParams(key, seq),
     );
     return Number(rows[0]?.dropped ?? 0);
   }
@@ -296,7 +274,7 @@ export class SessionFence {
       `INSERT INTO session_skip (consumer, tenant, session_id, sequence, message_id, error_code, error_message,
                                  parked_queue)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-      this.params(key, seq, record.messageId, record.errorCode, record.errorMessage, record.parkedQueue),
+      this.keyParams(key, seq, record.messageId, record.errorCode, record.errorMessage, record.parkedQueue),
     );
     if (seq <= cursor) return 'already-past';
     if (seq === cursor + 1) {
@@ -316,7 +294,7 @@ export class SessionFence {
   async claimReplay(sql: Sql, key: SessionKey, seq: number): Promise<boolean> {
     const { rowCount } = await sql.query(
       `UPDATE session_skip SET replayed_at = now() WHERE ${KEY} AND sequence = $4 AND replayed_at IS NULL`,
-      this.params(key, seq),
+      this.keyParams(key, seq),
     );
     return rowCount === 1;
   }
@@ -335,142 +313,11 @@ export class SessionFence {
     return rows.map((r) => ({ tenant: r.tenant, session: r.session_id }));
   }
 
-  /**
-   * Moves sessions past sequences that never arrived: a session whose cursor has not moved for `olderThanMs`
-   * while its lowest stashed event, itself waiting that long, is not the next one. The missing sequences are
-   * recorded in session_skip (code WAGGLE_SEQUENCE_GAP, at most 1,000 per session and round) and the cursor
-   * moves to just before the stashed event, so the lane can run it. Sessions locked by a running lane are
-   * left for the next round.
-   */
-  async skipStaleGaps(sql: Sql, olderThanMs: number, limit: number): Promise<SkippedGap[]> {
-    const { rows } = await sql.query<{
-      tenant: string;
-      session_id: string;
-      from_seq: string;
-      to_seq: string;
-    }>(
-      `WITH stale AS (
-         SELECT c.tenant, c.session_id, c.cursor, min(s.sequence) AS next_stashed
-           FROM session_cursor c
-           JOIN session_stash s ON s.consumer = c.consumer AND s.tenant = c.tenant AND s.session_id = c.session_id
-          WHERE c.consumer = $1 AND c.stashed > 0
-            AND c.updated_at < now() - ($2::bigint * interval '1 millisecond')
-          GROUP BY c.tenant, c.session_id, c.cursor
-         HAVING min(s.sequence) > c.cursor + 1
-            AND min(s.stashed_at) < now() - ($2::bigint * interval '1 millisecond')
-          LIMIT $3
-       ), locked AS (
-         SELECT c.tenant, c.session_id, c.cursor, stale.next_stashed
-           FROM session_cursor c JOIN stale ON stale.tenant = c.tenant AND stale.session_id = c.session_id
-          WHERE c.consumer = $1 AND c.cursor = stale.cursor
-            FOR UPDATE OF c SKIP LOCKED
-       ), recorded AS (
-         INSERT INTO session_skip (consumer, tenant, session_id, sequence, message_id, error_code, error_message,
-                                   parked_queue)
-         SELECT $1, l.tenant, l.session_id, g, '', 'WAGGLE_SEQUENCE_GAP',
-                'the sequence did not arrive within ' || $4 || ' while later events of the session waited', ''
-           FROM locked l, generate_series(l.cursor + 1, LEAST(l.next_stashed - 1, l.cursor + 1000)) AS g
-         ON CONFLICT DO NOTHING
-       )
-       UPDATE session_cursor c SET cursor = l.next_stashed - 1, updated_at = now()
-         FROM locked l
-        WHERE c.consumer = $1 AND c.tenant = l.tenant AND c.session_id = l.session_id
-       RETURNING c.tenant, c.session_id, l.cursor + 1 AS from_seq, l.next_stashed - 1 AS to_seq`,
-      [this.consumer, olderThanMs, limit, `${Math.round(olderThanMs / 1000)} s`],
-    );
-    return rows.map((r) => ({
-      key: { tenant: r.tenant, session: r.session_id },
-      from: Number(r.from_seq),
-      to: Number(r.to_seq),
-    }));
-  }
-
-  /** True when `seq` was skipped because it never arrived in time (a late copy is parked, not run). */
-  async skippedAsGap(sql: Sql, key: SessionKey, seq: number): Promise<boolean> {
-    const { rowCount } = await sql.query(
-      `SELECT 1 FROM session_skip WHERE ${KEY} AND sequence = $4 AND error_code = 'WAGGLE_SEQUENCE_GAP'`,
-      this.params(key, seq),
-    );
-    return (rowCount ?? 0) > 0;
-  }
-
-  /** Where a session stands: cursor, what waits in the stash, what was skipped (for operators). */
-  async describe(sql: Sql, key: SessionKey, limit = 20): Promise<SessionStanding> {
-    const cursor = await sql.query<{ cursor: string; stashed: number; updated_at: Date }>(
-      `SELECT cursor, stashed, updated_at FROM session_cursor WHERE ${KEY}`,
-      this.params(key),
-    );
-    const stash = await sql.query<{
-      sequence: string;
-      message_id: string;
-      tombstone: boolean;
-      stashed_at: Date;
-    }>(
-      `SELECT sequence, message_id, tombstone, stashed_at FROM session_stash WHERE ${KEY} ORDER BY sequence LIMIT $4`,
-      this.params(key, limit),
-    );
-    const skips = await sql.query<{
-      sequence: string;
-      error_code: string;
-      error_message: string;
-      skipped_at: Date;
-      replayed_at: Date | null;
-    }>(
-      `SELECT sequence, error_code, error_message, skipped_at, replayed_at FROM session_skip WHERE ${KEY}
-       ORDER BY sequence DESC LIMIT $4`,
-      this.params(key, limit),
-    );
-    const row = cursor.rows[0];
-    return {
-      known: row !== undefined,
-      cursor: row ? Number(row.cursor) : 0,
-      stashedCount: row?.stashed ?? 0,
-      movedAt: row?.updated_at ?? null,
-      stashed: stash.rows.map((r) => ({
-        sequence: Number(r.sequence),
-        messageId: r.message_id,
-        tombstone: r.tombstone,
-        stashedAt: r.stashed_at,
-      })),
-      skipped: skips.rows.reverse().map((r) => ({
-        sequence: Number(r.sequence),
-        code: r.error_code,
-        message: r.error_message,
-        skippedAt: r.skipped_at,
-        replayedAt: r.replayed_at,
-      })),
-    };
-  }
-
-  /**
-   * Moves a session's cursor forward to `seq` by hand: every sequence after the cursor up to `seq` that has not
-   * run is recorded as skipped (at most 1,000 rows), and stashed events up to `seq` are dropped. Call inside a
-   * transaction. Returns the cursor it moved from; throws RangeError when `seq` is not ahead of the cursor.
-   */
-  async skipTo(sql: Sql, key: SessionKey, seq: number, reason: string): Promise<number> {
-    const { cursor } = await this.lock(sql, key);
-    if (!Number.isSafeInteger(seq) || seq <= cursor) {
-      throw new RangeError(`sequence ${seq} is not ahead of the session's cursor (${cursor})`);
-    }
-    await sql.query(
-      `INSERT INTO session_skip (consumer, tenant, session_id, sequence, message_id, error_code, error_message,
-                                 parked_queue)
-       SELECT $1, $2, $3, g, coalesce(s.message_id, ''), 'WAGGLE_SKIPPED_BY_OPERATOR', $6, ''
-         FROM generate_series($4::bigint + 1, LEAST($5::bigint, $4::bigint + 1000)) AS g
-         LEFT JOIN session_stash s ON s.consumer = $1 AND s.tenant = $2 AND s.session_id = $3 AND s.sequence = g
-       ON CONFLICT DO NOTHING`,
-      this.params(key, cursor, seq, reason),
-    );
-    await this.advance(sql, key, cursor, seq);
-    await this.dropStashedThrough(sql, key, seq);
-    return cursor;
-  }
-
   /** The session's cursor (0 before its first event). */
   async cursorOf(sql: Sql, key: SessionKey): Promise<number> {
     const { rows } = await sql.query<{ cursor: string }>(
       `SELECT cursor FROM session_cursor WHERE ${KEY}`,
-      this.params(key),
+      this.keyParams(key),
     );
     return rows[0] ? Number(rows[0].cursor) : 0;
   }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { SessionFence, type SessionKey } from '../../ordering';
+import { SessionFence, describeSession, skipSessionTo, type SessionKey } from '../../ordering';
 import { poolOf } from '../../outbox';
 import { CliError } from '../cli-error';
 import { shortTime, withAdmissionDb } from './admission-db';
@@ -20,7 +20,7 @@ export function registerSessions(program: Command): void {
     .addHelpText('after', '\nExample:\n  waggle sessions show turn-processor acme chat-42')
     .action(async (consumer: string, tenant: string, session: string, opts: { json?: boolean }) => {
       await withAdmissionDb(async (db) => {
-        const standing = await new SessionFence(consumer).describe(poolOf(db), { tenant, session });
+        const standing = await describeSession(poolOf(db), new SessionFence(consumer), { tenant, session });
         if (opts.json) {
           console.log(JSON.stringify(standing, null, 2));
           return;
@@ -78,9 +78,11 @@ export function registerSessions(program: Command): void {
           const client = await poolOf(db).connect();
           try {
             await client.query('BEGIN');
-            const from = await fence.skipTo(client, key, target, opts.reason).catch((err: unknown) => {
-              throw err instanceof RangeError ? new CliError(`<sequence>: ${err.message}`) : err;
-            });
+            const from = await skipSessionTo(client, fence, key, target, opts.reason).catch(
+              (err: unknown) => {
+                throw err instanceof RangeError ? new CliError(`<sequence>: ${err.message}`) : err;
+              },
+            );
             if (!opts.yes) {
               await client.query('ROLLBACK');
               throw new CliError(

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { SessionFence } from '../../../src/ordering';
+import { SessionFence, describeSession } from '../../../src/ordering';
 import { poolOf } from '../../../src/outbox';
 import { spawnWaggle, testDb, testEnv, uniqueName } from '../../support';
 
@@ -69,7 +69,7 @@ describe('operations: waggle sessions', function () {
       `moved ${consumer} ${tenant}/stuck from 2 to 4; 2 sequence(s) recorded as skipped`,
     );
     expect(await fence.cursorOf(pool, key)).to.equal(4);
-    const skips = (await fence.describe(pool, key)).skipped;
+    const skips = (await describeSession(pool, fence, key)).skipped;
     expect(skips.map((s) => [s.sequence, s.code, s.message])).to.deep.equal([
       [3, 'WAGGLE_SKIPPED_BY_OPERATOR', 'lost in a purge'],
       [4, 'WAGGLE_SKIPPED_BY_OPERATOR', 'lost in a purge'],

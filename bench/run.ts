@@ -16,6 +16,7 @@ import { loadConfig } from '../src/config';
 import { createDataSource, ensureDatabase, migrate } from '../src/db';
 import { configureLogger } from '../src/observability';
 import type { DataSource } from 'typeorm';
+import type { writeConsumerRows } from './consumer-report';
 import type { BenchResult } from './lib/measure';
 import { DEFAULT_WORKLOAD, type Workload } from './lib/workload';
 import { bullmq } from './peers/bullmq';
@@ -35,19 +36,7 @@ type WaggleSide = 'unordered' | 'unordered-inbox' | 'ordered';
 /** What bench/consumer-sides.ts and bench/consumer-report.ts export (the consumer runtime's own bench). */
 interface ConsumerBench {
   waggleSide(w: Workload, side: WaggleSide, db: DataSource): Promise<BenchResult>;
-  writeConsumerRows(
-    file: string,
-    rows: Array<{
-      name: string;
-      rate: number;
-      p50: number;
-      p99: number;
-      ratio: number;
-      perRound: number[];
-      notes: string;
-    }>,
-    run: { messages: number; sessions: number; rounds: number; cpus: number; bracketed: boolean },
-  ): Promise<void>;
+  writeConsumerRows: typeof writeConsumerRows;
 }
 
 /**

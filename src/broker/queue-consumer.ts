@@ -71,23 +71,28 @@ export class QueueConsumer {
   }
 
   // One async frame per delivery (a chain of catch/then/finally would cost four promises each); it never
-  // rejects.
+  // rejects, and counts the delivery out on every path.
   private async settleAfter(acks: AckCoalescer, msg: ConsumeMessage): Promise<void> {
-    let settlement: Settlement;
     try {
-      settlement = await this.options.deliver(msg);
-    } catch (err) {
-      logger({ component: 'consumer', queue: this.options.queue }).error(
-        { err },
-        'delivery failed unexpectedly',
-      );
-      settlement = 'requeue';
-    }
-    try {
+      let settlement: Settlement;
+      try {
+        settlement = await this.options.deliver(msg);
+      } catch (err) {
+        logger({ component: 'consumer', queue: this.options.queue }).error(
+          { err },
+          'delivery failed unexpectedly',
+        );
+        settlement = 'requeue';
+      }
       settle(acks, msg, settlement);
     } catch {
       // The channel closed under us: the broker redelivers the message, nothing to settle.
+    } finally {
+      this.deliveryEnded();
     }
+  }
+
+  private deliveryEnded(): void {
     this.inFlight -= 1;
     if (this.inFlight === 0 && this.drainWaiters.length > 0) {
       const waiters = this.drainWaiters;

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { writeSection } from './lib/benchmarks-file';
 
 /** One row of the consumer table. */
 export interface ConsumerRow {
@@ -14,16 +14,6 @@ export interface ConsumerRow {
   notes: string;
 }
 
-const START = '<!-- consumer:start -->';
-const END = '<!-- consumer:end -->';
-
-const HEADER = `# Benchmarks
-
-Figures measured on one machine with its local RabbitMQ and PostgreSQL. Absolute numbers drift between
-runs on a shared machine; compare the ratios, each measured against its baseline in the same invocation.
-Each section says how to reproduce it.
-`;
-
 /** Rewrites the consumer section of BENCHMARKS.md (creating the file with a header if missing), keeping every other section. */
 export async function writeConsumerRows(
   file: string,
@@ -32,8 +22,7 @@ export async function writeConsumerRows(
 ): Promise<void> {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
-  const section = [
-    START,
+  writeSection(file, 'consumer', [
     '## Consumer runtime vs raw amqplib',
     '',
     `Run ${new Date().toISOString().slice(0, 10)} on ${run.cpus} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
@@ -57,11 +46,5 @@ export async function writeConsumerRows(
     '',
     'Reproduce: `node --import tsx bench/consumer.ts` (options: `--messages 30000 --rounds 2 --no-write`). ' +
       'Targets: unordered ≥ 80% of raw amqplib, ordered with the Postgres fence ≥ 50%.',
-    END,
-  ].join('\n');
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : HEADER;
-  const next = current.includes(START)
-    ? current.replace(new RegExp(`${START}[\\s\\S]*?${END}`), section)
-    : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, next);
+  ]);
 }

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { writeSection } from './lib/benchmarks-file';
 
 /** One row of the ingress table. */
 export interface IngressRow {
@@ -11,16 +11,6 @@ export interface IngressRow {
   ratio: number;
 }
 
-const START = '<!-- ingress:start -->';
-const END = '<!-- ingress:end -->';
-
-const HEADER = `# Benchmarks
-
-Figures measured on one machine with its local RabbitMQ and PostgreSQL. Absolute numbers drift between
-runs on a shared machine; compare the ratios, each measured against its baseline in the same invocation.
-Each section says how to reproduce it.
-`;
-
 /** Rewrites the HTTP ingress section of BENCHMARKS.md (creating the file with a header if missing). */
 export async function writeIngressRows(
   file: string,
@@ -28,8 +18,7 @@ export async function writeIngressRows(
   run: { connections: number[]; seconds: number; rounds: number; cpus: number; loadBefore: number },
 ): Promise<void> {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  const section = [
-    START,
+  writeSection(file, 'ingress', [
     '## HTTP ingress vs a bare Koa handler',
     '',
     `Run ${new Date().toISOString().slice(0, 10)} on ${run.cpus} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
@@ -50,11 +39,5 @@ export async function writeIngressRows(
     '',
     'Reproduce: `node --import tsx bench/ingress.ts` (options: `--seconds 10 --connections 100 --rounds 3`; several counts as `--connections 100,300`). ' +
       'Target: the ingress at ≥ 50% of the bare handler (a naive one-confirm-per-request handler reaches about 28%).',
-    END,
-  ].join('\n');
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : HEADER;
-  const next = current.includes(START)
-    ? current.replace(new RegExp(`${START}[\\s\\S]*?${END}`), section)
-    : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, next);
+  ]);
 }

@@ -13,12 +13,12 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import path from 'node:path';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import amqplib from 'amqplib';
 import { configureLogger } from '../src/observability';
 import type { WaggleEvent } from '../src/envelope';
 import { upsertTool } from '../src/tools';
 import { createEndpoint, generateSecret, sendWebhook } from '../src/webhooks';
+import { writeSection } from './lib/benchmarks-file';
 import { localEndpoint, sagaStack, type SagaStack } from './saga-stack';
 
 const CONCURRENCY = 8; // tool-runner and webhook-dispatcher concurrency in topology/waggle.yaml
@@ -216,21 +216,11 @@ async function directWebhooks(hookUrl: string, n: number): Promise<Row> {
   };
 }
 
-const START = '<!-- saga:start -->';
-const END = '<!-- saga:end -->';
-const HEADER = `# Benchmarks
-
-Figures measured on one machine with its local RabbitMQ and PostgreSQL. Absolute numbers drift between
-runs on a shared machine; compare the ratios, each measured against its baseline in the same invocation.
-Each section says how to reproduce it.
-`;
-
 function write(rows: Row[], run: { sagas: number; rounds: number; load: number }): void {
   const file = path.resolve(__dirname, '../BENCHMARKS.md');
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
-  const section = [
-    START,
+  writeSection(file, 'saga', [
     '## Saga flows: tool calls and webhook deliveries',
     '',
     `Run ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
@@ -251,13 +241,7 @@ function write(rows: Row[], run: { sagas: number; rounds: number; load: number }
     ),
     '',
     'Reproduce: `node --import tsx bench/saga.ts` (options: `--sagas 1000 --rounds 2 --no-write`).',
-    END,
-  ].join('\n');
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : HEADER;
-  const next = current.includes(START)
-    ? current.replace(new RegExp(`${START}[\\s\\S]*?${END}`), section)
-    : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(file, next);
+  ]);
 }
 
 async function main(): Promise<void> {

@@ -1,17 +1,7 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeSection } from '../lib/benchmarks-file';
 import type { BenchResult } from '../lib/measure';
 import type { ChildRow } from './children';
 import { wasLoaded, type Machine } from './machine';
-
-const START = '<!-- summary:start -->';
-const END = '<!-- summary:end -->';
-
-const HEADER = `# Benchmarks
-
-Figures measured on one machine with its local RabbitMQ and PostgreSQL. Absolute numbers drift between
-runs on a shared machine; compare the ratios, each measured against its baseline in the same invocation.
-Each section says how to reproduce it.
-`;
 
 /** A named figure with optional failure text (a peer that could not run). */
 export type SummaryRow = (BenchResult | ChildRow) & { error?: string };
@@ -69,47 +59,37 @@ export function writeSummary(
     ? `**The machine was loaded by other work when this run began (1-minute load ${machine.loadBefore.toFixed(1)} on ` +
       `${machine.cores} cores): absolute figures are low; the ratios, taken in the same invocation, still compare.**`
     : `The machine was otherwise idle when the run began (1-minute load ${machine.loadBefore.toFixed(1)}).`;
-  const section = [
-    START,
-    '## Summary (`npm run bench`)',
-    '',
-    `Run ${machine.date} in ${run.minutes.toFixed(1)} min on ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB; ` +
-      `Node ${machine.node}, RabbitMQ ${machine.rabbitmq}, PostgreSQL ${machine.postgres}, Redis ${machine.redis}; ` +
-      'every service on the same machine.',
-    loaded,
-    '',
-    `### The broker workload`,
-    '',
-    `${run.messages.toLocaleString('en-US')} events of ~500 bytes over ${run.sessions.toLocaleString('en-US')} ` +
-      'sessions per row: published with confirms (window 500) while being consumed and acknowledged; measured ' +
-      'from the first publish to the last consumed event; latency is publish → handler. Each ratio is waggle ' +
-      'against that peer in this same invocation.',
-    '',
-    ...broker,
-    '',
-    '### HTTP ingress, tool-call sagas and webhook deliveries',
-    '',
-    'Each waggle row against its own baseline in this invocation (details in the sections below).',
-    '',
-    ...flows,
-    '',
-    'Reproduce: `npm run bench` (services up: `bash scripts/bootstrap.sh`; Redis on 127.0.0.1:6379 for the ' +
-      'BullMQ row, left out if it does not answer). `BENCH_MESSAGES=30000` sizes the broker rows, ' +
-      '`BENCH_SAGAS=500` the saga rows, `BENCH_HTTP_SECONDS=10` the ingress rounds. Each area also runs on its ' +
-      'own: `node --import tsx bench/consumer.ts`, `bench/ingress.ts`, `bench/saga.ts`.',
-    END,
-  ].join('\n');
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : HEADER;
-  if (current.includes(START)) {
-    writeFileSync(file, current.replace(new RegExp(`${START}[\\s\\S]*?${END}`), section));
-    return;
-  }
-  // The summary goes first, right after the header paragraph.
-  const at = current.indexOf('<!-- ');
-  writeFileSync(
+  writeSection(
     file,
-    at < 0
-      ? `${current.trimEnd()}\n\n${section}\n`
-      : `${current.slice(0, at)}${section}\n\n${current.slice(at)}`,
+    'summary',
+    [
+      '## Summary (`npm run bench`)',
+      '',
+      `Run ${machine.date} in ${run.minutes.toFixed(1)} min on ${machine.cores} × ${machine.cpu}, ${machine.memoryGiB} GiB; ` +
+        `Node ${machine.node}, RabbitMQ ${machine.rabbitmq}, PostgreSQL ${machine.postgres}, Redis ${machine.redis}; ` +
+        'every service on the same machine.',
+      loaded,
+      '',
+      `### The broker workload`,
+      '',
+      `${run.messages.toLocaleString('en-US')} events of ~500 bytes over ${run.sessions.toLocaleString('en-US')} ` +
+        'sessions per row: published with confirms (window 500) while being consumed and acknowledged; measured ' +
+        'from the first publish to the last consumed event; latency is publish → handler. Each ratio is waggle ' +
+        'against that peer in this same invocation.',
+      '',
+      ...broker,
+      '',
+      '### HTTP ingress, tool-call sagas and webhook deliveries',
+      '',
+      'Each waggle row against its own baseline in this invocation (details in the sections below).',
+      '',
+      ...flows,
+      '',
+      'Reproduce: `npm run bench` (services up: `bash scripts/bootstrap.sh`; Redis on 127.0.0.1:6379 for the ' +
+        'BullMQ row, left out if it does not answer). `BENCH_MESSAGES=30000` sizes the broker rows, ' +
+        '`BENCH_SAGAS=500` the saga rows, `BENCH_HTTP_SECONDS=10` the ingress rounds. Each area also runs on its ' +
+        'own: `node --import tsx bench/consumer.ts`, `bench/ingress.ts`, `bench/saga.ts`.',
+    ],
+    true, // the summary goes first, right after the header paragraph
   );
 }

@@ -1,87 +1,33 @@
 import { expect } from 'chai';
-import type { DataSource } from 'typeorm';
-import {
-  CONSUMER_TOPOLOGY,
-  confirmChannel,
-  consumerVhost,
-  eventually,
-  publishEvents,
-  sessionEvent,
-  spawnWaggle,
-  testDb,
-  testEnv,
-  uniqueName,
-  waitForOutput,
-  type Spawned,
-} from '../support';
-import { clearFenceState, effectsTable } from '../integration/consumer/harness';
+import { confirmChannel, eventually, publishEvents, sessionEvent } from '../support';
+import { pipelineRun, type PipelineRun } from './pipeline-run';
 
 /** The size of a chaos run: 200 sessions × 50 events. */
 export const SESSIONS = 200;
 export const EVENTS_PER_SESSION = 50;
 
-/** One chaos run: a vhost with the consumer topology, an effects table, a tenant, worker processes. */
-export interface OrderedRun {
-  amqpUrl: string;
-  db: DataSource;
-  table: string;
-  tenant: string;
-  sessions: string[];
-  workers: Spawned[];
-  /** Starts one more `waggle start --roles workers` process and waits until it is up. */
-  spawnWorker(): Promise<Spawned>;
+/** A pipeline run of SESSIONS sessions that also publishes its own events, round by round. */
+export interface OrderedRun extends PipelineRun {
   /** Publishes rounds `from`..`to` (one event per session each), confirmed, `pauseMs` apart. */
   publishRounds(from: number, to: number, pauseMs?: number): Promise<void>;
-  /** Effect rows written so far. */
-  handled(): Promise<number>;
 }
 
-/** Sets up a chaos run with `FAIL_RATE` random handler failures in the worker processes. */
+/** Sets up a chaos run with `failRate` random handler failures in the worker processes. */
 export async function orderedRun(failRate: number): Promise<OrderedRun> {
-  const { amqpUrl } = await consumerVhost();
-  const db = await testDb();
-  const table = await effectsTable(db);
-  await clearFenceState(db, 'turn-effects');
-  const tenant = uniqueName('chaos');
-  const sessions = Array.from({ length: SESSIONS }, (_, i) => `s${i}`);
-  const env = testEnv({
-    WAGGLE_AMQP_URL: amqpUrl,
-    WAGGLE_TOPOLOGY_FILE: CONSUMER_TOPOLOGY,
-    WAGGLE_LEASE_TTL: '3s',
-    EFFECTS_TABLE: table,
-    EFFECTS_TENANT: tenant,
-    FAIL_RATE: String(failRate),
-  });
-  const run: OrderedRun = {
-    amqpUrl,
-    db,
-    table,
-    tenant,
-    sessions,
-    workers: [],
-    async spawnWorker() {
-      const worker = spawnWaggle(['start', '--roles', 'workers'], env);
-      await waitForOutput(worker, /waggle is up/, 30_000);
-      run.workers.push(worker);
-      return worker;
-    },
-    async publishRounds(from, to, pauseMs = 20) {
-      const channel = await confirmChannel(amqpUrl);
+  const run = await pipelineRun(SESSIONS, failRate);
+  return Object.assign(run, {
+    async publishRounds(from: number, to: number, pauseMs = 20) {
+      const channel = await confirmChannel(run.amqpUrl);
       for (let seq = from; seq <= to; seq++) {
         await publishEvents(
           channel,
           'events',
-          sessions.map((s) => sessionEvent(tenant, s, seq)),
+          run.sessions.map((s) => sessionEvent(run.tenant, s, seq)),
         );
         await new Promise((r) => setTimeout(r, pauseMs));
       }
     },
-    async handled() {
-      const [row] = await db.query(`SELECT count(*)::int AS n FROM ${table}`);
-      return (row as { n: number }).n;
-    },
-  };
-  return run;
+  });
 }
 
 /** Waits until every event has its effect, then checks: each exactly once, in sequence order per session. */

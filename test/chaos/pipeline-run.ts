@@ -30,8 +30,8 @@ export interface PipelineRun {
   handled(): Promise<number>;
 }
 
-/** Sets up a run over `sessions` sessions. */
-export async function pipelineRun(sessionCount: number): Promise<PipelineRun> {
+/** Sets up a run over `sessionCount` sessions, with `failRate` random handler failures in the workers. */
+export async function pipelineRun(sessionCount: number, failRate = 0): Promise<PipelineRun> {
   const { vhost, amqpUrl } = await consumerVhost();
   const db = await testDb();
   const table = await effectsTable(db);
@@ -43,7 +43,7 @@ export async function pipelineRun(sessionCount: number): Promise<PipelineRun> {
     WAGGLE_LEASE_TTL: '3s',
     EFFECTS_TABLE: table,
     EFFECTS_TENANT: tenant,
-    FAIL_RATE: '0',
+    FAIL_RATE: String(failRate),
   });
   const run: PipelineRun = {
     vhost,

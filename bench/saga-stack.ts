@@ -10,7 +10,8 @@ import { ConsumerRuntime, loadHandlerModule, resolveConsumerSettings } from '../
 import { createDataSource, ensureDatabase, migrate } from '../src/db';
 import { toAmqpMessage, type WaggleEvent } from '../src/envelope';
 import { installSagaRuntime, type SagaRuntime } from '../src/flows';
-import { OutboxRelay, poolOf } from '../src/outbox';
+import { poolOf } from '../src/db';
+import { OutboxRelay } from '../src/outbox';
 import { SagaTimers } from '../src/saga';
 import { applyTopology, loadTopology, planTopology } from '../src/topology';
 

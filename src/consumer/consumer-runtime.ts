@@ -4,7 +4,7 @@ import { guardPool } from '../db';
 import { logger } from '../observability';
 import { Pool } from 'pg';
 import { PartitionLeases } from '../ordering';
-import { poolOf } from '../outbox';
+import { poolOf } from '../db';
 import { retryTierQueue } from '../retry';
 import { ConsumerMetrics } from './consumer-metrics';
 import { ConsumerConfigError, type ConsumerSettings } from './consumer-settings';

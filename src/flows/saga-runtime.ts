@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { loadConfig, type WaggleConfig } from '../config';
 import { registerSagaStarter, type SagaStartRequest } from '../consumer';
-import { poolOf } from '../outbox';
+import { poolOf } from '../db';
 import { SagaEngine, systemClock, type Clock, type SqlPool } from '../saga';
 import {
   TOOL_SAGA_TYPE,

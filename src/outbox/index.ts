@@ -2,4 +2,4 @@ export { outboxMessageFor, type OutboxMessage, type PublishOptions } from './out
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { OUTBOX_CHANNEL, writeOutbox } from './outbox-writer';
 export { relayRole } from './relay-role';
-export { poolOf, type OutboxSql } from './sql';
+export type { OutboxSql } from './sql';

@@ -1,6 +1,6 @@
 import type { PlatformContext, Role } from '../runtime';
 import { OutboxRelay } from './outbox-relay';
-import { poolOf } from './sql';
+import { poolOf } from '../db';
 
 /** The `relay` role: publishes the transactional outbox of this database. */
 export function relayRole(): Role {

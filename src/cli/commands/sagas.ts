@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { poolOf } from '../../outbox';
+import { poolOf } from '../../db';
 import { ACTIVE_STATUSES, FINISHED_STATUSES, SagaEngine, type SagaRecord, type SagaStatus } from '../../saga';
 import { CliError } from '../cli-error';
 import { shortTime, withAdmissionDb } from './admission-db';

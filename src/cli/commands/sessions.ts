@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { SessionFence, describeSession, skipSessionTo, type SessionKey } from '../../ordering';
-import { poolOf } from '../../outbox';
+import { poolOf } from '../../db';
 import { CliError } from '../cli-error';
 import { shortTime, withAdmissionDb } from './admission-db';
 

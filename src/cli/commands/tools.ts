@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { poolOf } from '../../outbox';
+import { poolOf } from '../../db';
 import { EVERY_TENANT, listTools, removeTool, upsertTool } from '../../tools';
 import { CliError } from '../cli-error';
 import { withAdmissionDb } from './admission-db';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { poolOf } from '../../outbox';
+import { poolOf } from '../../db';
 import {
   createEndpoint,
   deleteEndpoint,

@@ -5,7 +5,7 @@ import { BrokerConnection, ConfirmedPublisher } from '../../../src/broker';
 import { toAmqpMessage, type WaggleEvent } from '../../../src/envelope';
 import { adminRoutes, parkingLotsOf } from '../../../src/flows';
 import { HttpServer } from '../../../src/http';
-import { poolOf } from '../../../src/outbox';
+import { poolOf } from '../../../src/db';
 import { ParkingLots, describeFailure, parkMessage } from '../../../src/retry';
 import { SagaEngine } from '../../../src/saga';
 import { applyTopology, loadTopology, planTopology } from '../../../src/topology';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { SessionFence, describeSession } from '../../../src/ordering';
-import { poolOf } from '../../../src/outbox';
+import { poolOf } from '../../../src/db';
 import { spawnWaggle, testDb, testEnv, uniqueName } from '../../support';
 
 async function waggle(...args: string[]): Promise<{ code: number | string; out: string }> {

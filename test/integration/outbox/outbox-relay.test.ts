@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { defineConsumer } from '../../../src/consumer';
 import type { WaggleEvent } from '../../../src/envelope';
 import { RetryableError } from '../../../src/errors';
-import { OutboxRelay, outboxMessageFor, poolOf, writeOutbox } from '../../../src/outbox';
+import { poolOf } from '../../../src/db';
+import { OutboxRelay, outboxMessageFor, writeOutbox } from '../../../src/outbox';
 import {
   autoTeardown,
   confirmChannel,

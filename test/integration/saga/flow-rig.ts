@@ -14,7 +14,8 @@ import {
 } from '../../../src/consumer';
 import { installSagaRuntime, schedulerRole, type SagaRuntime } from '../../../src/flows';
 import { createIngressRole } from '../../../src/http';
-import { OutboxRelay, poolOf, relayRole } from '../../../src/outbox';
+import { poolOf } from '../../../src/db';
+import { OutboxRelay, relayRole } from '../../../src/outbox';
 import { Platform } from '../../../src/runtime';
 import { SagaTimers, type Clock } from '../../../src/saga';
 import { applyTopology, loadTopology, planTopology, topologyBootStep } from '../../../src/topology';

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { poolOf } from '../../../src/outbox';
+import { poolOf } from '../../../src/db';
 import { ManualClock, SagaEngine, SagaTimers, type AnySagaDefinition, type Clock } from '../../../src/saga';
 import { autoTeardown, dropIsolatedDb, isolatedDb, uniqueName } from '../../support';
 

@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { poolOf } from '../../../src/outbox';
+import { poolOf } from '../../../src/db';
 import { SagaEngine, type SagaRecord } from '../../../src/saga';
 import { upsertTool, type ToolInput } from '../../../src/tools';
 import { httpStub, platformRig, until, type PlatformRig, type Received } from './flow-rig';

@@ -1,10 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { QueueConsumer, type BrokerConnection, type ConfirmedPublisher } from '../broker';
-import { guardPool } from '../db';
+import { guardPool, poolOf } from '../db';
 import { logger } from '../observability';
 import { Pool } from 'pg';
 import { PartitionLeases } from '../ordering';
-import { poolOf } from '../db';
 import { retryTierQueue } from '../retry';
 import { ConsumerMetrics } from './consumer-metrics';
 import { ConsumerConfigError, type ConsumerSettings } from './consumer-settings';

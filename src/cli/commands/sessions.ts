@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { SessionFence, describeSession, skipSessionTo, type SessionKey } from '../../ordering';
+import { inTransaction } from '../../saga';
 import { poolOf } from '../../db';
 import { CliError } from '../cli-error';
 import { shortTime, withAdmissionDb } from './admission-db';
@@ -75,33 +76,24 @@ export function registerSessions(program: Command): void {
         const key: SessionKey = { tenant, session };
         const fence = new SessionFence(consumer);
         await withAdmissionDb(async (db) => {
-          const client = await poolOf(db).connect();
-          try {
-            await client.query('BEGIN');
-            const from = await skipSessionTo(client, fence, key, target, opts.reason).catch(
-              (err: unknown) => {
-                throw err instanceof RangeError ? new CliError(`<sequence>: ${err.message}`) : err;
-              },
-            );
+          // Without --yes the move is made and rolled back, so the dry run says exactly what --yes would do.
+          const from = await inTransaction(poolOf(db), async (tx) => {
+            const moved = await skipSessionTo(tx, fence, key, target, opts.reason).catch((err: unknown) => {
+              throw err instanceof RangeError ? new CliError(`<sequence>: ${err.message}`) : err;
+            });
             if (!opts.yes) {
-              await client.query('ROLLBACK');
               throw new CliError(
-                `would move ${consumer} ${tenant}/${session} from ${from} to ${target} ` +
-                  `(${target - from} sequence(s) skipped); nothing changed: add --yes`,
+                `would move ${consumer} ${tenant}/${session} from ${moved} to ${target} ` +
+                  `(${target - moved} sequence(s) skipped); nothing changed: add --yes`,
                 1,
               );
             }
-            await client.query('COMMIT');
-            console.log(
-              `moved ${consumer} ${tenant}/${session} from ${from} to ${target}; ${target - from} sequence(s) ` +
-                'recorded as skipped; workers run what waits in the stash within seconds',
-            );
-          } catch (err) {
-            await client.query('ROLLBACK').catch(() => undefined);
-            throw err;
-          } finally {
-            client.release();
-          }
+            return moved;
+          });
+          console.log(
+            `moved ${consumer} ${tenant}/${session} from ${from} to ${target}; ${target - from} sequence(s) ` +
+              'recorded as skipped; workers run what waits in the stash within seconds',
+          );
         });
       },
     );

@@ -1,10 +1,12 @@
 /**
  * One side of the ingress benchmark, run as its own process so each server gets the same CPU:
  *   node --import tsx bench/ingress-server.ts bare     a bare Koa POST handler (read JSON, answer 202)
+ *   node --import tsx bench/ingress-server.ts naive    bare Koa plus one confirmed publish per request (amqplib)
  *   node --import tsx bench/ingress-server.ts waggle   the ingress role (auth, schema, sequence, confirmed publish)
  * Prints `listening <port>` once ready; stops on SIGTERM.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import amqplib from 'amqplib';
 import Koa from 'koa';
 import { loadConfig } from '../src/config';
 import { createIngressRole } from '../src/http';
@@ -24,6 +26,38 @@ async function bare(): Promise<number> {
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   process.once('SIGTERM', () => server.close(() => process.exit(0)));
+  return (server.address() as { port: number }).port;
+}
+
+/**
+ * The handler the target is stated against: read the JSON, publish it persistent to `events` on a confirm
+ * channel, answer 202 once the broker confirms. No key check, schema, dedup or sequence.
+ */
+async function naive(): Promise<number> {
+  const connection = await amqplib.connect(loadConfig().amqpUrl);
+  const channel = await connection.createConfirmChannel();
+  const app = new Koa();
+  app.use(async (ctx) => {
+    if (ctx.method !== 'POST') return;
+    const chunks: Buffer[] = [];
+    for await (const chunk of ctx.req as AsyncIterable<Buffer>) chunks.push(chunk);
+    const body = Buffer.concat(chunks);
+    const event = JSON.parse(body.toString('utf8')) as { id: string; tenantid: string; type: string };
+    await new Promise<void>((resolve, reject) =>
+      channel.publish(
+        'events',
+        `${event.tenantid}.webchat.${event.type}`,
+        body,
+        { persistent: true, messageId: event.id, contentType: 'application/cloudevents+json' },
+        (err) => (err ? reject(err as Error) : resolve()),
+      ),
+    );
+    ctx.status = 202;
+    ctx.body = { id: event.id, sequence: 1 };
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  process.once('SIGTERM', () => server.close(() => void connection.close().then(() => process.exit(0))));
   return (server.address() as { port: number }).port;
 }
 
@@ -48,13 +82,9 @@ if (process.env.BENCH_DEBUG) {
   }, 2000).unref();
 }
 
-const mode = process.argv[2];
-(mode === 'bare'
-  ? bare()
-  : mode === 'waggle'
-    ? waggle()
-    : Promise.reject(new Error(`mode: bare | waggle`))
-).then(
+const modes: Record<string, () => Promise<number>> = { bare, naive, waggle };
+const mode = process.argv[2] ?? '';
+(modes[mode]?.() ?? Promise.reject(new Error(`mode: ${Object.keys(modes).join(' | ')}`))).then(
   (port) => console.log(`listening ${port}`),
   (err: unknown) => {
     console.error(err);

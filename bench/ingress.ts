@@ -2,7 +2,9 @@
  * HTTP ingress throughput, side by side with a bare Koa POST handler in the same run: same autocannon
  * settings, same connections, same ~500-byte events (unique ids over 1,000 sessions). The waggle side
  * authenticates, validates against the type's JSON Schema, takes the session's sequence in Postgres and
- * publishes to `events` with a broker confirm before answering 202.
+ * publishes to `events` with a broker confirm before answering 202. A third side, the naive handler,
+ * publishes each request's body with a confirm and nothing else: the ceiling for any handler that must
+ * publish every event with a confirm before answering.
  *
  *   node --import tsx bench/ingress.ts [--seconds 10] [--connections 100] [--rounds 3] [--no-write]
  *
@@ -23,6 +25,10 @@ import { createDataSource, ensureDatabase, migrate } from '../src/db';
 import { writeIngressRows, type IngressRow } from './ingress-report';
 
 const ROOT = path.resolve(__dirname, '..');
+
+/** bare: read JSON, answer 202; naive: plus one confirmed publish per request; waggle: the ingress role. */
+type Side = 'bare' | 'naive' | 'waggle';
+const SIDES: Side[] = ['bare', 'naive', 'waggle'];
 
 interface Options {
   seconds: number;
@@ -104,7 +110,7 @@ async function benchTenant(databaseUrl: string): Promise<{ tenant: string; token
 }
 
 async function startServer(
-  mode: 'bare' | 'waggle',
+  mode: Side,
   env: Record<string, string>,
 ): Promise<{ child: ChildProcess; port: number }> {
   const child = spawn(
@@ -218,18 +224,18 @@ async function main(): Promise<void> {
     WAGGLE_LOG_LEVEL: 'warn',
     WAGGLE_RATE_LIMIT: '0',
   };
-  const runs: Array<{ connections: number; mode: 'bare' | 'waggle'; r: Awaited<ReturnType<typeof load>> }> =
-    [];
+  const runs: Array<{ connections: number; mode: Side; r: Awaited<ReturnType<typeof load>> }> = [];
   try {
     for (const connections of opts.connections) {
       for (let round = 1; round <= opts.rounds; round++) {
-        for (const mode of ['bare', 'waggle'] as const) {
+        for (const mode of SIDES) {
           const server = await startServer(mode, env);
           try {
             const tag = `${mode}-${connections}-${round}-${process.pid}`;
             await load(server.port, token, tenant, opts.warmupSeconds, connections, `${tag}-w`);
             const r = await load(server.port, token, tenant, opts.seconds, connections, tag);
             runs.push({ connections, mode, r });
+            if (mode === 'waggle') console.log(`  ${await admissionStats(server.port)}`);
             console.log(
               `${String(connections).padStart(4)} conns, round ${round}, ${mode.padEnd(6)} ${r.rate.toFixed(0)} req/s` +
                 `  p50 ${r.p50} ms  p99 ${r.p99} ms` +
@@ -249,18 +255,26 @@ async function main(): Promise<void> {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const rows: IngressRow[] = [];
   for (const connections of opts.connections) {
-    const of = (mode: 'bare' | 'waggle') =>
-      runs.filter((x) => x.connections === connections && x.mode === mode);
-    const summary = (mode: 'bare' | 'waggle') => ({
+    const of = (mode: Side) => runs.filter((x) => x.connections === connections && x.mode === mode);
+    const summary = (mode: Side) => ({
       rate: mean(of(mode).map((x) => x.r.rate)),
       p50: mean(of(mode).map((x) => x.r.p50)),
       p99: mean(of(mode).map((x) => x.r.p99)),
     });
     const bare = summary('bare');
+    const naive = summary('naive');
     const waggle = summary('waggle');
     const ratio = waggle.rate / bare.rate;
-    console.log(`${connections} connections: ingress/bare = ${(ratio * 100).toFixed(1)}% (target ≥ 50%)`);
+    console.log(
+      `${connections} connections: ingress/bare = ${(ratio * 100).toFixed(1)}% (target ≥ 50%), ` +
+        `naive/bare = ${((naive.rate / bare.rate) * 100).toFixed(1)}%, ingress/naive = ${((waggle.rate / naive.rate) * 100).toFixed(1)}%`,
+    );
     rows.push({ name: `bare Koa 3 POST handler, ${connections} connections`, ...bare, ratio: 1 });
+    rows.push({
+      name: `naive Koa handler, one confirmed publish per request, ${connections} connections`,
+      ...naive,
+      ratio: naive.rate / bare.rate,
+    });
     rows.push({ name: `waggle ingress, ${connections} connections`, ...waggle, ratio });
   }
   if (opts.write) {
@@ -273,6 +287,20 @@ async function main(): Promise<void> {
     });
     console.log('BENCHMARKS.md updated');
   }
+}
+
+/** The waggle server's own view of the run: events per admission statement and a statement's mean time. */
+async function admissionStats(port: number): Promise<string> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const value = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const statements = value('waggle_admission_statement_seconds_count');
+  const events = value('waggle_admission_batch_size_sum');
+  const seconds = value('waggle_admission_statement_seconds_sum');
+  return (
+    `${statements} admission statements, ${(events / statements).toFixed(1)} events each, ` +
+    `${((seconds / statements) * 1000).toFixed(1)} ms each on average`
+  );
 }
 
 /** Every session of the bench tenant must hold sequences 1..n exactly once: nothing lost, nothing doubled. */

@@ -1,5 +1,6 @@
 import { ServiceInstance1764000000000 } from './1764000000000-service-instance';
 import { Admission1764004000001 } from './1764004000001-admission';
+import { AdmissionBatches1764008000001 } from './1764008000001-admission-batches';
 import { Channels1764006000001 } from './1764006000001-channels';
 import { Saga1764007000001 } from './1764007000001-saga';
 import { ToolRegistry1764007000002 } from './1764007000002-tool-registry';
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   SessionFence1764005000001,
   ConsumerInbox1764005000002,
   Outbox1764005000003,
+  AdmissionBatches1764008000001,
 ];

@@ -40,7 +40,8 @@ function runScript(script: string, args: string[]): Promise<{ code: number | nul
 }
 
 /**
- * The HTTP ingress against a bare Koa handler (bench/ingress.ts, one round), which also rewrites its own
+ * The HTTP ingress and the naive one-confirm-per-request handler against a bare Koa handler
+ * (bench/ingress.ts, one round), which also rewrites its own
  * section of BENCHMARKS.md with the same figures.
  */
 export async function ingressRows(seconds: number, connections: number): Promise<ChildOutcome> {
@@ -53,16 +54,21 @@ export async function ingressRows(seconds: number, connections: number): Promise
     String(connections),
   ]);
   const rows: ChildRow[] = [];
-  const re = /(\d+) conns, round \d+, (bare|waggle)\s+(\d+) req\/s\s+p50 ([\d.]+) ms\s+p99 ([\d.]+) ms/g;
+  const re =
+    /(\d+) conns, round \d+, (bare|naive|waggle)\s+(\d+) req\/s\s+p50 ([\d.]+) ms\s+p99 ([\d.]+) ms/g;
+  const names: Record<string, string> = {
+    naive: 'naive Koa handler, one confirmed publish per request',
+    waggle: 'waggle HTTP ingress',
+  };
   for (const m of out.matchAll(re)) {
     const bare = `bare Koa 3 POST handler, ${m[1]} connections`;
     rows.push({
-      name: m[2] === 'bare' ? bare : `waggle HTTP ingress, ${m[1]} connections`,
+      name: m[2] === 'bare' ? bare : `${names[m[2] as string]}, ${m[1]} connections`,
       unit: 'req',
       rate: Number(m[3]),
       p50: Number(m[4]),
       p99: Number(m[5]),
-      ...(m[2] === 'waggle' ? { baseline: bare } : {}),
+      ...(m[2] === 'bare' ? {} : { baseline: bare }),
     });
   }
   return code === 0 && rows.length > 0 ? { rows } : { rows, error: lastLines(out) };

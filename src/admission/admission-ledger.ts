@@ -9,7 +9,7 @@ export interface AdmissionLedgerOptions {
   maxBatch?: number;
   /** Most events waiting for a statement; past it admissions are refused as busy. @default 10000 */
   maxQueue?: number;
-  /** How often confirmed publishes are marked in Postgres. @default 100 */
+  /** How often the outbox rows of confirmed batches are deleted. @default 100 */
   markIntervalMs?: number;
   /**
    * Admission statements in flight at once. A session is never in two of them, so its events are still
@@ -27,6 +27,8 @@ export interface LedgerResult {
   published: boolean;
   /** For an unpublished duplicate: the event as first admitted, with its sequence, to publish again. */
   pending?: AdmittedEvent;
+  /** For a fresh event: the batch whose outbox row holds it until confirmed (see `confirmed`). */
+  batch?: number;
 }
 
 const batchSize = histogram(
@@ -49,14 +51,17 @@ const MAX_ATTEMPTS = 5;
 
 /**
  * The admitted-event ledger in Postgres: deduplicates event ids, hands out gapless per-session sequence
- * numbers, and keeps each event until its publish is confirmed. Concurrent `record` calls are grouped so
+ * numbers, and keeps each statement's events in one outbox row until all their publishes are confirmed
+ * (each event is written once; no per-event update on confirm). Concurrent `record` calls are grouped so
  * that Postgres sees one statement per batch (several batches may run at once, never two with the same session).
  */
 export class AdmissionLedger {
   private readonly batcher: MicroBatcher<WaggleEvent, LedgerResult>;
-  private marks: Array<{ t: string; e: string }> = [];
-  private markTimer: NodeJS.Timeout | undefined;
-  private markFlush: Promise<void> | undefined;
+  // Fresh events of each batch whose publish is not confirmed yet; bounded by the publishes in flight.
+  private readonly unconfirmed = new Map<number, number>();
+  private done: number[] = [];
+  private doneTimer: NodeJS.Timeout | undefined;
+  private doneFlush: Promise<void> | undefined;
   private readonly markIntervalMs: number;
 
   constructor(
@@ -88,47 +93,63 @@ export class AdmissionLedger {
     return this.batcher.submit(event);
   }
 
-  /** Notes that the broker confirmed the publish of (tenant, id); written in bulk shortly after. */
-  markPublished(tenant: string, eventId: string): void {
-    this.marks.push({ t: tenant, e: eventId });
-    this.markTimer ??= setTimeout(() => {
-      this.markTimer = undefined;
-      void this.flushMarks();
+  /**
+   * Notes that the broker confirmed the publish of one fresh event of `batch`. Once every fresh event of a
+   * batch is confirmed, its outbox row is deleted (in bulk, shortly after).
+   */
+  confirmed(batch: number): void {
+    const left = this.unconfirmed.get(batch);
+    if (left === undefined) return;
+    if (left > 1) {
+      this.unconfirmed.set(batch, left - 1);
+      return;
+    }
+    this.unconfirmed.delete(batch);
+    this.done.push(batch);
+    this.doneTimer ??= setTimeout(() => {
+      this.doneTimer = undefined;
+      void this.flushDone();
     }, this.markIntervalMs);
   }
 
-  /** Writes pending publish marks now (also called on stop). */
-  async flushMarks(): Promise<void> {
-    while (this.markFlush) await this.markFlush;
-    if (this.marks.length === 0) return;
-    const marks = this.marks;
-    this.marks = [];
-    this.markFlush = this.db
-      .query(
-        `UPDATE admitted_event a SET published_at = now(), envelope = NULL, claimed_until = NULL
-           FROM json_to_recordset($1::json) AS m(t text, e text)
-          WHERE a.tenant = m.t AND a.event_id = m.e AND a.published_at IS NULL`,
-        [JSON.stringify(marks)],
-      )
+  /**
+   * Notes that a publish of `batch` failed: the batch row stays, and the re-publisher sends its events
+   * again once it is old enough (the ones that did reach the broker twice; consumers drop the copy by id).
+   */
+  abandon(batch: number): void {
+    this.unconfirmed.delete(batch);
+  }
+
+  /** Deletes the outbox rows of fully confirmed batches now (also called on stop). */
+  async flushDone(): Promise<void> {
+    while (this.doneFlush) await this.doneFlush;
+    if (this.done.length === 0) return;
+    const done = this.done;
+    this.done = [];
+    this.doneFlush = this.db
+      .query('DELETE FROM admission_batch WHERE id = ANY($1::bigint[])', [done])
       .then(
         () => undefined,
         (err: unknown) => {
-          // Unmarked rows are only published again by the re-publisher: safe, consumers deduplicate.
-          logger({ component: 'admission' }).warn({ err, count: marks.length }, 'could not mark publishes');
+          // A batch row left behind is only published again by the re-publisher: safe, consumers deduplicate.
+          logger({ component: 'admission' }).warn(
+            { err, count: done.length },
+            'could not clear confirmed batches',
+          );
         },
       )
       .finally(() => {
-        this.markFlush = undefined;
+        this.doneFlush = undefined;
       });
-    await this.markFlush;
+    await this.doneFlush;
   }
 
-  /** Waits for queued records and writes pending marks. */
+  /** Waits for queued records and clears confirmed batches. */
   async drain(): Promise<void> {
     await this.batcher.drained();
-    clearTimeout(this.markTimer);
-    this.markTimer = undefined;
-    await this.flushMarks();
+    clearTimeout(this.doneTimer);
+    this.doneTimer = undefined;
+    await this.flushDone();
   }
 
   private async recordBatch(events: WaggleEvent[]): Promise<LedgerResult[]> {
@@ -148,15 +169,20 @@ export class AdmissionLedger {
     batchSize.observe(rows.length);
     const found = await this.admitRows(JSON.stringify(rows));
     const byIndex = new Map<number, LedgerResult>();
+    let fresh = 0;
+    let batch: number | undefined;
     for (const r of found) {
       const sequence = Number(r.out_sequence);
-      byIndex.set(r.out_idx, {
-        sequence,
-        fresh: r.out_fresh,
-        published: r.out_published,
-        ...(r.out_envelope ? { pending: { ...r.out_envelope, sequence } } : {}),
-      });
+      const result: LedgerResult = { sequence, fresh: r.out_fresh, published: r.out_published };
+      if (r.out_envelope) result.pending = { ...r.out_envelope, sequence };
+      if (r.out_fresh) {
+        batch = Number(r.out_batch);
+        result.batch = batch;
+        fresh += 1;
+      }
+      byIndex.set(r.out_idx, result);
     }
+    if (batch !== undefined) this.unconfirmed.set(batch, fresh);
     return events.map((_event, i) => {
       const firstAt = sameAs[i] as number;
       const first = byIndex.get(firstAt) as LedgerResult;
@@ -177,7 +203,7 @@ export class AdmissionLedger {
       const stop = statementSeconds.startTimer();
       try {
         return (await this.db.query(
-          'SELECT out_idx, out_sequence, out_fresh, out_published, out_envelope FROM waggle_admit($1::json)',
+          'SELECT out_idx, out_sequence, out_fresh, out_published, out_envelope, out_batch FROM waggle_admit_batch($1::json)',
           [batch],
         )) as AdmitRow[];
       } catch (err) {
@@ -203,4 +229,5 @@ interface AdmitRow {
   out_fresh: boolean;
   out_published: boolean;
   out_envelope: WaggleEvent | null;
+  out_batch: string | null;
 }

@@ -47,8 +47,8 @@ const outcomes = counter('waggle_admission_events_total', 'Events submitted to a
  * session's next sequence in Postgres, publishes it to `events` and resolves once the broker confirms.
  * HTTP and AMQP admissions both come through here.
  *
- * Sequence and publish cannot diverge: the event is recorded with its sequence before it is published and
- * stays marked unpublished until the confirm; if the publish fails, the caller gets a retryable error, a
+ * Sequence and publish cannot diverge: the event is recorded with its sequence before it is published, and
+ * its batch's outbox row stays until every publish of the batch is confirmed; if the publish fails, the caller gets a retryable error, a
  * retry of the same id publishes the recorded event (same sequence, same body), and the re-publisher
  * sends anything still unpublished after a few seconds (e.g. when the process died before the confirm).
  * A duplicate never causes a second publish of an event whose first publish is in flight or confirmed.
@@ -89,7 +89,7 @@ export class Admission {
       const result = await this.deps.ledger.record(event);
       const key = `${event.tenantid}\u0000${event.id}`;
       if (result.fresh) {
-        await this.publishTracked(key, { ...event, sequence: result.sequence });
+        await this.publishTracked(key, { ...event, sequence: result.sequence }, result.batch);
       } else if (result.pending) {
         // Admitted before but not confirmed yet. Publishing it again here would duplicate it, so only
         // wait for this process's own publish of it, or redo one that failed here; a publish another
@@ -121,12 +121,16 @@ export class Admission {
     if (publisher.pending >= publishBuffer) throw new PublishBufferFullError(publishBuffer);
   }
 
-  private async publishTracked(key: string, event: AdmittedEvent): Promise<void> {
+  // `batch` is the ledger batch of a fresh event, told of the confirm; a publish redone for a retried id
+  // leaves its batch to the re-publisher.
+  private async publishTracked(key: string, event: AdmittedEvent, batch?: number): Promise<void> {
     const publishing = this.publish(event);
     this.inFlight.set(key, publishing);
     try {
       await publishing;
+      if (batch !== undefined) this.deps.ledger.confirmed(batch);
     } catch (err) {
+      if (batch !== undefined) this.deps.ledger.abandon(batch);
       this.failed.set(key, true);
       throw err;
     } finally {
@@ -134,12 +138,11 @@ export class Admission {
     }
   }
 
-  /** Publishes an admitted event with confirm and marks it published. */
+  /** Publishes an admitted event and resolves on the broker's confirm. */
   async publish(event: AdmittedEvent): Promise<void> {
     const message = toAmqpMessage(event);
     this.writes.hold();
     await this.deps.publisher.publish(this.exchange, message.routingKey, message.content, message.properties);
-    this.deps.ledger.markPublished(event.tenantid, event.id);
     this.failed.delete(`${event.tenantid}\u0000${event.id}`);
   }
 }

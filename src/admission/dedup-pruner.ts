@@ -49,7 +49,8 @@ export class DedupPruner {
       const [, count] = (await this.db.query(
         `DELETE FROM admitted_event WHERE ctid IN (
            SELECT ctid FROM admitted_event
-            WHERE created_at < now() - make_interval(secs => $1::float8 / 1000) AND published_at IS NOT NULL
+            WHERE created_at < now() - make_interval(secs => $1::float8 / 1000)
+              AND NOT EXISTS (SELECT 1 FROM admission_batch b WHERE b.id = admitted_event.batch_id)
             LIMIT $2)`,
         [this.windowMs, this.chunk],
       )) as [unknown, number];

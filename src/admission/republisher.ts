@@ -9,7 +9,7 @@ export interface RepublisherOptions {
   afterMs?: number;
   /** How often to look. @default 2000 */
   intervalMs?: number;
-  /** Most events claimed per round. @default 500 */
+  /** Most admission batches (outbox rows, each up to one statement's events) claimed per round. @default 20 */
   batch?: number;
 }
 
@@ -19,10 +19,11 @@ const republished = counter(
 );
 
 /**
- * The outbox side of admission: finds events recorded with a sequence whose publish was never confirmed
- * (the process died between commit and confirm, or the broker went away) and publishes them again, in
- * sequence order per session. Several ingress processes can run it: each claims rows with a short lease
- * (FOR UPDATE SKIP LOCKED), and a rare double publish is harmless because consumers deduplicate by id.
+ * The outbox side of admission: finds admission batches whose publishes were not all confirmed (the
+ * process died between commit and confirm, or the broker went away) and publishes their events again, in
+ * sequence order per session. Several ingress processes can run it: each claims batch rows with a short
+ * lease (FOR UPDATE SKIP LOCKED). Events of such a batch that did reach the broker go out twice; consumers
+ * drop the copy by id.
  */
 export class Republisher {
   private readonly rounds: PeriodicRound;
@@ -35,7 +36,7 @@ export class Republisher {
     options: RepublisherOptions = {},
   ) {
     this.afterMs = options.afterMs ?? 10_000;
-    this.batch = options.batch ?? 500;
+    this.batch = options.batch ?? 20;
     this.rounds = new PeriodicRound(options.intervalMs ?? 2_000, () => this.runOnce(), 're-publish round');
   }
 
@@ -47,45 +48,68 @@ export class Republisher {
     await this.rounds.stop();
   }
 
-  /** One round: claims up to `batch` stale unpublished events and publishes them; returns how many went out. */
+  /**
+   * One round: claims up to `batch` stale outbox rows (admission batches not fully confirmed) and publishes
+   * their events, in sequence order per session; a row is deleted once all its events went out. Returns
+   * how many events were published.
+   */
   async runOnce(): Promise<number> {
     const leaseMs = Math.max(this.afterMs, 30_000);
     const rows = (await this.db.query(
-      `UPDATE admitted_event a SET claimed_until = now() + make_interval(secs => $3::float8 / 1000)
-         FROM (SELECT tenant, event_id FROM admitted_event
-                WHERE published_at IS NULL
-                  AND created_at < now() - make_interval(secs => $1::float8 / 1000)
-                  AND (claimed_until IS NULL OR claimed_until < now())
-                ORDER BY created_at LIMIT $2
-                FOR UPDATE SKIP LOCKED) c
-        WHERE a.tenant = c.tenant AND a.event_id = c.event_id
-        RETURNING a.sequence, a.envelope`,
+      `WITH claimed AS (
+         UPDATE admission_batch b SET claimed_until = now() + make_interval(secs => $3::float8 / 1000)
+           FROM (SELECT id FROM admission_batch
+                  WHERE created_at < now() - make_interval(secs => $1::float8 / 1000)
+                    AND (claimed_until IS NULL OR claimed_until < now())
+                  ORDER BY id LIMIT $2
+                  FOR UPDATE SKIP LOCKED) c
+          WHERE b.id = c.id
+          RETURNING b.id, b.envelopes
+       )
+       SELECT claimed.id::text AS batch, ev.v AS envelope, ev.sequence
+         FROM claimed
+         LEFT JOIN LATERAL (
+           SELECT x.v, a.sequence
+             FROM json_to_recordset(claimed.envelopes) AS x(t text, e text, v json)
+             JOIN admitted_event a ON a.tenant = x.t AND a.event_id = x.e AND a.batch_id = claimed.id
+         ) ev ON true`,
       [this.afterMs, this.batch, leaseMs],
-    )) as [Array<{ sequence: string; envelope: AdmittedEvent | null }>, number];
-    const events = rows[0]
+    )) as Array<{ batch: string; envelope: AdmittedEvent | null; sequence: string | null }>;
+    const events = rows
       .filter((r) => r.envelope !== null)
-      .map((r) => ({ ...(r.envelope as AdmittedEvent), sequence: Number(r.sequence) }))
+      .map((r) => ({
+        batch: r.batch,
+        event: { ...(r.envelope as AdmittedEvent), sequence: Number(r.sequence) },
+      }))
       .sort(
         (a, b) =>
-          a.tenantid.localeCompare(b.tenantid) ||
-          a.sessionid.localeCompare(b.sessionid) ||
-          a.sequence - b.sequence,
+          a.event.tenantid.localeCompare(b.event.tenantid) ||
+          a.event.sessionid.localeCompare(b.event.sessionid) ||
+          a.event.sequence - b.event.sequence,
       );
+    // A batch with an event not sent stays: the next round after the lease sends it again.
+    const unsent = new Set<string>();
     let sent = 0;
-    for (const event of events) {
+    for (const { batch, event } of events) {
+      if (unsent.size > 0) {
+        unsent.add(batch);
+        continue;
+      }
       try {
         await this.admission.publish(event);
         sent += 1;
         republished.inc();
       } catch (err) {
-        // Still unpublished: the next round after the lease tries again.
+        unsent.add(batch);
         logger({ component: 'admission', tenant: event.tenantid, messageId: event.id }).warn(
           { err },
           're-publish failed',
         );
-        break;
       }
     }
+    const done = [...new Set(rows.map((r) => r.batch))].filter((b) => !unsent.has(b));
+    if (done.length > 0)
+      await this.db.query('DELETE FROM admission_batch WHERE id = ANY($1::bigint[])', [done]);
     return sent;
   }
 }

@@ -6,6 +6,7 @@ import {
   startIngress,
   tapExchange,
   tenantWithKey,
+  testDb,
   useTopologyVhost,
   type TestIngress,
 } from '../../support';
@@ -16,6 +17,18 @@ async function until(condition: () => boolean, what: string, timeoutMs = 15_000)
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function untilAsync(
+  condition: () => Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -143,8 +156,27 @@ describe('admission: broker outages (simulated through a TCP proxy)', function (
       expect(msg?.properties.messageId).to.equal(lost.id);
       expect(msg?.properties.headers?.['x-seq']).to.equal(1);
       expect(JSON.parse(String(msg?.content))).to.include({ id: lost.id, sequence: 1 });
+      const db = await testDb();
+      const outboxRows = async () =>
+        (
+          (await db.query(
+            `SELECT count(*)::int AS n FROM admitted_event a JOIN admission_batch b ON b.id = a.batch_id
+              WHERE a.tenant = $1`,
+            [tenant],
+          )) as Array<{ n: number }>
+        )[0]?.n;
+      await untilAsync(
+        async () => (await outboxRows()) === 0,
+        'the batch row to be cleared after the re-publish',
+      );
       const next = await postJson(`${ingress.url}/v1/events`, sampleEvent(tenant), { token });
       expect(next.body.sequence).to.equal(2);
+      await tap.waitFor(2);
+      await new Promise((r) => setTimeout(r, 2_500)); // past another re-publish round (every 2 s)
+      expect(tap.messages.map((m) => m.properties.messageId)).to.deep.equal(
+        [lost.id, next.body.id],
+        'a cleared batch is not sent again',
+      );
     });
   });
 });

@@ -66,12 +66,39 @@ describe('admission: ledger in Postgres', function () {
     expect(again?.pending).to.deep.include({ id: first.id, sequence: 1, data: { text: 'x' } });
     expect(sameBatch1).to.deep.include({ sequence: 2, fresh: true });
     expect(sameBatch2).to.deep.include({ sequence: 2, fresh: false });
-    ledger.markPublished(tenant, first.id);
+    ledger.confirmed(a.batch as number);
     await ledger.drain();
     const later = await ledger.record(first);
     expect(later).to.deep.include({ sequence: 1, fresh: false, published: true });
     expect(later.pending).to.equal(undefined);
     expect((await ledger.record(event(tenant, 's'))).sequence).to.equal(3);
+  });
+
+  it('keeps a batch as unpublished until every one of its events is confirmed, then drops its outbox row', async () => {
+    const db = await testDb();
+    const ledger = new AdmissionLedger(db);
+    const tenant = uniqueName('lg');
+    const [one, two] = [event(tenant, 'a'), event(tenant, 'b')];
+    const [r1, r2] = await Promise.all([ledger.record(one), ledger.record(two)]);
+    expect(r1.batch).to.be.a('number').and.equal(r2.batch, 'admitted by one statement');
+    const outbox = async () =>
+      (await db.query('SELECT count(*)::int AS n FROM admission_batch WHERE id = $1', [r1.batch])) as Array<{
+        n: number;
+      }>;
+    ledger.confirmed(r1.batch as number);
+    await ledger.drain();
+    expect((await ledger.record(two)).published).to.equal(false, 'one of two confirmed');
+    expect((await outbox())[0]?.n).to.equal(1);
+    ledger.confirmed(r2.batch as number);
+    await ledger.drain();
+    const again = await ledger.record(two);
+    expect(again).to.deep.include({ sequence: 1, fresh: false, published: true });
+    expect((await outbox())[0]?.n).to.equal(0, 'the outbox row is gone once all are confirmed');
+    const [row] = (await db.query(
+      'SELECT sequence, batch_id FROM admitted_event WHERE tenant = $1 AND event_id = $2',
+      [tenant, one.id],
+    )) as Array<{ sequence: string; batch_id: string }>;
+    expect(Number(row?.batch_id)).to.equal(r1.batch, 'the dedup record itself is never rewritten');
   });
 
   it('stays gapless when two ledgers (two processes) race on the same ids', async () => {
@@ -102,9 +129,11 @@ describe('admission: ledger in Postgres', function () {
     const ledger = new AdmissionLedger(db);
     const tenant = uniqueName('lg');
     const [old, unpublished, recent] = [event(tenant, 's'), event(tenant, 's'), event(tenant, 's')];
-    for (const e of [old, unpublished, recent]) await ledger.record(e as WaggleEvent);
-    ledger.markPublished(tenant, old?.id as string);
-    ledger.markPublished(tenant, recent?.id as string);
+    const batches: number[] = [];
+    for (const e of [old, unpublished, recent])
+      batches.push((await ledger.record(e as WaggleEvent)).batch as number);
+    ledger.confirmed(batches[0] as number);
+    ledger.confirmed(batches[2] as number);
     await ledger.drain();
     await db.query(
       `UPDATE admitted_event SET created_at = now() - interval '2 days' WHERE tenant = $1 AND event_id <> $2`,

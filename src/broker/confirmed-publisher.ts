@@ -32,6 +32,9 @@ export class ConfirmedPublisher {
   private readonly confirmTimeoutMs: number;
   private readonly name: string;
   private inFlight = 0;
+  // Labelled children resolved once: label hashing on every publish is measurable at ingress rates.
+  private readonly inFlightChild: ReturnType<typeof inFlightGauge.labels>;
+  private readonly publishedChildren = new Map<string, ReturnType<typeof published.labels>>();
 
   constructor(
     private readonly connection: BrokerConnection,
@@ -41,6 +44,7 @@ export class ConfirmedPublisher {
     this.confirmTimeoutMs = options.confirmTimeoutMs ?? 5_000;
     this.name = options.name ?? 'publisher';
     this.channel = connection.createChannel({ name: this.name, confirm: true });
+    this.inFlightChild = inFlightGauge.labels({ publisher: this.name });
   }
 
   /** Publishes waiting for a confirm right now. */
@@ -68,14 +72,14 @@ export class ConfirmedPublisher {
       throw new PublishBufferFullError(this.maxInFlight);
     }
     this.inFlight += 1;
-    inFlightGauge.set({ publisher: this.name }, this.inFlight);
+    this.inFlightChild.set(this.inFlight);
     try {
       await this.channel.publish(exchange, routingKey, content, {
         persistent: true,
         ...properties,
         timeout: this.confirmTimeoutMs,
       });
-      published.inc({ exchange: exchange || '(default)' });
+      this.publishedCounter(exchange).inc();
     } catch (err) {
       publishFailed.inc({ reason: 'not_confirmed' });
       throw new PublishNotConfirmedError(
@@ -84,8 +88,17 @@ export class ConfirmedPublisher {
       );
     } finally {
       this.inFlight -= 1;
-      inFlightGauge.set({ publisher: this.name }, this.inFlight);
+      this.inFlightChild.set(this.inFlight);
     }
+  }
+
+  private publishedCounter(exchange: string): ReturnType<typeof published.labels> {
+    let child = this.publishedChildren.get(exchange);
+    if (!child) {
+      child = published.labels({ exchange: exchange || '(default)' });
+      this.publishedChildren.set(exchange, child);
+    }
+    return child;
   }
 
   async close(): Promise<void> {

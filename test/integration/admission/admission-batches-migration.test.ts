@@ -82,6 +82,7 @@ describe('migration: admission batches (events written once)', function () {
           tenantid: 't',
           channel: 'webchat',
           sessionid: 's',
+          correlationid: id,
           data: {},
         });
       expect(await again('sent')).to.deep.include({ sequence: 1, fresh: false, published: true });

@@ -4,7 +4,7 @@
  *
  * - the broker workload through raw amqplib (baseline), Rascal, BullMQ (when Redis answers) and waggle's
  *   unordered, unordered + inbox and ordered (Postgres fence) paths;
- * - the HTTP ingress against a bare Koa handler (bench/ingress.ts);
+ * - the HTTP ingress and a naive one-confirm-per-request handler against a bare Koa handler (bench/ingress.ts);
  * - 3-step tool-call sagas and webhook deliveries against bare baselines (bench/saga.ts).
  *
  * Sizes: BENCH_MESSAGES (30000), BENCH_SAGAS (500), BENCH_HTTP_SECONDS (10), BENCH_HTTP_CONNECTIONS (100).

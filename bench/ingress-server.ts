@@ -13,20 +13,30 @@ import { createIngressRole } from '../src/http';
 import { configureLogger } from '../src/observability';
 import { Platform } from '../src/runtime';
 
+/** The request body, read in full, the way a bare handler does it. */
+async function readBody(ctx: Koa.Context): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** Listens on a free port of 127.0.0.1; on SIGTERM closes the server, runs `onStop`, exits. */
+async function listen(app: Koa, onStop: () => Promise<void> = async () => undefined): Promise<number> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  process.once('SIGTERM', () => server.close(() => void onStop().then(() => process.exit(0))));
+  return (server.address() as { port: number }).port;
+}
+
 async function bare(): Promise<number> {
   const app = new Koa();
   app.use(async (ctx) => {
     if (ctx.method !== 'POST') return;
-    const chunks: Buffer[] = [];
-    for await (const chunk of ctx.req as AsyncIterable<Buffer>) chunks.push(chunk);
-    const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id: string };
+    const event = JSON.parse((await readBody(ctx)).toString('utf8')) as { id: string };
     ctx.status = 202;
     ctx.body = { id: event.id, sequence: 1 };
   });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  process.once('SIGTERM', () => server.close(() => process.exit(0)));
-  return (server.address() as { port: number }).port;
+  return listen(app);
 }
 
 /**
@@ -39,9 +49,7 @@ async function naive(): Promise<number> {
   const app = new Koa();
   app.use(async (ctx) => {
     if (ctx.method !== 'POST') return;
-    const chunks: Buffer[] = [];
-    for await (const chunk of ctx.req as AsyncIterable<Buffer>) chunks.push(chunk);
-    const body = Buffer.concat(chunks);
+    const body = await readBody(ctx);
     const event = JSON.parse(body.toString('utf8')) as { id: string; tenantid: string; type: string };
     await new Promise<void>((resolve, reject) =>
       channel.publish(
@@ -55,10 +63,7 @@ async function naive(): Promise<number> {
     ctx.status = 202;
     ctx.body = { id: event.id, sequence: 1 };
   });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  process.once('SIGTERM', () => server.close(() => void connection.close().then(() => process.exit(0))));
-  return (server.address() as { port: number }).port;
+  return listen(app, () => connection.close());
 }
 
 async function waggle(): Promise<number> {

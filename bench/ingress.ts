@@ -289,7 +289,10 @@ async function main(): Promise<void> {
   }
 }
 
-/** The waggle server's own view of the run: events per admission statement and a statement's mean time. */
+/**
+ * The waggle server's own view since it started (warm-up included): events per admission statement and a
+ * statement's mean time.
+ */
 async function admissionStats(port: number): Promise<string> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const value = (name: string) =>

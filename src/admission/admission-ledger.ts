@@ -10,7 +10,7 @@ export interface AdmissionLedgerOptions {
   /** Most events waiting for a statement; past it admissions are refused as busy. @default 10000 */
   maxQueue?: number;
   /** How often the outbox rows of confirmed batches are deleted. @default 100 */
-  markIntervalMs?: number;
+  clearIntervalMs?: number;
   /**
    * Admission statements in flight at once. A session is never in two of them, so its events are still
    * numbered in submission order. @default 4
@@ -62,14 +62,14 @@ export class AdmissionLedger {
   private done: number[] = [];
   private doneTimer: NodeJS.Timeout | undefined;
   private doneFlush: Promise<void> | undefined;
-  private readonly markIntervalMs: number;
+  private readonly clearIntervalMs: number;
 
   constructor(
     private readonly db: DataSource,
     options: AdmissionLedgerOptions = {},
   ) {
     const maxQueue = options.maxQueue ?? 10_000;
-    this.markIntervalMs = options.markIntervalMs ?? 100;
+    this.clearIntervalMs = options.clearIntervalMs ?? 100;
     this.batcher = new MicroBatcher({
       maxBatch: options.maxBatch ?? 500,
       maxQueue,
@@ -109,7 +109,7 @@ export class AdmissionLedger {
     this.doneTimer ??= setTimeout(() => {
       this.doneTimer = undefined;
       void this.flushDone();
-    }, this.markIntervalMs);
+    }, this.clearIntervalMs);
   }
 
   /**

@@ -48,9 +48,10 @@ const outcomes = counter('waggle_admission_events_total', 'Events submitted to a
  * HTTP and AMQP admissions both come through here.
  *
  * Sequence and publish cannot diverge: the event is recorded with its sequence before it is published, and
- * its batch's outbox row stays until every publish of the batch is confirmed; if the publish fails, the caller gets a retryable error, a
- * retry of the same id publishes the recorded event (same sequence, same body), and the re-publisher
- * sends anything still unpublished after a few seconds (e.g. when the process died before the confirm).
+ * its batch's outbox row stays until every publish of the batch is confirmed. If the publish fails, the
+ * caller gets a retryable error, a retry of the same id publishes the recorded event (same sequence, same
+ * body), and the re-publisher sends anything still unpublished after a few seconds (e.g. when the process
+ * died before the confirm).
  * A duplicate never causes a second publish of an event whose first publish is in flight or confirmed.
  */
 export class Admission {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   AmqpProxy,
+  eventually,
   postJson,
   sampleEvent,
   startIngress,
@@ -11,26 +12,8 @@ import {
   type TestIngress,
 } from '../../support';
 
-/** Polls `condition` every 20 ms (a test helper, not a timing claim). */
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function untilAsync(
-  condition: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** How long a test waits for the broker connection or the outbox to reach a state. */
+const WAIT_MS = 15_000;
 
 // The shared RabbitMQ must keep running for everyone else, so these tests put a TCP proxy between the
 // ingress and the broker and break that path instead.
@@ -54,7 +37,11 @@ describe('admission: broker outages (simulated through a TCP proxy)', function (
     const url = `${ingress.url}/v1/events`;
     expect((await postJson(url, sampleEvent(tenant), { token })).status).to.equal(202);
     proxy.cut();
-    await until(() => !ingress.platform.context.broker.isConnected(), 'the connection loss to be noticed');
+    await eventually(
+      () => !ingress.platform.context.broker.isConnected(),
+      'the connection loss to be noticed',
+      WAIT_MS,
+    );
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
@@ -68,7 +55,7 @@ describe('admission: broker outages (simulated through a TCP proxy)', function (
     expect(body).to.include({ status: 503, code: 'BROKER_UNAVAILABLE' });
     expect(body.detail).to.match(/nothing was admitted/);
     proxy.restore();
-    await until(() => ingress.platform.context.broker.isConnected(), 'the reconnect');
+    await eventually(() => ingress.platform.context.broker.isConnected(), 'the reconnect', WAIT_MS);
     const after = await postJson(url, sampleEvent(tenant), { token });
     expect(after.status).to.equal(202);
     expect(after.body.sequence).to.equal(2, 'the refused event took no sequence');
@@ -79,13 +66,21 @@ describe('admission: broker outages (simulated through a TCP proxy)', function (
     const { tenant, token } = await tenantWithKey();
     const url = `${ingress.url}/v1/events`;
     proxy.injectBlocked('low on disk');
-    await until(() => ingress.platform.context.broker.isBlocked(), 'the connection to be blocked');
+    await eventually(
+      () => ingress.platform.context.broker.isBlocked(),
+      'the connection to be blocked',
+      WAIT_MS,
+    );
     const res = await postJson(url, sampleEvent(tenant), { token });
     expect(res.status).to.equal(503);
     expect(res.body).to.include({ code: 'BROKER_UNAVAILABLE' });
     expect(res.body.detail).to.contain('low on disk');
     proxy.injectUnblocked();
-    await until(() => !ingress.platform.context.broker.isBlocked(), 'the connection to be unblocked');
+    await eventually(
+      () => !ingress.platform.context.broker.isBlocked(),
+      'the connection to be unblocked',
+      WAIT_MS,
+    );
     const ok = await postJson(url, sampleEvent(tenant), { token });
     expect(ok.status).to.equal(202);
     expect(ok.body.sequence).to.equal(1);
@@ -97,9 +92,10 @@ describe('admission: broker outages (simulated through a TCP proxy)', function (
     const url = `${ingress.url}/v1/events`;
     proxy.holdReplies(); // confirms do not come back, so the first publish stays in the buffer
     const first = postJson(url, sampleEvent(tenant), { token });
-    await until(
+    await eventually(
       () => ingress.platform.context.publisher.pending === 1,
       'the first publish to wait for its confirm',
+      WAIT_MS,
     );
     const second = await postJson(url, sampleEvent(tenant, { sessionid: 's-2' }), { token });
     expect(second.status).to.equal(503);
@@ -116,14 +112,18 @@ describe('admission: broker outages (simulated through a TCP proxy)', function (
       const url = `${ingress.url}/v1/events`;
       proxy.holdRequests();
       const pending = postJson(url, event, { token });
-      await until(() => ingress.platform.context.publisher.pending === 1, 'the publish to be sent');
+      await eventually(
+        () => ingress.platform.context.publisher.pending === 1,
+        'the publish to be sent',
+        WAIT_MS,
+      );
       proxy.cut(); // the held publish frames are dropped with the connection
       const failed = await pending;
       expect(failed.status).to.equal(503);
       expect(failed.body).to.include({ code: 'PUBLISH_NOT_CONFIRMED' });
       proxy.releaseRequests();
       proxy.restore();
-      await until(() => ingress.platform.context.broker.isConnected(), 'the reconnect');
+      await eventually(() => ingress.platform.context.broker.isConnected(), 'the reconnect', WAIT_MS);
     }
 
     it('keeps its sequence: a retry of the same id publishes it with that sequence, once', async () => {
@@ -165,9 +165,10 @@ describe('admission: broker outages (simulated through a TCP proxy)', function (
             [tenant],
           )) as Array<{ n: number }>
         )[0]?.n;
-      await untilAsync(
+      await eventually(
         async () => (await outboxRows()) === 0,
         'the batch row to be cleared after the re-publish',
+        WAIT_MS,
       );
       const next = await postJson(`${ingress.url}/v1/events`, sampleEvent(tenant), { token });
       expect(next.body.sequence).to.equal(2);

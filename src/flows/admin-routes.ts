@@ -1,12 +1,7 @@
 import Router from '@koa/router';
+import type { Queryable } from '../db';
 import type { ParkingLots } from '../retry';
-import {
-  FINISHED_STATUSES,
-  ACTIVE_STATUSES,
-  type Queryable,
-  type SagaEngine,
-  type SagaStatus,
-} from '../saga';
+import { FINISHED_STATUSES, ACTIVE_STATUSES, type SagaEngine, type SagaStatus } from '../saga';
 import {
   createEndpoint,
   deleteEndpoint,

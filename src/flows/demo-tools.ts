@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
+import type { Queryable } from '../db';
 import { documented } from '../http';
 import { optionalJsonObject } from './admin-json';
-import type { Queryable } from '../saga';
 import { EVERY_TENANT, registerToolIfMissing } from '../tools';
 
 const CONDITIONS = ['sunny', 'cloudy', 'light rain', 'windy', 'foggy', 'snow showers'];

@@ -1,8 +1,8 @@
 import type { DataSource } from 'typeorm';
 import { loadConfig, type WaggleConfig } from '../config';
 import { registerSagaStarter, type SagaStartRequest } from '../consumer';
-import { poolOf } from '../db';
-import { SagaEngine, systemClock, type Clock, type SqlPool } from '../saga';
+import { poolOf, type SqlPool } from '../db';
+import { SagaEngine, systemClock, type Clock } from '../saga';
 import {
   TOOL_SAGA_TYPE,
   toolCallInput,

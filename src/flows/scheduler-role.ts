@@ -1,8 +1,9 @@
 import { ApiKeyAuthenticator, KeyStore } from '../admission';
+import { firstRow, type Queryable } from '../db';
 import { logger } from '../observability';
 import { ParkingLots } from '../retry';
 import type { PlatformContext, Role } from '../runtime';
-import { CronScheduler, SagaTimers, firstRow, type Queryable } from '../saga';
+import { CronScheduler, SagaTimers } from '../saga';
 import { planTopology, topologyOf, type Topology } from '../topology';
 import { adminRoutes } from './admin-routes';
 import { callbackRoutes } from './callback-routes';

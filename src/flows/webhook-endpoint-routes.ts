@@ -1,8 +1,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { ApiKeyAuthenticator, Principal } from '../admission';
+import type { Queryable } from '../db';
 import { WaggleError } from '../errors';
-import type { Queryable } from '../saga';
 import {
   createEndpoint,
   deleteEndpoint,

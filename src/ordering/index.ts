@@ -11,4 +11,3 @@ export { skipStaleGaps, skippedAsGap, type SkippedGap } from './sequence-gaps';
 export { describeSession, skipSessionTo, type SessionStanding } from './session-standing';
 export { sessionKeyString, type SessionKey } from './session-key';
 export { SessionLane, SessionLanes, type PauseEnd, type SessionLanesOptions } from './session-lanes';
-export type { Sql, SqlPool } from './sql';

@@ -1,9 +1,9 @@
+import type { PgSqlPool } from '../db';
 import { logger } from '../observability';
 import { fairShare, partitionsToRelease } from './fair-share';
-import type { SqlPool } from './sql';
 
 export interface PartitionLeasesOptions {
-  pool: SqlPool;
+  pool: PgSqlPool;
   /** The partition group, e.g. `turns`. */
   group: string;
   /** Partitions in the group (`<group>.p0` … `<group>.p<n-1>`). */

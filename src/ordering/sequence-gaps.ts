@@ -1,6 +1,6 @@
+import type { PgSql } from '../db';
 import { KEY, type SessionFence } from './session-fence';
 import type { SessionKey } from './session-key';
-import type { Sql } from './sql';
 
 /** Sequences a session skipped because they never arrived (`from`..`to`, inclusive). */
 export interface SkippedGap {
@@ -17,7 +17,7 @@ export interface SkippedGap {
  * left for the next round.
  */
 export async function skipStaleGaps(
-  sql: Sql,
+  sql: PgSql,
   fence: SessionFence,
   olderThanMs: number,
   limit: number,
@@ -66,7 +66,7 @@ export async function skipStaleGaps(
 
 /** True when `seq` was skipped because it never arrived in time (a late copy is parked, not run). */
 export async function skippedAsGap(
-  sql: Sql,
+  sql: PgSql,
   fence: SessionFence,
   key: SessionKey,
   seq: number,

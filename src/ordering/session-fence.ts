@@ -1,6 +1,6 @@
 import { escapeLiteral } from 'pg';
+import type { PgSql } from '../db';
 import { sessionKeyString, type SessionKey } from './session-key';
-import type { Sql } from './sql';
 
 /** What the fence says about one event of a session, inside the caller's transaction. */
 export type FenceEntry =
@@ -67,7 +67,7 @@ export class SessionFence {
   }
 
   /** Moves the cursor onto `seq` when it is next; otherwise locks the cursor row and says why not. */
-  async enter(sql: Sql, key: SessionKey, seq: number): Promise<FenceEntry> {
+  async enter(sql: PgSql, key: SessionKey, seq: number): Promise<FenceEntry> {
     const { rows } = await sql.query<{ stashed: number }>(this.enterStatement(key, seq));
     return this.entered(sql, key, seq, rows);
   }
@@ -92,7 +92,7 @@ export class SessionFence {
 
   /** Completes enter() from the rows of enterStatement(), in the same transaction. */
   async entered(
-    sql: Sql,
+    sql: PgSql,
     key: SessionKey,
     seq: number,
     rows: Array<{ stashed: number }>,
@@ -114,7 +114,7 @@ export class SessionFence {
    * the result had its cursor elsewhere (its event already ran).
    */
   async advanceMany(
-    sql: Sql,
+    sql: PgSql,
     moves: ReadonlyArray<{ key: SessionKey; seq: number }>,
   ): Promise<Map<string, number>> {
     const { rows } = await sql.query<{ tenant: string; session_id: string; stashed: number }>(
@@ -135,7 +135,7 @@ export class SessionFence {
   }
 
   /** Locks the session's cursor row (creating it at 0) until the transaction ends; returns it. */
-  async lock(sql: Sql, key: SessionKey): Promise<{ cursor: number; stashed: number }> {
+  async lock(sql: PgSql, key: SessionKey): Promise<{ cursor: number; stashed: number }> {
     const { rows } = await sql.query<{ cursor: string; stashed: number }>(
       `INSERT INTO session_cursor (consumer, tenant, session_id) VALUES ($1, $2, $3)
        ON CONFLICT (consumer, tenant, session_id) DO UPDATE SET cursor = session_cursor.cursor
@@ -147,7 +147,7 @@ export class SessionFence {
   }
 
   /** Moves the cursor from `from` to `to`; false when it no longer stands at `from`. */
-  async advance(sql: Sql, key: SessionKey, from: number, to: number): Promise<boolean> {
+  async advance(sql: PgSql, key: SessionKey, from: number, to: number): Promise<boolean> {
     const { rowCount } = await sql.query(
       `UPDATE session_cursor SET cursor = $5, updated_at = now() WHERE ${KEY} AND cursor = $4`,
       this.keyParams(key, from, to),
@@ -156,7 +156,7 @@ export class SessionFence {
   }
 
   /** Stashes an event ahead of a gap (call with the cursor row locked); false when it was stashed already. */
-  async stash(sql: Sql, key: SessionKey, event: StashInput, tombstone = false): Promise<boolean> {
+  async stash(sql: PgSql, key: SessionKey, event: StashInput, tombstone = false): Promise<boolean> {
     const { rows } = await sql.query<{ inserted: string }>(
       `WITH ins AS (
          INSERT INTO session_stash (consumer, tenant, session_id, sequence, message_id, exchange, routing_key,
@@ -187,7 +187,7 @@ export class SessionFence {
    * Takes the stashed events `from`, `from + 1`, … (at most `max`, stopping at the first gap) out of the
    * stash, in order. They come back if the transaction rolls back.
    */
-  async takeStashed(sql: Sql, key: SessionKey, from: number, max = 1): Promise<StashedEvent[]> {
+  async takeStashed(sql: PgSql, key: SessionKey, from: number, max = 1): Promise<StashedEvent[]> {
     let sequences = [from];
     if (max > 1) {
       const { rows } = await sql.query<{ sequence: string }>(
@@ -218,7 +218,7 @@ export class SessionFence {
    * Counts one more take-out of the session's next stashed event (the one at `cursor + 1`) outside any
    * handler transaction, and returns it; undefined when the stash does not hold the next event.
    */
-  async countNextTakeOut(sql: Sql, key: SessionKey): Promise<StashedEvent | undefined> {
+  async countNextTakeOut(sql: PgSql, key: SessionKey): Promise<StashedEvent | undefined> {
     const { rows } = await sql.query<StashRow>(
       `UPDATE session_stash s SET deliveries = s.deliveries + 1
        FROM session_cursor c
@@ -232,7 +232,7 @@ export class SessionFence {
   }
 
   /** Drops stashed copies the cursor has passed (their events ran from another delivery); returns how many. */
-  async dropPassed(sql: Sql, key: SessionKey): Promise<number> {
+  async dropPassed(sql: PgSql, key: SessionKey): Promise<number> {
     const { rows } = await sql.query<{ dropped: string }>(
       `WITH del AS (
          DELETE FROM session_stash s USING session_cursor c
@@ -248,7 +248,7 @@ export class SessionFence {
   }
 
   /** Drops stashed copies at or below `seq` (an event that ran from a live delivery while a copy waited). */
-  async dropStashedThrough(sql: Sql, key: SessionKey, seq: number): Promise<number> {
+  async dropStashedThrough(sql: PgSql, key: SessionKey, seq: number): Promise<number> {
     const { rows } = await sql.query<{ dropped: string }>(
       `WITH del AS (DELETE FROM session_stash WHERE ${KEY} AND sequence <= $4 RETURNING 1)
        UPDATE session_cursor SET stashed = GREATEST(stashed - (SELECT count(*) FROM del), 0)
@@ -263,7 +263,7 @@ export class SessionFence {
    * waits in the stash for its turn. The skip is recorded either way.
    */
   async skip(
-    sql: Sql,
+    sql: PgSql,
     key: SessionKey,
     seq: number,
     record: SkipRecord,
@@ -291,7 +291,7 @@ export class SessionFence {
   }
 
   /** Lets a replayed copy of a skipped event run once: true the first time for that sequence. */
-  async claimReplay(sql: Sql, key: SessionKey, seq: number): Promise<boolean> {
+  async claimReplay(sql: PgSql, key: SessionKey, seq: number): Promise<boolean> {
     const { rowCount } = await sql.query(
       `UPDATE session_skip SET replayed_at = now() WHERE ${KEY} AND sequence = $4 AND replayed_at IS NULL`,
       this.keyParams(key, seq),
@@ -300,7 +300,7 @@ export class SessionFence {
   }
 
   /** Sessions whose next event has waited in the stash for over `olderThanMs` (nobody drained it). */
-  async sessionsWithNextStashed(sql: Sql, olderThanMs: number, limit: number): Promise<SessionKey[]> {
+  async sessionsWithNextStashed(sql: PgSql, olderThanMs: number, limit: number): Promise<SessionKey[]> {
     const { rows } = await sql.query<{ tenant: string; session_id: string }>(
       `SELECT c.tenant, c.session_id FROM session_cursor c
        WHERE c.consumer = $1 AND c.stashed > 0 AND EXISTS (
@@ -314,7 +314,7 @@ export class SessionFence {
   }
 
   /** The session's cursor (0 before its first event). */
-  async cursorOf(sql: Sql, key: SessionKey): Promise<number> {
+  async cursorOf(sql: PgSql, key: SessionKey): Promise<number> {
     const { rows } = await sql.query<{ cursor: string }>(
       `SELECT cursor FROM session_cursor WHERE ${KEY}`,
       this.keyParams(key),

@@ -1,6 +1,6 @@
+import type { PgSql } from '../db';
 import { KEY, type SessionFence } from './session-fence';
 import type { SessionKey } from './session-key';
-import type { Sql } from './sql';
 
 /** A session as an operator sees it (`waggle sessions show`). */
 export interface SessionStanding {
@@ -21,7 +21,7 @@ export interface SessionStanding {
 
 /** Where a session stands: cursor, what waits in the stash, what was skipped (for operators). */
 export async function describeSession(
-  sql: Sql,
+  sql: PgSql,
   fence: SessionFence,
   key: SessionKey,
   limit = 20,
@@ -78,7 +78,7 @@ export async function describeSession(
  * transaction. Returns the cursor it moved from; throws RangeError when `seq` is not ahead of the cursor.
  */
 export async function skipSessionTo(
-  sql: Sql,
+  sql: PgSql,
   fence: SessionFence,
   key: SessionKey,
   seq: number,

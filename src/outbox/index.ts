@@ -2,4 +2,3 @@ export { outboxMessageFor, type OutboxMessage, type PublishOptions } from './out
 export { OutboxRelay, type OutboxRelayOptions } from './outbox-relay';
 export { OUTBOX_CHANNEL, writeOutbox } from './outbox-writer';
 export { relayRole } from './relay-role';
-export type { OutboxSql } from './sql';

@@ -1,12 +1,12 @@
 import type { Options } from 'amqplib';
 import { Client } from 'pg';
 import type { ConfirmedPublisher } from '../broker';
+import type { PgSql } from '../db';
 import { counter, gauge, histogram, logger } from '../observability';
 import { OUTBOX_CHANNEL } from './outbox-writer';
-import type { OutboxSql } from './sql';
 
 export interface OutboxRelayOptions {
-  pool: OutboxSql & { connect(): Promise<OutboxSql & { release(err?: Error | boolean): void }> };
+  pool: PgSql & { connect(): Promise<PgSql & { release(err?: Error | boolean): void }> };
   publisher: Pick<ConfirmedPublisher, 'publish'>;
   /** For the LISTEN connection (a pooled client cannot hold a LISTEN). */
   databaseUrl: string;

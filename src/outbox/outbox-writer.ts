@@ -1,5 +1,5 @@
+import type { PgSql } from '../db';
 import type { OutboxMessage } from './outbox-message';
-import type { OutboxSql } from './sql';
 
 /** The channel the relay listens on; a commit that wrote outbox rows notifies it. */
 export const OUTBOX_CHANNEL = 'waggle_outbox';
@@ -8,7 +8,7 @@ export const OUTBOX_CHANNEL = 'waggle_outbox';
  * Writes messages to the outbox inside the caller's transaction and wakes the relay when it commits
  * (NOTIFY is delivered at commit, and not at all on rollback).
  */
-export async function writeOutbox(sql: OutboxSql, messages: readonly OutboxMessage[]): Promise<void> {
+export async function writeOutbox(sql: PgSql, messages: readonly OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
   const values: unknown[] = [];
   const tuples = messages.map((m, i) => {

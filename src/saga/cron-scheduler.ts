@@ -1,10 +1,10 @@
 import { CronExpressionParser } from 'cron-parser';
+import { firstRow, inTransaction, type PgSql, type SqlPool } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { NonRetryableError } from '../errors';
 import { counter, logger } from '../observability';
-import { outboxMessageFor, writeOutbox, type OutboxSql } from '../outbox';
+import { outboxMessageFor, writeOutbox } from '../outbox';
 import { systemClock, type Clock } from './clock';
-import { firstRow, inTransaction, type SqlPool } from './sql';
 
 /** An event published once per cron tick (the topology's `schedules:` entries have this shape). */
 export interface CronSchedule {
@@ -111,7 +111,7 @@ export class CronScheduler {
         [schedule.name, tick, this.options.instanceId],
       );
       if (!won) return false;
-      await writeOutbox(tx as unknown as OutboxSql, [
+      await writeOutbox(tx as unknown as PgSql, [
         outboxMessageFor(tickEvent(schedule, tick), { exchange: schedule.exchange ?? 'events' }),
       ]);
       ticksPublished.inc({ schedule: schedule.name });

@@ -1,7 +1,7 @@
+import type { Queryable } from '../db';
 import { EVENT_TYPE_PATTERN, type WaggleEvent } from '../envelope';
 import type { Logger } from '../observability';
 import { SagaDefinitionError } from './saga-errors';
-import type { Queryable } from './sql';
 import { toMs, type DurationInput } from './durations';
 
 /** A reply or event delivered to a saga: its id (for deduplication), type and data. */

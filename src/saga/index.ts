@@ -55,4 +55,3 @@ export {
 } from './saga-record';
 export { SAGA_DUE_CHANNEL, countSagas, type SagaFilter } from './saga-store';
 export { SagaTimers, type SagaTimersOptions } from './saga-timers';
-export { affectedRows, firstRow, inTransaction, rowsOf, type Queryable, type SqlPool } from './sql';

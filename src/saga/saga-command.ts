@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { PgSql, Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
-import { outboxMessageFor, writeOutbox, type OutboxMessage, type OutboxSql } from '../outbox';
+import { outboxMessageFor, writeOutbox, type OutboxMessage } from '../outbox';
 import type { SagaCommand, SagaEventInput } from './define-saga';
-import type { Queryable } from './sql';
 
 /** Header naming the saga a command belongs to; replies carry it back. */
 export const SAGA_HEADER = 'x-waggle-saga';
@@ -40,5 +40,5 @@ export function commandMessage(command: SagaCommand, sagaId: string): OutboxMess
 /** Writes a saga command to the outbox in the caller's transaction. */
 export async function sendCommand(tx: Queryable, command: SagaCommand, sagaId: string): Promise<void> {
   // writeOutbox only issues statements and never reads their results, so any Queryable serves.
-  await writeOutbox(tx as unknown as OutboxSql, [commandMessage(command, sagaId)]);
+  await writeOutbox(tx as unknown as PgSql, [commandMessage(command, sagaId)]);
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { inTransaction, type Queryable, type SqlPool } from '../db';
 import { logger } from '../observability';
 import { systemClock, type Clock } from './clock';
 import { next, type SagaDefinition, type SagaMessage } from './define-saga';
@@ -18,7 +19,6 @@ import {
   recordMessage,
   type SagaFilter,
 } from './saga-store';
-import { inTransaction, type Queryable, type SqlPool } from './sql';
 import { StepRunner, writeTransition } from './step-runner';
 import { afterFailure, afterOutcome } from './transitions';
 

@@ -1,9 +1,9 @@
+import { firstRow, inTransaction, type Queryable, type SqlPool } from '../db';
 import type { Clock } from './clock';
 import type { SagaDefinition } from './define-saga';
 import { SagaNotFoundError, SagaStateError } from './saga-errors';
 import type { SagaRecord } from './saga-record';
 import { loadSaga } from './saga-store';
-import { firstRow, inTransaction, type Queryable, type SqlPool } from './sql';
 import { writeTransition } from './step-runner';
 import { beginCompensation, unchanged, type Transition } from './transitions';
 

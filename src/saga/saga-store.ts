@@ -1,5 +1,5 @@
+import { affectedRows, firstRow, rowsOf, type Queryable } from '../db';
 import type { NewTimelineEntry, SagaChange, SagaRecord, SagaStatus, TimelineEntry } from './saga-record';
-import { affectedRows, firstRow, rowsOf, type Queryable } from './sql';
 
 /** The channel a scheduler LISTENs on; every transition that sets a wake-up time notifies it. */
 export const SAGA_DUE_CHANNEL = 'waggle_saga_due';

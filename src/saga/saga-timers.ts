@@ -1,8 +1,8 @@
 import { Client } from 'pg';
+import type { Queryable } from '../db';
 import { gauge, logger } from '../observability';
 import type { SagaEngine } from './saga-engine';
 import { SAGA_DUE_CHANNEL, dueSagaIds, nextWakeAt } from './saga-store';
-import type { Queryable } from './sql';
 
 export interface SagaTimersOptions {
   engine: SagaEngine;

@@ -1,3 +1,4 @@
+import type { Queryable } from '../db';
 import { errorCode, errorKind } from '../errors';
 import { logger } from '../observability';
 import type { Clock } from './clock';
@@ -15,7 +16,6 @@ import { SagaTimeoutError } from './saga-errors';
 import { sagaFinished, sagaStepSeconds, sagaTransitions } from './saga-metrics';
 import { FINISHED_STATUSES, type SagaRecord } from './saga-record';
 import { updateSaga } from './saga-store';
-import type { Queryable } from './sql';
 import {
   afterFailure,
   afterOutcome,

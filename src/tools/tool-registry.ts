@@ -1,7 +1,8 @@
 import Ajv2020 from 'ajv/dist/2020';
+import { firstRow, rowsOf, type Queryable } from '../db';
 import { TENANT_ID_PATTERN } from '../envelope';
 import { InvalidInputError } from '../errors';
-import { firstRow, rowsOf, toMs, type DurationInput, type Queryable } from '../saga';
+import { toMs, type DurationInput } from '../saga';
 
 /** A tool registered for one tenant, or for every tenant (`tenant: '*'`). */
 export interface Tool {

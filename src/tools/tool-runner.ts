@@ -1,7 +1,8 @@
+import type { Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { NonRetryableError, RetryableError } from '../errors';
 import { counter, histogram } from '../observability';
-import type { Queryable, SagaEngine } from '../saga';
+import type { SagaEngine } from '../saga';
 import { callTool } from './tool-invoker';
 import type {
   CompensateCommand,

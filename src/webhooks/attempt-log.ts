@@ -1,4 +1,4 @@
-import { rowsOf, type Queryable } from '../saga';
+import { rowsOf, type Queryable } from '../db';
 
 /** How one delivery attempt ended. */
 export type AttemptOutcome = 'delivered' | 'gone' | 'failed';

@@ -1,8 +1,9 @@
 import { formatDuration } from '../config';
+import type { PgSql, Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { counter, histogram, logger } from '../observability';
-import { outboxMessageFor, writeOutbox, type OutboxSql } from '../outbox';
-import type { Queryable, SagaEngine } from '../saga';
+import { outboxMessageFor, writeOutbox } from '../outbox';
+import type { SagaEngine } from '../saga';
 import { recordAttempt } from './attempt-log';
 import type { AttemptCommand, AttemptReply } from './delivery-saga';
 import {
@@ -146,7 +147,7 @@ async function updateHealth(
     );
     const event = endpointDisabledEvent(disabled, reason, now, failingSince);
     // writeOutbox only issues statements, so the handler's transaction (any Queryable) serves.
-    await writeOutbox(tx as unknown as OutboxSql, [
+    await writeOutbox(tx as unknown as PgSql, [
       outboxMessageFor(event, { exchange: deps.settings.notifyExchange }),
     ]);
   }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { RetryableError } from '../errors';
 import {
@@ -8,7 +9,6 @@ import {
   fail,
   ignore,
   waitFor,
-  type Queryable,
   type SagaDefinition,
   type SagaEngine,
 } from '../saga';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { firstRow, rowsOf, type Queryable } from '../db';
 import { TENANT_ID_PATTERN } from '../envelope';
-import { firstRow, rowsOf, type Queryable } from '../saga';
 import { acceptsEventType, eventTypePatternProblem } from './event-filter';
 import { generateSecret, secretKey } from './standard-webhooks';
 import { WebhookEndpointInvalidError, WebhookEndpointNotFoundError } from './webhook-errors';

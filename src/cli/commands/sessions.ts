@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
+import { inTransaction, poolOf } from '../../db';
 import { SessionFence, describeSession, skipSessionTo, type SessionKey } from '../../ordering';
-import { inTransaction } from '../../saga';
-import { poolOf } from '../../db';
 import { CliError } from '../cli-error';
 import { shortTime, withAdmissionDb } from './admission-db';
 

@@ -1,12 +1,22 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 
 /**
  * Anything that runs SQL: a pg pool or client (`{ rows, rowCount }` results), or a typeorm DataSource /
- * EntityManager / QueryRunner (rows, or `[rows, count]` for UPDATE/DELETE). Saga code accepts either, so it
- * runs inside whatever transaction a consumer hands it.
+ * EntityManager / QueryRunner (rows, or `[rows, count]` for UPDATE/DELETE). Code that takes a Queryable
+ * accepts either, so it runs inside whatever transaction its caller hands it.
  */
 export interface Queryable {
   query(sql: string, parameters?: unknown[]): Promise<unknown>;
+}
+
+/** Anything that runs SQL the way pg does (`{ rows, rowCount }` results): a pool, or the one client of an open transaction. */
+export interface PgSql {
+  query<R extends QueryResultRow>(text: string, values?: unknown[]): Promise<QueryResult<R>>;
+}
+
+/** A pg-shaped pool that also lends out one client, for a transaction. */
+export interface PgSqlPool extends PgSql {
+  connect(): Promise<PgSql & { release(err?: Error | boolean): void }>;
 }
 
 /** A pool that hands out clients for transactions (pg's Pool). */
@@ -70,18 +80,5 @@ export async function inTransaction<T>(
     throw err;
   } finally {
     client.release(broken);
-  }
-}
-
-/** Runs `work` inside a savepoint of the caller's transaction; rolls back to it on throw. */
-export async function inSavepoint<T>(tx: Queryable, name: string, work: () => Promise<T>): Promise<T> {
-  await tx.query(`SAVEPOINT ${name}`);
-  try {
-    const result = await work();
-    await tx.query(`RELEASE SAVEPOINT ${name}`);
-    return result;
-  } catch (err) {
-    await tx.query(`ROLLBACK TO SAVEPOINT ${name}`);
-    throw err;
   }
 }

@@ -36,10 +36,12 @@ export class ConsumerMetrics {
   // The hot-path series, bound to their labels once.
   private readonly handledSeries;
   private readonly durationSeries;
+  private readonly lanesSeries;
 
   constructor(readonly consumer: string) {
     this.handledSeries = handled.labels({ consumer });
     this.durationSeries = duration.labels({ consumer });
+    this.lanesSeries = lanes.labels({ consumer });
   }
 
   handled(n = 1): void {
@@ -71,7 +73,7 @@ export class ConsumerMetrics {
     this.durationSeries.observe(ms / 1000);
   }
   lanes(count: number): void {
-    lanes.set({ consumer: this.consumer }, count);
+    this.lanesSeries.set(count);
   }
   leases(group: string, count: number): void {
     leases.set({ consumer: this.consumer, group }, count);

@@ -4,6 +4,7 @@ import { NonRetryableError } from '../errors';
 import { logger, type Logger } from '../observability';
 import { outboxMessageFor, type OutboxMessage, type PublishOptions } from '../outbox';
 import type { HandlerContext } from './define-consumer';
+import { LazyTransaction, type SomeLazyTransaction } from './lazy-transaction';
 import type { RunAbort } from './run-abort';
 import { SagasUnavailableError, sagaStarter, type StartSagaOptions } from './saga-starter';
 
@@ -13,8 +14,8 @@ export interface HandlerContextInput {
   abort: RunAbort;
   /** The event handled (the latest one of a coalesced batch). */
   origin: WaggleEvent;
-  /** The transaction (or how to begin it, on first use); undefined for a consumer that runs without one. */
-  db: EntityManager | (() => EntityManager) | undefined;
+  /** The transaction (or the lazy one its first statement begins); undefined for a consumer without one. */
+  db: EntityManager | SomeLazyTransaction | undefined;
   /** Collects what the handler publishes; written to the outbox in the same transaction. */
   outbox: OutboxMessage[];
 }
@@ -101,6 +102,6 @@ class RunContext implements HandlerContext {
 
   private manager(): EntityManager | undefined {
     const { db } = this.input;
-    return typeof db === 'function' ? db() : db;
+    return db instanceof LazyTransaction ? db.manager : db;
   }
 }

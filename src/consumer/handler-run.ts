@@ -4,6 +4,7 @@ import type { OutboxMessage } from '../outbox';
 import type { ConsumerMetrics } from './consumer-metrics';
 import type { ConsumerDefinition } from './define-consumer';
 import { createHandlerContext } from './handler-context';
+import type { SomeLazyTransaction } from './lazy-transaction';
 import type { RunAbort } from './run-abort';
 import type { Semaphore } from './semaphore';
 
@@ -30,8 +31,8 @@ export interface HandlerRun {
   attempt: number;
   /** Aborts the run (supersede, stop); the handler sees it as `ctx.signal`. */
   abort: RunAbort;
-  /** The transaction, or how to begin it on first use; undefined without one. */
-  db: EntityManager | (() => EntityManager) | undefined;
+  /** The transaction, or the lazy one its first statement begins; undefined without one. */
+  db: EntityManager | SomeLazyTransaction | undefined;
   /** Bounds handlers running at once (the consumer's concurrency); held only while the handler runs. */
   permits?: Semaphore;
 }

@@ -18,6 +18,9 @@ export class FenceMovedError extends Error {
   }
 }
 
+/** A lazy transaction, whatever rows its first statement returns (as a handler run holds it). */
+export type SomeLazyTransaction = LazyTransaction<never>;
+
 /**
  * A handler transaction that begins only when the handler first uses `ctx.db`. Its first statement (the
  * fence's cursor move, or the inbox row) travels with BEGIN; `check` decides from its rows whether the run

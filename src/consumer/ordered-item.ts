@@ -1,7 +1,7 @@
 import type { Settlement } from '../broker';
 import type { WaggleEvent } from '../envelope';
 import type { SessionKey, StashedEvent, StashInput } from '../ordering';
-import type { SourceMessage } from '../retry';
+import type { DeliveryLedger, SourceMessage } from '../retry';
 import { readSource, type Delivery } from './delivery';
 
 /** One event in a session lane: a live delivery, or an event taken back out of the stash. */
@@ -18,6 +18,39 @@ export interface OrderedItem {
   firstFailureAt?: Date;
   /** Already copied to the parking lot (only the skip is left to commit). */
   parked?: boolean;
+}
+
+/**
+ * A consumed delivery in its session's lane. A class (one per message) so that settling is a method, not a
+ * closure made for each delivery.
+ */
+export class LiveItem implements OrderedItem {
+  readonly event: WaggleEvent;
+  readonly session: SessionKey;
+  readonly seq: number;
+  readonly fromStash = false;
+  failures: number;
+  firstFailureAt?: Date;
+  parked?: boolean;
+
+  constructor(
+    readonly delivery: Delivery,
+    private readonly resolve: (settlement: Settlement) => void,
+    private readonly ledger: Pick<DeliveryLedger, 'settled'>,
+  ) {
+    this.event = delivery.event as WaggleEvent;
+    this.session = delivery.session as SessionKey;
+    this.seq = delivery.sequence as number;
+    this.failures = delivery.failures;
+  }
+
+  /** Resolves the delivery's settlement; an acknowledged redelivery stops being counted. */
+  settle(settlement: Settlement): void {
+    if (settlement === 'ack' && this.delivery.redelivered) {
+      void this.ledger.settled(this.delivery.messageId).catch(() => undefined);
+    }
+    this.resolve(settlement);
+  }
 }
 
 /** What goes into the stash for an item. */

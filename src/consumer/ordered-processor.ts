@@ -3,12 +3,12 @@ import { setMaxListeners } from 'node:events';
 import type { Settlement } from '../broker';
 import { InvalidInputError } from '../errors';
 import { logger } from '../observability';
-import { SessionFence, SessionLanes, skipStaleGaps, type SessionKey } from '../ordering';
+import { SessionFence, SessionLanes, skipStaleGaps } from '../ordering';
 import { DeliveryLedger, describeFailure, parkMessage, type Failure } from '../retry';
 import { readDelivery, type Delivery } from './delivery';
 import { CursorCache } from './cursor-cache';
 import { GroupCommit } from './group-commit';
-import type { OrderedItem } from './ordered-item';
+import { LiveItem, type OrderedItem } from './ordered-item';
 import { OrderedLaneContext } from './ordered-lane-context';
 import {
   DELIVERY_COUNT_RETENTION_MS,
@@ -98,21 +98,9 @@ export class OrderedProcessor implements MessageProcessor {
         return this.parkOutsideLane(d, deliveryLimitFailure(deliveries), 'delivery-limit');
       }
     }
+    const session = d.session;
     return new Promise<Settlement>((resolve) => {
-      const item: OrderedItem = {
-        delivery: d,
-        event: d.event as NonNullable<Delivery['event']>,
-        session: d.session as SessionKey,
-        seq: d.sequence as number,
-        fromStash: false,
-        failures: d.failures,
-        settle: (settlement) => {
-          if (settlement === 'ack' && d.redelivered)
-            void this.ledger.settled(d.messageId).catch(() => undefined);
-          resolve(settlement);
-        },
-      };
-      this.lanes.submit(item.session, item);
+      this.lanes.submit(session, new LiveItem(d, resolve, this.ledger));
     });
   }
 

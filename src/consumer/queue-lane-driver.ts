@@ -239,7 +239,7 @@ export class QueueLaneDriver {
         events: [item.event],
         attempt: item.failures + 1,
         abort,
-        db: () => lazy.manager,
+        db: lazy,
         permits: this.c.semaphore,
       });
       if (lazy.started) {

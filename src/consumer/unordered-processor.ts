@@ -169,7 +169,7 @@ export class UnorderedProcessor implements MessageProcessor {
         if (rows.length === 0) throw new AlreadyHandledError(d.messageId);
       },
     );
-    run.db = () => lazy.manager;
+    run.db = lazy;
     try {
       const outbox = await runHandler(run);
       if (lazy.started) {

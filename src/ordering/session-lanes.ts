@@ -17,6 +17,8 @@ export class SessionLane<T> {
   /** The run in progress, so that a newer event (supersede) or a stop can abort it. */
   current: { abort(reason?: unknown): void } | undefined;
   driving = false;
+  /** The drive in progress, while there is one. */
+  drive: Promise<void> | undefined;
   private wake: (() => void) | undefined;
 
   constructor(
@@ -142,31 +144,35 @@ export class SessionLanes<T> {
   private ensureDriving(lane: SessionLane<T>): void {
     if (lane.driving || this.closed) return;
     lane.driving = true;
-    let failed = false;
-    const run = this.options
-      .drive(lane)
-      .catch((err: unknown) => {
-        failed = true;
-        logger({ component: 'lanes', consumer: this.options.name, sessionId: lane.session.session }).error(
-          { err },
-          'session lane failed unexpectedly',
-        );
-      })
-      .finally(() => {
-        this.drives.delete(run);
-        lane.driving = false;
-        const more = lane.pending.length > 0 || lane.checkStash;
-        if (more && !this.closed) {
-          // After an unexpected failure, try again a little later rather than spin.
-          if (failed) setTimeout(() => this.ensureDriving(lane), 1_000).unref();
-          else this.ensureDriving(lane);
-        } else if (!more || this.closed) {
-          if (this.lanes.get(lane.id) === lane && lane.pending.length === 0) {
-            this.lanes.delete(lane.id);
-            this.options.onCount?.(this.lanes.size);
-          }
-        }
-      });
+    const run = this.driveOnce(lane);
+    lane.drive = run;
     this.drives.add(run);
+  }
+
+  // One async frame per drive (a catch/finally chain makes three promises for each); it never rejects.
+  private async driveOnce(lane: SessionLane<T>): Promise<void> {
+    let failed = false;
+    try {
+      await this.options.drive(lane);
+    } catch (err) {
+      failed = true;
+      logger({ component: 'lanes', consumer: this.options.name, sessionId: lane.session.session }).error(
+        { err },
+        'session lane failed unexpectedly',
+      );
+    }
+    // Set by ensureDriving before this frame first resumed.
+    if (lane.drive) this.drives.delete(lane.drive);
+    lane.drive = undefined;
+    lane.driving = false;
+    const more = lane.pending.length > 0 || lane.checkStash;
+    if (more && !this.closed) {
+      // After an unexpected failure, try again a little later rather than spin.
+      if (failed) setTimeout(() => this.ensureDriving(lane), 1_000).unref();
+      else this.ensureDriving(lane);
+    } else if (this.lanes.get(lane.id) === lane && lane.pending.length === 0) {
+      this.lanes.delete(lane.id);
+      this.options.onCount?.(this.lanes.size);
+    }
   }
 }

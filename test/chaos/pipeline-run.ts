@@ -1,15 +1,6 @@
 import type { DataSource } from 'typeorm';
-import {
-  CONSUMER_TOPOLOGY,
-  consumerVhost,
-  spawnWaggle,
-  testDb,
-  testEnv,
-  uniqueName,
-  waitForOutput,
-  type Spawned,
-} from '../support';
-import { clearFenceState, effectsTable } from '../integration/consumer/harness';
+import { CONSUMER_TOPOLOGY, spawnWaggle, testEnv, uniqueName, waitForOutput, type Spawned } from '../support';
+import { clearFenceState, consumerScene } from '../integration/consumer/harness';
 
 /**
  * One chaos run: a fresh vhost with the consumer test topology (events → turns, 8 partitions), an effects
@@ -32,9 +23,7 @@ export interface PipelineRun {
 
 /** Sets up a run over `sessionCount` sessions, with `failRate` random handler failures in the workers. */
 export async function pipelineRun(sessionCount: number, failRate = 0): Promise<PipelineRun> {
-  const { vhost, amqpUrl } = await consumerVhost();
-  const db = await testDb();
-  const table = await effectsTable(db);
+  const { vhost, amqpUrl, db, table } = await consumerScene();
   await clearFenceState(db, 'turn-effects');
   const tenant = uniqueName('chaos');
   const env = testEnv({

@@ -4,25 +4,21 @@ import { RETRY_HEADERS } from '../../../src/retry';
 import {
   CONSUMER_TOPOLOGY,
   confirmChannel,
-  consumerVhost,
   eventually,
   publishEvents,
   sessionEvent,
   spawnWaggle,
-  testDb,
   testEnv,
   uniqueName,
   waitForOutput,
 } from '../../support';
-import { clearFenceState, effectsBySession, effectsTable } from './harness';
+import { clearFenceState, consumerScene, effectsBySession } from './harness';
 
 describe('consumer: a message that crashes its worker', function () {
   this.timeout(120_000);
 
   it('is parked after a bounded number of deliveries, and its session goes on', async () => {
-    const { amqpUrl } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { amqpUrl, db, table } = await consumerScene();
     await clearFenceState(db, 'turn-effects');
     const tenant = uniqueName('t');
     const channel = await confirmChannel(amqpUrl);

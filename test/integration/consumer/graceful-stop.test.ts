@@ -4,22 +4,18 @@ import { defineConsumer } from '../../../src/consumer';
 import {
   confirmChannel,
   consumerStack,
-  consumerVhost,
   eventually,
   publishEvents,
   sessionEvent,
-  testDb,
   uniqueName,
 } from '../../support';
-import { effectCount, effectsBySession, effectsTable, startConsumer } from './harness';
+import { consumerScene, effectCount, effectsBySession, startConsumer } from './harness';
 
 describe('consumer: graceful stop', function () {
   this.timeout(60_000);
 
   it('lets in-flight handlers finish, returns what has not started, releases its leases and loses nothing', async () => {
-    const { vhost, amqpUrl, topology } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { vhost, amqpUrl, topology, db, table } = await consumerScene();
     const consumer = (label: string) =>
       defineConsumer({
         name: 'stop-test',
@@ -63,9 +59,7 @@ describe('consumer: graceful stop', function () {
   });
 
   it('aborts handlers still running at the deadline: their transactions roll back and the messages come back', async () => {
-    const { vhost, amqpUrl, topology } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { vhost, amqpUrl, topology, db, table } = await consumerScene();
     let started = 0;
     const stuck = defineConsumer({
       name: 'stop-abort-test',

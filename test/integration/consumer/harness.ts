@@ -8,7 +8,25 @@ import {
   type ConsumerRuntimeDeps,
 } from '../../../src/consumer';
 import type { Topology } from '../../../src/topology';
-import { autoTeardown, uniqueName, type ConsumerStack } from '../../support';
+import { autoTeardown, consumerVhost, testDb, uniqueName, type ConsumerStack } from '../../support';
+
+/** Where a consumer test starts: a vhost of its own with the test topology, the test database, an effects table. */
+export interface ConsumerScene {
+  vhost: string;
+  amqpUrl: string;
+  topology: Topology;
+  db: DataSource;
+  /** The effects table (see effectsTable). */
+  table: string;
+}
+
+/** Sets up a consumer test's scene; everything in it is removed after the test. */
+export async function consumerScene(): Promise<ConsumerScene> {
+  const { vhost, amqpUrl, topology } = await consumerVhost();
+  const db = await testDb();
+  const table = await effectsTable(db);
+  return { vhost, amqpUrl, topology, db, table };
+}
 
 /** A table of effects a test handler writes (in its transaction); dropped after the test. */
 export async function effectsTable(db: DataSource): Promise<string> {

@@ -3,23 +3,19 @@ import { RetryableError } from '../../../src/errors';
 import {
   confirmChannel,
   consumerStack,
-  consumerVhost,
   eventually,
   publishEvents,
   sendToQueue,
   sessionEvent,
-  testDb,
   uniqueName,
 } from '../../support';
-import { effectCount, effectsBySession, effectsTable, recorder, startConsumer } from './harness';
+import { consumerScene, effectCount, effectsBySession, recorder, startConsumer } from './harness';
 
 describe('consumer: ordered sessions through partitions', function () {
   this.timeout(60_000);
 
   it('runs every session in sequence order, each event exactly once, across 8 partitions', async () => {
-    const { vhost, amqpUrl, topology } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { vhost, amqpUrl, topology, db, table } = await consumerScene();
     const stack = await consumerStack(amqpUrl);
     const runtime = await startConsumer(stack, recorder(table), { vhost, topology });
     expect(runtime.partitions).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7]);
@@ -37,9 +33,7 @@ describe('consumer: ordered sessions through partitions', function () {
   });
 
   it('stashes events ahead of a gap, runs them when it closes, and skips duplicates', async () => {
-    const { vhost, amqpUrl, topology } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { vhost, amqpUrl, topology, db, table } = await consumerScene();
     const stack = await consumerStack(amqpUrl);
     const runtime = await startConsumer(stack, recorder(table), { vhost, topology });
     const tenant = uniqueName('t');
@@ -74,9 +68,7 @@ describe('consumer: ordered sessions through partitions', function () {
   });
 
   it('retries a failing event in place, holding only its own session', async () => {
-    const { vhost, amqpUrl, topology } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { vhost, amqpUrl, topology, db, table } = await consumerScene();
     const stack = await consumerStack(amqpUrl);
     const attempts: number[] = [];
     await startConsumer(

@@ -4,22 +4,18 @@ import { RETRY_HEADERS } from '../../../src/retry';
 import {
   confirmChannel,
   consumerStack,
-  consumerVhost,
   eventually,
   publishEvents,
   sessionEvent,
-  testDb,
   uniqueName,
 } from '../../support';
-import { effectsBySession, effectsTable, recorder, startConsumer } from './harness';
+import { consumerScene, effectsBySession, recorder, startConsumer } from './harness';
 
 describe('consumer: a sequence that never arrives', function () {
   this.timeout(60_000);
 
   it('holds the session until the gap timeout, then skips the missing sequence; a late copy is parked, not run', async () => {
-    const { vhost, amqpUrl, topology } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { vhost, amqpUrl, topology, db, table } = await consumerScene();
     const stack = await consumerStack(amqpUrl);
     const name = uniqueName('gap');
     const consumer = recorder(table, name);

@@ -3,14 +3,12 @@ import { defineConsumer } from '../../../src/consumer';
 import {
   confirmChannel,
   consumerStack,
-  consumerVhost,
   eventually,
   sendToQueue,
   sessionEvent,
-  testDb,
   uniqueName,
 } from '../../support';
-import { effectsTable, startConsumer } from './harness';
+import { consumerScene, startConsumer } from './harness';
 
 function untilAborted(signal: AbortSignal, ms: number): Promise<void> {
   return new Promise((resolve) => {
@@ -26,9 +24,7 @@ describe('consumer: supersede', function () {
   this.timeout(60_000);
 
   it('aborts the running turn when a newer event arrives and runs all pending events coalesced, in order', async () => {
-    const { vhost, amqpUrl, topology } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { vhost, amqpUrl, topology, db, table } = await consumerScene();
     const stack = await consumerStack(amqpUrl);
     const runs: number[][] = [];
     const aborted: number[][] = [];

@@ -5,14 +5,12 @@ import { defineConsumer } from '../../../src/consumer';
 import {
   confirmChannel,
   consumerStack,
-  consumerVhost,
   eventually,
   publishEvents,
   sessionEvent,
-  testDb,
   uniqueName,
 } from '../../support';
-import { effectCount, effectsBySession, effectsTable, startConsumer } from '../consumer/harness';
+import { consumerScene, effectCount, effectsBySession, startConsumer } from '../consumer/harness';
 
 function recorder(table: string, label: string) {
   return defineConsumer({
@@ -42,9 +40,7 @@ describe('ordering: partition leases share a group out across workers', function
   this.timeout(90_000);
 
   it('a joining worker takes over half the partitions while events flow, without an order violation', async () => {
-    const { vhost, amqpUrl, topology } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { vhost, amqpUrl, topology, db, table } = await consumerScene();
     const a = await startConsumer(await consumerStack(amqpUrl, 'worker-a'), recorder(table, 'a'), {
       vhost,
       topology,
@@ -99,9 +95,7 @@ describe('ordering: partition leases share a group out across workers', function
   });
 
   it('takes the partitions of a dead worker only once its leases have expired', async () => {
-    const { vhost, amqpUrl, topology } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { vhost, amqpUrl, topology, db, table } = await consumerScene();
     // A worker that died holding every partition: its heartbeat and leases run out in 2 s.
     const dead = randomUUID();
     const group = `turns@${vhost}`;

@@ -6,22 +6,18 @@ import { RETRY_HEADERS } from '../../../src/retry';
 import {
   confirmChannel,
   consumerStack,
-  consumerVhost,
   eventually,
   publishEvents,
   sessionEvent,
-  testDb,
   uniqueName,
 } from '../../support';
-import { effectCount, effectsTable, startConsumer } from '../consumer/harness';
+import { consumerScene, effectCount, startConsumer } from '../consumer/harness';
 
 describe('retry: unordered consumers retry through delay tiers', function () {
   this.timeout(60_000);
 
   it('retries through the tier queues with attempts in its own header, runs effects once, then parks', async () => {
-    const { vhost, amqpUrl, topology } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { vhost, amqpUrl, topology, db, table } = await consumerScene();
     const stack = await consumerStack(amqpUrl);
     const seen: Array<{ id: string; attempt: number; at: number }> = [];
     const tenant = uniqueName('t');

@@ -6,14 +6,12 @@ import { RETRY_HEADERS } from '../../../src/retry';
 import {
   confirmChannel,
   consumerStack,
-  consumerVhost,
   eventually,
   sendToQueue,
   sessionEvent,
-  testDb,
   uniqueName,
 } from '../../support';
-import { effectsBySession, effectsTable, startConsumer } from '../consumer/harness';
+import { consumerScene, effectsBySession, startConsumer } from '../consumer/harness';
 
 async function drain(channel: ConfirmChannel, queue: string): Promise<GetMessage[]> {
   const out: GetMessage[] = [];
@@ -37,9 +35,7 @@ describe('retry: parking with headers', function () {
   this.timeout(60_000);
 
   it('parks an ordered event after its last attempt, with the failure in headers, and its session goes on', async () => {
-    const { vhost, amqpUrl, topology } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { vhost, amqpUrl, topology, db, table } = await consumerScene();
     const stack = await consumerStack(amqpUrl);
     await startConsumer(
       stack,
@@ -96,9 +92,7 @@ describe('retry: parking with headers', function () {
   });
 
   it('parks non-retryable failures and invalid input at once, and an event parked ahead of its turn is skipped when its turn comes', async () => {
-    const { vhost, amqpUrl, topology } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { vhost, amqpUrl, topology, db, table } = await consumerScene();
     const stack = await consumerStack(amqpUrl);
     const runs: number[] = [];
     await startConsumer(

@@ -6,22 +6,18 @@ import { groupParked, listParked, replayParked, RETRY_HEADERS } from '../../../s
 import {
   confirmChannel,
   consumerStack,
-  consumerVhost,
   eventually,
   sendToQueue,
   sessionEvent,
-  testDb,
   uniqueName,
 } from '../../support';
-import { effectsBySession, effectsTable, startConsumer } from '../consumer/harness';
+import { consumerScene, effectsBySession, startConsumer } from '../consumer/harness';
 
 describe('retry: listing and replaying parked messages', function () {
   this.timeout(60_000);
 
   it('lists parked messages grouped by error code and replays a skipped ordered event exactly once', async () => {
-    const { vhost, amqpUrl, topology } = await consumerVhost();
-    const db = await testDb();
-    const table = await effectsTable(db);
+    const { vhost, amqpUrl, topology, db, table } = await consumerScene();
     const stack = await consumerStack(amqpUrl);
     let refusing = true;
     const runs: number[] = [];

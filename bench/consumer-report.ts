@@ -18,7 +18,15 @@ export interface ConsumerRow {
 export async function writeConsumerRows(
   file: string,
   rows: ConsumerRow[],
-  run: { messages: number; sessions: number; rounds: number; cpus: number; bracketed: boolean },
+  run: {
+    messages: number;
+    sessions: number;
+    rounds: number;
+    cpus: number;
+    bracketed: boolean;
+    /** Messages per side run unrecorded before the first round. */
+    warmup?: number;
+  },
 ): Promise<void> {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : '–');
@@ -29,7 +37,11 @@ export async function writeConsumerRows(
       `Node ${process.version}; RabbitMQ and PostgreSQL on the same machine, in the same process as the ` +
       `consumer. ${run.messages.toLocaleString('en-US')} ~500-byte events over ${run.sessions.toLocaleString('en-US')} ` +
       `sessions per side, published with confirms (window 500) while being consumed; measured from the first ` +
-      `publish to the last handled event; ${run.rounds} round(s), ` +
+      `publish to the last handled event; ` +
+      (run.warmup
+        ? `${run.warmup.toLocaleString('en-US')} unrecorded messages through every side first, then `
+        : '') +
+      `${run.rounds} round(s), ` +
       (run.bracketed
         ? "each opened by a raw run and the last one closed by another; each side's ratio is taken against the " +
           "mean of the raw runs on both sides of its round, the mean over rounds is shown, each round's in the " +
@@ -44,7 +56,7 @@ export async function writeConsumerRows(
         `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${(r.ratio * 100).toFixed(0)}% | ${r.notes} | ${r.perRound.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')} |`,
     ),
     '',
-    'Reproduce: `node --import tsx bench/consumer.ts` (options: `--messages 30000 --rounds 2 --no-write`). ' +
+    'Reproduce: `node --import tsx bench/consumer.ts` (options: `--messages 30000 --rounds 2 --warmup 5000 --no-write`). ' +
       'Targets: unordered ≥ 80% of raw amqplib, ordered with the Postgres fence ≥ 50%.',
   ]);
 }

@@ -4,7 +4,7 @@
  * through plain amqplib, through waggle's unordered path (with and without the exactly-once inbox) and
  * through its ordered path (8 partitions, one Postgres fence transaction per event).
  *
- *   node --import tsx bench/consumer.ts [--messages 30000] [--rounds 2] [--only ordered] [--no-write]
+ *   node --import tsx bench/consumer.ts [--messages 30000] [--rounds 2] [--warmup 5000] [--only ordered] [--no-write]
  *
  * Uses the database `waggle_bench` (WAGGLE_BENCH_DATABASE_URL) and uniquely named queues on the configured
  * broker, deleted afterwards; writes its rows into BENCHMARKS.md between the consumer markers.
@@ -41,6 +41,19 @@ async function main(): Promise<void> {
   const only = argv.indexOf('--only');
   const sides: WaggleSide[] =
     only >= 0 ? [argv[only + 1] as WaggleSide] : ['unordered', 'unordered-inbox', 'ordered'];
+  // One short unrecorded pass of every side first, so that no side's first round also pays for compiling
+  // its code paths (the JIT) and for opening its connections to the database.
+  const warmup = arg(argv, 'warmup', 5_000);
+  if (warmup > 0) {
+    const small = { ...workload, messages: warmup };
+    await rawAmqplib(small);
+    if (only < 0) await rawEnvelopes(small);
+    for (const side of sides) {
+      if (side === 'ordered') await rawPartitions(small);
+      await waggleSide(small, side, db);
+    }
+    console.log(`warm-up: ${warmup} messages through every side, not recorded`);
+  }
   const runs = new Map<string, BenchResult[]>();
   const add = (r: BenchResult) => runs.set(r.name, [...(runs.get(r.name) ?? []), r]);
   for (let round = 1; round <= rounds; round++) {
@@ -105,6 +118,7 @@ async function main(): Promise<void> {
       rounds,
       cpus: cpus().length,
       bracketed: true,
+      warmup,
     });
     console.log('BENCHMARKS.md updated');
   }

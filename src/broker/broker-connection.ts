@@ -106,9 +106,20 @@ export class BrokerConnection {
     return { connected, blocked, detail };
   }
 
-  /** A channel whose `setup` re-runs on every reconnect. */
+  /**
+   * A channel whose `setup` re-runs on every reconnect. A setup that fails (most often because the connection
+   * dropped while it ran: its pending calls are rejected) is logged and runs again on the next reconnect. The
+   * wrapper reports that failure as an 'error' event, which would end the process if nobody listened.
+   */
   createChannel(options: CreateChannelOpts): ChannelWrapper {
-    return this.manager.createChannel(options);
+    const wrapper = this.manager.createChannel(options);
+    wrapper.on('error', (err: unknown) => {
+      logger({ component: 'broker', channel: options.name }).warn(
+        { err },
+        'channel setup failed; it runs again on the next reconnect',
+      );
+    });
+    return wrapper;
   }
 
   async close(): Promise<void> {

@@ -52,8 +52,8 @@ export function topologyBootStep(file: string): (ctx: PlatformContext) => Promis
         throw err;
       }
     };
+    // A failed setup is logged (here and by the broker connection); the next reconnect runs it again.
     const wrapper = ctx.broker.createChannel({ name: 'topology', confirm: false, setup });
-    wrapper.on('error', () => undefined); // logged in setup; the next reconnect runs it again
     await wrapper.waitForConnect();
     const outcome = await firstRun;
     if (outcome instanceof Error) throw outcome;

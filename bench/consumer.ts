@@ -17,7 +17,7 @@ import { configureLogger } from '../src/observability';
 import { writeConsumerRows, type ConsumerRow } from './consumer-report';
 import { rawEnvelopes, waggleSide, type WaggleSide } from './consumer-sides';
 import type { BenchResult } from './lib/measure';
-import { DEFAULT_WORKLOAD } from './lib/workload';
+import { DEFAULT_WORKLOAD, type Workload } from './lib/workload';
 import { rawAmqplib } from './peers/raw-amqplib';
 import { rawPartitions } from './raw-partitions';
 
@@ -41,45 +41,32 @@ async function main(): Promise<void> {
   const only = argv.indexOf('--only');
   const sides: WaggleSide[] =
     only >= 0 ? [argv[only + 1] as WaggleSide] : ['unordered', 'unordered-inbox', 'ordered'];
+  // One round's runs in order: the raw baseline first, then each side (behind its raw peer, where it has one).
+  const roundRuns = (w: Workload): Array<() => Promise<BenchResult>> => [
+    () => rawAmqplib(w),
+    ...(only < 0 ? [() => rawEnvelopes(w)] : []),
+    ...sides.flatMap((side) => [
+      ...(side === 'ordered' ? [() => rawPartitions(w)] : []),
+      () => waggleSide(w, side, db),
+    ]),
+  ];
   // One short unrecorded pass of every side first, so that no side's first round also pays for compiling
   // its code paths (the JIT) and for opening its connections to the database.
   const warmup = arg(argv, 'warmup', 5_000);
   if (warmup > 0) {
-    const small = { ...workload, messages: warmup };
-    await rawAmqplib(small);
-    if (only < 0) await rawEnvelopes(small);
-    for (const side of sides) {
-      if (side === 'ordered') await rawPartitions(small);
-      await waggleSide(small, side, db);
-    }
+    for (const run of roundRuns({ ...workload, messages: warmup })) await run();
     console.log(`warm-up: ${warmup} messages through every side, not recorded`);
   }
   const runs = new Map<string, BenchResult[]>();
   const add = (r: BenchResult) => runs.set(r.name, [...(runs.get(r.name) ?? []), r]);
   for (let round = 1; round <= rounds; round++) {
-    const raw = await rawAmqplib(workload);
-    add(raw);
-    console.log(`round ${round}: ${raw.name}: ${Math.round(raw.rate)} msg/s`);
-    if (only < 0) {
-      const env = await rawEnvelopes(workload);
-      add(env);
-      console.log(
-        `round ${round}: ${env.name}: ${Math.round(env.rate)} msg/s (${((env.rate / raw.rate) * 100).toFixed(0)}% of raw)`,
-      );
-    }
-    for (const side of sides) {
-      if (side === 'ordered') {
-        const rp = await rawPartitions(workload);
-        add(rp);
-        console.log(
-          `round ${round}: ${rp.name}: ${Math.round(rp.rate)} msg/s (${((rp.rate / raw.rate) * 100).toFixed(0)}% of raw)`,
-        );
-      }
-      const r = await waggleSide(workload, side, db);
+    let raw: BenchResult | undefined;
+    for (const run of roundRuns(workload)) {
+      const r = await run();
       add(r);
-      console.log(
-        `round ${round}: ${r.name}: ${Math.round(r.rate)} msg/s (${((r.rate / raw.rate) * 100).toFixed(0)}% of raw)`,
-      );
+      const share = raw ? ` (${((r.rate / raw.rate) * 100).toFixed(0)}% of raw)` : '';
+      console.log(`round ${round}: ${r.name}: ${Math.round(r.rate)} msg/s${share}`);
+      raw ??= r;
     }
   }
   // A closing raw run: each round's ratios are taken against the raw runs on both sides of it, so a drift

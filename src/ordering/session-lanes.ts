@@ -16,8 +16,9 @@ export class SessionLane<T> {
   readonly failures = new Map<number, number>();
   /** The run in progress, so that a newer event (supersede) or a stop can abort it. */
   current: { abort(reason?: unknown): void } | undefined;
+  /** Set before a drive begins, so that the drive's own first synchronous steps already see the lane taken. */
   driving = false;
-  /** The drive in progress, while there is one. */
+  /** The drive in progress, once begun (for idle()). */
   drive: Promise<void> | undefined;
   private wake: (() => void) | undefined;
 

@@ -37,7 +37,7 @@ describe('broker: a channel whose setup is cut off by a dropped connection', () 
     autoTeardown(() => wrapper.close());
 
     await eventually(() => runs >= 1, 'the first setup ran', 5_000);
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually(() => !broker.manager.isConnected(), 'the connection dropped', 5_000);
     proxy.releaseReplies();
     proxy.restore();
     await eventually(() => runs >= 2, 'the setup ran again after the reconnect', 15_000);

@@ -1,4 +1,4 @@
-import { counter, gauge, histogram } from '../observability';
+import { boundHistogram, counter, gauge } from '../observability';
 
 const handled = counter('waggle_consumer_handled_total', 'Events whose handler committed', ['consumer']);
 const failed = counter('waggle_consumer_failed_total', 'Handler runs that threw', ['consumer', 'kind']);
@@ -27,7 +27,7 @@ const gapsSkipped = counter(
   'Sequences an ordered session skipped because they never arrived within WAGGLE_SEQUENCE_GAP_TIMEOUT',
   ['consumer'],
 );
-const duration = histogram('waggle_consumer_handler_duration_seconds', 'Handler run time', ['consumer']);
+const duration = boundHistogram('waggle_consumer_handler_duration_seconds', 'Handler run time', ['consumer']);
 const lanes = gauge('waggle_consumer_lanes', 'Sessions with events in progress or waiting', ['consumer']);
 const leases = gauge('waggle_consumer_leases', 'Partitions this process consumes', ['consumer', 'group']);
 

@@ -9,11 +9,11 @@ export interface Delivery {
   messageId: string;
   redelivered: boolean;
   /** The envelope; undefined when the message is not a valid one (`invalid` says why). */
-  event?: WaggleEvent;
-  invalid?: unknown;
+  event: WaggleEvent | undefined;
+  invalid: unknown;
   /** Tenant and session, from the envelope or else the headers. */
-  session?: SessionKey;
-  sequence?: number;
+  session: SessionKey | undefined;
+  sequence: number | undefined;
   /** A replayed copy from a parking lot. */
   replay: boolean;
   /** Failed runs recorded on the message by earlier retries. */
@@ -38,23 +38,29 @@ export function readDelivery(
 /** Reads a message (consumed, or taken from the stash) into a Delivery; never throws. */
 export function readSource(message: SourceMessage, redelivered: boolean): Delivery {
   const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+  // Every field is set in one literal (one object shape for every delivery: this runs per message).
   const delivery: Delivery = {
     message,
     messageId: String(message.properties.messageId ?? ''),
     redelivered,
+    event: undefined,
+    invalid: undefined,
+    session: undefined,
+    sequence: undefined,
     replay: replaysOf(headers) > 0,
     failures: attemptsOf(headers),
   };
   try {
-    delivery.event = fromAmqpMessage({
+    const event = fromAmqpMessage({
       content: message.content,
       properties: message.properties as MessageProperties & { headers?: Record<string, unknown> },
       // After a retry tier the key is the queue's name; the envelope is checked against the original one.
       fields: { routingKey: originalRoutingKeyOf(message) },
     });
-    delivery.messageId = delivery.event.id;
-    delivery.session = { tenant: delivery.event.tenantid, session: delivery.event.sessionid };
-    delivery.sequence = delivery.event.sequence;
+    delivery.event = event;
+    delivery.messageId = event.id;
+    delivery.session = { tenant: event.tenantid, session: event.sessionid };
+    delivery.sequence = event.sequence;
   } catch (err) {
     delivery.invalid = err;
     // Enough to move the session past it, when the headers say which session and sequence it was.

@@ -5,6 +5,16 @@ import { validateEnvelope } from './envelope-schema';
 import { isRoutingKeyOf, routingKeyOf } from './routing-key';
 import { isTraceparent, propagateTraceparent } from './trace-context';
 
+// Read once into module constants: the checks below run on every consumed message, and a binding imported
+// from another module is a property read (a getter call, once compiled to CommonJS) on every use.
+const { tenant: TENANT, channel: CHANNEL, session: SESSION, sequence: SEQUENCE } = HEADERS;
+const WHERE = {
+  tenant: `header ${TENANT}`,
+  channel: `header ${CHANNEL}`,
+  session: `header ${SESSION}`,
+  sequence: `header ${SEQUENCE}`,
+} as const;
+
 /** An event as it goes onto the wire. */
 export interface OutgoingMessage {
   routingKey: string;
@@ -80,11 +90,11 @@ export function fromAmqpMessage(message: IncomingMessage): WaggleEvent {
   const event = body as WaggleEvent;
   const headers = message.properties.headers ?? {};
   let violations: Violation[] | undefined;
-  violations = mismatch(violations, WHERE.tenant, headers[HEADERS.tenant], event.tenantid);
-  violations = mismatch(violations, WHERE.channel, headers[HEADERS.channel], event.channel);
-  violations = mismatch(violations, WHERE.session, headers[HEADERS.session], event.sessionid);
+  violations = mismatch(violations, WHERE.tenant, headers[TENANT], event.tenantid);
+  violations = mismatch(violations, WHERE.channel, headers[CHANNEL], event.channel);
+  violations = mismatch(violations, WHERE.session, headers[SESSION], event.sessionid);
   if (event.sequence !== undefined) {
-    violations = mismatch(violations, WHERE.sequence, headers[HEADERS.sequence], event.sequence);
+    violations = mismatch(violations, WHERE.sequence, headers[SEQUENCE], event.sequence);
   }
   violations = mismatch(violations, 'property messageId', message.properties.messageId, event.id);
   violations = mismatch(violations, 'property type', message.properties.type, event.type);
@@ -117,14 +127,6 @@ export function fromAmqpMessage(message: IncomingMessage): WaggleEvent {
   if (event.correlationid === undefined) event.correlationid = event.id;
   return event;
 }
-
-// Built once: the checks below run on every consumed message.
-const WHERE = {
-  tenant: `header ${HEADERS.tenant}`,
-  channel: `header ${HEADERS.channel}`,
-  session: `header ${HEADERS.session}`,
-  sequence: `header ${HEADERS.sequence}`,
-} as const;
 
 /** Adds a violation when a header or property is present and says something else than the body. */
 function mismatch(

@@ -6,8 +6,8 @@ const ZERO_PARENT = '0'.repeat(16);
 
 /** True for a W3C traceparent of version 00 with non-zero trace and parent ids. */
 export function isTraceparent(value: string): boolean {
-  // Read on every consumed event: one test without captures, then the two ids by position.
-  return TRACEPARENT.test(value) && value.slice(3, 35) !== ZERO_TRACE && value.slice(36, 52) !== ZERO_PARENT;
+  // Read on every consumed event: one test without captures, then the two ids compared in place.
+  return TRACEPARENT.test(value) && !value.startsWith(ZERO_TRACE, 3) && !value.startsWith(ZERO_PARENT, 36);
 }
 
 /** A new sampled W3C traceparent. */

@@ -11,6 +11,11 @@ export interface ConsumerRow {
   ratio: number;
   /** That ratio in each round. */
   perRound: number[];
+  /**
+   * rate / the rate of raw amqplib carrying the very same messages in its round, averaged over rounds; only
+   * for the unordered sides, and only when that peer ran.
+   */
+  vsSameMessages?: number;
   notes: string;
 }
 
@@ -49,11 +54,11 @@ export async function writeConsumerRows(
         : "each side's ratio taken against the raw run of its own round.") +
       ' Latency is publish → handler.',
     '',
-    '| workload | msg/s | p50 ms | p99 ms | vs raw amqplib | setup | per round |',
-    '|---|---:|---:|---:|---:|---|---|',
+    '| workload | msg/s | p50 ms | p99 ms | vs raw amqplib | vs raw amqplib, same messages | setup | per round |',
+    '|---|---:|---:|---:|---:|---:|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${(r.ratio * 100).toFixed(0)}% | ${r.notes} | ${r.perRound.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')} |`,
+        `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${(r.ratio * 100).toFixed(0)}% | ${r.vsSameMessages === undefined ? '–' : `${(r.vsSameMessages * 100).toFixed(0)}%`} | ${r.notes} | ${r.perRound.map((x) => `${(x * 100).toFixed(0)}%`).join(', ')} |`,
     ),
     '',
     'Reproduce: `node --import tsx bench/consumer.ts` (options: `--messages 30000 --rounds 2 --warmup 5000 --no-write`). ' +

@@ -177,6 +177,9 @@ export async function waggleSide(w: Workload, side: WaggleSide, db: DataSource):
   }
 }
 
+/** The row name of raw amqplib carrying waggle's messages. */
+export const RAW_ENVELOPES = 'raw amqplib with the same envelopes (headers and properties)';
+
 /**
  * Raw amqplib with the very messages the waggle sides consume (the envelope's headers and properties
  * included), consumed and acknowledged at once: the baseline that isolates the consumer runtime's own cost
@@ -209,7 +212,7 @@ export async function rawEnvelopes(w: Workload): Promise<BenchResult> {
     await publishAll(pub, names.exchange, messages, sentAt, w.window);
     await until(() => consumed >= w.messages, 300_000, 'raw envelopes');
     return result(
-      'raw amqplib with the same envelopes (headers and properties)',
+      RAW_ENVELOPES,
       'msg',
       consumed,
       started,

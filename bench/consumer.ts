@@ -15,7 +15,7 @@ import { loadConfig } from '../src/config';
 import { createDataSource, ensureDatabase, migrate } from '../src/db';
 import { configureLogger } from '../src/observability';
 import { writeConsumerRows, type ConsumerRow } from './consumer-report';
-import { rawEnvelopes, waggleSide, type WaggleSide } from './consumer-sides';
+import { RAW_ENVELOPES, rawEnvelopes, waggleSide, type WaggleSide } from './consumer-sides';
 import type { BenchResult } from './lib/measure';
 import { DEFAULT_WORKLOAD, type Workload } from './lib/workload';
 import { rawAmqplib } from './peers/raw-amqplib';
@@ -80,6 +80,13 @@ async function main(): Promise<void> {
   const baseline = [...(runs.get('raw amqplib (baseline)') as BenchResult[]), closing];
   const rawAround = (round: number) =>
     ((baseline[round] as BenchResult).rate + (baseline[round + 1] as BenchResult).rate) / 2;
+  // The unordered sides against raw amqplib carrying the very same messages, round by round: what the
+  // consumer runtime itself costs, apart from what the envelope's headers cost amqplib and the broker.
+  const sameMessages = runs.get(RAW_ENVELOPES);
+  const vsSameMessages = (name: string, rs: BenchResult[]) =>
+    sameMessages && name.startsWith('waggle unordered')
+      ? mean(rs, (r) => r.rate / (sameMessages[rs.indexOf(r)] as BenchResult).rate)
+      : undefined;
   // Ratios per round (each against the mean of the raw runs that open and close it), then averaged.
   const rows: ConsumerRow[] = [...runs.entries()].map(([name, rs]) => ({
     name,
@@ -88,6 +95,7 @@ async function main(): Promise<void> {
     p99: mean(rs, (r) => r.p99Ms ?? NaN),
     ratio: name === 'raw amqplib (baseline)' ? 1 : mean(rs, (r) => r.rate / rawAround(rs.indexOf(r))),
     perRound: rs.map((r) => r.rate / rawAround(rs.indexOf(r))),
+    vsSameMessages: vsSameMessages(name, rs),
     notes: rs[0]?.notes ?? '',
   }));
   console.table(
@@ -95,6 +103,7 @@ async function main(): Promise<void> {
       name: r.name,
       rate: Math.round(r.rate),
       ratio: `${(r.ratio * 100).toFixed(0)}%`,
+      'same messages': r.vsSameMessages === undefined ? '' : `${(r.vsSameMessages * 100).toFixed(0)}%`,
       rounds: r.perRound.map((x) => `${(x * 100).toFixed(0)}%`).join(' '),
     })),
   );

@@ -6,7 +6,7 @@ import {
 } from '../broker';
 import { toAmqpMessage, type AdmittedEvent, type WaggleEvent } from '../envelope';
 import { errorCode, errorKind } from '../errors';
-import { counter } from '../observability';
+import { counter, labelledChildren } from '../observability';
 import type { AdmissionLedger } from './admission-ledger';
 import { checkEvent, type EventOrigin } from './event-check';
 import type { EventSchemas } from './event-schemas';
@@ -41,6 +41,8 @@ const outcomes = counter('waggle_admission_events_total', 'Events submitted to a
   'via',
   'outcome',
 ]);
+// Resolved once per (via, outcome): this counts every admitted event.
+const outcomeCounter = labelledChildren(outcomes, ['via', 'outcome']);
 
 /**
  * The one door: checks an event (envelope, tenant, type schema), deduplicates its id, gives it the
@@ -74,7 +76,7 @@ export class Admission {
     try {
       event = checkEvent(raw, origin, this.deps.schemas);
     } catch (err) {
-      outcomeCounter(via, outcomeOf(err)).inc();
+      outcomeCounter({ via, outcome: outcomeOf(err) }).inc();
       throw err;
     }
     return this.admitChecked(event, via);
@@ -99,10 +101,10 @@ export class Admission {
         if (inFlight) await inFlight;
         else if (this.failed.get(key)) await this.publishTracked(key, result.pending);
       }
-      outcomeCounter(via, result.fresh ? 'accepted' : 'duplicate').inc();
+      outcomeCounter({ via, outcome: result.fresh ? 'accepted' : 'duplicate' }).inc();
       return { id: event.id, sequence: result.sequence, duplicate: !result.fresh };
     } catch (err) {
-      outcomeCounter(via, outcomeOf(err)).inc();
+      outcomeCounter({ via, outcome: outcomeOf(err) }).inc();
       throw err;
     }
   }
@@ -146,18 +148,6 @@ export class Admission {
     await this.deps.publisher.publish(this.exchange, message.routingKey, message.content, message.properties);
     this.failed.delete(`${event.tenantid}\u0000${event.id}`);
   }
-}
-
-// Labelled children, resolved once: label hashing on every event is measurable at ingress rates.
-const outcomeChildren = new Map<string, ReturnType<typeof outcomes.labels>>();
-function outcomeCounter(via: AdmissionVia, outcome: string): ReturnType<typeof outcomes.labels> {
-  const key = `${via}/${outcome}`;
-  let child = outcomeChildren.get(key);
-  if (!child) {
-    child = outcomes.labels({ via, outcome });
-    outcomeChildren.set(key, child);
-  }
-  return child;
 }
 
 function outcomeOf(err: unknown): string {

@@ -1,6 +1,6 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Options } from 'amqplib';
-import { counter, gauge } from '../observability';
+import { counter, gauge, labelledChildren } from '../observability';
 import type { BrokerConnection } from './broker-connection';
 import { BrokerUnavailableError, PublishBufferFullError, PublishNotConfirmedError } from './broker-errors';
 
@@ -14,6 +14,8 @@ export interface ConfirmedPublisherOptions {
 }
 
 const published = counter('waggle_published_total', 'Messages confirmed by the broker', ['exchange']);
+// Resolved once per exchange: this counts every confirmed publish.
+const publishedCounter = labelledChildren(published, ['exchange']);
 const publishFailed = counter('waggle_publish_failed_total', 'Publishes refused or not confirmed', [
   'reason',
 ]);
@@ -34,7 +36,6 @@ export class ConfirmedPublisher {
   private inFlight = 0;
   // Labelled children resolved once: label hashing on every publish is measurable at ingress rates.
   private readonly inFlightChild: ReturnType<typeof inFlightGauge.labels>;
-  private readonly publishedChildren = new Map<string, ReturnType<typeof published.labels>>();
 
   constructor(
     private readonly connection: BrokerConnection,
@@ -79,7 +80,7 @@ export class ConfirmedPublisher {
         ...properties,
         timeout: this.confirmTimeoutMs,
       });
-      this.publishedCounter(exchange).inc();
+      publishedCounter({ exchange: exchange || '(default)' }).inc();
     } catch (err) {
       publishFailed.inc({ reason: 'not_confirmed' });
       throw new PublishNotConfirmedError(
@@ -90,15 +91,6 @@ export class ConfirmedPublisher {
       this.inFlight -= 1;
       this.inFlightChild.set(this.inFlight);
     }
-  }
-
-  private publishedCounter(exchange: string): ReturnType<typeof published.labels> {
-    let child = this.publishedChildren.get(exchange);
-    if (!child) {
-      child = published.labels({ exchange: exchange || '(default)' });
-      this.publishedChildren.set(exchange, child);
-    }
-    return child;
   }
 
   async close(): Promise<void> {

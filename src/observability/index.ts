@@ -1,4 +1,4 @@
 export { configureLogger, logger, type LogContext, type Logger, type LoggerOptions } from './logger';
-export { boundHistogram, counter, gauge, histogram, registry } from './metrics';
+export { boundHistogram, counter, gauge, histogram, labelledChildren, registry } from './metrics';
 export { type BoundHistogram, type HistogramSeries } from './bound-histogram';
 export { HealthRegistry, type ComponentHealth, type HealthCheck, type HealthReport } from './health-registry';

@@ -18,6 +18,27 @@ export function counter<L extends string>(
   return existing<Counter<L>>(name) ?? new Counter({ name, help, labelNames, registers: [registry] });
 }
 
+/**
+ * The labelled children of `metric`, each resolved once and kept: prom-client hashes the labels on every
+ * call through the metric itself, which is measurable for a count taken per event. `labelNames` are the
+ * metric's labels; a child is made on the first call with a new set of values.
+ */
+export function labelledChildren<L extends string, C>(
+  metric: { labels(labels: Record<L, string>): C },
+  labelNames: readonly L[],
+): (labels: Record<L, string>) => C {
+  const children = new Map<string, C>();
+  return (labels) => {
+    const key = labelNames.map((n) => labels[n]).join('\u0000');
+    let child = children.get(key);
+    if (child === undefined) {
+      child = metric.labels(labels);
+      children.set(key, child);
+    }
+    return child;
+  };
+}
+
 /** A gauge in the waggle registry; asking twice for one name returns the same gauge. */
 export function gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
   return existing<Gauge<L>>(name) ?? new Gauge({ name, help, labelNames, registers: [registry] });

@@ -11,7 +11,6 @@
  */
 import { cpus } from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/config';
 import { createDataSource, ensureDatabase, migrate } from '../src/db';
 import { configureLogger } from '../src/observability';
 import { writeConsumerRows, type ConsumerRow } from './consumer-report';
@@ -36,7 +35,6 @@ async function main(): Promise<void> {
   const db = createDataSource({ url: dbUrl, applicationName: 'waggle-bench', poolSize: 20 });
   await db.initialize();
   await migrate(db);
-  void loadConfig;
 
   const only = argv.indexOf('--only');
   const sides: WaggleSide[] =

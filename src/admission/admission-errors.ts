@@ -16,6 +16,16 @@ export class EventInvalidError extends InvalidInputError {
   }
 }
 
+/**
+ * Postgres refused the event's own data (a value it cannot store that the checks before it did not catch).
+ * Only this event fails; the events it shared a statement with are admitted without it. Never retried.
+ */
+export class EventUnstorableError extends InvalidInputError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('WAGGLE_EVENT_UNSTORABLE', message, options);
+  }
+}
+
 /** The event names a tenant other than the one the caller may publish for. */
 export class TenantMismatchError extends InvalidInputError {
   constructor(

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { AdmittedEvent, WaggleEvent } from '../envelope';
 import { counter, histogram, logger } from '../observability';
-import { AdmissionBusyError, AdmissionStoreError } from './admission-errors';
+import { AdmissionBusyError, AdmissionStoreError, EventUnstorableError } from './admission-errors';
 import { MicroBatcher } from './micro-batcher';
 
 export interface AdmissionLedgerOptions {
@@ -46,8 +46,21 @@ const retries = counter(
   'Admission statements retried after a race',
 );
 
+const splits = counter(
+  'waggle_admission_statement_splits_total',
+  'Admission statements that failed on the data of one of their events and were split to find it',
+);
+
 const RETRY_CODES = new Set(['40001', '40P01']); // serialization failure, deadlock
+// SQLSTATE classes of failures caused by a statement's input, not by the database: data exceptions (22…)
+// and program limits such as nesting too deep to parse (54…).
+const DATA_ERROR_CLASSES = new Set(['22', '54']);
 const MAX_ATTEMPTS = 5;
+
+/** The key an event is deduplicated by: the same source and id within a tenant (CloudEvents). */
+export function eventKey(event: Pick<WaggleEvent, 'tenantid' | 'source' | 'id'>): string {
+  return `${event.tenantid}\u0000${event.source}\u0000${event.id}`;
+}
 
 /**
  * The admitted-event ledger in Postgres: deduplicates event ids, hands out gapless per-session sequence
@@ -56,7 +69,7 @@ const MAX_ATTEMPTS = 5;
  * that Postgres sees one statement per batch (several batches may run at once, never two with the same session).
  */
 export class AdmissionLedger {
-  private readonly batcher: MicroBatcher<WaggleEvent, LedgerResult>;
+  private readonly batcher: MicroBatcher<WaggleEvent, LedgerResult | EventUnstorableError>;
   // Fresh events of each batch whose publish is not confirmed yet; bounded by the publishes in flight.
   private readonly unconfirmed = new Map<number, number>();
   private done: number[] = [];
@@ -87,10 +100,13 @@ export class AdmissionLedger {
 
   /**
    * Records a checked event (without sequence): a new id takes its session's next number; a known id
-   * returns the first admission. Throws AdmissionBusyError or AdmissionStoreError (both retryable).
+   * returns the first admission. Throws AdmissionBusyError or AdmissionStoreError (both retryable), or
+   * EventUnstorableError when Postgres refuses this event's own data (no other event fails with it).
    */
-  record(event: WaggleEvent): Promise<LedgerResult> {
-    return this.batcher.submit(event);
+  async record(event: WaggleEvent): Promise<LedgerResult> {
+    const result = await this.batcher.submit(event);
+    if (result instanceof EventUnstorableError) throw result;
+    return result;
   }
 
   /**
@@ -152,17 +168,42 @@ export class AdmissionLedger {
     await this.flushDone();
   }
 
-  private async recordBatch(events: WaggleEvent[]): Promise<LedgerResult[]> {
+  /**
+   * One statement for `events`. When Postgres refuses the statement for its data, the events are split in
+   * halves, recorded one half after the other (so each session keeps its order), until the events that
+   * cannot be stored are alone: they get EventUnstorableError, every other event its usual result.
+   */
+  private async recordBatch(events: WaggleEvent[]): Promise<Array<LedgerResult | EventUnstorableError>> {
+    try {
+      return await this.recordTogether(events);
+    } catch (err) {
+      if (!(err instanceof StatementDataError)) throw err;
+      if (events.length === 1) {
+        logger({ component: 'admission', tenant: events[0]?.tenantid }).warn(
+          { code: err.sqlState, id: events[0]?.id },
+          'event refused by the store',
+        );
+        return [new EventUnstorableError(err.message, { cause: err })];
+      }
+      splits.inc();
+      const half = Math.ceil(events.length / 2);
+      const first = await this.recordBatch(events.slice(0, half));
+      const second = await this.recordBatch(events.slice(half));
+      return [...first, ...second];
+    }
+  }
+
+  private async recordTogether(events: WaggleEvent[]): Promise<LedgerResult[]> {
     // The same id twice in one batch: the first occurrence is recorded, later ones answer as duplicates.
     const firstIndex = new Map<string, number>();
-    const rows: Array<{ i: number; t: string; e: string; s: string; v: WaggleEvent }> = [];
+    const rows: Array<{ i: number; t: string; e: string; o: string; s: string; v: WaggleEvent }> = [];
     const sameAs: number[] = [];
     events.forEach((event, i) => {
-      const key = `${event.tenantid}\u0000${event.id}`;
+      const key = eventKey(event);
       const first = firstIndex.get(key);
       if (first === undefined) {
         firstIndex.set(key, i);
-        rows.push({ i, t: event.tenantid, e: event.id, s: event.sessionid, v: event });
+        rows.push({ i, t: event.tenantid, e: event.id, o: event.source, s: event.sessionid, v: event });
       }
       sameAs.push(first ?? i);
     });
@@ -212,6 +253,9 @@ export class AdmissionLedger {
           retries.inc();
           continue;
         }
+        if (typeof code === 'string' && DATA_ERROR_CLASSES.has(code.slice(0, 2))) {
+          throw new StatementDataError(code, (err as Error).message);
+        }
         logger({ component: 'admission' }).warn({ err, code, attempt }, 'admission statement failed');
         throw new AdmissionStoreError(`Postgres could not record the admission: ${(err as Error).message}`, {
           cause: err,
@@ -220,6 +264,16 @@ export class AdmissionLedger {
         stop();
       }
     }
+  }
+}
+
+/** Postgres refused an admission statement because of the data of one or more of its events. */
+class StatementDataError extends Error {
+  constructor(
+    readonly sqlState: string,
+    message: string,
+  ) {
+    super(`the event store refused this event's data (SQLSTATE ${sqlState}: ${message})`);
   }
 }
 

@@ -7,7 +7,7 @@ import {
 import { toAmqpMessage, type AdmittedEvent, type WaggleEvent } from '../envelope';
 import { errorCode, errorKind } from '../errors';
 import { counter, labelledChildren } from '../observability';
-import type { AdmissionLedger } from './admission-ledger';
+import { eventKey, type AdmissionLedger } from './admission-ledger';
 import { checkEvent, type EventOrigin } from './event-check';
 import type { EventSchemas } from './event-schemas';
 import { TtlCache } from './ttl-cache';
@@ -90,7 +90,7 @@ export class Admission {
     try {
       this.assertBrokerReady();
       const result = await this.deps.ledger.record(event);
-      const key = `${event.tenantid}\u0000${event.id}`;
+      const key = eventKey(event);
       if (result.fresh) {
         await this.publishTracked(key, { ...event, sequence: result.sequence }, result.batch);
       } else if (result.pending) {
@@ -146,13 +146,14 @@ export class Admission {
     const message = toAmqpMessage(event);
     this.writes.hold();
     await this.deps.publisher.publish(this.exchange, message.routingKey, message.content, message.properties);
-    this.failed.delete(`${event.tenantid}\u0000${event.id}`);
+    this.failed.delete(eventKey(event));
   }
 }
 
 function outcomeOf(err: unknown): string {
   if (errorKind(err) === 'invalid-input') {
-    return errorCode(err) === 'WAGGLE_EVENT_INVALID' ? 'invalid' : 'refused';
+    const code = errorCode(err);
+    return code === 'WAGGLE_EVENT_INVALID' || code === 'WAGGLE_EVENT_UNSTORABLE' ? 'invalid' : 'refused';
   }
   return errorKind(err) === 'retryable' ? 'unavailable' : 'failed';
 }

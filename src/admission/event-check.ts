@@ -1,4 +1,4 @@
-import { propagateTraceparent, validateEnvelope, type WaggleEvent } from '../envelope';
+import { findUnstorableValue, propagateTraceparent, validateEnvelope, type WaggleEvent } from '../envelope';
 import { EventInvalidError, TenantMismatchError, type EventViolation } from './admission-errors';
 import type { EventSchemas } from './event-schemas';
 import { toViolations } from './violations';
@@ -26,9 +26,18 @@ export function checkEvent(raw: unknown, origin: EventOrigin, schemas: EventSche
       { pointer: '', detail: 'must be a JSON object: one CloudEvent in structured mode' },
     ]);
   }
+  // Before anything else, and before any statement: text Postgres cannot hold fails this event alone.
+  const unstorable = findUnstorableValue(raw);
+  if (unstorable) throw new EventInvalidError([{ pointer: unstorable.pointer, detail: unstorable.reason }]);
   const body = { ...(raw as Record<string, unknown>) };
   if (origin.fillTenant && body.tenantid === undefined) body.tenantid = origin.tenant;
   const violations: EventViolation[] = [];
+  if (body.data !== undefined && body.data_base64 !== undefined) {
+    violations.push({
+      pointer: '/data_base64',
+      detail: 'an event carries either data or data_base64, not both; remove one',
+    });
+  }
   if (body.sequence !== undefined) {
     violations.push({
       pointer: '/sequence',
@@ -41,7 +50,17 @@ export function checkEvent(raw: unknown, origin: EventOrigin, schemas: EventSche
   const event = body as unknown as WaggleEvent;
   if (event.tenantid !== origin.tenant) throw new TenantMismatchError(origin.tenant, event.tenantid);
   const dataViolations = schemas.check(event.type, event.data);
-  if (dataViolations.length > 0) throw new EventInvalidError(dataViolations);
+  if (dataViolations.length > 0) {
+    if (event.data_base64 !== undefined && schemas.has(event.type)) {
+      throw new EventInvalidError([
+        {
+          pointer: '/data_base64',
+          detail: `events of type "${event.type}" carry JSON data that their schema checks; send it in data`,
+        },
+      ]);
+    }
+    throw new EventInvalidError(dataViolations);
+  }
   return {
     ...event,
     correlationid: event.correlationid ?? origin.correlationId ?? event.id,

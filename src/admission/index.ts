@@ -16,11 +16,17 @@ export {
   AdmissionStoreError,
   ApiKeyRejectedError,
   EventInvalidError,
+  EventUnstorableError,
   TenantMismatchError,
   TenantNotAdmittedError,
   type EventViolation,
 } from './admission-errors';
-export { AdmissionLedger, type AdmissionLedgerOptions, type LedgerResult } from './admission-ledger';
+export {
+  AdmissionLedger,
+  eventKey,
+  type AdmissionLedgerOptions,
+  type LedgerResult,
+} from './admission-ledger';
 export { KEY_PREFIX, mintKey, parseKey, type MintedKey } from './api-key';
 export { ApiKeyAuthenticator, type AuthenticatorOptions, type Principal } from './authenticator';
 export { DedupPruner, type DedupPrunerOptions } from './dedup-pruner';

@@ -70,8 +70,9 @@ export class Republisher {
          FROM claimed
          LEFT JOIN LATERAL (
            SELECT x.v, a.sequence
-             FROM json_to_recordset(claimed.envelopes) AS x(t text, e text, v json)
-             JOIN admitted_event a ON a.tenant = x.t AND a.event_id = x.e AND a.batch_id = claimed.id
+             FROM json_to_recordset(claimed.envelopes) AS x(t text, e text, o text, v json)
+             JOIN admitted_event a ON a.tenant = x.t AND a.event_id = x.e AND a.source = coalesce(x.o, '')
+                                  AND a.batch_id = claimed.id
          ) ev ON true`,
       [this.afterMs, this.batch, leaseMs],
     )) as Array<{ batch: string; envelope: AdmittedEvent | null; sequence: string | null }>;

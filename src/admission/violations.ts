@@ -28,7 +28,11 @@ function toViolation(e: ErrorObject, base: string): EventViolation {
     case 'additionalProperties':
       return {
         pointer: `${at}/${escape(String(params.additionalProperty))}`,
-        detail: 'is not an allowed property here; remove it',
+        detail:
+          at === ''
+            ? 'is not an envelope attribute, and an extension attribute’s name is lowercase letters and digits ' +
+              '(CloudEvents); rename or remove it'
+            : 'is not an allowed property here; remove it',
       };
     case 'const':
       return { pointer: at, detail: `must be ${JSON.stringify(params.allowedValue)}` };

@@ -1,5 +1,11 @@
 import type { Options } from 'amqplib';
-import { CLOUDEVENTS_JSON, HEADERS, type WaggleEvent } from './envelope';
+import {
+  CLOUDEVENTS_JSON,
+  ENVELOPE_ATTRIBUTES,
+  EXTENSION_HEADER_PREFIX,
+  HEADERS,
+  type WaggleEvent,
+} from './envelope';
 import { EnvelopeInvalidError, type Violation } from './envelope-errors';
 import { validateEnvelope } from './envelope-schema';
 import { isRoutingKeyOf, routingKeyOf } from './routing-key';
@@ -36,7 +42,8 @@ export interface IncomingMessage {
 
 /**
  * Event → AMQP message: the structured JSON body, properties (messageId, correlationId, type, timestamp,
- * contentType) and headers (x-tenant, x-channel, x-session, x-seq, traceparent) that mirror it.
+ * contentType) and headers (x-tenant, x-channel, x-session, x-seq, traceparent, and `cloudEvents_<name>` for
+ * each extension attribute) that mirror it.
  * A missing correlation id becomes the event id; a missing or malformed traceparent a new one.
  */
 export function toAmqpMessage(event: WaggleEvent): OutgoingMessage {
@@ -52,6 +59,11 @@ export function toAmqpMessage(event: WaggleEvent): OutgoingMessage {
     [HEADERS.traceparent]: normalized.traceparent,
   };
   if (normalized.sequence !== undefined) headers[HEADERS.sequence] = normalized.sequence;
+  for (const name in normalized) {
+    if (!ENVELOPE_ATTRIBUTES.has(name)) {
+      headers[EXTENSION_HEADER_PREFIX + name] = (normalized as unknown as Record<string, unknown>)[name];
+    }
+  }
   return {
     routingKey: routingKeyOf(normalized),
     content: Buffer.from(JSON.stringify(normalized)),
@@ -87,7 +99,7 @@ export function fromAmqpMessage(message: IncomingMessage): WaggleEvent {
     );
   }
   // Parsed just now, so ours to complete in place (this runs once per consumed message).
-  const event = body as WaggleEvent;
+  const event = body as unknown as WaggleEvent;
   const headers = message.properties.headers ?? {};
   let violations: Violation[] | undefined;
   violations = mismatch(violations, WHERE.tenant, headers[TENANT], event.tenantid);

@@ -3,6 +3,7 @@ import {
   AdmissionStoreError,
   ApiKeyRejectedError,
   EventInvalidError,
+  EventUnstorableError,
   TenantMismatchError,
   TenantNotAdmittedError,
 } from '../admission';
@@ -22,6 +23,13 @@ export function admissionProblem(err: unknown): unknown {
       `the event is invalid (${err.violations.length} violation${err.violations.length === 1 ? '' : 's'}): ` +
         `${err.message}`,
       { errors: err.violations },
+    );
+  }
+  if (err instanceof EventUnstorableError) {
+    return new HttpProblem(
+      400,
+      'EVENT_UNSTORABLE',
+      `${err.message}; change the event's data — only this event was refused`,
     );
   }
   if (err instanceof TenantMismatchError) return new HttpProblem(403, 'TENANT_MISMATCH', err.message);

@@ -4,6 +4,7 @@ import type { Admission, ApiKeyAuthenticator, AdmitOutcome, EventOrigin, Princip
 import { WaggleError } from '../errors';
 import type { Logger } from '../observability';
 import { admissionProblem } from './admission-problems';
+import { isBinaryMode, readBinaryEvent } from './cloudevents-binary';
 import { eventsApi } from './events-api';
 import { readJsonBody } from './json-body';
 import { documented } from './openapi';
@@ -22,7 +23,8 @@ export interface EventsRoutesDeps {
   eventTypes?: string[];
 }
 
-const SINGLE_TYPES = ['application/json', 'application/cloudevents+json'];
+const STRUCTURED_TYPE = 'application/cloudevents+json';
+const SINGLE_TYPES = ['application/json', STRUCTURED_TYPE];
 const BATCH_TYPES = ['application/json', 'application/cloudevents-batch+json'];
 
 /** One item's answer in a batch: the status it would have had alone, and its result or problem. */
@@ -35,7 +37,8 @@ interface BatchItemResult {
 }
 
 /**
- * POST /v1/events (one event) and POST /v1/events:batch (several, admitted item by item in array order).
+ * POST /v1/events (one event, CloudEvents structured or binary mode) and POST /v1/events:batch (several,
+ * admitted item by item in array order).
  * Authentication by `Authorization: Bearer <key>`; the key's tenant is the only tenant it may send for.
  */
 export function eventsRoutes(deps: EventsRoutesDeps): Router {
@@ -44,7 +47,11 @@ export function eventsRoutes(deps: EventsRoutesDeps): Router {
   router.post('/v1/events', async (ctx) => {
     const principal = await authenticate(ctx, deps);
     limit(deps, principal.tenant, 1);
-    const body = await readJsonBody(ctx, { limit: deps.bodyLimit, types: SINGLE_TYPES });
+    // CloudEvents HTTP binding: structured when the body says so, binary when `ce-specversion` is sent.
+    const body =
+      !ctx.is(STRUCTURED_TYPE) && isBinaryMode(ctx)
+        ? await readBinaryEvent(ctx, deps.bodyLimit)
+        : await readJsonBody(ctx, { limit: deps.bodyLimit, types: SINGLE_TYPES });
     let outcome: AdmitOutcome;
     try {
       outcome = await deps.admission.admit(body, originOf(ctx, principal));

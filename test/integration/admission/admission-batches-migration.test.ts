@@ -37,7 +37,8 @@ describe('migration: admission batches (events written once)', function () {
   it('moves events admitted but never published into a batch, so they are still sent; published ones stay published', async () => {
     await dropDatabase();
     await ensureDatabase(MIGRATION_DB_URL);
-    const before = dataSource(MIGRATIONS.filter((m) => m.name !== 'AdmissionBatches1764008000001'));
+    const at = MIGRATIONS.findIndex((m) => m.name === 'AdmissionBatches1764008000001');
+    const before = dataSource(MIGRATIONS.slice(0, at));
     await before.initialize();
     await before.runMigrations({ transaction: 'each' });
     const envelope = (id: string) => ({
@@ -56,7 +57,7 @@ describe('migration: admission batches (events written once)', function () {
     );
     await before.destroy();
 
-    const after = dataSource(MIGRATIONS);
+    const after = dataSource(MIGRATIONS.slice(0, at + 1));
     await after.initialize();
     try {
       const ran = await after.runMigrations({ transaction: 'each' });

@@ -131,6 +131,36 @@ describe('admission: AMQP producers', function () {
     expect(got[0]?.properties.headers?.['x-seq']).to.equal(1);
   });
 
+  it('parks an event with text Postgres cannot store, naming its path, and admits the next one', async () => {
+    const producer = await gateway();
+    const session = uniqueName('wa');
+    const bad = await producer.publish({
+      type: 'message.received',
+      sessionid: session,
+      data: { text: 'nul \u0000 inside' },
+    });
+    const [msg] = await parked.waitFor(1);
+    expect(msg?.properties.messageId).to.equal(bad.id);
+    const headers = msg?.properties.headers ?? {};
+    expect(headers).to.include({ 'x-waggle-error-code': 'WAGGLE_EVENT_INVALID' });
+    const violations = JSON.parse(String(headers['x-waggle-error-violations'])) as Array<{
+      pointer: string;
+      detail: string;
+    }>;
+    expect(violations.map((v) => v.pointer)).to.deep.equal(['/data/text']);
+    expect(violations[0]?.detail).to.contain('NUL character');
+    expect(String(headers['x-waggle-error-message'])).to.match(/^\/data\/text: contains a NUL character/);
+    const marker = await producer.publish({
+      type: 'message.received',
+      sessionid: session,
+      data: { text: 'ok' },
+    });
+    await events.waitFor(1);
+    const got = ofSession(events, session);
+    expect(got.map((m) => m.properties.messageId)).to.deep.equal([marker.id]);
+    expect(got[0]?.properties.headers?.['x-seq']).to.equal(1);
+  });
+
   it('parks a message whose headers contradict its body, and one for an unknown tenant', async () => {
     const connection = await amqplib.connect(amqpUrlFor(vhost.name));
     autoTeardown(() => connection.close().catch(() => undefined));

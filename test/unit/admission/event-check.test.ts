@@ -74,11 +74,16 @@ describe('admission: checkEvent', () => {
   it('lists envelope violations with JSON pointers, and data violations under /data', () => {
     expect(
       violations(() =>
-        checkEvent({ ...base, sequence: 3, tenantid: 'a.b', extra: 1 }, { tenant: 'acme' }, schemas),
+        checkEvent({ ...base, sequence: 3, tenantid: 'a.b', Extra_1: 1 }, { tenant: 'acme' }, schemas),
       ),
     ).to.deep.equal([
       { pointer: '/sequence', detail: 'is assigned by admission (the session’s next number); remove it' },
-      { pointer: '/extra', detail: 'is not an allowed property here; remove it' },
+      {
+        pointer: '/Extra_1',
+        detail:
+          'is not an envelope attribute, and an extension attribute’s name is lowercase letters and digits ' +
+          '(CloudEvents); rename or remove it',
+      },
       { pointer: '/tenantid', detail: 'must match ^[a-z0-9-]{1,63}$' },
     ]);
     expect(

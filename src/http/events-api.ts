@@ -16,7 +16,9 @@ export function eventsApi(eventTypes: string[]): OpenApiFragment {
     '401': problemResponse('Missing, unknown or revoked API key'),
     '403': problemResponse('The event names another tenant than the key’s, or the tenant is disabled'),
     '413': problemResponse('Body larger than WAGGLE_INGRESS_BODY_LIMIT (or too many events in a batch)'),
-    '415': problemResponse('Content-Type is not JSON'),
+    '415': problemResponse(
+      'Structured mode with a Content-Type that is not JSON, a binary-mode body without Content-Type, or a compressed body',
+    ),
     '429': problemResponse('The tenant is over its rate; retry after Retry-After seconds', 429),
     '503': problemResponse(
       'Broker unreachable or blocking, publish buffer full, or database unavailable; retry after Retry-After',
@@ -81,16 +83,22 @@ export function eventsApi(eventTypes: string[]): OpenApiFragment {
         post: {
           summary: 'Admit one event',
           description:
-            'Checks the event (envelope, tenant, the type’s data schema), deduplicates its id within ' +
-            'WAGGLE_DEDUP_WINDOW, gives it the session’s next sequence and publishes it with a broker confirm.',
+            'Checks the event (envelope, tenant, the type’s data schema), deduplicates its source + id within ' +
+            'WAGGLE_DEDUP_WINDOW, gives it the session’s next sequence and publishes it with a broker confirm. ' +
+            'CloudEvents HTTP binding: structured mode (the event as the body) or binary mode (`ce-specversion` ' +
+            'and the other attributes as `ce-<name>` headers, the data as the body, its type as Content-Type).',
           operationId: 'postEvent',
           tags: ['events'],
           security: [{ tenantKey: [] }],
           requestBody: {
             required: true,
+            description:
+              'Structured mode: the event (application/cloudevents+json or application/json). Binary mode ' +
+              '(with a `ce-specversion` header): the event’s data, of the media type Content-Type names.',
             content: {
               'application/json': { schema: { $ref: '#/components/schemas/Event' } },
               'application/cloudevents+json': { schema: { $ref: '#/components/schemas/Event' } },
+              '*/*': { schema: {} },
             },
           },
           responses: {

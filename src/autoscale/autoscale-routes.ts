@@ -1,5 +1,6 @@
 import Router from '@koa/router';
-import { HttpProblem } from '../http';
+import { documented, HttpProblem } from '../http';
+import { AUTOSCALE_API } from './autoscale-api';
 import type { AutoscaleReport } from './autoscale-report';
 
 /**
@@ -34,5 +35,5 @@ export function autoscaleRoutes(report: () => AutoscaleReport): Router {
     ctx.set('Cache-Control', 'no-store');
     ctx.body = group;
   });
-  return router;
+  return documented(router, AUTOSCALE_API);
 }

@@ -1,5 +1,6 @@
 export { AutoscaleConfigError, DepthUnavailableError, ManagementUnavailableError } from './autoscale-errors';
 export type { AutoscaleReport, GroupReport, SupervisorReport } from './autoscale-report';
+export { AUTOSCALE_API } from './autoscale-api';
 export { autoscaleRoutes } from './autoscale-routes';
 export { Autoscaler, type AutoscalerOptions } from './autoscaler';
 export {

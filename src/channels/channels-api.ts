@@ -13,21 +13,30 @@ const webhookResult = {
   content: { 'application/json': { schema: { $ref: '#/components/schemas/ChannelWebhookResult' } } },
 };
 
-function providerWebhook(summary: string, signature: string): Record<string, unknown> {
+// Provider webhooks carry no waggle key: each is verified with the tenant's stored secret instead, so the
+// operation has no OpenAPI security requirement and answers 401 for a signature that does not verify.
+function providerWebhook(summary: string, signature: string, handshake?: string): Record<string, unknown> {
   return {
     post: {
       summary,
       description: `Verified with ${signature} before the payload is read. Messages become \`message.received\` events admitted in payload order; receipts, edits and bot messages are acknowledged and ignored.`,
       tags: ['channels'],
+      security: [],
       parameters: [tenantParam],
       requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
       responses: {
-        '200': webhookResult,
+        '200': handshake
+          ? {
+              description: `${webhookResult.description}; for ${handshake}, the challenge as text/plain`,
+              content: { ...webhookResult.content, 'text/plain': { schema: { type: 'string' } } },
+            }
+          : webhookResult,
         '400': problemResponse('The payload is not the provider’s documented JSON'),
         '401': problemResponse('Signature missing, wrong or (Slack) older than 5 minutes: nothing admitted'),
-        '403': problemResponse('The tenant is disabled'),
-        '404': problemResponse('No credentials stored for this tenant and channel'),
+        '403': problemResponse('The tenant is disabled or unknown'),
+        '404': problemResponse('Not a tenant id, or no credentials stored for this tenant and channel'),
         '413': problemResponse('Body larger than WAGGLE_INGRESS_BODY_LIMIT'),
+        '415': problemResponse('The body is compressed (Content-Encoding); send it uncompressed'),
         '503': problemResponse('Broker or database unavailable; the provider retries', 503),
       },
     },
@@ -111,14 +120,21 @@ export const CHANNELS_API: OpenApiFragment = {
           '400': problemResponse('The body is not {sessionId, text} or the event is invalid'),
           '401': problemResponse('Missing, unknown or revoked API key'),
           '403': problemResponse('The tenant is disabled'),
-          '503': problemResponse('Broker or database unavailable; retry after Retry-After', 503),
+          '413': problemResponse('Body larger than WAGGLE_INGRESS_BODY_LIMIT'),
+          '415': problemResponse('The body is compressed (Content-Encoding); send it uncompressed'),
+          '503': problemResponse(
+            'Broker or database unavailable, or the key could not be checked; retry after Retry-After',
+            503,
+          ),
         },
       },
     },
     '/v1/channels/whatsapp/{tenant}': {
       get: {
         summary: 'WhatsApp webhook verification (hub.challenge)',
+        description: 'Meta’s subscription handshake, checked against the tenant’s stored verify token.',
         tags: ['channels'],
+        security: [],
         parameters: [
           tenantParam,
           { name: 'hub.mode', in: 'query', required: true, schema: { const: 'subscribe' } },
@@ -131,7 +147,7 @@ export const CHANNELS_API: OpenApiFragment = {
             content: { 'text/plain': { schema: { type: 'string' } } },
           },
           '403': problemResponse('Wrong mode or verify token'),
-          '404': problemResponse('No WhatsApp credentials for this tenant'),
+          '404': problemResponse('Not a tenant id, or no WhatsApp credentials for this tenant'),
         },
       },
       ...providerWebhook(
@@ -142,6 +158,7 @@ export const CHANNELS_API: OpenApiFragment = {
     '/v1/channels/slack/{tenant}': providerWebhook(
       'Slack Events API request URL (answers url_verification)',
       'X-Slack-Signature v0 over "v0:<X-Slack-Request-Timestamp>:<body>" with the signing secret',
+      'url_verification',
     ),
     '/v1/channels/telegram/{tenant}': providerWebhook(
       'Telegram Bot API webhook (one Update)',
@@ -182,8 +199,10 @@ export const CHANNELS_API: OpenApiFragment = {
           },
           '400': problemResponse('Bad session id or Last-Event-ID'),
           '401': problemResponse('Missing, unknown or revoked API key'),
+          '403': problemResponse('The tenant is disabled'),
           '503': problemResponse(
-            'Streams are not available yet (topology not applied) or the process is stopping',
+            'Streams are not available yet (topology not applied), the process is stopping, or the key ' +
+              'could not be checked',
             503,
           ),
         },

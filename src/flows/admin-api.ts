@@ -54,6 +54,7 @@ function op(
       ...(operationId === 'retrySaga' || operationId === 'cancelSaga'
         ? { '409': problemResponse('The saga is not in a state that allows this') }
         : {}),
+      ...('requestBody' in extra ? { '413': problemResponse('Body larger than 64 KiB') } : {}),
     },
   };
 }

@@ -67,7 +67,11 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
         post: {
           operationId: 'toolCallback',
           summary: "An async tool's result, signed with Standard Webhooks headers and the call's secret",
+          description:
+            'No key: the signature (webhook-id, webhook-timestamp, webhook-signature) with the secret the call ' +
+            'was given is what authenticates the tool.',
           tags: ['tools'],
+          security: [],
           parameters: [
             { name: 'sagaId', in: 'path', required: true, schema: { type: 'string' } },
             ...Object.values(WEBHOOK_HEADERS).map((name) => ({
@@ -103,6 +107,7 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
             '401': problemResponse('Signature missing, wrong or stale'),
             '404': problemResponse('No such tool call'),
             '409': problemResponse('The call is not waiting for a callback'),
+            '413': problemResponse('Body larger than 256 KiB'),
           },
         },
       },

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Queryable } from '../db';
-import { documented } from '../http';
+import { documented, problemResponse } from '../http';
 import { optionalJsonObject } from './admin-json';
 import { EVERY_TENANT, registerToolIfMissing } from '../tools';
 
@@ -33,12 +33,15 @@ export function demoToolRoutes(): Router {
           operationId: 'demoWeatherTool',
           summary: 'The demo weather tool (invoked by tool-call sagas; made-up answers)',
           tags: ['tools'],
+          security: [],
           requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
           responses: {
             '200': {
               description: 'The forecast',
               content: { 'application/json': { schema: { type: 'object' } } },
             },
+            '400': problemResponse('The body is not a JSON object'),
+            '413': problemResponse('Body larger than 64 KiB'),
           },
         },
       },

@@ -86,6 +86,7 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
   const errors = {
     '400': problemResponse('Invalid registration'),
     '401': problemResponse('Missing or unknown tenant key'),
+    '403': problemResponse('The tenant is disabled'),
     '404': problemResponse('No such endpoint of this tenant'),
   };
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
@@ -135,7 +136,11 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
               },
             },
           },
-          responses: { '201': ok('Registered'), ...errors },
+          responses: {
+            '201': ok('Registered'),
+            ...errors,
+            '413': problemResponse('Body larger than 64 KiB'),
+          },
         },
       },
       '/v1/webhooks/endpoints/{id}': {

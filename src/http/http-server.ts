@@ -7,6 +7,7 @@ import { logger } from '../observability';
 import { fragmentOf, OpenApiDocument, openApiRoutes } from './openapi';
 import { problemMiddleware } from './problem-middleware';
 import { requestContext } from './request-context';
+import { servedOperations, type ServedOperation } from './served-routes';
 
 export interface HttpServerOptions {
   host: string;
@@ -39,6 +40,11 @@ export class HttpServer {
     if (fragment) this.api.add(fragment);
     this.app.use(router.routes());
     this.app.use(router.allowedMethods());
+  }
+
+  /** Every operation the mounted routers serve (method and OpenAPI path template), in mount order. */
+  operations(): ServedOperation[] {
+    return servedOperations(this.routers);
   }
 
   async start(): Promise<AddressInfo> {

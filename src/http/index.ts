@@ -8,6 +8,7 @@ export { eventsRoutes, type EventsRoutesDeps } from './events-routes';
 export { createIngressRole, IngressRole, type IngressContext, type IngressRoleOptions } from './ingress-role';
 export { readJsonBody, type JsonBodyOptions } from './json-body';
 export { readRawBody } from './request-body';
+export { servedOperations, type ServedOperation } from './served-routes';
 export {
   documented,
   fragmentOf,

@@ -112,6 +112,7 @@ export function openApiRoutes(doc: OpenApiDocument): Router {
           summary: 'This document: every route this process serves',
           operationId: 'getOpenApi',
           tags: ['system'],
+          security: [],
           responses: {
             '200': {
               description: 'OpenAPI 3.1 document',

@@ -29,6 +29,7 @@ export const SYSTEM_API: OpenApiFragment = {
         summary: 'Readiness of this process (database, broker, topology, roles); `?live` for liveness',
         operationId: 'getHealth',
         tags: ['system'],
+        security: [],
         parameters: [
           {
             name: 'live',
@@ -65,6 +66,7 @@ export const SYSTEM_API: OpenApiFragment = {
         summary: 'Prometheus metrics of this process (every name starts with waggle_)',
         operationId: 'getMetrics',
         tags: ['system'],
+        security: [],
         responses: {
           '200': {
             description: 'Prometheus text exposition format',

@@ -36,3 +36,13 @@ export {
 } from './consumer-stack';
 export { dropIsolatedDb, isolatedDb, isolatedDbUrl } from './isolated-db';
 export { ensureBrokerUp, restartBrokerApp } from './broker-restart';
+export { useEveryRole, type EveryRolePlatform } from './every-role';
+export {
+  DocumentedAnswers,
+  documentedOperations,
+  servedDocument,
+  type Answer,
+  type DocumentedOperation,
+  type OpenApiDoc,
+} from './openapi';
+export { postOnOwnConnection } from './own-connection';

@@ -47,6 +47,7 @@ export function turnProcessor(options: TurnProcessorOptions = {}): ConsumerDefin
       }
       const channel = lastMessage(events)?.channel ?? latest.channel;
       const turn: Turn = {
+        turnId: turnIdOf(latest, inputs),
         tenant: latest.tenantid,
         channel,
         sessionId: latest.sessionid,
@@ -83,7 +84,7 @@ async function reply(
     specversion: '1.0',
     // Deterministic per turn: a re-run of the same events (after a crash) is the same reply. Tenant and
     // session are part of it because provider message ids repeat across tenants.
-    id: `reply-${digest([latest.tenantid, latest.sessionid, ...inputs.map((i) => i.id)].join('\u0000'))}${ordinal > 1 ? `-${ordinal}` : ''}`,
+    id: `reply-${turnDigest(latest, inputs)}${ordinal > 1 ? `-${ordinal}` : ''}`,
     source: '/consumers/turn-processor',
     type: MESSAGE_REPLY,
     time: new Date().toISOString(),
@@ -168,6 +169,16 @@ async function lastAddress(db: Queryable, event: AdmittedEvent): Promise<Channel
     [event.tenantid, event.sessionid],
   )) as Array<{ address: ChannelAddress | null }>;
   return rows[0]?.address ?? undefined;
+}
+
+/** The turn's id: its tenant, session and input events decide it, so a re-run is the same turn. */
+function turnIdOf(latest: AdmittedEvent, inputs: TurnInput[]): string {
+  return `turn-${turnDigest(latest, inputs)}`;
+}
+
+function turnDigest(latest: AdmittedEvent, inputs: TurnInput[]): string {
+  // Tenant and session are part of it because provider message ids repeat across tenants.
+  return digest([latest.tenantid, latest.sessionid, ...inputs.map((i) => i.id)].join('\u0000'));
 }
 
 function digest(text: string): string {

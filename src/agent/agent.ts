@@ -3,6 +3,11 @@
  * sequence order (a user who sends three messages while the agent thinks gets one turn with all three).
  */
 export interface Turn {
+  /**
+   * Names this turn: the same events give the same id (a re-run after a crash or a retry is the same
+   * turn). Streamed deltas and the final reply carry it.
+   */
+  turnId: string;
   tenant: string;
   channel: string;
   sessionId: string;
@@ -24,11 +29,21 @@ export type AgentAction =
   | { kind: 'tool'; callId: string; tool: string; arguments: Record<string, unknown> };
 
 /**
- * The pluggable brain of the chat loop. The turn processor calls `respond` once per turn inside the
- * session's transaction; `signal` aborts when a newer message supersedes the turn (stop work, throw).
- * An LLM-backed agent implements the same interface.
+ * Where an agent sends the text it makes while it still thinks (LLM tokens). Deltas are transient: they
+ * reach the session's live streams at once and are never stored; the actions `respond` returns are what
+ * counts.
+ */
+export interface TurnStream {
+  delta(text: string): void;
+}
+
+/**
+ * The pluggable brain of the chat loop. The turn processor calls `respond` once per turn, with no database
+ * transaction open; `signal` aborts when a newer message supersedes the turn or the run's time limit
+ * passes (stop work, throw). An LLM-backed agent implements the same interface; `stream`, when given,
+ * takes the text as it is made.
  */
 export interface TurnAgent {
   readonly name: string;
-  respond(turn: Turn, signal: AbortSignal): Promise<AgentAction[]>;
+  respond(turn: Turn, signal: AbortSignal, stream?: TurnStream): Promise<AgentAction[]>;
 }

@@ -1,2 +1,2 @@
-export type { AgentAction, Turn, TurnAgent, TurnInput } from './agent';
+export type { AgentAction, Turn, TurnAgent, TurnInput, TurnStream } from './agent';
 export { DemoAgent, type DemoAgentOptions } from './demo-agent';

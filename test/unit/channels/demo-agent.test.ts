@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { DemoAgent, type Turn } from '../../../src/agent';
 
 const turn = (inputs: Turn['inputs']): Turn => ({
+  turnId: 'turn-1',
   tenant: 'acme',
   channel: 'webchat',
   sessionId: 's-1',

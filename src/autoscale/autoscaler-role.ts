@@ -5,6 +5,7 @@ import type { AutoscaleReport } from './autoscale-report';
 import { autoscaleRoutes } from './autoscale-routes';
 import { Autoscaler } from './autoscaler';
 import { DepthSampler } from './depth-sampler';
+import { leaseMembersOver } from './lease-members';
 import { LocalSupervisor, type LocalSupervisorOptions } from './local-supervisor';
 import { ManagementClient, vhostOf } from './management-client';
 import { passiveDeclareOver } from './passive-declare';
@@ -39,10 +40,12 @@ export function autoscalerRole(options: AutoscalerRoleOptions = {}): Role {
     async start(ctx) {
       const groups = await (options.groups ?? groupsFromTopology)(ctx);
       const log = logger({ component: 'autoscale' });
+      const vhost = vhostOf(ctx.config.amqpUrl);
       const sampler = new DepthSampler({
         management: new ManagementClient({ url: ctx.config.managementUrl }),
-        vhost: vhostOf(ctx.config.amqpUrl),
+        vhost,
         passive: passiveDeclareOver(ctx.broker),
+        leaseMembers: leaseMembersOver(ctx.db, vhost, ctx.config.leaseTtlMs),
       });
       if (options.local) {
         const bounds = poolBounds(groups);

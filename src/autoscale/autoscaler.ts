@@ -17,8 +17,8 @@ export interface AutoscalerOptions {
   intervalMs?: number;
   policy?: PolicyOptions;
   /**
-   * Worker processes currently consuming a group. Default: the distinct connections consuming its queues
-   * (management API), else the last known count. The local supervisor passes its own process count.
+   * Worker processes currently consuming a group. Default: the sample's worker count (lease members of a
+   * partitioned group, else counted on the broker). The local supervisor passes its own process count.
    */
   currentWorkers?: (group: ScalingGroup, sample: GroupSample) => number;
   /** Called after every round with the fresh report (the local supervisor listens here). */
@@ -117,12 +117,7 @@ export class Autoscaler {
       logger({ component: 'autoscale', group: group.name }).warn({ err }, 'depth sample failed');
       return;
     }
-    const current =
-      this.options.currentWorkers?.(group, sample) ??
-      sample.consumerConnections ??
-      (track.report.source !== null
-        ? track.report.currentWorkers
-        : Math.min(sample.consumers, group.maxWorkers));
+    const current = this.options.currentWorkers?.(group, sample) ?? sample.workers;
     const decision = desiredWorkers(
       group,
       {

@@ -1,5 +1,6 @@
 import { logger } from '../observability';
 import { DepthUnavailableError } from './autoscale-errors';
+import type { LeaseMembers } from './lease-members';
 import type { ManagementClient, ManagementQueueStats } from './management-client';
 import type { PassiveDeclare } from './passive-declare';
 
@@ -15,10 +16,12 @@ export interface GroupSample {
   ready: number;
   /** Unknown (undefined) when measured by passive declare. */
   unacked?: number;
-  /** Consumer subscriptions over the group's queues. */
+  /** Consumer subscriptions over the group's queues (a process holding 8 partitions counts 8). */
   consumers: number;
   /** Distinct connections consuming the group: one per worker process (management API only). */
   consumerConnections?: number;
+  /** Worker processes consuming the group: a partitioned group's lease members, else counted on the broker. */
+  workers: number;
   publishRate?: number;
   deliverRate?: number;
   ackRate?: number;
@@ -33,23 +36,41 @@ export interface DepthSamplerOptions {
   vhost?: string;
   /** Fallback when the management API is down or has no statistics for a queue yet. */
   passive?: PassiveDeclare;
+  /** Worker processes of a partition group, from its leases; without it they are estimated from the broker. */
+  leaseMembers?: LeaseMembers;
+}
+
+/** The group as the sampler needs it. */
+export interface SampledGroup {
+  name: string;
+  queues: readonly string[];
+  /** The partition group of a partitioned consumer. */
+  partitionGroup?: string;
 }
 
 /**
  * Measures a consumer group's queues: depth, consumers and rates from the management API
  * (`GET /api/queues/{vhost}/{name}`), falling back to passive declares for depth and consumers when the API
- * does not answer. Each sample comes whole from one source so ready and unacked never mix two moments.
+ * does not answer. Each sample comes whole from one source so ready and unacked never mix two moments. Worker
+ * processes come from a partitioned group's lease members when given, whatever the depth source.
  */
 export class DepthSampler {
   private readonly vhost: string;
-  private managementDown = false;
+  private readonly noteManagement = outageLog(
+    'management API unavailable: sampling depth by passive declare',
+    'management API answers again: sampling depth and rates from it',
+  );
+  private readonly noteLeases = outageLog(
+    'partition leases unreadable: counting workers from the broker',
+    'partition leases readable again: counting workers from their members',
+  );
 
   constructor(private readonly options: DepthSamplerOptions) {
     this.vhost = options.vhost ?? '/';
   }
 
   /** Samples one group's queues; throws DepthUnavailableError when no source answers. */
-  async sample(group: { name: string; queues: readonly string[] }): Promise<GroupSample> {
+  async sample(group: SampledGroup): Promise<GroupSample> {
     const at = Date.now();
     let failure: unknown;
     if (this.options.management) {
@@ -58,8 +79,10 @@ export class DepthSampler {
           group.queues.map((q) => (this.options.management as ManagementClient).queue(this.vhost, q)),
         );
         this.noteManagement(true);
-        if (!stats.includes('pending'))
-          return fromManagement(group, at, stats as Array<ManagementQueueStats | 'absent'>);
+        if (!stats.includes('pending')) {
+          const sample = fromManagement(group, at, stats as Array<ManagementQueueStats | 'absent'>);
+          return { ...sample, workers: await this.workersOf(group, sample.consumerConnections ?? 0) };
+        }
         failure = new DepthUnavailableError('management API has no statistics for the queues yet');
       } catch (err) {
         this.noteManagement(false, err);
@@ -74,6 +97,7 @@ export class DepthSampler {
     const measured = await this.options.passive(group.queues);
     let ready = 0;
     let consumers = 0;
+    let mostOnOneQueue = 0;
     const missingQueues: string[] = [];
     for (const queue of group.queues) {
       const q = measured.get(queue);
@@ -81,26 +105,53 @@ export class DepthSampler {
       else {
         ready += q.ready;
         consumers += q.consumers;
+        mostOnOneQueue = Math.max(mostOnOneQueue, q.consumers);
       }
     }
-    return { group: group.name, at, source: 'passive-declare', ready, consumers, missingQueues };
+    const workers = await this.workersOf(group, mostOnOneQueue);
+    return { group: group.name, at, source: 'passive-declare', ready, consumers, workers, missingQueues };
   }
 
-  private noteManagement(up: boolean, err?: unknown): void {
-    if (up === !this.managementDown) return;
-    this.managementDown = !up;
-    const log = logger({ component: 'autoscale' });
-    if (up) log.info('management API answers again: sampling depth and rates from it');
-    else log.warn({ err }, 'management API unavailable: sampling depth by passive declare');
+  // Worker processes, not consumers: the policy holds what is running for a stabilization window, so counting
+  // one process holding 8 partitions as 8 workers would keep an idle group at 8 for a window after a start.
+  // A process subscribes once to each queue it consumes, so an unpartitioned group's consumers are its
+  // processes. A partitioned group's are not: the sum over its partitions counts partitions held, and since
+  // leases give each partition to one process the most on any one queue is 1 however many run. Its lease
+  // members in Postgres are the count: every worker process of the group heartbeats there once, holding 8
+  // partitions or none, and they answer while the management API (the usual reason for a passive declare)
+  // does not. Without them: the distinct connections consuming (management API, one per process) or the most
+  // consumers on one queue (passive declare), a floor that never counts one process twice.
+  private async workersOf(group: SampledGroup, fromBroker: number): Promise<number> {
+    if (group.partitionGroup === undefined || !this.options.leaseMembers) return fromBroker;
+    try {
+      const members = await this.options.leaseMembers(group.partitionGroup);
+      this.noteLeases(true);
+      return members;
+    } catch (err) {
+      this.noteLeases(false, err);
+      return fromBroker;
+    }
   }
 }
 
+// Logs a source stopping and answering again, once each rather than on every sample.
+function outageLog(down: string, up: string): (answers: boolean, err?: unknown) => void {
+  let isDown = false;
+  return (answers, err) => {
+    if (answers === !isDown) return;
+    isDown = !answers;
+    const log = logger({ component: 'autoscale' });
+    if (answers) log.info(up);
+    else log.warn({ err }, down);
+  };
+}
+
 function fromManagement(
-  group: { name: string; queues: readonly string[] },
+  group: SampledGroup,
   at: number,
   stats: Array<ManagementQueueStats | 'absent'>,
-): GroupSample {
-  const sample: GroupSample = {
+): Omit<GroupSample, 'workers'> {
+  const sample: Omit<GroupSample, 'workers'> = {
     group: group.name,
     at,
     source: 'management',

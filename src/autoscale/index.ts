@@ -9,7 +9,14 @@ export {
   type AutoscalerRoleOptions,
   type GroupSource,
 } from './autoscaler-role';
-export { DepthSampler, type DepthSamplerOptions, type GroupSample, type SampleSource } from './depth-sampler';
+export {
+  DepthSampler,
+  type DepthSamplerOptions,
+  type GroupSample,
+  type SampledGroup,
+  type SampleSource,
+} from './depth-sampler';
+export { leaseMembersOver, type LeaseMembers } from './lease-members';
 export { AUTOSCALE_MODES, withLocalAutoscale, type AutoscaleMode } from './local-mode';
 export { LocalSupervisor, type LocalSupervisorOptions } from './local-supervisor';
 export {

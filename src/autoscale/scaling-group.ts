@@ -34,6 +34,8 @@ export interface ScalingGroup {
   queues: string[];
   /** Partition count of a partitioned consumer; more workers than this would sit idle. */
   partitions?: number;
+  /** The partition group a partitioned consumer reads; its lease members are its worker processes. */
+  partitionGroup?: string;
   minWorkers: number;
   maxWorkers: number;
   /** The backlog should drain within this many seconds at the measured per-worker throughput. */
@@ -86,7 +88,7 @@ export function scalingGroups(
     return {
       name: consumer.name,
       queues,
-      ...(partitions !== undefined ? { partitions } : {}),
+      ...(partitions !== undefined ? { partitions, partitionGroup: consumer.partitions } : {}),
       minWorkers,
       maxWorkers,
       targetDrainSeconds: scaling.targetDrainSeconds ?? targetDrainSeconds,

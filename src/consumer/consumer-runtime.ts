@@ -3,7 +3,7 @@ import { QueueConsumer, type BrokerConnection, type ConfirmedPublisher } from '.
 import { guardPool, poolOf } from '../db';
 import { logger } from '../observability';
 import { Pool } from 'pg';
-import { PartitionLeases } from '../ordering';
+import { leaseGroupName, PartitionLeases } from '../ordering';
 import { retryTierQueue } from '../retry';
 import { ConsumerMetrics } from './consumer-metrics';
 import { ConsumerConfigError, type ConsumerSettings } from './consumer-settings';
@@ -107,11 +107,10 @@ export class ConsumerRuntime {
     } else {
       const queues = spec.source.queues;
       const group = spec.source.group;
-      const scope = this.deps.leaseScope;
       this.leasePool = leasePoolFor(this.deps.db);
       this.leases = new PartitionLeases({
         pool: this.leasePool ?? this.pool,
-        group: scope && scope !== '/' ? `${group}@${scope}` : group,
+        group: leaseGroupName(group, this.deps.leaseScope),
         partitions: queues.length,
         instanceId: this.deps.instanceId,
         ttlMs: this.deps.leaseTtlMs ?? 15_000,

@@ -1,9 +1,10 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BoundHistogram } from './bound-histogram';
+import { collectNodeMetrics } from './node-metrics';
 
 /** The one registry behind GET /metrics. Every waggle metric is named `waggle_…`. */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'waggle_' });
+collectNodeMetrics(registry, 'waggle_');
 
 function existing<T>(name: string): T | undefined {
   return registry.getSingleMetric(name) as T | undefined;

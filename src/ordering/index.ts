@@ -1,4 +1,5 @@
 export { fairShare, partitionsToRelease } from './fair-share';
+export { leaseGroupName, liveLeaseMembers } from './lease-members';
 export { PartitionLeases, type PartitionLeasesOptions } from './partition-leases';
 export {
   SessionFence,

@@ -64,8 +64,43 @@ describe('autoscale: depth sampler against the real broker', function () {
       unacked: 8,
       consumers: 2,
       consumerConnections: 1,
+      workers: 1,
       missingQueues: [],
     });
+  });
+
+  it('counts worker processes, not consumers, by passive declare: lease members, else the most on one queue', async () => {
+    const { connection } = await rawAmqp();
+    const channel = await connection.createConfirmChannel();
+    const prefix = uniqueName('parts');
+    const queues = [`${prefix}.p0`, `${prefix}.p1`, `${prefix}.p2`];
+    for (const q of queues) await tempQueue(channel, q, { 'x-queue-type': 'quorum' });
+    // One "worker" (one connection) consumes all three partitions, as one process holding every lease does.
+    const { connection: worker } = await rawAmqp();
+    for (const q of queues) await (await worker.createChannel()).consume(q, () => undefined);
+
+    const broker = new BrokerConnection({ url: config.amqpUrl, name: 'autoscale-test' });
+    autoTeardown(() => broker.close());
+    await broker.waitForConnect(10_000);
+    const passive = passiveDeclareOver(broker);
+    const group = { name: 'g', queues, partitionGroup: 'parts' };
+    const asked: string[] = [];
+
+    // The leases know a second member of the group, one that holds no partition and so consumes nothing.
+    const fromLeases = await new DepthSampler({
+      passive,
+      leaseMembers: (g) => (asked.push(g), Promise.resolve(2)),
+    }).sample(group);
+    expect(fromLeases).to.deep.include({ source: 'passive-declare', consumers: 3, workers: 2 });
+    expect(asked).to.deep.equal(['parts']);
+
+    // Leases unreadable (Postgres away): the most consumers on one queue, never one per partition.
+    const unreadable = new Error('connection refused');
+    const fromBroker = await new DepthSampler({
+      passive,
+      leaseMembers: () => Promise.reject(unreadable),
+    }).sample(group);
+    expect(fromBroker).to.deep.include({ consumers: 3, workers: 1 });
   });
 
   it('falls back to passive declares for depth when the management API does not answer', async () => {
@@ -87,6 +122,7 @@ describe('autoscale: depth sampler against the real broker', function () {
       source: 'passive-declare',
       ready: 42,
       consumers: 0,
+      workers: 0,
       missingQueues: [missing],
     });
     expect(sample.unacked, 'unacked is unknown to a passive declare').to.equal(undefined);

@@ -23,6 +23,7 @@ describe('autoscale: consumer groups from the topology', () => {
         name: 'turn-processor',
         queues: turns.queues,
         partitions: 8,
+        partitionGroup: 'turns',
         minWorkers: 1,
         maxWorkers: 8,
         targetDrainSeconds: 60,

@@ -206,6 +206,34 @@ describe('autoscale: scaling policy rules', () => {
     expect(later).to.include({ desiredWorkers: 2, reason: 'scale-down' });
   });
 
+  it('an idle group with one worker running asks for minWorkers from its first sample, window after window', () => {
+    const partitioned: ScalingBounds = {
+      minWorkers: 1,
+      maxWorkers: 8,
+      partitions: 8,
+      targetDrainSeconds: 60,
+    };
+    // As a passive declare sees it (no unacked count, no rates) and as the management API does.
+    const shapes: Array<Omit<DepthObservation, 'at'>> = [
+      { ready: 0, unacked: 0, currentWorkers: 1 },
+      { ready: 0, unacked: 0, publishRate: 0, deliverRate: 0, currentWorkers: 1 },
+    ];
+    for (const shape of shapes) {
+      let state: PolicyState | undefined;
+      for (let at = 0; at <= 3 * WINDOW_MS; at += 5_000) {
+        const d = desiredWorkers(partitioned, { ...shape, at }, state, { stabilizationWindowMs: WINDOW_MS });
+        expect(d, `${JSON.stringify(shape)} at ${at} ms`).to.include({
+          neededWorkers: 0,
+          recommendedWorkers: 1,
+          desiredWorkers: 1,
+          reason: 'steady',
+          limitedBy: 'min-workers',
+        });
+        state = d.state;
+      }
+    }
+  });
+
   it('clamps to [min, max] and names the bound', () => {
     expect(desiredWorkers(bounds, idle, undefined)).to.include({
       desiredWorkers: 2,

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config';
+import { ConfigError, hidePasswords } from '../config';
 import { CliError } from './cli-error';
 import { registerChannels } from './commands/channels';
 import { registerConfig } from './commands/config';
@@ -60,14 +60,19 @@ function reportFailure(err: unknown): number {
     return err.exitCode;
   }
   if (err instanceof ConfigError) {
-    for (const line of err.problems) console.error(`waggle: ${line}`);
+    for (const line of err.problems) printFailure(line);
     return 2;
   }
   if (err instanceof CliError) {
-    console.error(`waggle: ${err.message}`);
+    printFailure(err.message);
     return err.exitCode;
   }
   const e = err as Error & { code?: string };
-  console.error(`waggle: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`);
+  printFailure(`${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`);
   return 1;
+}
+
+// A failure may quote a URL from the environment or a library's message: its password never reaches the screen.
+function printFailure(line: string): void {
+  console.error(`waggle: ${hidePasswords(line)}`);
 }

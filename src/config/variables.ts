@@ -91,6 +91,14 @@ export const VARIABLES: readonly VariableSpec[] = [
     description: 'How long SIGTERM/SIGINT may drain in-flight requests and messages before exit.',
   },
   {
+    env: 'WAGGLE_START_TIMEOUT',
+    schema: duration,
+    expected: 'a duration like "30s"',
+    default: '30s',
+    description:
+      'How long `waggle start` waits for the database and the broker to answer; past it the process exits 1 with one line naming the one it could not reach.',
+  },
+  {
     env: 'WAGGLE_TOPOLOGY_FILE',
     schema: { type: 'string', minLength: 1 },
     expected: 'a path to a topology YAML file',

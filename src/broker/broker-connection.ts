@@ -87,6 +87,11 @@ export class BrokerConnection {
     });
   }
 
+  /** Why the last connection attempt failed or the connection dropped; undefined once connected. */
+  lastFailure(): string | undefined {
+    return this.lastError;
+  }
+
   isConnected(): boolean {
     return this.manager.isConnected();
   }

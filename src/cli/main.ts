@@ -1,6 +1,4 @@
-import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config';
-import { CliError } from './cli-error';
+import { Command } from 'commander';
 import { registerChannels } from './commands/channels';
 import { registerConfig } from './commands/config';
 import { registerKeys } from './commands/keys';
@@ -13,6 +11,7 @@ import { registerWebhooks } from './commands/webhooks';
 import { registerStart } from './commands/start';
 import { registerTenants } from './commands/tenants';
 import { registerTopology } from './commands/topology';
+import { reportFailure } from './report-failure';
 
 /** Builds the `waggle` command tree. */
 export function buildProgram(): Command {
@@ -52,22 +51,4 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     process.exitCode = reportFailure(err);
   }
-}
-
-function reportFailure(err: unknown): number {
-  if (err instanceof CommanderError) {
-    // commander already printed help or its own one-line error
-    return err.exitCode;
-  }
-  if (err instanceof ConfigError) {
-    for (const line of err.problems) console.error(`waggle: ${line}`);
-    return 2;
-  }
-  if (err instanceof CliError) {
-    console.error(`waggle: ${err.message}`);
-    return err.exitCode;
-  }
-  const e = err as Error & { code?: string };
-  console.error(`waggle: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`);
-  return 1;
 }

@@ -1,7 +1,8 @@
 import Ajv from 'ajv';
 import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
-import { VARIABLES } from './variables';
+import { hidePasswords } from './hide-passwords';
+import { VARIABLES, type VariableSpec } from './variables';
 
 /** waggle's configuration, fully resolved from the environment. */
 export interface WaggleConfig {
@@ -14,6 +15,8 @@ export interface WaggleConfig {
   logLevel: string;
   logPretty: boolean;
   shutdownTimeoutMs: number;
+  /** How long boot waits for the database and the broker (WAGGLE_START_TIMEOUT). */
+  startTimeoutMs: number;
   topologyFile: string;
   publishBuffer: number;
   prefetch: number;
@@ -65,7 +68,7 @@ const validate = buildValidator();
 
 /**
  * Reads and validates every WAGGLE_* variable. Throws ConfigError with one line per bad variable:
- * the name, the value found and what is allowed.
+ * the name, the value found (a secret's length instead, a URL's password as `***`) and what is allowed.
  */
 export function loadConfig(env: Env = process.env): WaggleConfig {
   const raw: Record<string, unknown> = {};
@@ -82,9 +85,7 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
       const name = err.instancePath.replace(/^\//, '');
       if (name) bad.add(name);
     }
-    const problems = VARIABLES.filter((v) => bad.has(v.env)).map(
-      (v) => `${v.env}: ${JSON.stringify(original[v.env])} is not ${v.expected}`,
-    );
+    const problems = VARIABLES.filter((v) => bad.has(v.env)).map((v) => problemLine(v, original[v.env]));
     throw new ConfigError(problems);
   }
   return {
@@ -97,6 +98,7 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
     logLevel: raw.WAGGLE_LOG_LEVEL as string,
     logPretty: raw.WAGGLE_LOG_PRETTY as boolean,
     shutdownTimeoutMs: parseDuration(raw.WAGGLE_SHUTDOWN_TIMEOUT as string),
+    startTimeoutMs: parseDuration(raw.WAGGLE_START_TIMEOUT as string),
     topologyFile: raw.WAGGLE_TOPOLOGY_FILE as string,
     publishBuffer: raw.WAGGLE_PUBLISH_BUFFER as number,
     prefetch: raw.WAGGLE_PREFETCH as number,
@@ -135,17 +137,34 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
 export function variablesMarkdown(): string {
   const rows = VARIABLES.map(
     (v) =>
-      `| \`${v.env}\` | ${v.default === undefined ? '(unset)' : `\`${v.default}\``} | ${v.description} |`,
+      `| \`${v.env}\` | ${v.default === undefined ? '(unset)' : `\`${v.default}\``} | ${allowed(v)} | ${v.description} |`,
   );
-  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+  return ['| variable | default | allowed | meaning |', '|---|---|---|---|', ...rows].join('\n');
 }
 
-/** The effective configuration with secrets hidden, for `waggle config`. */
+/** The effective configuration for `waggle config`: a secret value as `***`, a URL's password as `***`. */
 export function describeConfig(env: Env = process.env): Array<{ env: string; value: string }> {
-  return VARIABLES.map((v) => {
-    const value = env[v.env] || v.default || '';
-    return { env: v.env, value: v.secret && value ? redactSecret(value) : value };
-  });
+  return VARIABLES.map((v) => ({ env: v.env, value: printable(v, env[v.env] || v.default || '') }));
+}
+
+// The value of a variable as it may be printed anywhere.
+function printable(v: VariableSpec, value: string): string {
+  if (v.secret === 'value') return value ? '***' : '';
+  return hidePasswords(value);
+}
+
+function problemLine(v: VariableSpec, value: unknown): string {
+  if (v.secret === 'value') {
+    const length = typeof value === 'string' ? value.length : String(value).length;
+    return `${v.env}: must be ${v.expected} (got ${length})`;
+  }
+  return `${v.env}: ${hidePasswords(JSON.stringify(value))} is not ${v.expected}`;
+}
+
+function allowed(v: VariableSpec): string {
+  if (v.secret === 'value') return `${v.expected}; secret: never printed`;
+  if (v.secret === 'password') return `${v.expected}; its password is printed as \`***\``;
+  return v.expected;
 }
 
 // ajv coerces "true"/"false"; operators also write 1/0 and yes/no.
@@ -154,14 +173,4 @@ function booleanWord(value: string): string {
   if (lower === '1' || lower === 'yes') return 'true';
   if (lower === '0' || lower === 'no') return 'false';
   return lower;
-}
-
-function redactSecret(value: string): string {
-  try {
-    const u = new URL(value);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '***';
-  }
 }

@@ -11,8 +11,12 @@ export interface VariableSpec {
   /** Default as the environment would spell it; absent means "unset". */
   default?: string;
   description: string;
-  /** Printed as `***` by `waggle config`. */
-  secret?: boolean;
+  /**
+   * What of the value is secret. `value`: never printed, not even in an error line (which gives its length
+   * instead). `password`: the password of the URL, printed as `***`. A password in any other URL is hidden
+   * all the same; the mark says that the URL is expected to carry one.
+   */
+  secret?: 'value' | 'password';
 }
 
 const url = (protocols: string[]) => ({ type: 'string', pattern: `^(${protocols.join('|')})://[^\\s]+$` });
@@ -26,7 +30,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     expected: 'an amqp:// or amqps:// URL',
     default: 'amqp://guest:guest@127.0.0.1:5672',
     description: 'RabbitMQ connection (user, password, host, port, vhost).',
-    secret: true,
+    secret: 'password',
   },
   {
     env: 'WAGGLE_MANAGEMENT_URL',
@@ -34,7 +38,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     expected: 'an http:// or https:// URL',
     default: 'http://guest:guest@127.0.0.1:15672',
     description: 'RabbitMQ management HTTP API: users, permissions, topology diff, queue depth.',
-    secret: true,
+    secret: 'password',
   },
   {
     env: 'WAGGLE_DATABASE_URL',
@@ -42,7 +46,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     expected: 'a postgres:// URL',
     default: 'postgres://postgres@127.0.0.1:5432/waggle',
     description: 'PostgreSQL database; created at boot when missing and the role may.',
-    secret: true,
+    secret: 'password',
   },
   {
     env: 'WAGGLE_HTTP_HOST',
@@ -61,9 +65,9 @@ export const VARIABLES: readonly VariableSpec[] = [
   {
     env: 'WAGGLE_ADMIN_TOKEN',
     schema: { type: 'string', minLength: 16 },
-    expected: 'a string of at least 16 characters',
+    expected: 'at least 16 characters',
     description: 'Bearer token for /v1/admin; admin routes answer 401 while it is unset.',
-    secret: true,
+    secret: 'value',
   },
   {
     env: 'WAGGLE_LOG_LEVEL',
@@ -75,7 +79,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   {
     env: 'WAGGLE_LOG_PRETTY',
     schema: { type: 'boolean' },
-    expected: 'true/false or 1/0',
+    expected: 'true/false, 1/0 or yes/no',
     default: 'false',
     description: 'Human-readable log lines instead of JSON (for a terminal, not for production).',
   },
@@ -85,6 +89,14 @@ export const VARIABLES: readonly VariableSpec[] = [
     expected: 'a duration like "10s"',
     default: '10s',
     description: 'How long SIGTERM/SIGINT may drain in-flight requests and messages before exit.',
+  },
+  {
+    env: 'WAGGLE_START_TIMEOUT',
+    schema: duration,
+    expected: 'a duration like "30s"',
+    default: '30s',
+    description:
+      'How long `waggle start` waits for the database and the broker to answer; past it the process exits 1 with one line naming the one it could not reach.',
   },
   {
     env: 'WAGGLE_TOPOLOGY_FILE',
@@ -308,7 +320,7 @@ export const VARIABLES: readonly VariableSpec[] = [
   {
     env: 'WAGGLE_DEMO_TOOLS',
     schema: { type: 'boolean' },
-    expected: 'true/false or 1/0',
+    expected: 'true/false, 1/0 or yes/no',
     default: 'true',
     description:
       'The scheduler serves a demo `weather` tool at /v1/demo/tools/weather and registers it for every tenant unless one exists.',

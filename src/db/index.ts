@@ -1,5 +1,6 @@
 export { createDataSource, type DataSourceOptions } from './data-source';
-export { ensureDatabase } from './ensure-database';
+export { DatabaseUnreachableError } from './db-errors';
+export { ensureDatabase, type EnsureDatabaseOptions } from './ensure-database';
 export { migrate } from './migrate';
 export { guardPool } from './pool-guard';
 export { poolOf } from './pool-of';

@@ -1,3 +1,4 @@
+export { errorReason } from './error-reason';
 export {
   errorCode,
   errorKind,

@@ -1,11 +1,18 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type Router from '@koa/router';
 import { logger } from '../observability';
 import { fragmentOf, OpenApiDocument, openApiRoutes } from './openapi';
-import { problemMiddleware } from './problem-middleware';
+import { HttpProblem } from './problem';
+import { PROBLEM_JSON, problemMiddleware } from './problem-middleware';
 import { requestContext } from './request-context';
 import { servedOperations, type ServedOperation } from './served-routes';
 
@@ -17,7 +24,9 @@ export interface HttpServerOptions {
 
 /**
  * The one HTTP server of a process: health and metrics always, plus whatever routers the roles mount.
- * `stop()` refuses new connections, lets in-flight requests finish until the deadline, then cuts the rest.
+ * `listen()` takes the port first thing at boot, so that a port in use ends boot before anything else has
+ * started; until `open()` every request is answered 503 "starting". `stop()` refuses new connections, lets
+ * in-flight requests finish until the deadline, then cuts the rest.
  */
 export class HttpServer {
   readonly app = new Koa();
@@ -25,6 +34,7 @@ export class HttpServer {
   readonly api = new OpenApiDocument();
   private server: Server | undefined;
   private readonly routers: Router[] = [];
+  private handle: RequestListener = answerStarting;
 
   constructor(private readonly options: HttpServerOptions) {
     this.app.proxy = true;
@@ -47,12 +57,31 @@ export class HttpServer {
     return servedOperations(this.routers);
   }
 
-  async start(): Promise<AddressInfo> {
-    const server = this.app.listen(this.options.port, this.options.host);
+  /** Binds the port; rejects with the listen error (e.g. EADDRINUSE) and holds nothing then. */
+  async listen(): Promise<AddressInfo> {
+    const server = createServer((req, res) => this.handle(req, res));
+    server.listen(this.options.port, this.options.host);
+    try {
+      await once(server, 'listening');
+    } catch (err) {
+      server.close();
+      throw err;
+    }
     this.server = server;
-    await once(server, 'listening');
     const address = server.address() as AddressInfo;
     logger({ component: 'http' }).info({ port: address.port, host: address.address }, 'http listening');
+    return address;
+  }
+
+  /** Serves the mounted routes from now on; mount every router before. */
+  open(): void {
+    this.handle = this.app.callback();
+  }
+
+  /** `listen()` then `open()`. */
+  async start(): Promise<AddressInfo> {
+    const address = await this.listen();
+    this.open();
     return address;
   }
 
@@ -72,4 +101,12 @@ export class HttpServer {
     await closed;
     clearTimeout(timer);
   }
+}
+
+// Before open() not every router is mounted yet: every request gets a clear "not yet" instead of a 404.
+const STARTING = new HttpProblem(503, 'WAGGLE_STARTING', 'the process is starting; try again shortly');
+
+function answerStarting(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(503, { 'content-type': PROBLEM_JSON, 'retry-after': '1', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(STARTING.toBody()));
 }

@@ -1,29 +1,44 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { DataSource } from 'typeorm';
 import { BrokerConnection, ConfirmedPublisher } from '../broker';
-import type { WaggleConfig } from '../config';
-import { createDataSource, ensureDatabase, migrate, poolOf } from '../db';
+import { formatDuration, hidePasswords, type WaggleConfig } from '../config';
+import { createDataSource, DatabaseUnreachableError, ensureDatabase, migrate, poolOf } from '../db';
+import { errorReason } from '../errors';
 import { HttpServer, systemRoutes } from '../http';
 import { HealthRegistry, logger } from '../observability';
 import { InstanceRegistry } from './instance-registry';
 import type { PlatformContext, Role } from './role';
+import { listenFailed, StartError } from './start-error';
 
 export interface PlatformOptions {
   config: WaggleConfig;
   roles: Role[];
-  /** How long to wait for the first AMQP connection at boot. @default 30000 */
+  /** How long boot waits for the database and the broker to answer. @default config.startTimeoutMs */
   connectTimeoutMs?: number;
   /** Extra boot steps run after migrations and the broker connection, before roles start (e.g. topology). */
   prepare?: Array<(ctx: PlatformContext) => Promise<void>>;
 }
 
+/** What a platform holds, filled in as boot gets that far; a failed boot releases exactly this. */
+interface Held {
+  http?: HttpServer;
+  db?: DataSource;
+  broker?: BrokerConnection;
+  publisher?: ConfirmedPublisher;
+}
+
 /**
  * One waggle process: shared resources (config, DB pool, AMQP connection, confirmed publisher, HTTP server,
- * health and metrics) and the roles it runs. Boot order: database → migrations → broker → prepare steps →
- * roles → HTTP. Stop order is the reverse, each step bounded by the shutdown timeout.
+ * health and metrics) and the roles it runs. Boot order: HTTP port → database → migrations → broker → prepare
+ * steps → roles → HTTP routes served. The port comes first so that a port in use ends boot before anything
+ * consumes; any boot step failing stops what had started and rejects, with a StartError naming the port,
+ * URL or variable when it is one of those. Stop order is the reverse, each step bounded by the shutdown
+ * timeout.
  */
 export class Platform {
   private ctx: PlatformContext | undefined;
+  private readonly held: Held = {};
   private instances: InstanceRegistry | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -36,17 +51,36 @@ export class Platform {
 
   async start(): Promise<AddressInfo> {
     const { config } = this.options;
+    const http = new HttpServer({ host: config.httpHost, port: config.httpPort });
+    const address = await http.listen().catch((err: unknown) => {
+      throw listenFailed(err, config.httpHost, config.httpPort);
+    });
+    this.held.http = http;
+    try {
+      await this.boot(http);
+    } catch (err) {
+      await this.stop().catch((stopErr: unknown) =>
+        logger({ component: 'platform' }).error({ err: stopErr }, 'stopping after a failed start failed'),
+      );
+      throw err;
+    }
+    http.open();
+    logger({ component: 'platform' }).info(
+      { roles: this.options.roles.map((r) => r.name), instanceId: this.ctx?.instanceId, port: address.port },
+      'waggle started',
+    );
+    return address;
+  }
+
+  private async boot(http: HttpServer): Promise<void> {
+    const { config } = this.options;
     const log = logger({ component: 'platform' });
     const roleNames = this.options.roles.map((r) => r.name);
+    const waitMs = this.options.connectTimeoutMs ?? config.startTimeoutMs;
     const health = new HealthRegistry();
+    http.mount(systemRoutes(health));
 
-    await ensureDatabase(config.databaseUrl);
-    const db = createDataSource({
-      url: config.databaseUrl,
-      applicationName: `waggle:${roleNames.join(',')}`,
-    });
-    await db.initialize();
-    poolOf(db); // guards the pool: a connection the server drops is logged and replaced, never a crash
+    const db = await this.openDatabase(waitMs);
     await migrate(db);
     health.register('database', async () => {
       await db.query('SELECT 1');
@@ -54,15 +88,21 @@ export class Platform {
     });
 
     const broker = new BrokerConnection({ url: config.amqpUrl, name: `waggle:${roleNames.join(',')}` });
+    this.held.broker = broker;
     health.register('broker', () => {
       const s = broker.state();
       return { ok: s.connected && !s.blocked, detail: s.detail };
     });
-    await broker.waitForConnect(this.options.connectTimeoutMs ?? 30_000);
+    await broker.waitForConnect(waitMs).catch((err: unknown) => {
+      throw new StartError(
+        'WAGGLE_BROKER_UNREACHABLE',
+        `cannot reach the broker at ${hidePasswords(config.amqpUrl)} within ${formatDuration(waitMs)}: ` +
+          `${broker.lastFailure() ?? 'no answer'} (WAGGLE_AMQP_URL, WAGGLE_START_TIMEOUT)`,
+        { cause: err },
+      );
+    });
     const publisher = new ConfirmedPublisher(broker, { maxInFlight: config.publishBuffer });
-
-    const http = new HttpServer({ host: config.httpHost, port: config.httpPort });
-    http.mount(systemRoutes(health));
+    this.held.publisher = publisher;
 
     const instanceId = randomUUID();
     this.ctx = { config, instanceId, db, broker, publisher, http, health };
@@ -76,9 +116,37 @@ export class Platform {
       await role.start(this.ctx);
       log.info({ role: role.name }, 'role started');
     }
-    const address = await http.start();
-    log.info({ roles: roleNames, instanceId, port: address.port }, 'waggle started');
-    return address;
+  }
+
+  // Creates the database when missing, waiting up to `waitMs` for the server to answer at all.
+  private async openDatabase(waitMs: number): Promise<DataSource> {
+    const { config } = this.options;
+    const where = hidePasswords(config.databaseUrl);
+    try {
+      await ensureDatabase(config.databaseUrl, { waitMs });
+    } catch (err) {
+      if (err instanceof DatabaseUnreachableError) {
+        throw new StartError(
+          'WAGGLE_DATABASE_UNREACHABLE',
+          `${err.message} (WAGGLE_DATABASE_URL, WAGGLE_START_TIMEOUT)`,
+          { cause: err },
+        );
+      }
+      throw new StartError(
+        'WAGGLE_DATABASE_REFUSED',
+        `cannot use the database at ${where}: ${errorReason(err)} (WAGGLE_DATABASE_URL)`,
+        { cause: err },
+      );
+    }
+    const roleNames = this.options.roles.map((r) => r.name);
+    const db = createDataSource({
+      url: config.databaseUrl,
+      applicationName: `waggle:${roleNames.join(',')}`,
+    });
+    this.held.db = db;
+    await db.initialize();
+    poolOf(db); // guards the pool: a connection the server drops is logged and replaced, never a crash
+    return db;
   }
 
   /** Graceful stop; safe to call more than once (later calls wait for the first). */
@@ -88,27 +156,26 @@ export class Platform {
   }
 
   private async doStop(): Promise<void> {
-    const ctx = this.ctx;
-    if (!ctx) return;
+    const { http, db, broker, publisher } = this.held;
+    if (!http) return;
+    const { config } = this.options;
     const log = logger({ component: 'platform' });
-    const deadline = Date.now() + ctx.config.shutdownTimeoutMs;
+    const deadline = Date.now() + config.shutdownTimeoutMs;
     const left = () => Math.max(0, deadline - Date.now());
-    log.info({ timeoutMs: ctx.config.shutdownTimeoutMs }, 'stopping: intake closed, draining');
+    log.info({ timeoutMs: config.shutdownTimeoutMs }, 'stopping: intake closed, draining');
+    // Roles are only mounted once the context exists; before that none of them holds anything.
+    const roles = this.ctx ? [...this.options.roles].reverse() : [];
     // Intake stops everywhere at once; each role then drains what it holds.
     await Promise.all([
-      ctx.http.stop(left()),
-      ...[...this.options.roles]
-        .reverse()
-        .map((role) =>
-          role
-            .stop(left())
-            .catch((err: unknown) => log.error({ err, role: role.name }, 'role failed to stop')),
-        ),
+      http.stop(left()),
+      ...roles.map((role) =>
+        role.stop(left()).catch((err: unknown) => log.error({ err, role: role.name }, 'role failed to stop')),
+      ),
     ]);
     await this.instances?.deregister();
-    await ctx.publisher.close().catch(() => undefined);
-    await ctx.broker.close().catch(() => undefined);
-    await ctx.db.destroy().catch(() => undefined);
+    await publisher?.close().catch(() => undefined);
+    await broker?.close().catch(() => undefined);
+    await db?.destroy().catch(() => undefined);
     log.info('stopped');
   }
 }

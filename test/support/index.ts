@@ -3,6 +3,7 @@ export { TEST_DATABASE_URL, testConfig, testEnv } from './config';
 export { testDb } from './db';
 export { uniqueName } from './names';
 export { autoTeardown } from './teardown';
+export { freePort } from './ports';
 export { REPO_ROOT, spawnTs, spawnWaggle, waitForOutput, type Spawned } from './processes';
 export {
   ADMISSION_OBJECTS,

@@ -9,6 +9,8 @@ export interface Spawned {
   child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   output: () => string;
+  /** What the process wrote to stderr alone so far (the lines meant for people; the log is on stdout). */
+  errors: () => string;
   /** Resolves with the exit code (or the signal's name). */
   exited: Promise<number | string>;
 }
@@ -26,13 +28,17 @@ export function spawnWaggle(args: string[], env: Record<string, string>): Spawne
 function spawnNode(argv: string[], env: Record<string, string>): Spawned {
   const child = spawn(process.execPath, argv, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  let errors = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => {
+    output += d.toString();
+    errors += d.toString();
+  });
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
   autoTeardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  return { child, output: () => output, exited };
+  return { child, output: () => output, errors: () => errors, exited };
 }
 
 /** Resolves when the process output matches `pattern`; rejects with the output if it exits or times out first. */

@@ -1,10 +1,14 @@
+import type { AddressInfo } from 'node:net';
 import { Option, type Command } from 'commander';
 import { AUTOSCALE_MODES, withLocalAutoscale } from '../../autoscale';
 import { loadConfig } from '../../config';
 import { configureLogger, logger } from '../../observability';
 import { Platform, ROLE_NAMES } from '../../runtime';
 import { topologyBootStep } from '../../topology';
+import { CliError } from '../cli-error';
+import { reportFailure } from '../report-failure';
 import { rolesFrom } from '../role-catalog';
+import { startFailureLine } from '../start-failure';
 
 /** `waggle start`: runs the chosen roles in this process until SIGTERM/SIGINT. */
 export function registerStart(program: Command): void {
@@ -23,6 +27,8 @@ export function registerStart(program: Command): void {
       `
 Every process serves GET /v1/health and GET /metrics on WAGGLE_HTTP_PORT.
 SIGTERM or SIGINT stops intake, drains in-flight work within WAGGLE_SHUTDOWN_TIMEOUT and exits 0.
+A failed start (port in use, database or broker not answering within WAGGLE_START_TIMEOUT, invalid
+topology) stops what had started, prints one line saying what and where, and exits 1.
 
 Examples:
   waggle start                          all roles in one process
@@ -59,7 +65,15 @@ Examples:
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
-      const address = await platform.start();
+      let address: AddressInfo;
+      try {
+        address = await platform.start();
+      } catch (err) {
+        if (stopping) return; // a signal's stop is ending the process already
+        // The platform has stopped what it had started; the process ends now all the same, so that nothing a
+        // library may still hold open keeps a half-started waggle alive.
+        process.exit(reportFailure(new CliError(startFailureLine(err, config.topologyFile), 1)));
+      }
       const host = config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost;
       const mgmt = new URL(config.managementUrl);
       mgmt.username = '';

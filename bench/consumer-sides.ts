@@ -123,6 +123,7 @@ export async function waggleSide(w: Workload, side: WaggleSide, db: DataSource):
           : { kind: 'queue', queue: names.queues[0] as string },
       ordering: side === 'ordered' ? 'session' : 'none',
       onBusy: 'queue',
+      timeoutMs: 120_000,
       concurrency: 64,
       prefetch: side === 'ordered' ? Math.ceil(w.prefetch / PARTITIONS) : w.prefetch,
       retry: { attempts: 1, backoffMs: [] },

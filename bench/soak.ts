@@ -90,6 +90,7 @@ async function main(): Promise<void> {
       ordering: 'session',
       onBusy: 'queue',
       concurrency: 64,
+      timeoutMs: 120_000,
       prefetch: Math.ceil(w.prefetch / PARTITIONS),
       retry: { attempts: 1, backoffMs: [] },
       retryMode: 'in-place',

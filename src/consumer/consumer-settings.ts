@@ -12,6 +12,8 @@ export interface ConsumerBinding {
   ordering?: Ordering;
   onBusy?: OnBusy;
   prefetch?: number;
+  /** Longest handler run, in ms. */
+  timeoutMs?: number;
   retry?: { attempts: number; backoffMs: number[] };
   deliveryLimit?: number;
 }
@@ -36,6 +38,8 @@ export interface ConsumerSettings {
   onBusy: OnBusy;
   concurrency: number;
   prefetch: number;
+  /** A run still going after this long is aborted and counts as a retryable failure (WAGGLE_RUN_TIMEOUT). */
+  timeoutMs: number;
   retry: RetryPolicy;
   /** Unordered queues retry through delay tiers; ordered (and partitioned) ones retry in place. */
   retryMode: 'tiers' | 'in-place';
@@ -53,6 +57,8 @@ export class ConsumerConfigError extends NonRetryableError {
 
 export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_DELIVERY_LIMIT = 5;
+/** A handler run's time limit when neither the topology nor the definition sets one. */
+export const DEFAULT_RUN_TIMEOUT_MS = 120_000;
 
 export interface ResolveOptions {
   binding?: ConsumerBinding;
@@ -107,6 +113,14 @@ export function resolveConsumerSettings(
   } catch (err) {
     problems.push((err as Error).message);
   }
+  let timeoutMs = DEFAULT_RUN_TIMEOUT_MS;
+  try {
+    const own = definition.timeout;
+    timeoutMs =
+      b?.timeoutMs ?? (typeof own === 'string' ? parseDuration(own) : own) ?? DEFAULT_RUN_TIMEOUT_MS;
+  } catch (err) {
+    problems.push(`timeout: ${(err as Error).message}`);
+  }
   if (problems.length > 0 || !source) throw new ConsumerConfigError(definition.name, problems);
 
   return {
@@ -116,6 +130,7 @@ export function resolveConsumerSettings(
     onBusy,
     concurrency: b?.concurrency ?? definition.concurrency ?? DEFAULT_CONCURRENCY,
     prefetch: b?.prefetch ?? definition.prefetch ?? options.defaultPrefetch,
+    timeoutMs,
     retry,
     retryMode: ordering === 'none' && source.kind === 'queue' ? 'tiers' : 'in-place',
     parkedQueue: parkedQueueOf(source.kind === 'queue' ? source.queue : source.group),

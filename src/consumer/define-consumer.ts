@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { AdmittedEvent, WaggleEvent } from '../envelope';
 import type { Logger } from '../observability';
 import type { PublishOptions } from '../outbox';
@@ -15,15 +15,25 @@ export interface HandlerContext {
   readonly consumer: string;
   /** This run of the handler for this event: 1 the first time. */
   readonly attempt: number;
-  /** Aborted when a newer event supersedes this run or the process stops; the transaction then rolls back. */
+  /**
+   * Aborted when a newer event supersedes this run, its time limit (`timeout`) passes, or the process stops;
+   * nothing the run wrote commits then.
+   */
   readonly signal: AbortSignal;
   /** A logger carrying consumer, tenant, session, correlation and message ids. */
   readonly log: Logger;
   /**
    * The handler's transaction: effects written through it commit together with the session cursor (ordered)
-   * or the inbox row (unordered), or not at all. Throws for a consumer declared `transactional: false`.
+   * or the inbox row (unordered), or not at all. It begins with its first statement and stays open until the
+   * run ends, so write after the slow part of a run (an agent's answer), not before. Throws for a consumer
+   * declared `transactional: false`.
    */
   readonly db: EntityManager;
+  /**
+   * Reads outside the run's transaction, each statement on its own (autocommit): no connection, transaction
+   * or lock is held between them, so a handler may read, await an agent for seconds, then write through `db`.
+   */
+  readonly read: Pick<DataSource, 'query'>;
   /**
    * Publishes an event through the outbox: written in this transaction, sent by the relay once it commits.
    * The correlation id and trace context of the handled event carry over when the event has none.
@@ -55,6 +65,11 @@ interface ConsumerOptionsBase {
   retry?: RetryOptions;
   /** Deliveries of one message (crashes, kills, lost channels) before it is parked unrun. @default 5 */
   deliveryLimit?: number;
+  /**
+   * Longest run of the handler (a duration like `90s`, or ms): past it `ctx.signal` aborts the run and it
+   * counts as a retryable failure (WAGGLE_RUN_TIMEOUT). The topology's `timeout` wins. @default 2m
+   */
+  timeout?: string | number;
   /**
    * Run each handler in a Postgres transaction with an inbox row (unordered) for exactly-once effects.
    * Ordered consumers always run in one (the fence needs it). @default true

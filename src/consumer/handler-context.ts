@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { validateEnvelope, type WaggleEvent } from '../envelope';
 import { NonRetryableError } from '../errors';
 import { logger, type Logger } from '../observability';
@@ -18,6 +18,8 @@ export interface HandlerContextInput {
   db: EntityManager | SomeLazyTransaction | undefined;
   /** Collects what the handler publishes; written to the outbox in the same transaction. */
   outbox: OutboxMessage[];
+  /** Autocommit reads outside the run's transaction (`ctx.read`). */
+  read: Pick<DataSource, 'query'>;
 }
 
 /** The `ctx` a handler receives. */
@@ -55,6 +57,10 @@ class RunContext implements HandlerContext {
       attempt: this.input.attempt,
     });
     return this.logger;
+  }
+
+  get read(): Pick<DataSource, 'query'> {
+    return this.input.read;
   }
 
   get db(): EntityManager {

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { WaggleEvent } from '../envelope';
 import type { OutboxMessage } from '../outbox';
 import type { ConsumerMetrics } from './consumer-metrics';
@@ -6,6 +6,7 @@ import type { ConsumerDefinition } from './define-consumer';
 import { createHandlerContext } from './handler-context';
 import type { SomeLazyTransaction } from './lazy-transaction';
 import type { RunAbort } from './run-abort';
+import { RunTimeoutError } from './run-timeout';
 import type { Semaphore } from './semaphore';
 
 /** The handler threw: the runtime retries or parks, depending on the error's kind. */
@@ -35,6 +36,10 @@ export interface HandlerRun {
   db: EntityManager | SomeLazyTransaction | undefined;
   /** Bounds handlers running at once (the consumer's concurrency); held only while the handler runs. */
   permits?: Semaphore;
+  /** Autocommit reads outside the run's transaction (`ctx.read`). */
+  read: Pick<DataSource, 'query'>;
+  /** Aborts the run as timed out after this long; 0 or absent: no limit. */
+  timeoutMs?: number;
 }
 
 /**
@@ -51,6 +56,7 @@ export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
     origin,
     db: run.db,
     outbox,
+    read: run.read,
   });
   const input = run.definition.onBusy === 'supersede' ? run.events : origin;
   const handle = run.definition.handle as (input: unknown, c: typeof ctx) => Promise<void> | void;
@@ -61,17 +67,30 @@ export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
     throw new RunAborted();
   }
   const started = performance.now();
+  const limit = run.timeoutMs ?? 0;
+  let timer: NodeJS.Timeout | undefined;
   try {
     // A handler that returns at once (no promise) is not awaited: one microtask less per message.
     const pending = handle(input, ctx);
-    if (pending !== undefined) await pending;
+    if (pending !== undefined) {
+      if (limit > 0) {
+        timer = setTimeout(() => run.abort.abort(new RunTimeoutError(run.consumer, limit)), limit);
+      }
+      await pending;
+    }
   } catch (err) {
-    if (run.abort.aborted) throw new RunAborted();
+    if (run.abort.aborted) throw abortedRun(run.abort);
     throw new HandlerFailure(err);
   } finally {
+    clearTimeout(timer);
     run.metrics.observeHandler(performance.now() - started);
     permits?.release();
   }
-  if (run.abort.aborted) throw new RunAborted();
+  if (run.abort.aborted) throw abortedRun(run.abort);
   return outbox;
+}
+
+// A run that passed its time limit failed (retried or parked); one aborted otherwise was superseded or stopped.
+function abortedRun(abort: RunAbort): Error {
+  return abort.reason instanceof RunTimeoutError ? new HandlerFailure(abort.reason) : new RunAborted();
 }

@@ -18,11 +18,19 @@ export class FenceMovedError extends Error {
   }
 }
 
+/** A replayed skipped event was claimed by another run already: this copy is only a duplicate. */
+export class ReplayClaimedError extends Error {
+  constructor(seq: number) {
+    super(`the replay of sequence ${seq} ran already`);
+  }
+}
+
 /** A lazy transaction, whatever rows its first statement returns (as a handler run holds it). */
 export type SomeLazyTransaction = LazyTransaction<never>;
 
 /**
- * A handler transaction that begins only when the handler first uses `ctx.db`. Its first statement (the
+ * A handler transaction that begins only when the handler first uses `ctx.db`, never before the handler
+ * runs: no connection, transaction or row lock is held while a handler awaits anything until it writes. Its first statement (the
  * fence's cursor move, or the inbox row) travels with BEGIN; `check` decides from its rows whether the run
  * may go on and throws (ending the handler's query with that error) when it may not. A handler that never
  * touches the database has no transaction of its own: its bookkeeping is group-committed instead.
@@ -81,9 +89,14 @@ export class LazyTransaction<R extends QueryResultRow = QueryResultRow> {
     return this.runner.manager;
   }
 
-  /** Writes the outbox rows and commits. */
-  async commit(outbox: readonly OutboxMessage[]): Promise<void> {
+  /**
+   * Writes the outbox rows and commits, beginning first if the handler never did (then the transaction is
+   * only the run's bookkeeping: a few statements, no handler await inside). `finish` adds the runtime's own
+   * steps (stash moves) to the same transaction.
+   */
+  async commit(outbox: readonly OutboxMessage[], finish?: (sql: PoolClient) => Promise<void>): Promise<void> {
     const sql = await this.begin();
+    if (finish) await finish(sql);
     await writeOutbox(sql, outbox);
     this.releaseRunner();
     await (this.tx as HandlerTransaction).commit();

@@ -1,6 +1,6 @@
 import type { Logger } from '../observability';
 import { writeOutbox } from '../outbox';
-import type { SessionFence, SessionLane, SessionLanes } from '../ordering';
+import type { SessionFence, SessionKey, SessionLane, SessionLanes } from '../ordering';
 import { DeliveryLedger, parkMessage, type Failure } from '../retry';
 import type { CursorCache } from './cursor-cache';
 import type { GroupCommit } from './group-commit';
@@ -54,21 +54,30 @@ export class OrderedLaneContext {
   async stashAhead(lane: SessionLane<OrderedItem>, headSeq: number): Promise<void> {
     const ahead = this.take(lane, (i) => !i.fromStash && i.seq > headSeq && !i.delivery.replay);
     if (ahead.length === 0) return;
-    const tx = await this.beginOrNone();
-    if (!tx) return this.restore(lane, ahead);
     try {
-      const { cursor } = await this.fence.lock(tx.sql, lane.session);
-      const duplicates = ahead.filter((i) => i.seq <= cursor);
-      const stash = ahead.filter((i) => i.seq > cursor);
-      for (const i of stash) await this.fence.stash(tx.sql, lane.session, stashInputOf(i));
-      await tx.commit();
+      await this.stashUnder(lane.session, ahead);
       for (const i of ahead) i.settle('ack');
-      this.deps.metrics.stashed(stash.length);
-      this.deps.metrics.duplicate(duplicates.length);
     } catch (err) {
-      await tx.rollback();
       this.log.warn({ err }, 'could not stash events behind a retrying one');
       this.restore(lane, ahead);
+    }
+  }
+
+  /**
+   * Stashes live events in one short transaction under the cursor lock; those the cursor has passed meanwhile
+   * are only counted as duplicates. The caller acknowledges them all once this resolves.
+   */
+  async stashUnder(key: SessionKey, items: OrderedItem[]): Promise<void> {
+    const { tx } = await beginTransaction(this.deps);
+    try {
+      const { cursor } = await this.fence.lock(tx.sql, key);
+      const stash = items.filter((i) => i.seq > cursor);
+      for (const i of stash) await this.fence.stash(tx.sql, key, stashInputOf(i));
+      await tx.commit();
+      this.deps.metrics.stashed(stash.length);
+      this.deps.metrics.duplicate(items.length - stash.length);
+    } finally {
+      await tx.rollback();
     }
   }
 

@@ -1,8 +1,8 @@
-import { skippedAsGap, type SessionLane } from '../ordering';
+import { claimReplayStatement, replayPending, skippedAsGap, type SessionLane } from '../ordering';
 import { InvalidInputError, NonRetryableError } from '../errors';
 import { backoffAfter, describeFailure, mayRetry, type Failure } from '../retry';
 import { HandlerFailure, RunAborted, runHandler } from './handler-run';
-import { FenceMovedError, LazyTransaction } from './lazy-transaction';
+import { FenceMovedError, LazyTransaction, ReplayClaimedError } from './lazy-transaction';
 import type { HandlerTransaction } from './handler-transaction';
 import { itemFromStash, stashInputOf, type OrderedItem } from './ordered-item';
 import type { OrderedLaneContext, ParkTarget } from './ordered-lane-context';
@@ -129,7 +129,10 @@ export class QueueLaneDriver {
     }
   }
 
-  /** One run of the item's handler inside the fence. */
+  /**
+   * One run of the item's handler. The fence's decision (duplicate, ahead of a gap, next) is taken in a short
+   * transaction of its own; the handler itself always runs with no transaction open (lazyAttempt).
+   */
   private async attempt(
     lane: SessionLane<OrderedItem>,
     item: OrderedItem,
@@ -139,96 +142,81 @@ export class QueueLaneDriver {
     const key = lane.session;
     // A redelivered copy may have run elsewhere since: only the lock can tell.
     const fresh = !item.fromStash && !item.delivery.replay && !item.delivery.redelivered;
-    if (fresh && cursors.get(lane.id) === item.seq - 1) {
-      return this.fastAttempt(lane, item, abort);
-    }
-    // The permit is taken before the connection: no run may wait for a permit while holding a connection
-    // that a permit holder waits for.
-    const release = await this.c.semaphore.acquire();
+    if (fresh && cursors.get(lane.id) === item.seq - 1) return this.lazyAttempt(lane, item, abort, 'run');
     let tx: HandlerTransaction | undefined;
     try {
       const begun = await beginTransaction<{ stashed: number }>(deps, fence.enterStatement(key, item.seq));
       tx = begun.tx;
       const entry = await fence.entered(tx.sql, key, item.seq, begun.rows);
+      if (entry.kind === 'run') {
+        // Next: the run moves the cursor itself when it commits (compare-and-set), not under this lock.
+        await tx.rollback();
+        return await this.lazyAttempt(lane, item, abort, 'run');
+      }
       if (entry.kind === 'duplicate') {
-        const replay = item.delivery.replay && (await fence.claimReplay(tx.sql, key, item.seq));
-        if (!replay && !item.fromStash && (await skippedAsGap(tx.sql, fence, key, item.seq))) {
+        if (item.delivery.replay && (await replayPending(tx.sql, fence, key, item.seq))) {
+          await tx.rollback();
+          return await this.lazyAttempt(lane, item, abort, 'replay');
+        }
+        if (!item.fromStash && (await skippedAsGap(tx.sql, fence, key, item.seq))) {
           // The session went on without this event after its gap timed out: park it for an operator.
           await tx.commit();
           return { failure: describeFailure(lateAfterGap(item.seq)) };
         }
-        if (!replay) {
-          if (item.fromStash) await fence.takeStashed(tx.sql, key, item.seq);
-          await tx.commit();
-          cursors.set(lane.id, entry.cursor);
-          deps.metrics.duplicate();
-          item.settle('ack');
-          return 'done';
-        }
-      } else if (entry.kind === 'ahead') {
-        if (!item.fromStash) {
-          await fence.stash(tx.sql, key, stashInputOf(item));
-          deps.metrics.stashed();
-        }
+        if (item.fromStash) await fence.takeStashed(tx.sql, key, item.seq);
         await tx.commit();
         cursors.set(lane.id, entry.cursor);
+        deps.metrics.duplicate();
         item.settle('ack');
         return 'done';
-      } else if (item.fromStash) {
-        await fence.takeStashed(tx.sql, key, item.seq);
-      } else if (entry.stashed > 0) {
-        await fence.dropStashedThrough(tx.sql, key, item.seq);
       }
-      const outbox = await runHandler({
-        definition: deps.definition,
-        consumer: deps.spec.name,
-        metrics: deps.metrics,
-        events: [item.event],
-        attempt: item.failures + 1,
-        abort,
-        db: tx.manager,
-      });
-      await this.c.commit(tx, outbox);
-      if (entry.kind === 'run') cursors.set(lane.id, item.seq);
-      deps.metrics.handled();
+      if (!item.fromStash) {
+        await fence.stash(tx.sql, key, stashInputOf(item));
+        deps.metrics.stashed();
+      }
+      await tx.commit();
+      cursors.set(lane.id, entry.cursor);
       item.settle('ack');
-      if (entry.kind === 'run' && (entry.stashed > 0 || item.fromStash)) lane.checkStash = true;
       return 'done';
     } catch (err) {
       await tx?.rollback();
-      if (err instanceof RunAborted) return 'aborted';
-      if (err instanceof HandlerFailure) return { failure: describeFailure(err.error) };
       this.c.log.warn(
         { err, seq: item.seq, sessionId: key.session },
         'could not run the event; trying again',
       );
       return 'infra';
-    } finally {
-      release();
     }
   }
 
   /**
-   * The common case, the session's cursor known to stand just before this event: run the handler first and
-   * take the fence with its first database statement, or, for a handler that never touched the database,
-   * move the cursor (and write its outbox rows) in a group commit with other lanes' runs.
+   * Runs the handler with no transaction open; its first `ctx.db` statement begins the run's transaction
+   * with the fence's compare-and-set (the cursor moves from `seq - 1` to `seq`, or, for an operator's replay
+   * of a skipped event, the replay is claimed). A handler that never touched the database has its cursor
+   * move and outbox rows group-committed with other lanes' runs.
    */
-  private async fastAttempt(
+  private async lazyAttempt(
     lane: SessionLane<OrderedItem>,
     item: OrderedItem,
     abort: RunAbort,
+    mode: 'run' | 'replay',
   ): Promise<Attempt> {
     const { deps, fence, cursors } = this.c;
     const key = lane.session;
     let stashed = 0;
-    const lazy = new LazyTransaction<{ stashed: number }>(
+    const lazy = new LazyTransaction<{ stashed?: number }>(
       deps,
-      () => fence.enterStatement(key, item.seq),
+      () =>
+        mode === 'run' ? fence.enterStatement(key, item.seq) : claimReplayStatement(fence, key, item.seq),
       async (sql, rows) => {
-        const entry = await fence.entered(sql, key, item.seq, rows);
+        if (mode === 'replay') {
+          if (!rows[0]) throw new ReplayClaimedError(item.seq);
+          return;
+        }
+        const entry = await fence.entered(sql, key, item.seq, rows as Array<{ stashed: number }>);
         if (entry.kind !== 'run') throw new FenceMovedError(item.seq);
         stashed = entry.stashed;
-        if (stashed > 0) await fence.dropStashedThrough(sql, key, item.seq);
+        if (item.fromStash) await fence.takeStashed(sql, key, item.seq);
+        else if (stashed > 0) await fence.dropStashedThrough(sql, key, item.seq);
       },
     );
     try {
@@ -241,22 +229,26 @@ export class QueueLaneDriver {
         abort,
         db: lazy,
         permits: this.c.semaphore,
+        read: deps.db,
+        timeoutMs: deps.spec.timeoutMs,
       });
-      if (lazy.started) {
+      if (lazy.started || mode === 'replay' || item.fromStash) {
         await lazy.commit(outbox);
       } else {
         const outcome = await this.c.groupCommit.submit({ cursor: { key, seq: item.seq }, outbox });
         if (!outcome.committed) throw new FenceMovedError(item.seq);
         stashed = outcome.stashed;
       }
-      cursors.set(lane.id, item.seq);
+      if (mode === 'run') cursors.set(lane.id, item.seq);
       deps.metrics.handled();
       item.settle('ack');
-      if (stashed > 0) lane.checkStash = true;
+      if (mode === 'run' && (stashed > 0 || item.fromStash)) lane.checkStash = true;
       return 'done';
     } catch (err) {
       await lazy.rollback();
-      // The cached cursor was behind (another worker ran this event): decide again under the lock.
+      // Another copy of the replay committed first: this one is a duplicate now.
+      if (err instanceof ReplayClaimedError || lazy.refusal instanceof ReplayClaimedError) return 'again';
+      // The cursor was not where the run expected (another worker ran this event): decide again.
       if (err instanceof FenceMovedError || lazy.refusal instanceof FenceMovedError) {
         cursors.forget(lane.id);
         return 'again';

@@ -16,6 +16,11 @@ export class RunAbort {
     return this.controller.signal;
   }
 
+  /** Why the run was aborted (a RunTimeoutError when its time limit passed). */
+  get reason(): unknown {
+    return this.why;
+  }
+
   abort(reason?: unknown): void {
     if (this.aborted) return;
     this.aborted = true;

@@ -1,18 +1,20 @@
 import type { SessionLane } from '../ordering';
 import { backoffAfter, describeFailure, mayRetry, type Failure } from '../retry';
 import { HandlerFailure, RunAborted, runHandler } from './handler-run';
-import type { HandlerTransaction } from './handler-transaction';
+import { FenceMovedError, LazyTransaction } from './lazy-transaction';
 import { itemFromStash, stashInputOf, type OrderedItem } from './ordered-item';
 import type { OrderedLaneContext } from './ordered-lane-context';
-import { INFRA_RETRY_MS, beginTransaction } from './processor';
+import { INFRA_RETRY_MS } from './processor';
 import { RunAbort } from './run-abort';
 
-type Outcome = 'done' | 'superseded' | 'aborted' | 'infra' | { failure: Failure; batch: OrderedItem[] };
+type Outcome =
+  'done' | 'superseded' | 'moved' | 'aborted' | 'infra' | { failure: Failure; batch: OrderedItem[] };
 
 /**
  * Drives a session lane for `onBusy: 'supersede'`: every pending event of the session from the cursor on runs
- * as one coalesced batch, in sequence order. An event arriving while the batch runs aborts it (its transaction
- * rolls back) and the next run takes the old batch and the newcomer together.
+ * as one coalesced batch, in sequence order. An event arriving while the batch runs aborts it (nothing it did
+ * commits) and the next run takes the old batch and the newcomer together. No transaction is open while the
+ * handler awaits (an agent thinks for seconds): see runBatch.
  */
 export class SupersedingLaneDriver {
   constructor(private readonly c: OrderedLaneContext) {}
@@ -36,7 +38,8 @@ export class SupersedingLaneDriver {
         lane.current = undefined;
         release();
       }
-      if (outcome === 'done') continue;
+      // The cursor moved under the run (another worker took the session): decide again from what is there.
+      if (outcome === 'done' || outcome === 'moved') continue;
       if (outcome === 'superseded') {
         this.c.deps.metrics.superseded();
         continue;
@@ -75,18 +78,24 @@ export class SupersedingLaneDriver {
     }
   }
 
-  /** Builds the coalesced batch under the cursor lock, runs it and commits; undoes everything otherwise. */
+  /**
+   * Reads the session's standing with no transaction open, builds the coalesced batch, runs the handler
+   * with no transaction open (its first `ctx.db` statement begins the commit transaction), then commits its
+   * effects, outbox rows, stash moves and the cursor move in one short transaction that begins with a
+   * compare-and-set of the cursor. If the cursor moved meanwhile (another worker), nothing is committed and
+   * the events are decided again.
+   */
   private async runBatch(lane: SessionLane<OrderedItem>, abort: RunAbort): Promise<Outcome> {
     const { deps, fence } = this.c;
     const key = lane.session;
     const batch: OrderedItem[] = [];
     let duplicates: OrderedItem[] = [];
     let ahead: OrderedItem[] = [];
-    let tombstones = 0;
-    let tx: HandlerTransaction | undefined;
+    let stashedApart: OrderedItem[] = [];
+    const fromStash: number[] = [];
+    let lazy: LazyTransaction<{ stashed: number }> | undefined;
     try {
-      tx = (await beginTransaction(deps)).tx;
-      const { cursor, stashed } = await fence.lock(tx.sql, key);
+      const { cursor, stashed } = await fence.standing(deps.pool, key);
       duplicates = this.c.take(lane, (i) => i.seq <= cursor);
       let next = cursor + 1;
       for (;;) {
@@ -98,39 +107,59 @@ export class SupersedingLaneDriver {
           continue;
         }
         if (stashed === 0) break;
-        const fromStash = await fence.takeStashed(tx.sql, key, next, 1_000);
-        if (fromStash.length === 0) break;
-        for (const s of fromStash) {
+        const waiting = await fence.peekStashed(deps.pool, key, next, 1_000);
+        if (waiting.length === 0) break;
+        for (const s of waiting) {
+          fromStash.push(s.sequence);
           const item = s.tombstone ? undefined : itemFromStash(s, key);
           if (item && 'seq' in item) {
             item.failures = lane.failures.get(item.seq) ?? 0;
             batch.push(item);
-          } else tombstones += 1; // parked before its turn, or unreadable: the cursor moves past it
+          } // else parked before its turn, or unreadable: the cursor moves past it
         }
-        next += fromStash.length;
+        next += waiting.length;
       }
       ahead = this.c.take(lane, () => true);
-      for (const i of ahead) await fence.stash(tx.sql, key, stashInputOf(i));
-      if (batch.length + tombstones > 0) await fence.advance(tx.sql, key, cursor, next - 1);
-      let outbox: Awaited<ReturnType<typeof runHandler>> = [];
-      if (batch.length > 0) {
-        outbox = await runHandler({
-          definition: deps.definition,
-          consumer: deps.spec.name,
-          metrics: deps.metrics,
-          events: batch.map((i) => i.event),
-          attempt: Math.max(...batch.map((i) => i.failures)) + 1,
-          abort,
-          db: tx.manager,
+      const last = next - 1;
+      if (last === cursor) {
+        // Nothing to run: only copies of what ran, and events ahead of a gap to stash.
+        if (ahead.length > 0) await this.c.stashUnder(key, ahead);
+        [stashedApart, ahead] = [ahead, []];
+      } else {
+        lazy = new LazyTransaction<{ stashed: number }>(
+          deps,
+          () => fence.moveStatement(key, cursor, last),
+          async (_sql, rows) => {
+            if (!rows[0]) throw new FenceMovedError(cursor + 1);
+          },
+        );
+        let outbox: Awaited<ReturnType<typeof runHandler>> = [];
+        if (batch.length > 0) {
+          outbox = await runHandler({
+            definition: deps.definition,
+            consumer: deps.spec.name,
+            metrics: deps.metrics,
+            events: batch.map((i) => i.event),
+            attempt: Math.max(...batch.map((i) => i.failures)) + 1,
+            abort,
+            db: lazy,
+            read: deps.pool,
+            timeoutMs: deps.spec.timeoutMs,
+          });
+        }
+        if (abort.aborted) throw new RunAborted();
+        await lazy.commit(outbox, async (sql) => {
+          await fence.removeStashed(sql, key, fromStash);
+          for (const i of ahead) await fence.stash(sql, key, stashInputOf(i));
         });
       }
-      if (abort.aborted) throw new RunAborted();
-      await this.c.commit(tx, outbox);
     } catch (err) {
-      await tx?.rollback();
+      await lazy?.rollback();
       this.c.restore(lane, [...batch, ...duplicates, ...ahead]);
+      if (fromStash.length > 0) lane.checkStash = true;
       if (err instanceof RunAborted) return this.c.lanes.isClosed ? 'aborted' : 'superseded';
-      if (err instanceof HandlerFailure) {
+      if (err instanceof FenceMovedError || lazy?.refusal instanceof FenceMovedError) return 'moved';
+      if (err instanceof HandlerFailure && lazy?.beginFailure === undefined) {
         const failure = describeFailure(err.error);
         for (const i of batch) {
           i.failures += 1;
@@ -139,10 +168,13 @@ export class SupersedingLaneDriver {
         }
         return { failure, batch };
       }
-      this.c.log.warn({ err, sessionId: key.session }, 'could not run the session batch; trying again');
+      this.c.log.warn(
+        { err: lazy?.beginFailure ?? err, sessionId: key.session },
+        'could not run the session batch; trying again',
+      );
       return 'infra';
     }
-    for (const i of [...batch, ...duplicates, ...ahead]) i.settle('ack');
+    for (const i of [...batch, ...duplicates, ...ahead, ...stashedApart]) i.settle('ack');
     for (const i of batch) lane.failures.delete(i.seq);
     deps.metrics.handled(batch.length);
     deps.metrics.duplicate(duplicates.length);

@@ -146,6 +146,8 @@ export class UnorderedProcessor implements MessageProcessor {
       abort,
       permits: this.semaphore,
       db: undefined,
+      read: this.deps.db,
+      timeoutMs: spec.timeoutMs,
     };
     if (!spec.transactional) {
       const outbox = await runHandler(run);

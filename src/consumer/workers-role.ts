@@ -89,6 +89,7 @@ function bindingOf(topology: Topology, c: Topology['consumers'][number]): Consum
     ordering: c.ordering,
     onBusy: c.onBusy,
     prefetch: c.prefetch,
+    timeoutMs: c.timeoutMs,
     retry: c.retry,
     deliveryLimit: brokerLimit === undefined ? undefined : Math.max(1, Math.min(5, brokerLimit - 1)),
   };

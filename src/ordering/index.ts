@@ -8,6 +8,7 @@ export {
   type StashInput,
   type StashedEvent,
 } from './session-fence';
+export { claimReplayStatement, replayPending } from './replay-claim';
 export { skipStaleGaps, skippedAsGap, type SkippedGap } from './sequence-gaps';
 export { describeSession, skipSessionTo, type SessionStanding } from './session-standing';
 export { sessionKeyString, type SessionKey } from './session-key';

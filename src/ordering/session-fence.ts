@@ -77,16 +77,26 @@ export class SessionFence {
    * round trip; finish with entered() on the rows it returned.
    */
   enterStatement(key: SessionKey, seq: number): string {
-    if (!Number.isSafeInteger(seq) || seq < 1)
-      throw new RangeError(`sequence ${seq} is not a positive integer`);
+    return this.moveStatement(key, seq - 1, seq);
+  }
+
+  /**
+   * The compare-and-set of a run's commit as plain SQL text (it travels in BEGIN's round trip): moves the
+   * cursor from `from` to `to` and returns the stashed count, or returns no row when the cursor no longer
+   * stands at `from`. It locks the cursor row until the transaction ends.
+   */
+  moveStatement(key: SessionKey, from: number, to: number): string {
+    if (!Number.isSafeInteger(from) || from < 0 || !Number.isSafeInteger(to) || to <= from) {
+      throw new RangeError(`cannot move a cursor from ${from} to ${to}`);
+    }
     const [c, t, s] = [this.consumer, key.tenant, key.session].map(escapeLiteral);
-    return seq === 1
-      ? `INSERT INTO session_cursor (consumer, tenant, session_id, cursor) VALUES (${c}, ${t}, ${s}, 1)
+    return from === 0
+      ? `INSERT INTO session_cursor (consumer, tenant, session_id, cursor) VALUES (${c}, ${t}, ${s}, ${to})
          ON CONFLICT (consumer, tenant, session_id)
-         DO UPDATE SET cursor = 1, updated_at = now() WHERE session_cursor.cursor = 0
+         DO UPDATE SET cursor = ${to}, updated_at = now() WHERE session_cursor.cursor = 0
          RETURNING stashed`
-      : `UPDATE session_cursor SET cursor = ${seq}, updated_at = now()
-         WHERE consumer = ${c} AND tenant = ${t} AND session_id = ${s} AND cursor = ${seq - 1}
+      : `UPDATE session_cursor SET cursor = ${to}, updated_at = now()
+         WHERE consumer = ${c} AND tenant = ${t} AND session_id = ${s} AND cursor = ${from}
          RETURNING stashed`;
   }
 
@@ -290,15 +300,6 @@ export class SessionFence {
     return 'tombstoned';
   }
 
-  /** Lets a replayed copy of a skipped event run once: true the first time for that sequence. */
-  async claimReplay(sql: PgSql, key: SessionKey, seq: number): Promise<boolean> {
-    const { rowCount } = await sql.query(
-      `UPDATE session_skip SET replayed_at = now() WHERE ${KEY} AND sequence = $4 AND replayed_at IS NULL`,
-      this.keyParams(key, seq),
-    );
-    return rowCount === 1;
-  }
-
   /** Sessions whose next event has waited in the stash for over `olderThanMs` (nobody drained it). */
   async sessionsWithNextStashed(sql: PgSql, olderThanMs: number, limit: number): Promise<SessionKey[]> {
     const { rows } = await sql.query<{ tenant: string; session_id: string }>(
@@ -311,6 +312,44 @@ export class SessionFence {
       [this.consumer, olderThanMs, limit],
     );
     return rows.map((r) => ({ tenant: r.tenant, session: r.session_id }));
+  }
+
+  /** The session's cursor and stashed count as last committed, read without a lock (0, 0 before its first event). */
+  async standing(sql: PgSql, key: SessionKey): Promise<{ cursor: number; stashed: number }> {
+    const { rows } = await sql.query<{ cursor: string; stashed: number }>(
+      `SELECT cursor, stashed FROM session_cursor WHERE ${KEY}`,
+      this.keyParams(key),
+    );
+    return rows[0] ? { cursor: Number(rows[0].cursor), stashed: rows[0].stashed } : { cursor: 0, stashed: 0 };
+  }
+
+  /**
+   * Reads the stashed events `from`, `from + 1`, … (at most `max`, stopping at the first gap) without taking
+   * them out: a run reads what it needs first and removes them (removeStashed) in its commit.
+   */
+  async peekStashed(sql: PgSql, key: SessionKey, from: number, max: number): Promise<StashedEvent[]> {
+    const { rows } = await sql.query<StashRow>(
+      `SELECT * FROM session_stash WHERE ${KEY} AND sequence >= $4 AND sequence < $4 + $5 ORDER BY sequence`,
+      this.keyParams(key, from, max),
+    );
+    const run: StashedEvent[] = [];
+    for (const r of rows) {
+      if (Number(r.sequence) !== from + run.length) break;
+      run.push(toStashed(r));
+    }
+    return run;
+  }
+
+  /** Removes stashed events by sequence (those a committing run took); returns how many were there. */
+  async removeStashed(sql: PgSql, key: SessionKey, sequences: readonly number[]): Promise<number> {
+    if (sequences.length === 0) return 0;
+    const { rows } = await sql.query<{ removed: string }>(
+      `WITH del AS (DELETE FROM session_stash WHERE ${KEY} AND sequence = ANY($4::bigint[]) RETURNING 1)
+       UPDATE session_cursor SET stashed = GREATEST(stashed - (SELECT count(*) FROM del), 0)
+       WHERE ${KEY} RETURNING (SELECT count(*) FROM del) AS removed`,
+      this.keyParams(key, sequences),
+    );
+    return Number(rows[0]?.removed ?? 0);
   }
 
   /** The session's cursor (0 before its first event). */

@@ -82,6 +82,8 @@ export interface ConsumerSpec {
   ordering: Ordering;
   onBusy: OnBusy;
   prefetch: number;
+  /** Longest handler run before it is aborted as timed out (absent: the runtime's default). */
+  timeoutMs?: number;
   retry: RetryPolicy;
   /** Where given-up messages go (absent when the queue has no parking lot). */
   parkedQueue?: string;

@@ -111,6 +111,9 @@ function consumerOf(name: string, raw: Raw, queues: QueueSpec[], groups: Partiti
       raw.ordering === 'session' || raw.ordering === 'none' ? raw.ordering : partitions ? 'session' : 'none',
     onBusy: raw.onBusy === 'supersede' ? 'supersede' : 'queue',
     prefetch: optInteger(raw.prefetch) ?? Math.max(CONSUMER_DEFAULTS.prefetch, concurrency),
+    ...(typeof raw.timeout === 'string' && isDuration(raw.timeout)
+      ? { timeoutMs: parseDuration(raw.timeout) }
+      : {}),
     retry: source?.retry ?? { attempts: 1, backoffMs: [] },
     parkedQueue: source?.parked ? parkedQueueName(source.name) : undefined,
     scale: scaleOf(scale, group?.count),

@@ -27,6 +27,7 @@ function context(db?: never) {
     origin,
     db,
     outbox,
+    read: { query: () => Promise.reject(new Error('no database in this test')) },
   });
   return { ctx, outbox };
 }

@@ -35,7 +35,8 @@ export function turnProcessor(options: TurnProcessorOptions = {}): ConsumerDefin
     partitions: 'turns',
     ordering: 'session',
     onBusy: 'supersede',
-    concurrency: 64,
+    // An agent thinks for seconds with no connection held: sessions in flight are bounded by memory.
+    concurrency: 1000,
     async handle(events: AdmittedEvent[], ctx: HandlerContext) {
       const first = events[0];
       const latest = events[events.length - 1];

@@ -15,6 +15,8 @@ export interface WaggleConfig {
   logLevel: string;
   logPretty: boolean;
   shutdownTimeoutMs: number;
+  /** PostgreSQL connections per process (WAGGLE_DB_POOL). */
+  dbPool: number;
   /** How long boot waits for the database and the broker (WAGGLE_START_TIMEOUT). */
   startTimeoutMs: number;
   topologyFile: string;
@@ -98,6 +100,7 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
     logLevel: raw.WAGGLE_LOG_LEVEL as string,
     logPretty: raw.WAGGLE_LOG_PRETTY as boolean,
     shutdownTimeoutMs: parseDuration(raw.WAGGLE_SHUTDOWN_TIMEOUT as string),
+    dbPool: raw.WAGGLE_DB_POOL as number,
     startTimeoutMs: parseDuration(raw.WAGGLE_START_TIMEOUT as string),
     topologyFile: raw.WAGGLE_TOPOLOGY_FILE as string,
     publishBuffer: raw.WAGGLE_PUBLISH_BUFFER as number,

@@ -84,6 +84,15 @@ export const VARIABLES: readonly VariableSpec[] = [
     description: 'Human-readable log lines instead of JSON (for a terminal, not for production).',
   },
   {
+    env: 'WAGGLE_DB_POOL',
+    schema: { type: 'integer', minimum: 1, maximum: 1000 },
+    expected: 'an integer from 1 to 1000',
+    default: '10',
+    description:
+      'PostgreSQL connections per process. Handlers hold none while they await (an agent thinks with no ' +
+      'connection held), so this bounds database work at once, not turns in flight.',
+  },
+  {
     env: 'WAGGLE_SHUTDOWN_TIMEOUT',
     schema: duration,
     expected: 'a duration like "10s"',

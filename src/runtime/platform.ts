@@ -142,6 +142,7 @@ export class Platform {
     const db = createDataSource({
       url: config.databaseUrl,
       applicationName: `waggle:${roleNames.join(',')}`,
+      poolSize: config.dbPool,
     });
     this.held.db = db;
     await db.initialize();

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import amqplib, { type ConfirmChannel } from 'amqplib';
+import amqplib, { type ConfirmChannel, type GetMessage } from 'amqplib';
 import type { DataSource } from 'typeorm';
 import { BrokerConnection, ConfirmedPublisher } from '../../src/broker';
 import { toAmqpMessage, type WaggleEvent } from '../../src/envelope';
@@ -118,4 +118,28 @@ export async function eventually(
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Takes every message now in `queue` (unacknowledged reads, so they are gone). */
+export async function drainQueue(channel: ConfirmChannel, queue: string): Promise<GetMessage[]> {
+  const out: GetMessage[] = [];
+  for (;;) {
+    const m = await channel.get(queue, { noAck: true });
+    if (!m) return out;
+    out.push(m);
+  }
+}
+
+/** Takes messages from `queue` until at least `n` arrived (within eventually's bound). */
+export async function waitForMessages(
+  channel: ConfirmChannel,
+  queue: string,
+  n: number,
+): Promise<GetMessage[]> {
+  const got: GetMessage[] = [];
+  await eventually(async () => {
+    got.push(...(await drainQueue(channel, queue)));
+    return got.length >= n;
+  }, `${n} message(s) in ${queue}`);
+  return got;
 }

@@ -29,10 +29,12 @@ export {
   confirmChannel,
   consumerStack,
   consumerVhost,
+  drainQueue,
   eventually,
   publishEvents,
   sendToQueue,
   sessionEvent,
+  waitForMessages,
   type ConsumerStack,
 } from './consumer-stack';
 export { dropIsolatedDb, isolatedDb, isolatedDbUrl } from './isolated-db';

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import type { ConfirmChannel, GetMessage } from 'amqplib';
 import { defineConsumer } from '../../../src/consumer';
 import { InvalidInputError, NonRetryableError, RetryableError } from '../../../src/errors';
 import { RETRY_HEADERS } from '../../../src/retry';
@@ -10,26 +9,9 @@ import {
   sendToQueue,
   sessionEvent,
   uniqueName,
+  waitForMessages,
 } from '../../support';
 import { consumerScene, effectsBySession, startConsumer } from '../consumer/harness';
-
-async function drain(channel: ConfirmChannel, queue: string): Promise<GetMessage[]> {
-  const out: GetMessage[] = [];
-  for (;;) {
-    const m = await channel.get(queue, { noAck: true });
-    if (!m) return out;
-    out.push(m);
-  }
-}
-
-async function waitForMessages(channel: ConfirmChannel, queue: string, n: number): Promise<GetMessage[]> {
-  const got: GetMessage[] = [];
-  await eventually(async () => {
-    got.push(...(await drain(channel, queue)));
-    return got.length >= n;
-  }, `${n} message(s) in ${queue}`);
-  return got;
-}
 
 describe('retry: parking with headers', function () {
   this.timeout(60_000);

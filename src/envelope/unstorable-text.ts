@@ -72,9 +72,11 @@ export function unstorableText(text: string): string | undefined {
 
 // A JSON pointer segment (RFC 6901), with the characters that cannot be shown as themselves escaped.
 function pointerSegment(key: string): string {
-  return key
-    .replace(/~/g, '~0')
-    .replace(/\//g, '~1')
-    // eslint-disable-next-line no-control-regex -- control characters are what gets escaped here
-    .replace(/[\u0000-\u001f\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return (
+    key
+      .replace(/~/g, '~0')
+      .replace(/\//g, '~1')
+      // eslint-disable-next-line no-control-regex -- control characters are what gets escaped here
+      .replace(/[\u0000-\u001f\ud800-\udfff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  );
 }

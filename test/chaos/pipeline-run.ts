@@ -21,8 +21,15 @@ export interface PipelineRun {
   handled(): Promise<number>;
 }
 
-/** Sets up a run over `sessionCount` sessions, with `failRate` random handler failures in the workers. */
-export async function pipelineRun(sessionCount: number, failRate = 0): Promise<PipelineRun> {
+/**
+ * Sets up a run over `sessionCount` sessions, with `failRate` random handler failures in the workers and,
+ * with `thinkMs` ([min, max]), handlers that first wait like an agent thinking.
+ */
+export async function pipelineRun(
+  sessionCount: number,
+  failRate = 0,
+  thinkMs: [number, number] = [0, 0],
+): Promise<PipelineRun> {
   const { vhost, amqpUrl, db, table } = await consumerScene();
   await clearFenceState(db, 'turn-effects');
   const tenant = uniqueName('chaos');
@@ -33,6 +40,7 @@ export async function pipelineRun(sessionCount: number, failRate = 0): Promise<P
     EFFECTS_TABLE: table,
     EFFECTS_TENANT: tenant,
     FAIL_RATE: String(failRate),
+    THINK_MS: thinkMs.join('-'),
   });
   const run: PipelineRun = {
     vhost,

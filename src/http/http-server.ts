@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type Router from '@koa/router';
 import { logger } from '../observability';
+import { answerClientError } from './client-error';
 import { fragmentOf, OpenApiDocument, openApiRoutes } from './openapi';
 import { problemMiddleware } from './problem-middleware';
 import { requestContext } from './request-context';
@@ -43,6 +44,7 @@ export class HttpServer {
 
   async start(): Promise<AddressInfo> {
     const server = this.app.listen(this.options.port, this.options.host);
+    server.on('clientError', answerClientError);
     this.server = server;
     await once(server, 'listening');
     const address = server.address() as AddressInfo;

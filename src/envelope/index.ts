@@ -13,3 +13,4 @@ export { ENVELOPE_SCHEMA, validateEnvelope } from './envelope-schema';
 export { newEvent, type NewEventInput } from './new-event';
 export { isRoutingKeyOf, parseRoutingKey, routingKeyOf } from './routing-key';
 export { isTraceparent, newTraceparent, propagateTraceparent } from './trace-context';
+export { findUnstorableText, type UnstorableText } from './unstorable-text';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { WaggleEvent } from '../../src/envelope';
+import { findUnstorableValue, type WaggleEvent } from '../../src/envelope';
 import { ChannelPayloadError } from './channel-errors';
 import { MESSAGE_RECEIVED, type InboundMessage } from './channel-types';
 import { asRecord, asString, parseJsonObject } from './request-signing';
@@ -32,6 +32,9 @@ export function webchatInbound(
   const body = parseJsonObject(rawBody);
   if (!body) throw new ChannelPayloadError('webchat', 'the body must be a JSON object {sessionId, text}');
   const problems: string[] = [];
+  // Anywhere in the body, so the answer is the same whichever field carries it.
+  const unstorable = findUnstorableValue(body);
+  if (unstorable) problems.push(`${unstorable.pointer}: ${unstorable.reason}`);
   const sessionId = asString(body.sessionId);
   if (!sessionId || !WEBCHAT_SESSION_PATTERN.test(sessionId)) {
     problems.push('/sessionId: required, 1 to 200 of A-Z a-z 0-9 . _ : -');

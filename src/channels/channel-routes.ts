@@ -13,7 +13,7 @@ import {
 import type { Admission, ApiKeyAuthenticator, EventOrigin, TenantDirectory } from '../admission';
 import { TENANT_ID_PATTERN, type WaggleEvent } from '../envelope';
 import { errorKind, WaggleError } from '../errors';
-import { admissionProblem, HttpProblem, readRawBody } from '../http';
+import { admissionProblem, HttpProblem, readRawBody, requireUtf8 } from '../http';
 import { counter } from '../observability';
 import { tenantOf } from './bearer-auth';
 import type { ChannelCredentialStore } from './credential-store';
@@ -45,6 +45,7 @@ export function channelRoutes(deps: ChannelRoutesDeps): Router {
   router.post('/v1/channels/webchat/messages', async (ctx) => {
     const { tenant } = await tenantOf(ctx, deps.authenticator);
     const raw = await readRawBody(ctx, deps.bodyLimit);
+    requireUtf8(raw);
     let event: WaggleEvent;
     try {
       event = webchatInbound(tenant, raw, ctx.state.correlationId as string);

@@ -117,7 +117,9 @@ export const CHANNELS_API: OpenApiFragment = {
             description: 'Already admitted (same id)',
             content: { 'application/json': { schema: { $ref: '#/components/schemas/WebchatAccepted' } } },
           },
-          '400': problemResponse('The body is not {sessionId, text} or the event is invalid'),
+          '400': problemResponse(
+            'The body is not UTF-8 JSON {sessionId, text}, holds text that cannot be stored, or the event is invalid',
+          ),
           '401': problemResponse('Missing, unknown or revoked API key'),
           '403': problemResponse('The tenant is disabled'),
           '413': problemResponse('Body larger than WAGGLE_INGRESS_BODY_LIMIT'),

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import { errorCode, errorKind } from '../errors';
 import type { ParkedMessage } from '../retry';
 import type { SagaRecord, TimelineEntry } from '../saga';
-import { HttpProblem } from '../http';
+import { HttpProblem, parseJsonBody, readRawBody, refuseUnstorableText } from '../http';
 
 /** A saga as the admin API and CLI show it. */
 export function sagaJson(s: SagaRecord, detailed = false): Record<string, unknown> {
@@ -55,25 +55,24 @@ export function parkedJson(m: ParkedMessage): Record<string, unknown> {
   return { ...rest, body: content.length > BODY_EXCERPT ? `${text}…` : text, bodyBytes: content.length };
 }
 
-/** Reads an optional JSON object body (absent or empty means `{}`). */
-export async function optionalJsonObject(ctx: Context, limit = 64 * 1024): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpProblem(413, 'BODY_TOO_LARGE', `the body is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  if (size === 0) return {};
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch (err) {
-    throw new HttpProblem(400, 'BODY_NOT_JSON', `the body is not valid JSON: ${(err as Error).message}`);
-  }
+/** The largest body the admin API and the demo tool read. */
+const OPTIONAL_BODY_LIMIT = 64 * 1024;
+
+/**
+ * Reads an optional JSON object body (absent or empty means `{}`): 413 past 64 KiB, 400 when it is not
+ * UTF-8 JSON, not an object, nested too deep, or holds text that cannot be stored.
+ */
+export async function optionalJsonObject(
+  ctx: Context,
+  limit = OPTIONAL_BODY_LIMIT,
+): Promise<Record<string, unknown>> {
+  const raw = await readRawBody(ctx, limit, '');
+  if (raw.length === 0) return {};
+  const body = parseJsonBody(raw);
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new HttpProblem(400, 'BODY_NOT_OBJECT', 'the body must be a JSON object');
   }
+  refuseUnstorableText(body);
   return body as Record<string, unknown>;
 }
 

@@ -5,6 +5,7 @@ import { FINISHED_STATUSES, ACTIVE_STATUSES, type SagaEngine, type SagaStatus } 
 import {
   createEndpoint,
   deleteEndpoint,
+  endpointInput,
   enableEndpoint,
   getEndpoint,
   listAttempts,
@@ -141,13 +142,8 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   router.post('/webhooks/endpoints', async (ctx) => {
     const body = await optionalJsonObject(ctx);
     await asProblem(async () => {
-      const endpoint = await createEndpoint(db, {
-        tenant: String(body.tenant ?? ''),
-        url: String(body.url ?? ''),
-        eventTypes: Array.isArray(body.eventTypes) ? body.eventTypes.map(String) : [],
-        secret: typeof body.secret === 'string' ? body.secret : undefined,
-        description: typeof body.description === 'string' ? body.description : undefined,
-      });
+      const tenant = typeof body.tenant === 'string' ? body.tenant : '';
+      const endpoint = await createEndpoint(db, endpointInput(body, tenant));
       ctx.status = 201;
       ctx.body = { endpoint: publicEndpoint(endpoint, true) };
     });

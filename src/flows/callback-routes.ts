@@ -1,13 +1,19 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
 import type { SagaEngine } from '../saga';
 import { TOOL_CALLBACK, TOOL_SAGA_TYPE, type ToolCallState } from '../tools';
 import { WEBHOOK_HEADERS, verify } from '../webhooks';
-import { documented, problemResponse, HttpProblem } from '../http';
+import {
+  documented,
+  parseJsonBody,
+  problemResponse,
+  readRawBody,
+  refuseUnstorableText,
+  HttpProblem,
+} from '../http';
 
 export interface CallbackRoutesDeps {
   engine: SagaEngine;
-  /** Largest callback body read. @default 262144 */
+  /** Largest callback body read (the platform passes WAGGLE_INGRESS_BODY_LIMIT). @default 262144 */
   bodyLimit?: number;
 }
 
@@ -22,7 +28,7 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
   const limit = deps.bodyLimit ?? 256 * 1024;
   router.post('/v1/callbacks/:sagaId', async (ctx) => {
     const sagaId = ctx.params.sagaId as string;
-    const raw = await readRaw(ctx, limit);
+    const raw = await readRawBody(ctx, limit);
     const saga = /^[0-9a-f-]{36}$/i.test(sagaId)
       ? await deps.engine.get(sagaId).catch(() => undefined)
       : undefined;
@@ -35,12 +41,7 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
     } catch (err) {
       throw new HttpProblem(401, 'CALLBACK_SIGNATURE_INVALID', (err as Error).message);
     }
-    let data: unknown;
-    try {
-      data = JSON.parse(raw.toString('utf8'));
-    } catch (err) {
-      throw new HttpProblem(400, 'BODY_NOT_JSON', `the body is not valid JSON: ${(err as Error).message}`);
-    }
+    const data = parseJsonBody(raw);
     const status = (data as { status?: unknown } | null)?.status;
     if (status !== 'succeeded' && status !== 'failed') {
       throw new HttpProblem(
@@ -49,6 +50,7 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
         'the body needs "status": "succeeded" (with "result") or "failed" (with "error")',
       );
     }
+    refuseUnstorableText(data);
     const result = await deps.engine.deliver(sagaId, { id: `callback-${id}`, type: TOOL_CALLBACK, data });
     if (result === 'ignored') {
       const now = await deps.engine.get(sagaId);
@@ -103,25 +105,16 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
               description: 'Already taken (a repeat)',
               content: { 'application/json': { schema: { type: 'object' } } },
             },
-            '400': problemResponse('Not JSON, or no status'),
+            '400': problemResponse(
+              'Not UTF-8 JSON, no status, or text that cannot be stored (NUL, lone surrogate)',
+            ),
             '401': problemResponse('Signature missing, wrong or stale'),
             '404': problemResponse('No such tool call'),
             '409': problemResponse('The call is not waiting for a callback'),
-            '413': problemResponse('Body larger than 256 KiB'),
+            '413': problemResponse('Body over the limit (WAGGLE_INGRESS_BODY_LIMIT)'),
           },
         },
       },
     },
   });
-}
-
-async function readRaw(ctx: Context, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpProblem(413, 'BODY_TOO_LARGE', `the body is larger than ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }

@@ -23,7 +23,8 @@ export function demoToolRoutes(): Router {
   router.post('/v1/demo/tools/weather', async (ctx) => {
     const body = await optionalJsonObject(ctx);
     const args = (body.arguments ?? {}) as { input?: unknown; place?: unknown };
-    const place = String(args.place ?? args.input ?? '');
+    const given = args.place ?? args.input;
+    const place = typeof given === 'string' ? given : '';
     ctx.body = demoWeather(place);
   });
   return documented(router, {

@@ -48,7 +48,7 @@ export function schedulerRole(): Role {
       ctx.http.mount(
         adminRoutes({ adminToken: ctx.config.adminToken, engine: runtime.engine, db: runtime.pool, parking }),
       );
-      ctx.http.mount(callbackRoutes({ engine: runtime.engine }));
+      ctx.http.mount(callbackRoutes({ engine: runtime.engine, bodyLimit: ctx.config.ingressBodyLimit }));
       ctx.http.mount(
         webhookEndpointRoutes({
           authenticator: new ApiKeyAuthenticator(new KeyStore(ctx.db)),

@@ -6,6 +6,7 @@ import { WaggleError } from '../errors';
 import {
   createEndpoint,
   deleteEndpoint,
+  endpointInput,
   getEndpoint,
   listAttempts,
   listEndpoints,
@@ -36,13 +37,7 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
     const { tenant } = await tenantOf(ctx, deps);
     const body = await optionalJsonObject(ctx);
     await asProblem(async () => {
-      const endpoint = await createEndpoint(db, {
-        tenant,
-        url: String(body.url ?? ''),
-        eventTypes: Array.isArray(body.eventTypes) ? body.eventTypes.map(String) : [],
-        secret: typeof body.secret === 'string' ? body.secret : undefined,
-        description: typeof body.description === 'string' ? body.description : undefined,
-      });
+      const endpoint = await createEndpoint(db, endpointInput(body, tenant));
       ctx.status = 201;
       ctx.set('Location', `/v1/webhooks/endpoints/${endpoint.id}`);
       ctx.body = { endpoint: publicEndpoint(endpoint, true) };

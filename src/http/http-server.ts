@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type Router from '@koa/router';
 import { logger } from '../observability';
+import { answerClientError } from './client-error';
 import { fragmentOf, OpenApiDocument, openApiRoutes } from './openapi';
 import { HttpProblem } from './problem';
 import { PROBLEM_JSON, problemMiddleware } from './problem-middleware';
@@ -60,6 +61,7 @@ export class HttpServer {
   /** Binds the port; rejects with the listen error (e.g. EADDRINUSE) and holds nothing then. */
   async listen(): Promise<AddressInfo> {
     const server = createServer((req, res) => this.handle(req, res));
+    server.on('clientError', answerClientError);
     server.listen(this.options.port, this.options.host);
     try {
       await once(server, 'listening');

@@ -6,7 +6,7 @@ export { admissionProblem } from './admission-problems';
 export { eventsApi } from './events-api';
 export { eventsRoutes, type EventsRoutesDeps } from './events-routes';
 export { createIngressRole, IngressRole, type IngressContext, type IngressRoleOptions } from './ingress-role';
-export { readJsonBody, type JsonBodyOptions } from './json-body';
+export { parseJsonBody, readJsonBody, type JsonBodyOptions } from './json-body';
 export { readRawBody } from './request-body';
 export { servedOperations, type ServedOperation } from './served-routes';
 export {
@@ -21,3 +21,6 @@ export {
 export { TenantRateLimiter, type RateDecision, type TenantRateLimitOptions } from './rate-limit';
 export { SYSTEM_API } from './system-api';
 export { adminAuth } from './admin-auth';
+export { JSON_DEPTH_LIMIT } from './json-depth';
+export { refuseUnstorableText } from './unstorable-text-problem';
+export { requireUtf8 } from './utf8-body';

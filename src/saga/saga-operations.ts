@@ -3,7 +3,7 @@ import type { Clock } from './clock';
 import type { SagaDefinition } from './define-saga';
 import { SagaNotFoundError, SagaStateError } from './saga-errors';
 import type { SagaRecord } from './saga-record';
-import { loadSaga } from './saga-store';
+import { isSagaId, loadSaga } from './saga-store';
 import { writeTransition } from './step-runner';
 import { beginCompensation, unchanged, type Transition } from './transitions';
 
@@ -94,6 +94,7 @@ export async function retrySaga(
 }
 
 async function lockForOperator(tx: Queryable, sagaId: string): Promise<SagaRecord> {
+  if (!isSagaId(sagaId)) throw new SagaNotFoundError(sagaId);
   await tx.query('SELECT 1 FROM saga WHERE id = $1 FOR UPDATE', [sagaId]);
   const saga = await loadSaga(tx, sagaId);
   if (!saga) throw new SagaNotFoundError(sagaId);

@@ -1,6 +1,13 @@
 import { affectedRows, firstRow, rowsOf, type Queryable } from '../db';
 import type { NewTimelineEntry, SagaChange, SagaRecord, SagaStatus, TimelineEntry } from './saga-record';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` can name a saga at all (saga ids are UUIDs); anything else names none. */
+export function isSagaId(id: string): boolean {
+  return UUID.test(id);
+}
+
 /** The channel a scheduler LISTENs on; every transition that sets a wake-up time notifies it. */
 export const SAGA_DUE_CHANNEL = 'waggle_saga_due';
 
@@ -94,6 +101,7 @@ export async function insertSaga(db: Queryable, s: NewSaga): Promise<{ id: strin
 
 /** One saga, or undefined. */
 export async function loadSaga(db: Queryable, id: string): Promise<SagaRecord | undefined> {
+  if (!isSagaId(id)) return undefined;
   const row = await firstRow<SagaRow>(db, 'SELECT * FROM saga WHERE id = $1', [id]);
   return row && toRecord(row);
 }

@@ -55,6 +55,8 @@ export const TOOL_NAME_PATTERN = '^[a-z0-9][a-z0-9_.-]{0,63}$';
 const NAME_RE = new RegExp(TOOL_NAME_PATTERN);
 const TENANT_RE = new RegExp(TENANT_ID_PATTERN);
 export const EVERY_TENANT = '*';
+// Timeouts are kept as whole milliseconds in a 32-bit column (and a timer cannot wait longer either).
+const MAX_WAIT_MS = 2 ** 31 - 1;
 
 interface ToolRow {
   tenant: string;
@@ -92,19 +94,27 @@ export function normalizeTool(input: ToolInput): Tool {
     problems.push(`tenant: "${tenant}" is not a tenant id or *`);
   if (!NAME_RE.test(input.name)) problems.push(`name: "${input.name}" is not a tool name like weather`);
   for (const [field, url] of [
-    ['url', input.url],
-    ['compensateUrl', input.compensateUrl ?? undefined],
+    ['url', input.url as unknown],
+    ['compensateUrl', (input.compensateUrl ?? undefined) as unknown],
   ] as const) {
-    if (url === undefined) continue;
-    if (!/^https?:\/\/\S+$/.test(url)) problems.push(`${field}: "${url}" is not an http:// or https:// URL`);
+    if (url === undefined && field === 'compensateUrl') continue;
+    if (typeof url !== 'string' || !/^https?:\/\/\S+$/.test(url)) {
+      problems.push(`${field}: ${JSON.stringify(url) ?? 'nothing'} is not an http:// or https:// URL`);
+    }
+  }
+  const description: unknown = input.description;
+  if (description !== undefined && description !== null && typeof description !== 'string') {
+    problems.push(`description: ${JSON.stringify(description)} is not a string`);
   }
   const mode = input.mode ?? 'sync';
-  if (mode !== 'sync' && mode !== 'async') problems.push(`mode: "${String(mode)}" is not sync or async`);
+  if (mode !== 'sync' && mode !== 'async')
+    problems.push(`mode: ${JSON.stringify(mode)} is not sync or async`);
   const duration = (field: string, value: DurationInput | undefined, fallback: number) => {
     if (value === undefined) return fallback;
     try {
-      const ms = toMs(value);
+      const ms = Math.ceil(toMs(value));
       if (ms < 1) throw new RangeError(`${value} is too short`);
+      if (ms > MAX_WAIT_MS) throw new RangeError(`${value} is longer than ${MAX_WAIT_MS} ms (about 24 days)`);
       return ms;
     } catch (err) {
       problems.push(`${field}: ${(err as Error).message}`);
@@ -115,7 +125,7 @@ export function normalizeTool(input: ToolInput): Tool {
   const callbackTimeoutMs = duration('callbackTimeout', input.callbackTimeout, 300_000);
   const attempts = input.attempts ?? 3;
   if (!Number.isInteger(attempts) || attempts < 1 || attempts > 20) {
-    problems.push(`attempts: ${attempts} is not a whole number from 1 to 20`);
+    problems.push(`attempts: ${JSON.stringify(attempts)} is not a whole number from 1 to 20`);
   }
   if (input.inputSchema) {
     try {
@@ -219,6 +229,7 @@ export async function listTools(db: Queryable, tenant?: string): Promise<Tool[]>
 
 /** Removes a registration; false when there was none. */
 export async function removeTool(db: Queryable, tenant: string, name: string): Promise<boolean> {
+  if ((tenant !== EVERY_TENANT && !TENANT_RE.test(tenant)) || !NAME_RE.test(name)) return false;
   const rows = await rowsOf(db, 'DELETE FROM tool WHERE tenant = $1 AND name = $2 RETURNING name', [
     tenant,
     name,

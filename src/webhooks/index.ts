@@ -29,6 +29,7 @@ export {
   type NewEndpoint,
   type WebhookEndpoint,
 } from './endpoint-store';
+export { endpointInput } from './endpoint-input';
 export { acceptsEventType, eventTypePatternProblem } from './event-filter';
 export { retryAfterMs } from './retry-after';
 export {

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { QueueConsumer, type BrokerConnection, type ConfirmedPublisher } from '../broker';
 import { guardPool, poolOf } from '../db';
 import { logger } from '../observability';
+import { OutboxDispatch } from '../outbox';
 import { Pool } from 'pg';
 import { leaseGroupName, PartitionLeases } from '../ordering';
 import { retryTierQueue } from '../retry';
@@ -47,6 +48,8 @@ export class ConsumerRuntime {
   private readonly processor: MessageProcessor;
   private readonly consumers = new Map<string, QueueConsumer>();
   private readonly pool: Pool;
+  // Sends each run's outbox messages right after its commit; the relay only sweeps what it could not send.
+  private readonly outbox: OutboxDispatch;
   private leases: PartitionLeases | undefined;
   private leasePool: Pool | undefined;
   private stopDeadline: number | undefined;
@@ -61,10 +64,12 @@ export class ConsumerRuntime {
     this.metrics = new ConsumerMetrics(spec.name);
     this.pool = poolOf(deps.db);
     this.log = logger({ component: 'consumer', consumer: spec.name });
+    this.outbox = new OutboxDispatch(this.pool, deps.publisher);
     const processorDeps = {
       db: deps.db,
       pool: this.pool,
       publisher: deps.publisher,
+      outbox: this.outbox,
       spec,
       definition,
       metrics: this.metrics,
@@ -151,6 +156,7 @@ export class ConsumerRuntime {
       ? this.leases.stop()
       : Promise.all([...this.consumers.keys()].map((q) => this.release(q, left())));
     await Promise.all([draining, closing]);
+    await this.outbox.drain();
     await this.leasePool?.end().catch(() => undefined);
     this.log.info('consumer stopped');
   }

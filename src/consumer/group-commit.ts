@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { logger } from '../observability';
 import { sessionKeyString, type SessionFence, type SessionKey } from '../ordering';
-import { writeOutbox, type OutboxMessage } from '../outbox';
+import { writeOutbox, type OutboxDispatch, type OutboxMessage } from '../outbox';
 
 /** The bookkeeping of one handler run that wrote nothing itself: a cursor move or an inbox row, and its outbox rows. */
 export interface Bookkeeping {
@@ -38,6 +38,8 @@ export class GroupCommit {
     private readonly pool: Pool,
     private readonly consumer: string,
     private readonly fence: SessionFence | undefined,
+    /** Publishes the committed outbox rows at once; without it the relay sends them. */
+    private readonly dispatch?: OutboxDispatch,
     private readonly maxBatch = 500,
     /** Batches committing at once: the next one fills while the previous ones wait for their commit. */
     private readonly maxConcurrent = 1,
@@ -83,12 +85,13 @@ export class GroupCommit {
     try {
       await client.query('BEGIN');
       const outcomes = await this.bookkeep(client, entries);
-      await writeOutbox(
-        client,
-        entries.flatMap((e, i) => ((outcomes[i] as BookkeepingOutcome).committed ? e.outbox : [])),
+      const messages = entries.flatMap((e, i) =>
+        (outcomes[i] as BookkeepingOutcome).committed ? e.outbox : [],
       );
+      const ids = await writeOutbox(client, messages, { sweepAfterMs: this.dispatch?.sweepAfterMs });
       await client.query('COMMIT');
       client.release();
+      this.dispatch?.committed(ids, messages);
       return outcomes;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -45,7 +45,7 @@ export class LazyTransaction<R extends QueryResultRow = QueryResultRow> {
   beginFailure: unknown;
 
   constructor(
-    private readonly deps: Pick<ProcessorDeps, 'db' | 'pool'>,
+    private readonly deps: Pick<ProcessorDeps, 'db' | 'pool' | 'outbox'>,
     private readonly first: () => string,
     private readonly check: (sql: PoolClient, rows: R[]) => Promise<void>,
   ) {}
@@ -97,9 +97,11 @@ export class LazyTransaction<R extends QueryResultRow = QueryResultRow> {
   async commit(outbox: readonly OutboxMessage[], finish?: (sql: PoolClient) => Promise<void>): Promise<void> {
     const sql = await this.begin();
     if (finish) await finish(sql);
-    await writeOutbox(sql, outbox);
+    const dispatch = this.deps.outbox;
+    const ids = await writeOutbox(sql, outbox, { sweepAfterMs: dispatch?.sweepAfterMs });
     this.releaseRunner();
     await (this.tx as HandlerTransaction).commit();
+    dispatch?.committed(ids, outbox);
   }
 
   /** Rolls back whatever began (a no-op after commit). */

@@ -1,5 +1,4 @@
 import type { Logger } from '../observability';
-import { writeOutbox } from '../outbox';
 import type { SessionFence, SessionKey, SessionLane, SessionLanes } from '../ordering';
 import { DeliveryLedger, parkMessage, type Failure } from '../retry';
 import type { CursorCache } from './cursor-cache';
@@ -153,11 +152,5 @@ export class OrderedLaneContext {
       (t) => t.tx,
       () => undefined,
     );
-  }
-
-  /** Commits the handler's outbox rows and the transaction. */
-  async commit(tx: HandlerTransaction, outbox: Parameters<typeof writeOutbox>[1]): Promise<void> {
-    await writeOutbox(tx.sql, outbox);
-    await tx.commit();
   }
 }

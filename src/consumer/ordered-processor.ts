@@ -65,7 +65,7 @@ export class OrderedProcessor implements MessageProcessor {
       this.stopping.signal,
       this.log,
       new CursorCache(),
-      new GroupCommit(deps.pool, deps.spec.name, this.fence),
+      new GroupCommit(deps.pool, deps.spec.name, this.fence, deps.outbox),
     );
     this.driver = supersede ? new SupersedingLaneDriver(this.context) : new QueueLaneDriver(this.context);
   }

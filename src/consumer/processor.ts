@@ -2,6 +2,7 @@ import type { ConsumeMessage } from 'amqplib';
 import type { Pool, QueryResultRow } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { ConfirmedPublisher, Settlement } from '../broker';
+import type { OutboxDispatch } from '../outbox';
 import type { ConsumerMetrics } from './consumer-metrics';
 import type { ConsumerSettings } from './consumer-settings';
 import type { ConsumerDefinition } from './define-consumer';
@@ -15,6 +16,8 @@ export interface ProcessorDeps {
   spec: ConsumerSettings;
   definition: ConsumerDefinition;
   metrics: ConsumerMetrics;
+  /** Publishes a run's outbox messages right after its commit; without it the relay sends them. */
+  outbox?: OutboxDispatch;
   /** Ordered: how long a session waits for a missing sequence before skipping it; 0 never. @default 0 */
   gapTimeoutMs?: number;
 }

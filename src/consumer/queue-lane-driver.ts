@@ -12,6 +12,9 @@ import { deliveryLimitFailure } from './unordered-processor';
 
 type Attempt = 'done' | 'aborted' | 'infra' | 'again' | { failure: Failure };
 
+/** Pause before deciding an event again once the cursor has moved under it several times in a row. */
+const MOVED_PAUSE_MS = 50;
+
 function lateAfterGap(seq: number): NonRetryableError {
   return new NonRetryableError(
     'WAGGLE_LATE_AFTER_GAP',
@@ -96,6 +99,7 @@ export class QueueLaneDriver {
   private async runItem(lane: SessionLane<OrderedItem>, item: OrderedItem): Promise<void> {
     const { deps } = this.c;
     if (await this.overDelivered(lane, item)) return;
+    let decidedAgain = 0;
     for (;;) {
       if (this.c.lanes.isClosed) return item.settle('requeue');
       const run = new RunAbort();
@@ -107,7 +111,13 @@ export class QueueLaneDriver {
         lane.current = undefined;
       }
       if (outcome === 'done') return;
-      if (outcome === 'again') continue;
+      if (outcome === 'again') {
+        // Another worker is moving this session right now: let it get ahead rather than spin.
+        if ((decidedAgain += 1) > 3 && !(await this.hold(lane, item.seq, MOVED_PAUSE_MS))) {
+          return item.settle('requeue');
+        }
+        continue;
+      }
       if (outcome === 'aborted') return item.settle('requeue');
       if (outcome === 'infra') {
         if (!(await this.hold(lane, item.seq, INFRA_RETRY_MS))) return item.settle('requeue');
@@ -232,7 +242,8 @@ export class QueueLaneDriver {
         read: deps.db,
         timeoutMs: deps.spec.timeoutMs,
       });
-      if (lazy.started || mode === 'replay' || item.fromStash) {
+      // Group commit moves existing cursors only: a session's first event creates its row in a transaction.
+      if (lazy.started || mode === 'replay' || item.fromStash || item.seq === 1) {
         await lazy.commit(outbox);
       } else {
         const outcome = await this.c.groupCommit.submit({ cursor: { key, seq: item.seq }, outbox });

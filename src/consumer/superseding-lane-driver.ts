@@ -7,6 +7,9 @@ import type { OrderedLaneContext } from './ordered-lane-context';
 import { INFRA_RETRY_MS } from './processor';
 import { RunAbort } from './run-abort';
 
+/** Pause before building the batch again once the cursor has moved under it several times in a row. */
+const MOVED_PAUSE_MS = 50;
+
 type Outcome =
   'done' | 'superseded' | 'moved' | 'aborted' | 'infra' | { failure: Failure; batch: OrderedItem[] };
 
@@ -25,6 +28,7 @@ export class SupersedingLaneDriver {
   }
 
   async drive(lane: SessionLane<OrderedItem>): Promise<void> {
+    let moved = 0;
     while (!this.c.lanes.isClosed && (lane.pending.length > 0 || lane.checkStash)) {
       lane.checkStash = false;
       // The permit is taken before the connection (see QueueLaneDriver).
@@ -38,8 +42,16 @@ export class SupersedingLaneDriver {
         lane.current = undefined;
         release();
       }
-      // The cursor moved under the run (another worker took the session): decide again from what is there.
-      if (outcome === 'done' || outcome === 'moved') continue;
+      if (outcome === 'done') {
+        moved = 0;
+        continue;
+      }
+      // The cursor moved under the run (another worker took the session): decide again from what is there,
+      // after a short pause once it keeps happening.
+      if (outcome === 'moved') {
+        if ((moved += 1) > 3) await lane.pause(MOVED_PAUSE_MS, this.c.stopping);
+        continue;
+      }
       if (outcome === 'superseded') {
         this.c.deps.metrics.superseded();
         continue;

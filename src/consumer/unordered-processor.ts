@@ -50,7 +50,7 @@ export class UnorderedProcessor implements MessageProcessor {
   constructor(private readonly deps: ProcessorDeps) {
     this.semaphore = new Semaphore(deps.spec.concurrency);
     this.ledger = new DeliveryLedger(deps.pool, deps.spec.name);
-    this.groupCommit = new GroupCommit(deps.pool, deps.spec.name, undefined);
+    this.groupCommit = new GroupCommit(deps.pool, deps.spec.name, undefined, deps.outbox);
     this.log = logger({ component: 'consumer', consumer: deps.spec.name });
     // Every message waiting out a backoff listens for the stop.
     setMaxListeners(0, this.stopping.signal);
@@ -151,7 +151,11 @@ export class UnorderedProcessor implements MessageProcessor {
     };
     if (!spec.transactional) {
       const outbox = await runHandler(run);
-      if (outbox.length > 0) await writeOutbox(pool, outbox);
+      if (outbox.length > 0) {
+        const dispatch = this.deps.outbox;
+        const ids = await writeOutbox(pool, outbox, { sweepAfterMs: dispatch?.sweepAfterMs });
+        dispatch?.committed(ids, outbox);
+      }
       return 'handled';
     }
     // A redelivered message may have run already: do not run its handler again.

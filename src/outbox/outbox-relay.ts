@@ -41,11 +41,12 @@ const lagHistogram = histogram(
   [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
 );
 
-// Claims a batch with SKIP LOCKED, minus rows of an order key that has an earlier row this relay did not
+// Claims a batch with SKIP LOCKED (rows their writer is publishing itself wait for their sweep_after), minus rows of an order key that has an earlier row this relay did not
 // claim (another relay holds it): those wait, so one key's messages always go out in order.
 const claimQuery = (tenants: boolean) => `
   WITH claimed AS (
-    SELECT id FROM outbox ${tenants ? 'WHERE tenant = ANY($2::text[])' : ''}
+    SELECT id FROM outbox
+    WHERE (sweep_after IS NULL OR sweep_after <= now()) ${tenants ? 'AND tenant = ANY($2::text[])' : ''}
     ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
   )
   SELECT o.id, o.order_key, o.exchange, o.routing_key, o.content, o.properties, o.created_at

@@ -1,5 +1,10 @@
 import type { DataSource } from 'typeorm';
-import { QueueConsumer, type BrokerConnection, type ConfirmedPublisher } from '../broker';
+import {
+  QueueConsumer,
+  type BrokerConnection,
+  type ConfirmedPublisher,
+  type TransientPublisher,
+} from '../broker';
 import { guardPool, poolOf } from '../db';
 import { logger } from '../observability';
 import { Pool } from 'pg';
@@ -8,6 +13,7 @@ import { retryTierQueue } from '../retry';
 import { ConsumerMetrics } from './consumer-metrics';
 import { ConsumerConfigError, type ConsumerSettings } from './consumer-settings';
 import type { ConsumerDefinition } from './define-consumer';
+import { withTransientSink } from './handler-context';
 import { OrderedProcessor } from './ordered-processor';
 import type { MessageProcessor } from './processor';
 import { missingQueues } from './queue-check';
@@ -18,6 +24,8 @@ export interface ConsumerRuntimeDeps {
   db: DataSource;
   broker: BrokerConnection;
   publisher: Pick<ConfirmedPublisher, 'publish'>;
+  /** What `ctx.publishTransient` sends through. @default none: transient events are dropped (and counted) */
+  transientPublisher?: Pick<TransientPublisher, 'publish'>;
   /** This process, as a partition-lease owner. */
   instanceId: string;
   /**
@@ -66,7 +74,9 @@ export class ConsumerRuntime {
       pool: this.pool,
       publisher: deps.publisher,
       spec,
-      definition,
+      definition: deps.transientPublisher
+        ? withTransientSink(definition, deps.transientPublisher)
+        : definition,
       metrics: this.metrics,
       gapTimeoutMs: deps.gapTimeoutMs ?? 600_000,
     };

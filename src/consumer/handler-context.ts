@@ -1,9 +1,10 @@
 import type { EntityManager } from 'typeorm';
-import { validateEnvelope, type WaggleEvent } from '../envelope';
+import { transientDropped, type TransientPublisher } from '../broker';
+import { toAmqpMessage, validateEnvelope, type WaggleEvent } from '../envelope';
 import { NonRetryableError } from '../errors';
 import { logger, type Logger } from '../observability';
 import { outboxMessageFor, type OutboxMessage, type PublishOptions } from '../outbox';
-import type { HandlerContext } from './define-consumer';
+import type { ConsumerDefinition, HandlerContext, TransientPublishOptions } from './define-consumer';
 import { LazyTransaction, type SomeLazyTransaction } from './lazy-transaction';
 import type { RunAbort } from './run-abort';
 import { SagasUnavailableError, sagaStarter, type StartSagaOptions } from './saga-starter';
@@ -18,19 +19,42 @@ export interface HandlerContextInput {
   db: EntityManager | SomeLazyTransaction | undefined;
   /** Collects what the handler publishes; written to the outbox in the same transaction. */
   outbox: OutboxMessage[];
+  /** Where `ctx.publishTransient` sends; without one, transient events are dropped (and counted). */
+  transient?: TransientSink;
 }
+
+/** What `ctx.publishTransient` sends through: the process's transient publisher. */
+export type TransientSink = Pick<TransientPublisher, 'publish'>;
 
 /** The `ctx` a handler receives. */
 export function createHandlerContext(input: HandlerContextInput): HandlerContext {
   return new RunContext(input);
 }
 
+/**
+ * The definition with `ctx.publishTransient` of each run sending through `sink`. The consumer runtime hands
+ * its process's transient publisher to the runs this way: they are built from the definition alone.
+ */
+export function withTransientSink(definition: ConsumerDefinition, sink: TransientSink): ConsumerDefinition {
+  const handle = definition.handle as (input: unknown, ctx: HandlerContext) => Promise<void> | void;
+  return Object.freeze({
+    ...definition,
+    handle(input: unknown, ctx: HandlerContext) {
+      if (ctx instanceof RunContext) ctx.transient ??= sink;
+      return handle(input, ctx);
+    },
+  }) as ConsumerDefinition;
+}
+
 // A class rather than an object literal of closures: one is made per message, and its logger, signal and
 // transaction are only made when the handler asks for them.
 class RunContext implements HandlerContext {
   private logger: Logger | undefined;
+  transient: TransientSink | undefined;
 
-  constructor(private readonly input: HandlerContextInput) {}
+  constructor(private readonly input: HandlerContextInput) {
+    this.transient = input.transient;
+  }
 
   get consumer(): string {
     return this.input.consumer;
@@ -69,20 +93,14 @@ class RunContext implements HandlerContext {
   }
 
   publish(event: WaggleEvent, options?: PublishOptions): void {
-    const { origin } = this.input;
-    const full: WaggleEvent = {
-      ...event,
-      correlationid: event.correlationid || origin.correlationid,
-      traceparent: event.traceparent ?? origin.traceparent,
-    };
-    if (!validateEnvelope(full)) {
-      const why = (validateEnvelope.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
-      throw new NonRetryableError(
-        'WAGGLE_PUBLISH_INVALID',
-        `ctx.publish: not a valid event: ${why.join('; ')}`,
-      );
-    }
-    this.input.outbox.push(outboxMessageFor(full, options));
+    this.input.outbox.push(outboxMessageFor(this.complete(event, 'ctx.publish'), options));
+  }
+
+  publishTransient(event: WaggleEvent, options: TransientPublishOptions): boolean {
+    const out = toAmqpMessage(this.complete(event, 'ctx.publishTransient'));
+    const sink = this.transient;
+    if (!sink) return transientDropped('unavailable');
+    return sink.publish(options.exchange, options.routingKey ?? out.routingKey, out.content, out.properties);
   }
 
   async startSaga(type: string, sagaInput: unknown, options?: StartSagaOptions): Promise<string> {
@@ -98,6 +116,24 @@ class RunContext implements HandlerContext {
       db: this.manager(),
       publish: (message) => this.input.outbox.push(message),
     });
+  }
+
+  // The event with the handled event's correlation id and trace context when it has none; throws if invalid.
+  private complete(event: WaggleEvent, caller: string): WaggleEvent {
+    const { origin } = this.input;
+    const full: WaggleEvent = {
+      ...event,
+      correlationid: event.correlationid || origin.correlationid,
+      traceparent: event.traceparent ?? origin.traceparent,
+    };
+    if (!validateEnvelope(full)) {
+      const why = (validateEnvelope.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+      throw new NonRetryableError(
+        'WAGGLE_PUBLISH_INVALID',
+        `${caller}: not a valid event: ${why.join('; ')}`,
+      );
+    }
+    return full;
   }
 
   private manager(): EntityManager | undefined {

@@ -9,6 +9,7 @@ import { DemoAgent, type AgentAction, type Turn, type TurnAgent, type TurnInput 
 import { OutboundLog, type Queryable } from '../src/channels';
 import { defineConsumer, type ConsumerDefinition, type HandlerContext } from '../src/consumer';
 import type { AdmittedEvent, WaggleEvent } from '../src/envelope';
+import { TurnDeltaStream } from './turn-delta-stream';
 
 /** The exchange replies leave on, keyed `<tenant>.<channel>.message.reply`. */
 export const OUTBOUND_EXCHANGE = 'outbound';
@@ -25,8 +26,10 @@ export interface TurnProcessorOptions {
  * (its transaction rolls back), so the next run sees every pending event of the session coalesced in
  * sequence order. Each run asks the agent for actions; a tool request goes out as `tool.call.requested`
  * on `events`, and the reply as `message.reply` on `outbound` — numbered in the session's outbound
- * stream and listing every event it answers in `inReplyTo` — both through the outbox in the run's
- * transaction, so a superseded run publishes nothing.
+ * stream, listing every event it answers in `inReplyTo` and carrying the `turnId` — both through the
+ * outbox in the run's transaction, so a superseded run publishes nothing durable. The text the agent
+ * streams meanwhile goes out at once as `message.delta` on `streams`; a run that ends without its reply
+ * after some went out says `message.superseded` there.
  */
 export function turnProcessor(options: TurnProcessorOptions = {}): ConsumerDefinition {
   const agent = options.agent ?? new DemoAgent();
@@ -55,13 +58,21 @@ export function turnProcessor(options: TurnProcessorOptions = {}): ConsumerDefin
         correlationId: latest.correlationid,
         inputs,
       };
-      const actions = await agent.respond(turn, ctx.signal);
-      ctx.signal.throwIfAborted();
+      const stream = new TurnDeltaStream(ctx, turn);
       let replies = 0;
-      for (const action of actions) {
-        if (action.kind === 'tool') ctx.publish(toolRequest(latest, channel, action));
-        else await reply(ctx, events, channel, inputs, action.text, (replies += 1));
+      try {
+        const actions = await agent.respond(turn, ctx.signal, stream);
+        ctx.signal.throwIfAborted();
+        for (const action of actions) {
+          if (action.kind === 'tool') ctx.publish(toolRequest(latest, channel, action));
+          else await reply(ctx, events, turn, action.text, (replies += 1));
+        }
+      } catch (err) {
+        stream.withdraw();
+        throw err;
       }
+      // Aborted while the reply was written (the run rolls back with it), or no reply to stand for the text.
+      if (ctx.signal.aborted || replies === 0) stream.withdraw();
     },
   });
 }
@@ -69,16 +80,17 @@ export function turnProcessor(options: TurnProcessorOptions = {}): ConsumerDefin
 async function reply(
   ctx: HandlerContext,
   events: AdmittedEvent[],
-  channel: string,
-  inputs: TurnInput[],
+  turn: Turn,
   text: string,
   ordinal: number,
 ): Promise<void> {
+  const { channel, inputs } = turn;
   const latest = events[events.length - 1] as AdmittedEvent;
   const address = lastMessage(events)?.data?.address ?? (await lastAddress(ctx.db, latest));
   const data: ReplyMessage = {
     text,
     inReplyTo: inputs.map((i) => ({ id: i.id, sequence: i.sequence })),
+    turnId: turn.turnId,
     ...(address ? { address } : {}),
   };
   const event: WaggleEvent<ReplyMessage> = {

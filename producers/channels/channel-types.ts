@@ -8,6 +8,10 @@ export type ChannelName = (typeof CHANNELS)[number];
 export const MESSAGE_RECEIVED = 'message.received';
 /** The event type of a reply going back out on a channel. */
 export const MESSAGE_REPLY = 'message.reply';
+/** The event type of a piece of reply text streamed live while the agent makes it (never stored). */
+export const MESSAGE_DELTA = 'message.delta';
+/** The event type telling live streams to drop the text streamed for a turn that will not complete. */
+export const MESSAGE_SUPERSEDED = 'message.superseded';
 
 /** One provider webhook request as the adapter needs it: raw bytes (signatures cover them) and headers. */
 export interface ChannelRequest {
@@ -78,7 +82,22 @@ export interface ReplyMessage {
   text: string;
   /** Every user event this reply answers, oldest first. */
   inReplyTo: ReplyReference[];
+  /** The turn that made it; the `message.delta` events streamed before it carry the same id. */
+  turnId?: string;
   address?: ChannelAddress;
+}
+
+/** `data` of a `message.delta` event: `text` follows what the turn's earlier deltas said. */
+export interface ReplyDelta {
+  turnId: string;
+  /** 0, 1, 2, … within one run of the turn; 0 starts the turn's text afresh. */
+  index: number;
+  text: string;
+}
+
+/** `data` of a `message.superseded` event: drop the text streamed so far for `turnId`. */
+export interface TurnSuperseded {
+  turnId: string;
 }
 
 /** An HTTP call to a provider's send-message API, fully formed. */

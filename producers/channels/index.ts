@@ -1,7 +1,9 @@
 export {
   CHANNELS,
+  MESSAGE_DELTA,
   MESSAGE_RECEIVED,
   MESSAGE_REPLY,
+  MESSAGE_SUPERSEDED,
   type ChannelAddress,
   type ChannelName,
   type ChannelRequest,
@@ -11,10 +13,12 @@ export {
   type ProviderAnswer,
   type ProviderCall,
   type ProviderVerdict,
+  type ReplyDelta,
   type ReplyMessage,
   type ReplyReference,
   type SlackAddress,
   type TelegramAddress,
+  type TurnSuperseded,
   type WhatsAppAddress,
 } from './channel-types';
 export {

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { AgentAction, Turn, TurnAgent, TurnInput } from './agent';
+import type { AgentAction, Turn, TurnAgent, TurnInput, TurnStream } from './agent';
 
 /** `/tool <name> [arguments…]`: the demo agent's way to ask for a tool. */
 const TOOL_COMMAND = /^\/tool\s+([a-z0-9][a-z0-9_.-]{0,63})(?:\s+([\s\S]*))?$/i;
 
 export interface DemoAgentOptions {
-  /** Pretend to think this long (ms) before answering, so supersede can be seen. @default 0 */
+  /**
+   * Pretend to think this long (ms) before answering, so supersede and streaming can be seen; given a
+   * stream, the reply's words go out one by one over this time. @default 0 (answers at once, in one piece)
+   */
   thinkMs?: number;
 }
 
@@ -13,7 +16,8 @@ export interface DemoAgentOptions {
  * A deterministic agent for demos and tests (no model): it echoes what the user said in this turn,
  * numbering coalesced messages, turns `/tool weather Paris` into a tool request for `weather` with
  * `{input: "Paris"}`, and reports tool results and failures when they come back. The same turn always
- * gives the same actions.
+ * gives the same actions; given a stream, it streams its reply text word by word (the pieces join up to
+ * the reply's text) before returning.
  */
 export class DemoAgent implements TurnAgent {
   readonly name = 'demo';
@@ -23,9 +27,7 @@ export class DemoAgent implements TurnAgent {
     this.thinkMs = options.thinkMs ?? 0;
   }
 
-  async respond(turn: Turn, signal: AbortSignal): Promise<AgentAction[]> {
-    if (this.thinkMs > 0) await pause(this.thinkMs, signal);
-    signal.throwIfAborted();
+  async respond(turn: Turn, signal: AbortSignal, stream?: TurnStream): Promise<AgentAction[]> {
     const actions: AgentAction[] = [];
     const said: string[] = [];
     for (const input of turn.inputs) {
@@ -33,7 +35,22 @@ export class DemoAgent implements TurnAgent {
       if (line) said.push(line);
     }
     if (said.length > 0) actions.push({ kind: 'reply', text: replyText(said) });
+    const text = actions.flatMap((a) => (a.kind === 'reply' ? [a.text] : [])).join('');
+    if (stream && text) await this.speak(text, stream, signal);
+    else if (this.thinkMs > 0) await pause(this.thinkMs, signal);
+    signal.throwIfAborted();
     return actions;
+  }
+
+  // Sends the text word by word (each with the spaces after it), spread evenly over the thinking time.
+  private async speak(text: string, stream: TurnStream, signal: AbortSignal): Promise<void> {
+    const words = text.match(/^\s*\S+\s*|\S+\s*/g) ?? [text];
+    const step = this.thinkMs / words.length;
+    for (const word of words) {
+      if (step > 0) await pause(step, signal);
+      signal.throwIfAborted();
+      stream.delta(word);
+    }
   }
 
   // Adds the tool request an input asks for, and returns the line the reply says about it.

@@ -170,7 +170,7 @@ export const CHANNELS_API: OpenApiFragment = {
       get: {
         summary: 'Stream a session’s replies (Server-Sent Events)',
         description:
-          'Each outbound event of the session as `id: <sequence>`, `event: <type>`, `data: <CloudEvent JSON>`; resumes after `Last-Event-ID`. Comment lines every WAGGLE_SSE_HEARTBEAT. A browser EventSource may pass the key as `?access_token=`.',
+          'Each outbound event of the session as `id: <sequence>`, `event: <type>`, `data: <CloudEvent JSON>`; resumes after `Last-Event-ID`. Between them, live only and with no `id:`: `event: message.delta` (`data.turnId`, `data.index`, `data.text`: reply text as the agent makes it) and `event: message.superseded` (`data.turnId`: drop that turn’s text); these are never replayed. Comment lines every WAGGLE_SSE_HEARTBEAT. A browser EventSource may pass the key as `?access_token=`.',
         tags: ['channels'],
         security: [{ tenantKey: [] }],
         parameters: [

@@ -1,12 +1,14 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { BrokerConnection } from '../broker';
-import { fromAmqpMessage, HEADERS, type AdmittedEvent } from '../envelope';
+import { fromAmqpMessage, HEADERS, type AdmittedEvent, type WaggleEvent } from '../envelope';
 import { gauge, logger } from '../observability';
 
 /** Receives a session's live outbound events, and a call when it should re-read the log (reconnect). */
 export interface SessionListener {
   event(event: AdmittedEvent): void;
+  /** A live-only event of the session (streamed reply text): not numbered, not in the log, at most once. */
+  transient?(event: WaggleEvent): void;
   resync(): void;
   /** The hub is closing (shutdown): end the stream. */
   end(): void;
@@ -15,6 +17,8 @@ export interface SessionListener {
 export interface SessionStreamHubOptions {
   /** The exchange outbound events travel. @default 'outbound' */
   exchange?: string;
+  /** The exchange live-only events travel (streamed reply text), bound with the same keys. @default 'streams' */
+  streamsExchange?: string;
   /** Channels whose outbound events stream to sessions. @default ['webchat'] */
   channels?: string[];
   /** Most live messages waiting in this process's queue before the oldest are dropped (the log has them). @default 10000 */
@@ -24,15 +28,18 @@ export interface SessionStreamHubOptions {
 const streams = gauge('waggle_sse_streams', 'Open SSE session streams in this process');
 
 /**
- * This process's window onto the `outbound` exchange for the sessions it streams. It holds one
- * server-named, exclusive, auto-delete classic queue, bound with `<tenant>.<channel>.#` for each tenant that
- * has a stream open here (bound when the first stream of a tenant opens, unbound when its last one closes),
- * and hands each message to the listeners of its `x-session`. So whichever ingress process holds a client's
- * stream receives that session's replies. Live messages are at most once (no acks); listeners fill any gap
- * from the Postgres log, and `resync` after a reconnect (a new queue) tells them to.
+ * This process's window onto the `outbound` and `streams` exchanges for the sessions it streams. It holds
+ * one server-named, exclusive, auto-delete classic queue, bound on both with `<tenant>.<channel>.#` for each
+ * tenant that has a stream open here (bound when the first stream of a tenant opens, unbound when its last
+ * one closes), and hands each message to the listeners of its `x-session`: what comes from `outbound` as a
+ * numbered event, what comes from `streams` as a transient one. So whichever ingress process holds a client's
+ * stream receives that session's replies and streamed text. Live messages are at most once (no acks);
+ * listeners fill any gap in the numbered ones from the Postgres log, and `resync` after a reconnect (a new
+ * queue) tells them to. Streams open once `outbound` exists; `streams` is bound as soon as it exists too.
  */
 export class SessionStreamHub {
   private readonly exchange: string;
+  private readonly streamsExchange: string;
   private readonly channels: string[];
   private readonly maxQueued: number;
   private readonly listeners = new Map<string, Set<SessionListener>>();
@@ -42,12 +49,17 @@ export class SessionStreamHub {
   private live: { channel: Channel; queue: string } | undefined;
   private closed = false;
   private waiting: Promise<void> | undefined;
+  // Whether `streams` existed when the current queue was set up (or was bound since); bindings follow it.
+  private streamsBound = false;
+  private waitingForStreams: Promise<void> | undefined;
+  private retryMs = 2_000;
 
   constructor(
     private readonly broker: BrokerConnection,
     options: SessionStreamHubOptions = {},
   ) {
     this.exchange = options.exchange ?? 'outbound';
+    this.streamsExchange = options.streamsExchange ?? 'streams';
     this.channels = options.channels ?? ['webchat'];
     this.maxQueued = options.maxQueued ?? 10_000;
   }
@@ -58,6 +70,7 @@ export class SessionStreamHub {
    * checking every `retryMs` in the background until the topology is applied.
    */
   async start(retryMs = 2_000): Promise<void> {
+    this.retryMs = retryMs;
     if (await this.open()) return;
     logger({ component: 'sse' }).warn(
       { exchange: this.exchange },
@@ -135,6 +148,7 @@ export class SessionStreamHub {
     streams.set(0);
     await this.wrapper?.close().catch(() => undefined);
     await this.waiting;
+    await this.waitingForStreams;
   }
 
   // Runs on every (re)connect: a new server-named queue, the bindings of every tenant streamed, a consumer.
@@ -145,12 +159,40 @@ export class SessionStreamHub {
       durable: false,
       arguments: { 'x-queue-type': 'classic', 'x-max-length': this.maxQueued, 'x-overflow': 'drop-head' },
     });
+    // Binding to a missing exchange would close this channel: `streams` is bound only once it exists.
+    this.streamsBound = await exchangeExists(this.broker, this.streamsExchange).catch(() => false);
     for (const tenant of this.tenantRefs.keys()) await this.bind(ch, queue, tenant);
     await ch.consume(queue, (msg) => msg && this.deliver(msg), { noAck: true });
     const reconnected = this.live !== undefined;
     this.live = { channel: ch, queue };
+    if (!this.streamsBound) this.waitForStreams();
     // Anything published while no queue existed is only in the log now.
     if (reconnected) for (const set of this.listeners.values()) for (const l of set) l.resync();
+  }
+
+  // Checks every `retryMs` until `streams` exists, then binds the tenants streamed here to it.
+  private waitForStreams(): void {
+    if (this.waitingForStreams) return;
+    logger({ component: 'sse' }).warn(
+      { exchange: this.streamsExchange },
+      'streamed reply text waits for the exchange: apply the topology',
+    );
+    this.waitingForStreams = (async () => {
+      while (!this.closed && !this.streamsBound) {
+        await new Promise((resolve) => setTimeout(resolve, this.retryMs).unref());
+        if (!(await exchangeExists(this.broker, this.streamsExchange).catch(() => false))) continue;
+        await this.serially(async () => {
+          const live = this.live;
+          if (!live || this.closed || this.streamsBound) return;
+          for (const tenant of this.tenantRefs.keys()) {
+            await this.bindStreams(live.channel, live.queue, tenant);
+          }
+          this.streamsBound = true;
+        });
+      }
+    })().finally(() => {
+      this.waitingForStreams = undefined;
+    });
   }
 
   private deliver(msg: ConsumeMessage): void {
@@ -159,19 +201,22 @@ export class SessionStreamHub {
       sessionKey(String(headers[HEADERS.tenant]), String(headers[HEADERS.session])),
     );
     if (!set || set.size === 0) return;
-    let event: AdmittedEvent;
+    let event: WaggleEvent;
     try {
-      const parsed = fromAmqpMessage(msg);
-      if (parsed.sequence === undefined) return;
-      event = parsed as AdmittedEvent;
+      event = fromAmqpMessage(msg);
     } catch (err) {
       logger({ component: 'sse' }).warn(
-        { err, messageId: msg.properties.messageId },
-        'unreadable outbound message',
+        { err, messageId: msg.properties.messageId, exchange: msg.fields.exchange },
+        'unreadable live message',
       );
       return;
     }
-    for (const listener of set) listener.event(event);
+    if (msg.fields.exchange === this.streamsExchange) {
+      for (const listener of set) listener.transient?.(event);
+      return;
+    }
+    if (event.sequence === undefined) return;
+    for (const listener of set) listener.event(event as AdmittedEvent);
   }
 
   // Bindings change one at a time, so a subscribe racing the last unsubscribe of a tenant stays bound.
@@ -192,10 +237,13 @@ export class SessionStreamHub {
       }
       this.tenantRefs.delete(tenant);
       if (this.live && !this.closed) {
-        for (const channel of this.channels) {
-          await this.live.channel
-            .unbindQueue(this.live.queue, this.exchange, `${tenant}.${channel}.#`)
-            .catch(() => undefined);
+        const exchanges = this.streamsBound ? [this.exchange, this.streamsExchange] : [this.exchange];
+        for (const exchange of exchanges) {
+          for (const channel of this.channels) {
+            await this.live.channel
+              .unbindQueue(this.live.queue, exchange, `${tenant}.${channel}.#`)
+              .catch(() => undefined);
+          }
         }
       }
     });
@@ -203,6 +251,13 @@ export class SessionStreamHub {
 
   private async bind(ch: Channel, queue: string, tenant: string): Promise<void> {
     for (const channel of this.channels) await ch.bindQueue(queue, this.exchange, `${tenant}.${channel}.#`);
+    if (this.streamsBound) await this.bindStreams(ch, queue, tenant);
+  }
+
+  private async bindStreams(ch: Channel, queue: string, tenant: string): Promise<void> {
+    for (const channel of this.channels) {
+      await ch.bindQueue(queue, this.streamsExchange, `${tenant}.${channel}.#`);
+    }
   }
 
   private serially(op: () => Promise<void>): Promise<void> {

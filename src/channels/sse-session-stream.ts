@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import type { AdmittedEvent } from '../envelope';
+import type { AdmittedEvent, WaggleEvent } from '../envelope';
 import { counter, logger } from '../observability';
 import type { OutboundLog } from './outbound-log';
 import type { SessionListener } from './session-stream-hub';
@@ -18,12 +18,18 @@ export interface SseSessionStreamOptions {
 }
 
 const sent = counter('waggle_sse_events_total', 'Outbound events written to SSE streams', ['source']);
+const transientSkipped = counter(
+  'waggle_sse_transient_skipped_total',
+  'Transient events not written to an SSE stream because its client reads too slowly',
+);
 
 /**
  * One client's `text/event-stream` of a session: first the logged events after Last-Event-ID, then live
  * ones, every event exactly once and in sequence order (`id:` = sequence). Writes go through one queue, so
  * a live event that arrives during the replay, or ahead of a gap, waits until the log has filled in what
- * comes before it. Comment lines every `heartbeatMs` keep idle connections open through proxies.
+ * comes before it. Transient events (streamed reply text) are not numbered: they are written as they come,
+ * with no `id:` (a client's Last-Event-ID stays the last numbered event), even while the log replays, and
+ * never replayed. Comment lines every `heartbeatMs` keep idle connections open through proxies.
  */
 export class SseSessionStream implements SessionListener {
   readonly body = new PassThrough();
@@ -59,6 +65,21 @@ export class SseSessionStream implements SessionListener {
     });
   }
 
+  /**
+   * Writes a live-only event at once, without `id:`. It does not wait behind the replay; it is skipped when
+   * the client already has half of `maxBuffered` unread (the reply that follows carries the whole text).
+   */
+  transient(event: WaggleEvent): void {
+    if (this.ended) return;
+    if (this.body.writableLength > this.maxBuffered / 2) {
+      transientSkipped.inc();
+      return;
+    }
+    this.body.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    sent.inc({ source: 'transient' });
+    this.cutOffIfNotReading();
+  }
+
   resync(): void {
     this.enqueue(() => this.fill());
   }
@@ -68,6 +89,10 @@ export class SseSessionStream implements SessionListener {
     this.ended = true;
     clearInterval(this.heartbeat);
     this.body.end();
+  }
+
+  private get maxBuffered(): number {
+    return this.options.maxBuffered ?? 1 << 20;
   }
 
   /** The last sequence written to the client. */
@@ -103,7 +128,11 @@ export class SseSessionStream implements SessionListener {
     this.last = event.sequence;
     this.body.write(`id: ${event.sequence}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     sent.inc({ source });
-    if (this.body.writableLength > (this.options.maxBuffered ?? 1 << 20)) {
+    this.cutOffIfNotReading();
+  }
+
+  private cutOffIfNotReading(): void {
+    if (this.body.writableLength > this.maxBuffered) {
       logger({ component: 'sse', tenant: this.options.tenant }).warn(
         { session: this.options.sessionId },
         'client is not reading; closing its stream (it resumes with Last-Event-ID)',

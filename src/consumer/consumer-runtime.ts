@@ -1,5 +1,10 @@
 import type { DataSource } from 'typeorm';
-import { QueueConsumer, type BrokerConnection, type ConfirmedPublisher } from '../broker';
+import {
+  QueueConsumer,
+  type BrokerConnection,
+  type ConfirmedPublisher,
+  type TransientPublisher,
+} from '../broker';
 import { guardPool, poolOf } from '../db';
 import { logger } from '../observability';
 import { OutboxDispatch } from '../outbox';
@@ -19,6 +24,8 @@ export interface ConsumerRuntimeDeps {
   db: DataSource;
   broker: BrokerConnection;
   publisher: Pick<ConfirmedPublisher, 'publish'>;
+  /** What `ctx.publishTransient` sends through. @default none: transient events are dropped (and counted) */
+  transientPublisher?: Pick<TransientPublisher, 'publish'>;
   /** This process, as a partition-lease owner. */
   instanceId: string;
   /**
@@ -72,6 +79,7 @@ export class ConsumerRuntime {
       outbox: this.outbox,
       spec,
       definition,
+      transient: deps.transientPublisher,
       metrics: this.metrics,
       gapTimeoutMs: deps.gapTimeoutMs ?? 600_000,
     };

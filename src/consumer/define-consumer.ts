@@ -39,8 +39,23 @@ export interface HandlerContext {
    * The correlation id and trace context of the handled event carry over when the event has none.
    */
   publish(event: WaggleEvent, options?: PublishOptions): void;
+  /**
+   * Publishes an event at once, outside the transaction and the outbox: not stored, not persistent, not
+   * confirmed, and not taken back if the run rolls back. For what only matters live, such as the text an
+   * agent streams. It never waits and never throws for the broker: an event the broker cannot take now
+   * (disconnected, blocking, buffer full) is dropped and counted. Returns whether it was sent.
+   */
+  publishTransient(event: WaggleEvent, options: TransientPublishOptions): boolean;
   /** Starts a saga in this transaction; throws WAGGLE_SAGAS_UNAVAILABLE until a saga engine is registered. */
   startSaga(type: string, input: unknown, options?: StartSagaOptions): Promise<string>;
+}
+
+/** Where `ctx.publishTransient` sends an event. */
+export interface TransientPublishOptions {
+  /** The exchange, e.g. `streams`. */
+  exchange: string;
+  /** @default the event's `<tenant>.<channel>.<type>` */
+  routingKey?: string;
 }
 
 /** Retry policy as a handler author writes it; the topology's policy wins where it declares one. */

@@ -1,9 +1,10 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { validateEnvelope, type WaggleEvent } from '../envelope';
+import { transientDropped, type TransientPublisher } from '../broker';
+import { toAmqpMessage, validateEnvelope, type WaggleEvent } from '../envelope';
 import { NonRetryableError } from '../errors';
 import { logger, type Logger } from '../observability';
 import { outboxMessageFor, type OutboxMessage, type PublishOptions } from '../outbox';
-import type { HandlerContext } from './define-consumer';
+import type { HandlerContext, TransientPublishOptions } from './define-consumer';
 import { LazyTransaction, type SomeLazyTransaction } from './lazy-transaction';
 import type { RunAbort } from './run-abort';
 import { SagasUnavailableError, sagaStarter, type StartSagaOptions } from './saga-starter';
@@ -20,7 +21,12 @@ export interface HandlerContextInput {
   outbox: OutboxMessage[];
   /** Autocommit reads outside the run's transaction (`ctx.read`). */
   read: Pick<DataSource, 'query'>;
+  /** Where `ctx.publishTransient` sends; without one, transient events are dropped (and counted). */
+  transient?: TransientSink;
 }
+
+/** What `ctx.publishTransient` sends through: the process's transient publisher. */
+export type TransientSink = Pick<TransientPublisher, 'publish'>;
 
 /** The `ctx` a handler receives. */
 export function createHandlerContext(input: HandlerContextInput): HandlerContext {
@@ -75,20 +81,14 @@ class RunContext implements HandlerContext {
   }
 
   publish(event: WaggleEvent, options?: PublishOptions): void {
-    const { origin } = this.input;
-    const full: WaggleEvent = {
-      ...event,
-      correlationid: event.correlationid || origin.correlationid,
-      traceparent: event.traceparent ?? origin.traceparent,
-    };
-    if (!validateEnvelope(full)) {
-      const why = (validateEnvelope.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
-      throw new NonRetryableError(
-        'WAGGLE_PUBLISH_INVALID',
-        `ctx.publish: not a valid event: ${why.join('; ')}`,
-      );
-    }
-    this.input.outbox.push(outboxMessageFor(full, options));
+    this.input.outbox.push(outboxMessageFor(this.complete(event, 'ctx.publish'), options));
+  }
+
+  publishTransient(event: WaggleEvent, options: TransientPublishOptions): boolean {
+    const out = toAmqpMessage(this.complete(event, 'ctx.publishTransient'));
+    const sink = this.input.transient;
+    if (!sink) return transientDropped('unavailable');
+    return sink.publish(options.exchange, options.routingKey ?? out.routingKey, out.content, out.properties);
   }
 
   async startSaga(type: string, sagaInput: unknown, options?: StartSagaOptions): Promise<string> {
@@ -104,6 +104,24 @@ class RunContext implements HandlerContext {
       db: this.manager(),
       publish: (message) => this.input.outbox.push(message),
     });
+  }
+
+  // The event with the handled event's correlation id and trace context when it has none; throws if invalid.
+  private complete(event: WaggleEvent, caller: string): WaggleEvent {
+    const { origin } = this.input;
+    const full: WaggleEvent = {
+      ...event,
+      correlationid: event.correlationid || origin.correlationid,
+      traceparent: event.traceparent ?? origin.traceparent,
+    };
+    if (!validateEnvelope(full)) {
+      const why = (validateEnvelope.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+      throw new NonRetryableError(
+        'WAGGLE_PUBLISH_INVALID',
+        `${caller}: not a valid event: ${why.join('; ')}`,
+      );
+    }
+    return full;
   }
 
   private manager(): EntityManager | undefined {

@@ -3,7 +3,7 @@ import type { WaggleEvent } from '../envelope';
 import type { OutboxMessage } from '../outbox';
 import type { ConsumerMetrics } from './consumer-metrics';
 import type { ConsumerDefinition } from './define-consumer';
-import { createHandlerContext } from './handler-context';
+import { createHandlerContext, type TransientSink } from './handler-context';
 import type { SomeLazyTransaction } from './lazy-transaction';
 import type { RunAbort } from './run-abort';
 import { RunTimeoutError } from './run-timeout';
@@ -40,6 +40,8 @@ export interface HandlerRun {
   read: Pick<DataSource, 'query'>;
   /** Aborts the run as timed out after this long; 0 or absent: no limit. */
   timeoutMs?: number;
+  /** Where `ctx.publishTransient` sends. */
+  transient?: TransientSink;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
     db: run.db,
     outbox,
     read: run.read,
+    ...(run.transient ? { transient: run.transient } : {}),
   });
   const input = run.definition.onBusy === 'supersede' ? run.events : origin;
   const handle = run.definition.handle as (input: unknown, c: typeof ctx) => Promise<void> | void;

@@ -10,6 +10,7 @@ export {
   type QueueingConsumerOptions,
   type RetryOptions,
   type SupersedingConsumerOptions,
+  type TransientPublishOptions,
 } from './define-consumer';
 export {
   ConsumerConfigError,

@@ -1,7 +1,7 @@
 import type { ConsumeMessage } from 'amqplib';
 import type { Pool, QueryResultRow } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { ConfirmedPublisher, Settlement } from '../broker';
+import type { ConfirmedPublisher, Settlement, TransientPublisher } from '../broker';
 import type { OutboxDispatch } from '../outbox';
 import type { ConsumerMetrics } from './consumer-metrics';
 import type { ConsumerSettings } from './consumer-settings';
@@ -16,6 +16,8 @@ export interface ProcessorDeps {
   spec: ConsumerSettings;
   definition: ConsumerDefinition;
   metrics: ConsumerMetrics;
+  /** Where `ctx.publishTransient` sends; without it transient events are dropped (and counted). */
+  transient?: Pick<TransientPublisher, 'publish'>;
   /** Publishes a run's outbox messages right after its commit; without it the relay sends them. */
   outbox?: OutboxDispatch;
   /** Ordered: how long a session waits for a missing sequence before skipping it; 0 never. @default 0 */

@@ -241,6 +241,7 @@ export class QueueLaneDriver {
         permits: this.c.semaphore,
         read: deps.db,
         timeoutMs: deps.spec.timeoutMs,
+        transient: deps.transient,
       });
       // Group commit moves existing cursors only: a session's first event creates its row in a transaction.
       if (lazy.started || mode === 'replay' || item.fromStash || item.seq === 1) {

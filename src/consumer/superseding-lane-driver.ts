@@ -157,6 +157,7 @@ export class SupersedingLaneDriver {
             db: lazy,
             read: deps.pool,
             timeoutMs: deps.spec.timeoutMs,
+            transient: deps.transient,
           });
         }
         if (abort.aborted) throw new RunAborted();

@@ -148,6 +148,7 @@ export class UnorderedProcessor implements MessageProcessor {
       db: undefined,
       read: this.deps.db,
       timeoutMs: spec.timeoutMs,
+      transient: this.deps.transient,
     };
     if (!spec.transactional) {
       const outbox = await runHandler(run);

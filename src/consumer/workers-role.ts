@@ -31,6 +31,7 @@ export function workersRole(options: WorkersRoleOptions = {}): Role {
             db: ctx.db,
             broker: ctx.broker,
             publisher: ctx.publisher,
+            transientPublisher: ctx.transientPublisher,
             instanceId: ctx.instanceId,
             leaseScope: vhostOfAmqpUrl(ctx.config.amqpUrl),
             leaseTtlMs: options.leaseTtlMs ?? ctx.config.leaseTtlMs,

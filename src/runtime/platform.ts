@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
-import { BrokerConnection, ConfirmedPublisher } from '../broker';
+import { BrokerConnection, ConfirmedPublisher, TransientPublisher } from '../broker';
 import { formatDuration, hidePasswords, type WaggleConfig } from '../config';
 import { createDataSource, DatabaseUnreachableError, ensureDatabase, migrate, poolOf } from '../db';
 import { errorReason } from '../errors';
@@ -26,10 +26,11 @@ interface Held {
   db?: DataSource;
   broker?: BrokerConnection;
   publisher?: ConfirmedPublisher;
+  transientPublisher?: TransientPublisher;
 }
 
 /**
- * One waggle process: shared resources (config, DB pool, AMQP connection, confirmed publisher, HTTP server,
+ * One waggle process: shared resources (config, DB pool, AMQP connection, publishers, HTTP server,
  * health and metrics) and the roles it runs. Boot order: HTTP port → database → migrations → broker → prepare
  * steps → roles → HTTP routes served. The port comes first so that a port in use ends boot before anything
  * consumes; any boot step failing stops what had started and rejects, with a StartError naming the port,
@@ -103,9 +104,11 @@ export class Platform {
     });
     const publisher = new ConfirmedPublisher(broker, { maxInFlight: config.publishBuffer });
     this.held.publisher = publisher;
+    const transientPublisher = new TransientPublisher(broker);
+    this.held.transientPublisher = transientPublisher;
 
     const instanceId = randomUUID();
-    this.ctx = { config, instanceId, db, broker, publisher, http, health };
+    this.ctx = { config, instanceId, db, broker, publisher, transientPublisher, http, health };
     for (const step of this.options.prepare ?? []) await step(this.ctx);
 
     this.instances = new InstanceRegistry(db, instanceId, roleNames);
@@ -157,7 +160,7 @@ export class Platform {
   }
 
   private async doStop(): Promise<void> {
-    const { http, db, broker, publisher } = this.held;
+    const { http, db, broker, publisher, transientPublisher } = this.held;
     if (!http) return;
     const { config } = this.options;
     const log = logger({ component: 'platform' });
@@ -175,6 +178,7 @@ export class Platform {
     ]);
     await this.instances?.deregister();
     await publisher?.close().catch(() => undefined);
+    await transientPublisher?.close().catch(() => undefined);
     await broker?.close().catch(() => undefined);
     await db?.destroy().catch(() => undefined);
     log.info('stopped');

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { BrokerConnection, ConfirmedPublisher } from '../broker';
+import type { BrokerConnection, ConfirmedPublisher, TransientPublisher } from '../broker';
 import type { WaggleConfig } from '../config';
 import type { HttpServer } from '../http';
 import type { HealthRegistry } from '../observability';
@@ -15,6 +15,8 @@ export interface PlatformContext {
   db: DataSource;
   broker: BrokerConnection;
   publisher: ConfirmedPublisher;
+  /** Sends what only matters live (streamed agent text): at once, unconfirmed, dropped when it cannot. */
+  transientPublisher: TransientPublisher;
   http: HttpServer;
   health: HealthRegistry;
 }

@@ -39,6 +39,7 @@ export function chatWorkersRole(definitions: ConsumerDefinition[]): Role {
             db: ctx.db,
             broker: ctx.broker,
             publisher: ctx.publisher,
+            transientPublisher: ctx.transientPublisher,
             instanceId: ctx.instanceId,
             leaseScope: vhostOfAmqpUrl(ctx.config.amqpUrl),
             leaseTtlMs: 3_000,

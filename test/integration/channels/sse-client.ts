@@ -11,11 +11,16 @@ export interface SseEvent {
 export interface SseReader {
   status: number;
   headers: Headers;
+  /** The numbered (durable) events received: those with an `id:`. */
   events: SseEvent[];
+  /** Every event received, numbered or transient (no `id:`), in arrival order. */
+  all: SseEvent[];
   /** Comment lines received (heartbeats). */
   comments: string[];
-  /** Resolves once `count` events arrived; rejects after `timeoutMs` listing what did. */
+  /** Resolves once `count` numbered events arrived; rejects after `timeoutMs` listing what did. */
   waitFor(count: number, timeoutMs?: number): Promise<SseEvent[]>;
+  /** Resolves once `check` holds for every event received so far; rejects after `timeoutMs` naming `what`. */
+  waitUntil(check: (all: SseEvent[]) => boolean, what: string, timeoutMs?: number): Promise<SseEvent[]>;
   /** Resolves when the server ends the stream. */
   ended: Promise<void>;
   close(): void;
@@ -30,6 +35,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
   });
   autoTeardown(() => controller.abort());
   const events: SseEvent[] = [];
+  const all: SseEvent[] = [];
   const comments: string[] = [];
   let resolveEnded!: () => void;
   const ended = new Promise<void>((resolve) => (resolveEnded = resolve));
@@ -47,11 +53,13 @@ export async function openSse(url: string, headers: Record<string, string> = {})
             buffer = buffer.slice(nl + 1);
             if (line === '') {
               if (current.data.length > 0) {
-                events.push({
+                const event: SseEvent = {
                   data: current.data.join('\n'),
                   ...(current.id !== undefined ? { id: current.id } : {}),
                   ...(current.event !== undefined ? { event: current.event } : {}),
-                });
+                };
+                all.push(event);
+                if (event.id !== undefined) events.push(event);
               }
               current = { data: [] };
             } else if (line.startsWith(':')) comments.push(line.slice(1).trim());
@@ -75,6 +83,7 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     status: res.status,
     headers: res.headers,
     events,
+    all,
     comments,
     ended,
     close: () => controller.abort(),
@@ -89,6 +98,18 @@ export async function openSse(url: string, headers: Record<string, string> = {})
         await new Promise((r) => setTimeout(r, 20));
       }
       return events;
+    },
+    async waitUntil(check, what, timeoutMs = 15_000) {
+      const until = Date.now() + timeoutMs;
+      while (!check(all)) {
+        if (Date.now() > until) {
+          throw new Error(
+            `not within ${timeoutMs} ms: ${what}; got ${JSON.stringify(all.map((e) => e.event))}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return all;
     },
   };
 }

@@ -31,7 +31,7 @@ describe('topology: diff against the live broker', () => {
     expect(diff.items).to.deep.equal([]);
     expect(diff.inSync).to.equal(true);
     expect(formatDiff(diff)).to.deep.equal([
-      `in sync: 6 exchanges, 35 queues, 19 bindings, 2 users in vhost ${vhost}`,
+      `in sync: 7 exchanges, 35 queues, 19 bindings, 2 users in vhost ${vhost}`,
     ]);
   });
 

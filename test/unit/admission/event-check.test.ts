@@ -36,6 +36,8 @@ describe('admission: checkEvent', () => {
     expect(schemas.types()).to.include.members([
       'message.received',
       'message.reply',
+      'message.delta',
+      'message.superseded',
       'message.sent',
       'tool.call.requested',
       'tool.call.completed',

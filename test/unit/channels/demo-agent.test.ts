@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DemoAgent, type Turn } from '../../../src/agent';
+import { DemoAgent, type Turn, type TurnStream } from '../../../src/agent';
 
 const turn = (inputs: Turn['inputs']): Turn => ({
   turnId: 'turn-1',
@@ -11,7 +11,7 @@ const turn = (inputs: Turn['inputs']): Turn => ({
 });
 
 describe('agent: the deterministic demo agent', () => {
-  const agent = new DemoAgent();
+  const agent = new DemoAgent({ thinkMs: 0 });
   const signal = new AbortController().signal;
 
   it('echoes one message, and numbers coalesced messages in order', async () => {
@@ -42,6 +42,42 @@ describe('agent: the deterministic demo agent', () => {
       signal,
     );
     expect(result).to.deep.equal([{ kind: 'reply', text: 'weather answered: {"tempC":18}' }]);
+  });
+
+  it('given a stream, says its reply word by word over its thinking time, then returns the same actions', async () => {
+    const streaming = new DemoAgent({ thinkMs: 400 });
+    const input = turn([{ kind: 'message', id: 'a', sequence: 1, text: 'one two three four five' }]);
+    const pieces: string[] = [];
+    let returned = false;
+    const stream: TurnStream = {
+      delta(text) {
+        expect(returned, 'every delta comes before the answer').to.equal(false);
+        pieces.push(text);
+      },
+    };
+    const actions = await streaming.respond(input, signal, stream);
+    returned = true;
+    expect(actions).to.deep.equal(await agent.respond(input, signal));
+    expect(pieces).to.deep.equal(['You ', 'said: ', 'one ', 'two ', 'three ', 'four ', 'five']);
+    expect(pieces.join('')).to.equal('You said: one two three four five');
+  });
+
+  it('stops streaming when the turn is superseded, and says nothing after', async () => {
+    const streaming = new DemoAgent({ thinkMs: 300 });
+    const controller = new AbortController();
+    const pieces: string[] = [];
+    const run = streaming.respond(
+      turn([{ kind: 'message', id: 'a', sequence: 1, text: 'hi there' }]),
+      controller.signal,
+      {
+        delta(text) {
+          pieces.push(text);
+          controller.abort(new Error('superseded'));
+        },
+      },
+    );
+    await expect(run).to.be.rejectedWith('superseded');
+    expect(pieces).to.deep.equal(['You ']);
   });
 
   it('stops thinking when the turn is superseded', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { registerSagaStarter, SagasUnavailableError } from '../../../src/consumer';
-import { createHandlerContext } from '../../../src/consumer/handler-context';
+import { createHandlerContext, type TransientSink } from '../../../src/consumer/handler-context';
 import { RunAbort } from '../../../src/consumer/run-abort';
 import type { WaggleEvent } from '../../../src/envelope';
 import type { OutboxMessage } from '../../../src/outbox';
@@ -18,7 +18,7 @@ const origin: WaggleEvent = {
   sequence: 3,
 };
 
-function context(db?: never) {
+function context(db?: never, transient?: TransientSink) {
   const outbox: OutboxMessage[] = [];
   const ctx = createHandlerContext({
     consumer: 'c',
@@ -28,9 +28,33 @@ function context(db?: never) {
     db,
     outbox,
     read: { query: () => Promise.reject(new Error('no database in this test')) },
+    ...(transient ? { transient } : {}),
   });
   return { ctx, outbox };
 }
+
+/** A transient publisher that keeps what it is given and takes only `room` messages. */
+function transientSink(room = Infinity) {
+  const sent: Array<{ exchange: string; routingKey: string; body: WaggleEvent; persistent?: boolean }> = [];
+  const sink: TransientSink = {
+    publish(exchange, routingKey, content, properties) {
+      if (sent.length >= room) return false;
+      sent.push({ exchange, routingKey, body: JSON.parse(content.toString()) as WaggleEvent, ...properties });
+      return true;
+    },
+  };
+  return { sink, sent };
+}
+
+const delta: WaggleEvent = {
+  ...origin,
+  id: 'delta-1',
+  type: 'message.delta',
+  correlationid: '',
+  traceparent: undefined,
+  sequence: undefined,
+  data: { turnId: 't', index: 0, text: 'Hel' },
+};
 
 describe('consumer: handler context', () => {
   it('collects published events for the outbox, carrying correlation id and trace context over', () => {
@@ -59,6 +83,32 @@ describe('consumer: handler context', () => {
     expect(() => ctx.publish({ ...origin, tenantid: 'NOT VALID' })).to.throw(
       /WAGGLE_PUBLISH_INVALID|not a valid event/,
     );
+  });
+
+  it('publishes a transient event at once, beside the outbox, with the handled event’s correlation id', () => {
+    const { sink, sent } = transientSink();
+    const { ctx, outbox } = context(undefined, sink);
+    expect(ctx.publishTransient(delta, { exchange: 'streams' })).to.equal(true);
+    expect(outbox, 'nothing goes through the outbox').to.have.length(0);
+    expect(sent).to.have.length(1);
+    expect(sent[0]).to.deep.include({ exchange: 'streams', routingKey: 'acme.web.message.delta' });
+    expect(sent[0]?.body).to.deep.include({
+      id: 'delta-1',
+      correlationid: 'corr-1',
+      traceparent: origin.traceparent,
+    });
+    expect(() => ctx.publishTransient({ ...delta, tenantid: 'NOT VALID' }, { exchange: 'streams' })).to.throw(
+      /WAGGLE_PUBLISH_INVALID|not a valid event/,
+    );
+  });
+
+  it('says false instead of throwing when the transient publisher cannot take an event, or there is none', () => {
+    const { sink, sent } = transientSink(1);
+    const { ctx } = context(undefined, sink);
+    expect(ctx.publishTransient(delta, { exchange: 'streams' })).to.equal(true);
+    expect(ctx.publishTransient({ ...delta, id: 'delta-2' }, { exchange: 'streams' })).to.equal(false);
+    expect(sent.map((m) => m.body.id)).to.deep.equal(['delta-1']);
+    expect(context().ctx.publishTransient(delta, { exchange: 'streams' })).to.equal(false);
   });
 
   it('has no ctx.db without a transaction, and says why', () => {

@@ -21,6 +21,7 @@ describe('topology: loadTopology', () => {
       'events',
       'turns',
       'outbound',
+      'streams',
       'waggle.admission',
     ]);
     expect(t.partitionGroups).to.deep.equal([

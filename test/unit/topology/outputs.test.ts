@@ -106,7 +106,7 @@ describe('topology: export, graph, dry-run and conflict parsing', () => {
     expect(lines).to.include(
       "topic-permission gw-whatsapp on waggle.admission write='^(acme|globex)\\.whatsapp\\..+$' read='^$'",
     );
-    expect(lines.at(-1)).to.equal('6 exchanges, 35 queues, 19 bindings, 2 users');
+    expect(lines.at(-1)).to.equal('7 exchanges, 35 queues, 19 bindings, 2 users');
   });
 
   it("reads the broker's inequivalent-argument refusals", () => {

@@ -119,6 +119,14 @@ describe('topology: planTopology', () => {
     });
   });
 
+  it('declares `streams` for live-only events with nothing bound to it (the SSE queues bind themselves)', () => {
+    expect(plan.exchanges.find((e) => e.name === 'streams')).to.deep.include({
+      type: 'topic',
+      durable: true,
+    });
+    expect(plan.bindings.filter((b) => b.source === 'streams')).to.deep.equal([]);
+  });
+
   it('declares the admission entry: topic exchange, quorum queue bound with #, parking lot', () => {
     expect(plan.exchanges.find((e) => e.name === 'waggle.admission')?.type).to.equal('topic');
     expect(queueOf(plan, 'waggle.admission').arguments['x-queue-type']).to.equal('quorum');

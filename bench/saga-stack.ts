@@ -13,6 +13,7 @@ import { installSagaRuntime, type SagaRuntime } from '../src/flows';
 import { OutboxRelay } from '../src/outbox';
 import { SagaTimers } from '../src/saga';
 import { applyTopology, loadTopology, planTopology } from '../src/topology';
+import { benchVhost, dropBenchVhost } from './lib/vhost';
 
 /** The shipped topology: tool.calls and webhook.deliveries as they run in production. */
 const TOPOLOGY = path.resolve(__dirname, '../topology/waggle.yaml');
@@ -27,37 +28,10 @@ export interface SagaStack {
   close(): Promise<void>;
 }
 
-function management(): { base: URL; auth: string } {
-  const base = new URL(loadConfig().managementUrl);
-  const auth = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
-  base.username = '';
-  base.password = '';
-  return { base, auth };
-}
-
-async function api(method: string, p: string, body?: unknown): Promise<void> {
-  const { base, auth } = management();
-  const res = await fetch(new URL(`/api${p}`, base), {
-    method,
-    headers: { authorization: auth, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok && res.status !== 404) throw new Error(`management ${method} ${p}: ${res.status}`);
-}
-
 /** Starts the stack on a fresh vhost (deleted by `close`) and the bench database. */
 export async function sagaStack(vhost: string): Promise<SagaStack> {
   const config = loadConfig();
-  const user = decodeURIComponent(new URL(config.amqpUrl).username || 'guest');
-  await api('PUT', `/vhosts/${encodeURIComponent(vhost)}`, {});
-  await api('PUT', `/permissions/${encodeURIComponent(vhost)}/${encodeURIComponent(user)}`, {
-    configure: '.*',
-    write: '.*',
-    read: '.*',
-  });
-  const url = new URL(config.amqpUrl);
-  url.pathname = `/${encodeURIComponent(vhost)}`;
-  const amqpUrl = url.toString();
+  const amqpUrl = await benchVhost(vhost);
   const topology = await loadTopology(TOPOLOGY);
   const admin = await amqplib.connect(amqpUrl);
   await applyTopology(await admin.createChannel(), planTopology(topology));
@@ -127,7 +101,7 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
       await broker.close().catch(() => undefined);
       await admin.close().catch(() => undefined);
       await db.destroy();
-      await api('DELETE', `/vhosts/${encodeURIComponent(vhost)}`);
+      await dropBenchVhost(vhost);
     },
   };
 }

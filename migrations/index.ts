@@ -2,6 +2,7 @@ import { ServiceInstance1764000000000 } from './1764000000000-service-instance';
 import { Admission1764004000001 } from './1764004000001-admission';
 import { AdmissionBatches1764008000001 } from './1764008000001-admission-batches';
 import { AdmissionSource1764009000001 } from './1764009000001-admission-source';
+import { AgentRegistry1764010000001 } from './1764010000001-agent-registry';
 import { Channels1764006000001 } from './1764006000001-channels';
 import { Saga1764007000001 } from './1764007000001-saga';
 import { ToolRegistry1764007000002 } from './1764007000002-tool-registry';
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   Outbox1764005000003,
   AdmissionBatches1764008000001,
   AdmissionSource1764009000001,
+  AgentRegistry1764010000001,
 ];

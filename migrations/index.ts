@@ -3,6 +3,7 @@ import { Admission1764004000001 } from './1764004000001-admission';
 import { AdmissionBatches1764008000001 } from './1764008000001-admission-batches';
 import { AdmissionSource1764009000001 } from './1764009000001-admission-source';
 import { OutboxSweepAfter1764009000002 } from './1764009000002-outbox-sweep-after';
+import { AgentRegistry1764010000001 } from './1764010000001-agent-registry';
 import { Channels1764006000001 } from './1764006000001-channels';
 import { Saga1764007000001 } from './1764007000001-saga';
 import { ToolRegistry1764007000002 } from './1764007000002-tool-registry';
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   AdmissionBatches1764008000001,
   AdmissionSource1764009000001,
   OutboxSweepAfter1764009000002,
+  AgentRegistry1764010000001,
 ];

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAgents } from './commands/agents';
 import { registerChannels } from './commands/channels';
 import { registerConfig } from './commands/config';
 import { registerKeys } from './commands/keys';
@@ -39,6 +40,7 @@ Start here: \`waggle start\`, then open http://127.0.0.1:8080/v1/health.`,
   registerSessions(program);
   registerWebhooks(program);
   registerTools(program);
+  registerAgents(program);
   registerParked(program);
   return program;
 }

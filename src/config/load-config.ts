@@ -40,6 +40,10 @@ export interface WaggleConfig {
   consumers: string[];
   sseHeartbeatMs: number;
   streamRetentionMs: number;
+  /** The agent of tenants without their own (WAGGLE_AGENT_URL), signed with WAGGLE_AGENT_SECRET. */
+  agentUrl: string | undefined;
+  agentSecret: string | undefined;
+  agentTimeoutMs: number;
   outboundTimeoutMs: number;
   whatsappApiUrl: string;
   slackApiUrl: string;
@@ -90,6 +94,11 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
     const problems = VARIABLES.filter((v) => bad.has(v.env)).map((v) => problemLine(v, original[v.env]));
     throw new ConfigError(problems);
   }
+  if (raw.WAGGLE_AGENT_URL !== undefined && raw.WAGGLE_AGENT_SECRET === undefined) {
+    throw new ConfigError([
+      'WAGGLE_AGENT_SECRET: must be set when WAGGLE_AGENT_URL is (the turns sent there are signed with it)',
+    ]);
+  }
   return {
     amqpUrl: raw.WAGGLE_AMQP_URL as string,
     managementUrl: raw.WAGGLE_MANAGEMENT_URL as string,
@@ -122,6 +131,9 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
     consumers: raw.WAGGLE_CONSUMERS ? (raw.WAGGLE_CONSUMERS as string).split(',') : [],
     sseHeartbeatMs: parseDuration(raw.WAGGLE_SSE_HEARTBEAT as string),
     streamRetentionMs: parseDuration(raw.WAGGLE_STREAM_RETENTION as string),
+    agentUrl: raw.WAGGLE_AGENT_URL as string | undefined,
+    agentSecret: raw.WAGGLE_AGENT_SECRET as string | undefined,
+    agentTimeoutMs: parseDuration(raw.WAGGLE_AGENT_TIMEOUT as string),
     outboundTimeoutMs: parseDuration(raw.WAGGLE_OUTBOUND_TIMEOUT as string),
     whatsappApiUrl: raw.WAGGLE_WHATSAPP_API_URL as string,
     slackApiUrl: raw.WAGGLE_SLACK_API_URL as string,

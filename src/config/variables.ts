@@ -253,6 +253,28 @@ export const VARIABLES: readonly VariableSpec[] = [
     description: 'How long outbound events stay in Postgres for SSE clients resuming with Last-Event-ID.',
   },
   {
+    env: 'WAGGLE_AGENT_URL',
+    schema: url(['http', 'https']),
+    expected: 'an http:// or https:// URL',
+    description:
+      'The HTTP agent that answers the turns of tenants without one of their own (`waggle agents set`); unset: the demo agent answers them.',
+  },
+  {
+    env: 'WAGGLE_AGENT_SECRET',
+    schema: { type: 'string', pattern: '^whsec_[A-Za-z0-9+/]{32,88}={0,2}$' },
+    expected: 'whsec_ followed by base64 of 24–64 bytes (required with WAGGLE_AGENT_URL)',
+    description: 'Signs the turns sent to WAGGLE_AGENT_URL (Standard Webhooks); the agent verifies with it.',
+    secret: 'value',
+  },
+  {
+    env: 'WAGGLE_AGENT_TIMEOUT',
+    schema: duration,
+    expected: 'a duration like "30s"',
+    default: '30s',
+    description:
+      'Longest WAGGLE_AGENT_URL may take to answer one turn, streaming included; past it the turn is retried.',
+  },
+  {
     env: 'WAGGLE_OUTBOUND_TIMEOUT',
     schema: duration,
     expected: 'a duration like "10s"',

@@ -1,3 +1,5 @@
+export { AGENT_BODY_SCHEMA, agentAdminApi } from './admin-agent-api';
+export { adminAgentRoutes, type AdminAgentRoutesDeps } from './admin-agent-routes';
 export { adminApi } from './admin-api';
 export { optionalJsonObject, parkedJson, sagaJson, timelineJson } from './admin-json';
 export { adminRoutes, type AdminRoutesDeps } from './admin-routes';

@@ -5,6 +5,7 @@ import { ParkingLots } from '../retry';
 import type { PlatformContext, Role } from '../runtime';
 import { CronScheduler, SagaTimers } from '../saga';
 import { planTopology, topologyOf, type Topology } from '../topology';
+import { adminAgentRoutes } from './admin-agent-routes';
 import { adminRoutes } from './admin-routes';
 import { callbackRoutes } from './callback-routes';
 import { demoToolRoutes, registerDemoTools } from './demo-tools';
@@ -48,6 +49,7 @@ export function schedulerRole(): Role {
       ctx.http.mount(
         adminRoutes({ adminToken: ctx.config.adminToken, engine: runtime.engine, db: runtime.pool, parking }),
       );
+      ctx.http.mount(adminAgentRoutes({ adminToken: ctx.config.adminToken, db: runtime.pool }));
       ctx.http.mount(callbackRoutes({ engine: runtime.engine, bodyLimit: ctx.config.ingressBodyLimit }));
       ctx.http.mount(
         webhookEndpointRoutes({

@@ -4,7 +4,7 @@ export { testDb } from './db';
 export { uniqueName } from './names';
 export { autoTeardown } from './teardown';
 export { freePort } from './ports';
-export { REPO_ROOT, spawnTs, spawnWaggle, waitForOutput, type Spawned } from './processes';
+export { REPO_ROOT, spawnProcess, spawnTs, spawnWaggle, waitForOutput, type Spawned } from './processes';
 export {
   ADMISSION_OBJECTS,
   applyShippedTopology,

@@ -26,7 +26,12 @@ export function spawnWaggle(args: string[], env: Record<string, string>): Spawne
 }
 
 function spawnNode(argv: string[], env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, argv, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnProcess(process.execPath, argv, env);
+}
+
+/** Spawns any program from the repo root (e.g. `python3`), its output kept; killed after the test if still running. */
+export function spawnProcess(command: string, argv: string[], env: Record<string, string>): Spawned {
+  const child = spawn(command, argv, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let errors = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));

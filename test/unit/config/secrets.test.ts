@@ -50,7 +50,30 @@ describe('config: secrets are never printed', () => {
       WAGGLE_MANAGEMENT_URL: 'password',
       WAGGLE_DATABASE_URL: 'password',
       WAGGLE_ADMIN_TOKEN: 'value',
+      WAGGLE_AGENT_SECRET: 'value',
     });
+  });
+
+  it('names a malformed agent secret by its length, and refuses an agent URL without a secret', () => {
+    const secret = `whsec_${randomBytes(4).toString('base64')}`;
+    const err = captureConfigError({
+      WAGGLE_AGENT_URL: 'http://agent.example/turns',
+      WAGGLE_AGENT_SECRET: secret,
+    });
+    expect(err.problems).to.deep.equal([
+      `WAGGLE_AGENT_SECRET: must be whsec_ followed by base64 of 24–64 bytes (required with WAGGLE_AGENT_URL) (got ${secret.length})`,
+    ]);
+    expect(err.message).to.not.include(secret);
+    expect(captureConfigError({ WAGGLE_AGENT_URL: 'http://agent.example/turns' }).problems).to.deep.equal([
+      'WAGGLE_AGENT_SECRET: must be set when WAGGLE_AGENT_URL is (the turns sent there are signed with it)',
+    ]);
+    const good = `whsec_${randomBytes(32).toString('base64')}`;
+    const lines = Object.fromEntries(
+      describeConfig({ WAGGLE_AGENT_URL: 'http://agent.example/turns', WAGGLE_AGENT_SECRET: good }).map(
+        ({ env: name, value }) => [name, value],
+      ),
+    );
+    expect(lines).to.include({ WAGGLE_AGENT_URL: 'http://agent.example/turns', WAGGLE_AGENT_SECRET: '***' });
   });
 });
 

@@ -188,13 +188,13 @@ describe('agent: the admin API of the agent registry', function () {
     const cases: Array<{ body: unknown; code: string; pointer?: string; detail: RegExp }> = [
       {
         body: { url: 'http://agents.example/\u0000x' },
-        code: 'AGENT_INVALID',
+        code: 'TEXT_UNSTORABLE',
         pointer: '/url',
         detail: /NUL/,
       },
       {
         body: { url: 'http://agents.example/a', timeout: '3\ud800s' },
-        code: 'AGENT_INVALID',
+        code: 'TEXT_UNSTORABLE',
         pointer: '/timeout',
         detail: /unpaired UTF-16 surrogate/,
       },

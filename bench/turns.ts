@@ -20,6 +20,7 @@ import path from 'node:path';
 import { KeyStore, TenantStore } from '../src/admission';
 import { createDataSource, ensureDatabase, migrate } from '../src/db';
 import { loadTopology } from '../src/topology';
+import { generateSecret } from '../src/webhooks';
 import { configureLogger } from '../src/observability';
 import { writeSection } from './lib/benchmarks-file';
 import { LatencyRecorder } from './lib/measure';
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
     WAGGLE_AMQP_URL: amqpUrl,
     WAGGLE_DATABASE_URL: dbUrl,
     WAGGLE_AGENT_URL: agent.url,
+    WAGGLE_AGENT_SECRET: generateSecret(),
     WAGGLE_REPUBLISH_AFTER: '60s',
   });
   const lines: string[] = [];

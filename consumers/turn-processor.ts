@@ -22,6 +22,9 @@ import { poolOf } from '../src/db';
 import type { AdmittedEvent, WaggleEvent } from '../src/envelope';
 import { TurnDeltaStream } from './turn-delta-stream';
 
+/** The channel whose replies only reach the session's SSE streams. */
+const WEBCHAT = 'webchat';
+
 /** The exchange replies leave on, keyed `<tenant>.<channel>.message.reply`. */
 export const OUTBOUND_EXCHANGE = 'outbound';
 
@@ -117,7 +120,10 @@ async function reply(
 ): Promise<void> {
   const { channel, inputs } = turn;
   const latest = events[events.length - 1] as AdmittedEvent;
-  const address = lastMessage(events)?.data?.address ?? (await lastAddress(ctx.db, latest));
+  // Web chat replies go to the session's streams and need no provider address: no lookup for them.
+  const address =
+    lastMessage(events)?.data?.address ??
+    (channel === WEBCHAT ? undefined : await lastAddress(ctx.read, latest));
   const data: ReplyMessage = {
     text,
     inReplyTo: inputs.map((i) => ({ id: i.id, sequence: i.sequence })),

@@ -58,8 +58,9 @@ export async function benchAgent(options: { thinkMs: number; deltas: number }): 
       state.inFlight -= 1;
       for (const t of timers) clearTimeout(t);
     };
-    req.on('close', () => {
-      if (!res.writableEnded) finish();
+    // The client went away before the answer was complete (a superseded turn).
+    res.on('close', () => {
+      if (!res.writableFinished) finish();
     });
     void readJson(req).then(
       (turn) => {

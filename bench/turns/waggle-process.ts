@@ -13,7 +13,9 @@ export interface WaggleProcess {
 
 /** Starts `waggle start --roles …` with `env` and resolves once it says it is up. */
 export async function startWaggle(roles: string, env: Record<string, string>): Promise<WaggleProcess> {
-  const child = spawn(process.execPath, ['bin/waggle.js', 'start', '--roles', roles], {
+  // BENCH_PROF=<dir> writes a CPU profile of the waggle process there, as bench/ingress.ts does.
+  const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
+  const child = spawn(process.execPath, [...prof, 'bin/waggle.js', 'start', '--roles', roles], {
     cwd: ROOT,
     env: { ...process.env, WAGGLE_HTTP_PORT: '0', WAGGLE_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],

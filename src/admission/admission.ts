@@ -11,7 +11,6 @@ import { eventKey, type AdmissionLedger } from './admission-ledger';
 import { checkEvent, type EventOrigin } from './event-check';
 import type { EventSchemas } from './event-schemas';
 import { TtlCache } from './ttl-cache';
-import { WriteCoalescer } from './write-coalescer';
 
 /** The exchange every admitted event is published to. */
 export const EVENTS_EXCHANGE = 'events';
@@ -63,11 +62,9 @@ export class Admission {
   // Events whose publish failed in this process: a retry of the same id publishes them at once.
   private readonly failed = new TtlCache<true>(10 * 60_000, 100_000);
 
-  private readonly writes: WriteCoalescer;
 
   constructor(private readonly deps: AdmissionDeps) {
     this.exchange = deps.exchange ?? EVENTS_EXCHANGE;
-    this.writes = new WriteCoalescer(deps.broker);
   }
 
   /** Checks and admits one submitted event; throws a WaggleError whose kind says what the caller does. */
@@ -144,7 +141,6 @@ export class Admission {
   /** Publishes an admitted event and resolves on the broker's confirm. */
   async publish(event: AdmittedEvent): Promise<void> {
     const message = toAmqpMessage(event);
-    this.writes.hold();
     await this.deps.publisher.publish(this.exchange, message.routingKey, message.content, message.properties);
     this.failed.delete(eventKey(event));
   }

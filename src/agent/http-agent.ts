@@ -15,8 +15,12 @@ export interface AgentConnections {
   https: HttpsPool;
 }
 
-/** New keep-alive pools (`maxSockets` per agent host); one set per process serves every HTTP agent. */
-export function agentConnections(maxSockets = 256): AgentConnections {
+/**
+ * New keep-alive pools (`maxSockets` per agent host); one set per process serves every HTTP agent. A turn
+ * holds one connection while its agent thinks, so the pool must not be what bounds turns in flight: the turn
+ * processor's concurrency (1,000) is.
+ */
+export function agentConnections(maxSockets = 1_024): AgentConnections {
   return {
     http: new HttpPool({ keepAlive: true, maxSockets }),
     https: new HttpsPool({ keepAlive: true, maxSockets }),

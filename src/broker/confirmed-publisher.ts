@@ -3,6 +3,7 @@ import type { Options } from 'amqplib';
 import { counter, gauge, labelledChildren } from '../observability';
 import type { BrokerConnection } from './broker-connection';
 import { BrokerUnavailableError, PublishBufferFullError, PublishNotConfirmedError } from './broker-errors';
+import { WriteCoalescer } from './write-coalescer';
 
 export interface ConfirmedPublisherOptions {
   /** Most publishes waiting for a confirm at once. @default 10000 */
@@ -36,6 +37,7 @@ export class ConfirmedPublisher {
   private inFlight = 0;
   // Labelled children resolved once: label hashing on every publish is measurable at ingress rates.
   private readonly inFlightChild: ReturnType<typeof inFlightGauge.labels>;
+  private readonly writes: WriteCoalescer;
 
   constructor(
     private readonly connection: BrokerConnection,
@@ -46,6 +48,7 @@ export class ConfirmedPublisher {
     this.name = options.name ?? 'publisher';
     this.channel = connection.createChannel({ name: this.name, confirm: true });
     this.inFlightChild = inFlightGauge.labels({ publisher: this.name });
+    this.writes = new WriteCoalescer(connection);
   }
 
   /** Publishes waiting for a confirm right now. */
@@ -74,6 +77,7 @@ export class ConfirmedPublisher {
     }
     this.inFlight += 1;
     this.inFlightChild.set(this.inFlight);
+    this.writes.hold();
     try {
       await this.channel.publish(exchange, routingKey, content, {
         persistent: true,

@@ -1,6 +1,7 @@
 import type { Channel, Options } from 'amqplib';
 import { counter, labelledChildren, logger } from '../observability';
 import type { BrokerConnection } from './broker-connection';
+import { WriteCoalescer } from './write-coalescer';
 
 export interface TransientPublisherOptions {
   /** How long to wait before opening a new channel after the broker closed one (a missing exchange). @default 1000 */
@@ -47,6 +48,7 @@ export class TransientPublisher {
   private closed = false;
   private reopenTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new Set<() => void>();
+  private readonly writes: WriteCoalescer;
 
   constructor(
     private readonly connection: BrokerConnection,
@@ -54,6 +56,7 @@ export class TransientPublisher {
   ) {
     this.reopenMs = options.reopenMs ?? 1_000;
     this.log = logger({ component: 'broker', channel: options.name ?? 'transient' });
+    this.writes = new WriteCoalescer(connection);
     connection.manager.on('connect', this.onConnect);
     if (connection.isConnected()) void this.open();
   }
@@ -85,6 +88,7 @@ export class TransientPublisher {
     if (!channel || this.closed) return transientDropped('unavailable');
     if (this.connection.isBlocked()) return transientDropped('blocked');
     if (this.full) return transientDropped('buffer_full');
+    this.writes.hold();
     try {
       // false: written, but the buffer is now at its bound; the next ones wait for 'drain' or are dropped.
       this.full = !channel.publish(exchange, routingKey, content, {

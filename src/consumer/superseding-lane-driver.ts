@@ -30,6 +30,7 @@ export class SupersedingLaneDriver {
   async drive(lane: SessionLane<OrderedItem>): Promise<void> {
     let moved = 0;
     while (!this.c.lanes.isClosed && (lane.pending.length > 0 || lane.checkStash)) {
+      const lookInStash = lane.checkStash;
       lane.checkStash = false;
       // The permit is taken before the connection (see QueueLaneDriver).
       const release = await this.c.semaphore.acquire();
@@ -37,7 +38,7 @@ export class SupersedingLaneDriver {
       lane.current = run;
       let outcome: Outcome;
       try {
-        outcome = await this.runBatch(lane, run);
+        outcome = await this.runBatch(lane, run, lookInStash);
       } finally {
         lane.current = undefined;
         release();
@@ -97,17 +98,27 @@ export class SupersedingLaneDriver {
    * compare-and-set of the cursor. If the cursor moved meanwhile (another worker), nothing is committed and
    * the events are decided again.
    */
-  private async runBatch(lane: SessionLane<OrderedItem>, abort: RunAbort): Promise<Outcome> {
+  private async runBatch(
+    lane: SessionLane<OrderedItem>,
+    abort: RunAbort,
+    lookInStash: boolean,
+  ): Promise<Outcome> {
     const { deps, fence } = this.c;
     const key = lane.session;
     const batch: OrderedItem[] = [];
     let duplicates: OrderedItem[] = [];
     let ahead: OrderedItem[] = [];
     let stashedApart: OrderedItem[] = [];
+    let stashedLeft = 0;
+    let lastCommitted = 0;
     const fromStash: number[] = [];
     let lazy: LazyTransaction<{ stashed: number }> | undefined;
     try {
-      const { cursor, stashed } = await fence.standing(deps.pool, key);
+      // The cursor this lane last committed saves the read, unless the stash may hold the next events; the
+      // compare-and-set of the commit catches a cursor that moved elsewhere meanwhile.
+      const known = lookInStash ? undefined : this.c.cursors.get(lane.id);
+      const { cursor, stashed } =
+        known === undefined ? await fence.standing(deps.pool, key) : { cursor: known, stashed: 0 };
       duplicates = this.c.take(lane, (i) => i.seq <= cursor);
       let next = cursor + 1;
       for (;;) {
@@ -133,6 +144,7 @@ export class SupersedingLaneDriver {
       }
       ahead = this.c.take(lane, () => true);
       const last = next - 1;
+      lastCommitted = last;
       if (last === cursor) {
         // Nothing to run: only copies of what ran, and events ahead of a gap to stash.
         if (ahead.length > 0) await this.c.stashUnder(key, ahead);
@@ -143,6 +155,7 @@ export class SupersedingLaneDriver {
           () => fence.moveStatement(key, cursor, last),
           async (_sql, rows) => {
             if (!rows[0]) throw new FenceMovedError(cursor + 1);
+            stashedLeft = rows[0].stashed - fromStash.length + ahead.length;
           },
         );
         let outbox: Awaited<ReturnType<typeof runHandler>> = [];
@@ -171,7 +184,10 @@ export class SupersedingLaneDriver {
       this.c.restore(lane, [...batch, ...duplicates, ...ahead]);
       if (fromStash.length > 0) lane.checkStash = true;
       if (err instanceof RunAborted) return this.c.lanes.isClosed ? 'aborted' : 'superseded';
-      if (err instanceof FenceMovedError || lazy?.refusal instanceof FenceMovedError) return 'moved';
+      if (err instanceof FenceMovedError || lazy?.refusal instanceof FenceMovedError) {
+        this.c.cursors.forget(lane.id);
+        return 'moved';
+      }
       if (err instanceof HandlerFailure && lazy?.beginFailure === undefined) {
         const failure = describeFailure(err.error);
         for (const i of batch) {
@@ -181,6 +197,7 @@ export class SupersedingLaneDriver {
         }
         return { failure, batch };
       }
+      this.c.cursors.forget(lane.id);
       this.c.log.warn(
         { err: lazy?.beginFailure ?? err, sessionId: key.session },
         'could not run the session batch; trying again',
@@ -188,6 +205,8 @@ export class SupersedingLaneDriver {
       return 'infra';
     }
     for (const i of [...batch, ...duplicates, ...ahead, ...stashedApart]) i.settle('ack');
+    if (lazy) this.c.cursors.set(lane.id, lastCommitted);
+    if (stashedLeft > 0) lane.checkStash = true;
     for (const i of batch) lane.failures.delete(i.seq);
     deps.metrics.handled(batch.length);
     deps.metrics.duplicate(duplicates.length);

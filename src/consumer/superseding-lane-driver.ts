@@ -110,7 +110,7 @@ export class SupersedingLaneDriver {
     let ahead: OrderedItem[] = [];
     let stashedApart: OrderedItem[] = [];
     let stashedLeft = 0;
-    let lastCommitted = 0;
+    let lastCommitted: number | undefined;
     const fromStash: number[] = [];
     let lazy: LazyTransaction<{ stashed: number }> | undefined;
     try {
@@ -205,7 +205,7 @@ export class SupersedingLaneDriver {
       return 'infra';
     }
     for (const i of [...batch, ...duplicates, ...ahead, ...stashedApart]) i.settle('ack');
-    if (lazy) this.c.cursors.set(lane.id, lastCommitted);
+    if (lazy && lastCommitted !== undefined) this.c.cursors.set(lane.id, lastCommitted);
     if (stashedLeft > 0) lane.checkStash = true;
     for (const i of batch) lane.failures.delete(i.seq);
     deps.metrics.handled(batch.length);

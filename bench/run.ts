@@ -5,9 +5,11 @@
  * - the broker workload through raw amqplib (baseline), Rascal, BullMQ (when Redis answers) and waggle's
  *   unordered, unordered + inbox and ordered (Postgres fence) paths;
  * - the HTTP ingress and a naive one-confirm-per-request handler against a bare Koa handler (bench/ingress.ts);
- * - 3-step tool-call sagas and webhook deliveries against bare baselines (bench/saga.ts).
+ * - 3-step tool-call sagas and webhook deliveries against bare baselines (bench/saga.ts);
+ * - agent turns through the chat loop against the ideal an agent of that speed allows (bench/turns.ts).
  *
- * Sizes: BENCH_MESSAGES (30000), BENCH_SAGAS (500), BENCH_HTTP_SECONDS (10), BENCH_HTTP_CONNECTIONS (100).
+ * Sizes: BENCH_MESSAGES (30000), BENCH_SAGAS (500), BENCH_HTTP_SECONDS (10), BENCH_HTTP_CONNECTIONS (100),
+ * BENCH_TURN_SESSIONS (1000).
  */
 import { cpus } from 'node:os';
 import path from 'node:path';
@@ -22,7 +24,7 @@ import { DEFAULT_WORKLOAD, type Workload } from './lib/workload';
 import { bullmq } from './peers/bullmq';
 import { rascal } from './peers/rascal';
 import { rawAmqplib } from './peers/raw-amqplib';
-import { ingressRows, sagaRows, type ChildRow } from './run/children';
+import { ingressRows, sagaRows, turnsRun, type ChildRow } from './run/children';
 import { describeMachine } from './run/machine';
 import { brokerTable, flowTable, writeSummary, type SummaryRow } from './run/report';
 
@@ -135,6 +137,8 @@ async function main(): Promise<void> {
   );
   console.log('\n== tool-call sagas and webhook deliveries');
   const sagas = await sagaRows(Number(process.env.BENCH_SAGAS ?? 500));
+  console.log('\n== agent turns through the chat loop');
+  const turns = await turnsRun(Number(process.env.BENCH_TURN_SESSIONS ?? 1000));
   machine.loadAfter = loadavg()[0];
 
   const broker = brokerTable(peers, waggle);
@@ -142,6 +146,7 @@ async function main(): Promise<void> {
   const failures = [
     ...(http.error ? [`HTTP ingress: not run: ${http.error}`] : []),
     ...(sagas.error ? [`sagas/webhooks: not run: ${sagas.error}`] : []),
+    ...(turns.error ? [`agent turns: not run: ${turns.error}`] : []),
   ];
   const flows = flowTable(flowRows, failures);
   console.log(`\n${broker.join('\n')}\n\n${flows.join('\n')}\n`);

@@ -101,3 +101,12 @@ export async function sagaRows(sagas: number): Promise<ChildOutcome> {
 function lastLines(out: string): string {
   return out.trim().split('\n').slice(-3).join(' ').slice(0, 300) || 'no output';
 }
+
+/**
+ * Agent turns through the chat loop (bench/turns.ts), which writes its own section of BENCHMARKS.md; its
+ * figures are not summary rows (they are against an agent's ideal, not a peer's rate).
+ */
+export async function turnsRun(sessions: number): Promise<{ error?: string }> {
+  const { code, out } = await runScript('turns.ts', ['--sessions', String(sessions)]);
+  return code === 0 ? {} : { error: out.trim().split('\n').slice(-1)[0] ?? `exit ${code}` };
+}

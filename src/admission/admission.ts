@@ -62,7 +62,6 @@ export class Admission {
   // Events whose publish failed in this process: a retry of the same id publishes them at once.
   private readonly failed = new TtlCache<true>(10 * 60_000, 100_000);
 
-
   constructor(private readonly deps: AdmissionDeps) {
     this.exchange = deps.exchange ?? EVENTS_EXCHANGE;
   }

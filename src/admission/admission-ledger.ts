@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { DeferredDeletes } from '../db';
 import type { AdmittedEvent, WaggleEvent } from '../envelope';
 import { counter, histogram, logger } from '../observability';
 import { AdmissionBusyError, AdmissionStoreError, EventUnstorableError } from './admission-errors';
@@ -72,17 +73,21 @@ export class AdmissionLedger {
   private readonly batcher: MicroBatcher<WaggleEvent, LedgerResult | EventUnstorableError>;
   // Fresh events of each batch whose publish is not confirmed yet; bounded by the publishes in flight.
   private readonly unconfirmed = new Map<number, number>();
-  private done: number[] = [];
-  private doneTimer: NodeJS.Timeout | undefined;
-  private doneFlush: Promise<void> | undefined;
-  private readonly clearIntervalMs: number;
+  // Outbox rows of batches whose publishes are all confirmed, deleted in bulk. A row left behind is only
+  // published again by the re-publisher: safe, consumers deduplicate.
+  private readonly done: DeferredDeletes;
 
   constructor(
     private readonly db: DataSource,
     options: AdmissionLedgerOptions = {},
   ) {
     const maxQueue = options.maxQueue ?? 10_000;
-    this.clearIntervalMs = options.clearIntervalMs ?? 100;
+    this.done = new DeferredDeletes(db, {
+      table: 'admission_batch',
+      intervalMs: options.clearIntervalMs ?? 100,
+      component: 'admission',
+      leftBehind: 'the re-publisher sends their events again',
+    });
     this.batcher = new MicroBatcher({
       maxBatch: options.maxBatch ?? 500,
       maxQueue,
@@ -121,11 +126,7 @@ export class AdmissionLedger {
       return;
     }
     this.unconfirmed.delete(batch);
-    this.done.push(batch);
-    this.doneTimer ??= setTimeout(() => {
-      this.doneTimer = undefined;
-      void this.flushDone();
-    }, this.clearIntervalMs);
+    this.done.add(batch);
   }
 
   /**
@@ -137,34 +138,13 @@ export class AdmissionLedger {
   }
 
   /** Deletes the outbox rows of fully confirmed batches now (also called on stop). */
-  async flushDone(): Promise<void> {
-    while (this.doneFlush) await this.doneFlush;
-    if (this.done.length === 0) return;
-    const done = this.done;
-    this.done = [];
-    this.doneFlush = this.db
-      .query('DELETE FROM admission_batch WHERE id = ANY($1::bigint[])', [done])
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          // A batch row left behind is only published again by the re-publisher: safe, consumers deduplicate.
-          logger({ component: 'admission' }).warn(
-            { err, count: done.length },
-            'could not clear confirmed batches',
-          );
-        },
-      )
-      .finally(() => {
-        this.doneFlush = undefined;
-      });
-    await this.doneFlush;
+  flushDone(): Promise<void> {
+    return this.done.flush();
   }
 
   /** Waits for queued records and clears confirmed batches. */
   async drain(): Promise<void> {
     await this.batcher.drained();
-    clearTimeout(this.doneTimer);
-    this.doneTimer = undefined;
     await this.flushDone();
   }
 

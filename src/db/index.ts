@@ -15,3 +15,4 @@ export {
   type SqlPool,
   type TransactionPool,
 } from './sql';
+export { DeferredDeletes, type DeferredDeletesOptions } from './deferred-deletes';

@@ -1,5 +1,5 @@
 import type { ConfirmedPublisher } from '../broker';
-import type { Queryable } from '../db';
+import { DeferredDeletes, type Queryable } from '../db';
 import { counter, logger } from '../observability';
 import type { OutboxMessage } from './outbox-message';
 
@@ -25,21 +25,24 @@ const dispatched = counter(
  */
 export class OutboxDispatch {
   readonly sweepAfterMs: number;
-  private readonly clearIntervalMs: number;
-  private done: string[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private clearing: Promise<void> | undefined;
+  // Rows of confirmed publishes, deleted in bulk.
+  private readonly done: DeferredDeletes;
   // Publishes waiting for their confirm (each settles within the publisher's confirm timeout).
   private readonly inFlight = new Set<Promise<void>>();
   private readonly log = logger({ component: 'outbox' });
 
   constructor(
-    private readonly db: Queryable,
+    db: Queryable,
     private readonly publisher: Pick<ConfirmedPublisher, 'publish'>,
     options: OutboxDispatchOptions = {},
   ) {
     this.sweepAfterMs = options.sweepAfterMs ?? 10_000;
-    this.clearIntervalMs = options.clearIntervalMs ?? 50;
+    this.done = new DeferredDeletes(db, {
+      table: 'outbox',
+      intervalMs: options.clearIntervalMs ?? 50,
+      component: 'outbox',
+      leftBehind: 'the relay sends their messages again',
+    });
   }
 
   /** Publishes committed rows now (`ids[i]` holds `messages[i]`); call right after the commit, in commit order. */
@@ -71,31 +74,12 @@ export class OutboxDispatch {
     await this.flush();
   }
 
-  /** Deletes the rows of confirmed publishes now (also called on stop). */
-  async flush(): Promise<void> {
-    while (this.clearing) await this.clearing;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.done.length === 0) return;
-    const ids = this.done;
-    this.done = [];
-    this.clearing = this.db
-      .query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [ids])
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          // Left behind, a row is only published again by the relay: safe, consumers drop the copy by id.
-          this.log.warn({ err, count: ids.length }, 'could not delete published outbox rows');
-        },
-      )
-      .finally(() => {
-        this.clearing = undefined;
-      });
-    await this.clearing;
+  /** Deletes the rows of confirmed publishes now. */
+  flush(): Promise<void> {
+    return this.done.flush();
   }
 
   private confirmed(id: string): void {
-    this.done.push(id);
-    this.timer ??= setTimeout(() => void this.flush(), this.clearIntervalMs);
+    this.done.add(id);
   }
 }

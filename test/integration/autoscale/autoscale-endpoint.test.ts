@@ -5,9 +5,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqplib from 'amqplib';
 import type { AutoscaleReport, GroupReport } from '../../../src/autoscale';
+import { toAmqpMessage } from '../../../src/envelope';
 import {
   amqpUrlFor,
   autoTeardown,
+  sessionEvent,
   spawnWaggle,
   tempVhost,
   testEnv,
@@ -88,8 +90,8 @@ describe('autoscale: /v1/autoscale during waggle start', function () {
     expect(pids).to.have.length(4);
     for (const pid of pids) expect(alive(pid), `worker ${pid}`).to.equal(true);
 
-    // The backlog goes away (nothing consumes in this test: the queues are purged); after the window the
-    // supervisor drains three workers and keeps the oldest.
+    // The backlog goes away (the workers take one event each at a time: the queues are purged); after the
+    // window the supervisor drains three workers and keeps the oldest.
     const conn = await amqplib.connect(env.WAGGLE_AMQP_URL as string);
     const ch = await conn.createChannel();
     for (let i = 0; i < 4; i++) await ch.purgeQueue(`${exchange}.p${i}`);
@@ -119,13 +121,14 @@ exchanges:
 partitions:
   ${exchange}: { exchange: ${exchange}, count: 4 }
 consumers:
-  ${consumer}: { partitions: ${exchange}, handler: test/fixtures/autoscale/idle-worker.ts, scale: { min: 1, max: 8 } }
+  ${consumer}: { partitions: ${exchange}, handler: test/fixtures/autoscale/slow-handler.ts, concurrency: 1, prefetch: 1, scale: { min: 1, max: 8 } }
 `,
   );
   const env = testEnv({
     WAGGLE_AMQP_URL: amqpUrlFor(vhost),
     WAGGLE_TOPOLOGY_FILE: file,
     WAGGLE_AUTOSCALE_INTERVAL: '1s',
+    WAGGLE_SHUTDOWN_TIMEOUT: '2s',
     WAGGLE_LOG_LEVEL: 'info',
     ...extra,
   });
@@ -140,11 +143,11 @@ async function started(proc: Spawned): Promise<string> {
 async function publish(url: string, exchange: string, n: number): Promise<void> {
   const conn = await amqplib.connect(url);
   const ch = await conn.createConfirmChannel();
+  const tenant = uniqueName('t');
   for (let i = 0; i < n; i++) {
-    ch.publish(exchange, '', Buffer.from(`e${i}`), {
-      persistent: true,
-      headers: { 'x-session': `s${i % 97}` },
-    });
+    // Real envelopes (the workers run them, one at a time and slowly), spread over 97 sessions.
+    const m = toAmqpMessage(sessionEvent(tenant, `s${i % 97}`, Math.floor(i / 97) + 1));
+    ch.publish(exchange, '', m.content, m.properties);
   }
   await ch.waitForConfirms();
   await conn.close();

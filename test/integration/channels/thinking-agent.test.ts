@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { DataSource } from 'typeorm';
 import { outboundDispatcher } from '../../../consumers/outbound-dispatcher';
 import { turnProcessor } from '../../../consumers/turn-processor';
 import type { AgentAction, Turn, TurnAgent } from '../../../src/agent';
@@ -40,6 +41,17 @@ class ThinkingAgent implements TurnAgent {
   }
 }
 
+/** The platform's transactions open longer than 500 ms now, each as `<state> <age> ms: <query>`. */
+async function longTransactions(db: DataSource): Promise<string[]> {
+  const rows = (await db.query(
+    `SELECT state || ' ' || round(extract(epoch FROM now() - xact_start) * 1000) || ' ms: ' || query AS state
+       FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'waggle:%'
+        AND now() - xact_start > interval '500 milliseconds'`,
+  )) as Array<{ state: string | null }>;
+  return rows.map((r) => r.state ?? 'none');
+}
+
 describe('channels: turns whose agent thinks for seconds hold no database connection', function () {
   this.timeout(120_000);
   const vhost = useTopologyVhost('thinking');
@@ -78,24 +90,13 @@ describe('channels: turns whose agent thinks for seconds hold no database connec
     // While the agents think (2 s each), look for platform transactions open longer than a commit takes: a
     // transaction held across the agent's call would be seconds old.
     const states: string[] = [];
+    const look = async () => states.push(...(await longTransactions(db)));
     await eventually(async () => {
-      const rows = (await db.query(
-        `SELECT state || ' ' || round(extract(epoch FROM now() - xact_start) * 1000) || ' ms: ' || query AS state
-           FROM pg_stat_activity
-          WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'waggle:%'
-            AND now() - xact_start > interval '500 milliseconds'`,
-      )) as Array<{ state: string | null }>;
-      states.push(...rows.map((r) => r.state ?? 'none'));
+      await look();
       return agent.inFlight >= SESSIONS;
     }, 'every session’s turn thinking at once');
     for (let i = 0; i < 5 && agent.inFlight > 0; i++) {
-      const rows = (await db.query(
-        `SELECT state || ' ' || round(extract(epoch FROM now() - xact_start) * 1000) || ' ms: ' || query AS state
-           FROM pg_stat_activity
-          WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name LIKE 'waggle:%'
-            AND now() - xact_start > interval '500 milliseconds'`,
-      )) as Array<{ state: string | null }>;
-      states.push(...rows.map((r) => r.state ?? 'none'));
+      await look();
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(states.filter((s) => s.startsWith('idle in transaction'))).to.deep.equal([]);

@@ -130,6 +130,17 @@ export async function drainQueue(channel: ConfirmChannel, queue: string): Promis
   }
 }
 
+/** Takes every message now in `queue` and appends their JSON bodies (events) to `into`; returns `into`. */
+export async function takeEvents(
+  channel: ConfirmChannel,
+  queue: string,
+  into: WaggleEvent[] = [],
+): Promise<WaggleEvent[]> {
+  for (const m of await drainQueue(channel, queue))
+    into.push(JSON.parse(m.content.toString()) as WaggleEvent);
+  return into;
+}
+
 /** Takes messages from `queue` until at least `n` arrived (within eventually's bound). */
 export async function waitForMessages(
   channel: ConfirmChannel,

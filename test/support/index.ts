@@ -34,6 +34,7 @@ export {
   publishEvents,
   sendToQueue,
   sessionEvent,
+  takeEvents,
   waitForMessages,
   type ConsumerStack,
 } from './consumer-stack';

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import type { ConfirmChannel } from 'amqplib';
 import { defineConsumer } from '../../../src/consumer';
 import type { WaggleEvent } from '../../../src/envelope';
 import { RetryableError } from '../../../src/errors';
@@ -13,18 +12,12 @@ import {
   eventually,
   sendToQueue,
   sessionEvent,
+  takeEvents,
   testDb,
   TEST_DATABASE_URL,
   uniqueName,
 } from '../../support';
 import { startConsumer } from '../consumer/harness';
-
-async function take(channel: ConfirmChannel, queue: string, into: WaggleEvent[]): Promise<WaggleEvent[]> {
-  for (let m = await channel.get(queue, { noAck: true }); m; m = await channel.get(queue, { noAck: true })) {
-    into.push(JSON.parse(m.content.toString()) as WaggleEvent);
-  }
-  return into;
-}
 
 describe('outbox: a run’s messages leave as soon as it commits; the relay sweeps only what is left', function () {
   this.timeout(60_000);
@@ -62,9 +55,9 @@ describe('outbox: a run’s messages leave as soon as it commits; the relay swee
     await sendToQueue(channel, 'turns.p5', events);
 
     const got: WaggleEvent[] = [];
-    await eventually(async () => (await take(channel, tap, got)).length >= 15, 'fifteen replies');
+    await eventually(async () => (await takeEvents(channel, tap, got)).length >= 15, 'fifteen replies');
     await new Promise((r) => setTimeout(r, 300));
-    await take(channel, tap, got);
+    await takeEvents(channel, tap, got);
     for (const s of sessions) {
       const answers = got
         .filter((e) => e.sessionid === s)
@@ -107,10 +100,13 @@ describe('outbox: a run’s messages leave as soon as it commits; the relay swee
     await relay.start();
     autoTeardown(() => relay.stop(2_000));
     await new Promise((r) => setTimeout(r, 700));
-    expect(await take(channel, tap, [])).to.deep.equal([]);
+    expect(await takeEvents(channel, tap)).to.deep.equal([]);
 
     const got: WaggleEvent[] = [];
-    await eventually(async () => (await take(channel, tap, got)).length >= 30, 'swept after sweep_after');
+    await eventually(
+      async () => (await takeEvents(channel, tap, got)).length >= 30,
+      'swept after sweep_after',
+    );
     for (const s of ['s0', 's1', 's2']) {
       const order = got.filter((e) => e.sessionid === s).map((e) => (e.data as { i: number }).i);
       expect(order, s).to.have.length(10);

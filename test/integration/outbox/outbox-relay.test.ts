@@ -9,6 +9,7 @@ import {
   consumerVhost,
   eventually,
   sessionEvent,
+  takeEvents,
   testDb,
   TEST_DATABASE_URL,
   uniqueName,
@@ -53,16 +54,9 @@ describe('outbox: the relay sends what committed transactions wrote for it', fun
       }
     }
     const got: WaggleEvent[] = [];
-    await eventually(async () => {
-      for (let m = await channel.get(tap, { noAck: true }); m; m = await channel.get(tap, { noAck: true })) {
-        got.push(JSON.parse(m.content.toString()) as WaggleEvent);
-      }
-      return got.length >= 4;
-    }, 'four messages');
+    await eventually(async () => (await takeEvents(channel, tap, got)).length >= 4, 'four messages');
     await new Promise((r) => setTimeout(r, 300));
-    for (let m = await channel.get(tap, { noAck: true }); m; m = await channel.get(tap, { noAck: true })) {
-      got.push(JSON.parse(m.content.toString()) as WaggleEvent);
-    }
+    await takeEvents(channel, tap, got);
     for (const s of ['s0', 's1']) {
       expect(
         got.filter((e) => e.sessionid === s).map((e) => (e.data as { i: number }).i),
@@ -105,12 +99,7 @@ describe('outbox: the relay sends what committed transactions wrote for it', fun
       autoTeardown(() => r.stop(2_000));
     }
     const got: WaggleEvent[] = [];
-    await eventually(async () => {
-      for (let m = await channel.get(tap, { noAck: true }); m; m = await channel.get(tap, { noAck: true })) {
-        got.push(JSON.parse(m.content.toString()) as WaggleEvent);
-      }
-      return got.length >= 200;
-    }, 'two hundred messages');
+    await eventually(async () => (await takeEvents(channel, tap, got)).length >= 200, 'two hundred messages');
     for (const s of ['s0', 's1', 's2', 's3']) {
       const order = got.filter((e) => e.sessionid === s).map((e) => (e.data as { i: number }).i);
       expect(order, s).to.deep.equal([...order].sort((a, b) => a - b));

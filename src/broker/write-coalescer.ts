@@ -4,8 +4,9 @@ import type { BrokerConnection } from './broker-connection';
 /**
  * Lets the AMQP frames of the publishes made in one turn of the event loop leave in one socket write.
  * Publishes come in bursts (a ledger batch resolves many admissions at once, a group commit many runs, an
- * agent's deltas), and amqplib would otherwise write each message with a system call of its own. The connection's socket is corked until amqplib's write pass
- * (which runs from setImmediate) is over, so they go out as one writev; frames wait at most two turns.
+ * agent's deltas), and amqplib would otherwise write each message with a system call of its own. The
+ * connection's socket is corked until amqplib's write pass (which runs from setImmediate) is over, so they
+ * go out as one writev; frames wait at most two turns.
  */
 export class WriteCoalescer {
   private corked: Socket | undefined;

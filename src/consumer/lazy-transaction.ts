@@ -30,8 +30,8 @@ export type SomeLazyTransaction = LazyTransaction<never>;
 
 /**
  * A handler transaction that begins only when the handler first uses `ctx.db`, never before the handler
- * runs: no connection, transaction or row lock is held while a handler awaits anything until it writes. Its first statement (the
- * fence's cursor move, or the inbox row) travels with BEGIN; `check` decides from its rows whether the run
+ * runs: no connection, transaction or row lock is held while a handler awaits anything until it writes. Its
+ * first statement (the fence's cursor move, or the inbox row) travels with BEGIN; `check` decides from its rows whether the run
  * may go on and throws (ending the handler's query with that error) when it may not. A handler that never
  * touches the database has no transaction of its own: its bookkeeping is group-committed instead.
  */

@@ -41,6 +41,12 @@ export interface MessageProcessor {
 /** How long to wait before trying again after the database or broker failed under a message. */
 export const INFRA_RETRY_MS = 1_000;
 
+/**
+ * How long a lane waits before deciding its events again once the session's cursor has moved under its run
+ * several times in a row (another worker is moving the session): it lets that worker get ahead, not spin.
+ */
+export const CURSOR_MOVED_PAUSE_MS = 50;
+
 /** Resolves after `ms` or as soon as `signal` aborts; true when it waited the whole time. */
 export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);

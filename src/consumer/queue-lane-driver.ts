@@ -6,14 +6,11 @@ import { FenceMovedError, LazyTransaction, ReplayClaimedError } from './lazy-tra
 import type { HandlerTransaction } from './handler-transaction';
 import { itemFromStash, stashInputOf, type OrderedItem } from './ordered-item';
 import type { OrderedLaneContext, ParkTarget } from './ordered-lane-context';
-import { INFRA_RETRY_MS, beginTransaction } from './processor';
+import { CURSOR_MOVED_PAUSE_MS, INFRA_RETRY_MS, beginTransaction } from './processor';
 import { RunAbort } from './run-abort';
 import { deliveryLimitFailure } from './unordered-processor';
 
 type Attempt = 'done' | 'aborted' | 'infra' | 'again' | { failure: Failure };
-
-/** Pause before deciding an event again once the cursor has moved under it several times in a row. */
-const MOVED_PAUSE_MS = 50;
 
 function lateAfterGap(seq: number): NonRetryableError {
   return new NonRetryableError(
@@ -113,7 +110,7 @@ export class QueueLaneDriver {
       if (outcome === 'done') return;
       if (outcome === 'again') {
         // Another worker is moving this session right now: let it get ahead rather than spin.
-        if ((decidedAgain += 1) > 3 && !(await this.hold(lane, item.seq, MOVED_PAUSE_MS))) {
+        if ((decidedAgain += 1) > 3 && !(await this.hold(lane, item.seq, CURSOR_MOVED_PAUSE_MS))) {
           return item.settle('requeue');
         }
         continue;

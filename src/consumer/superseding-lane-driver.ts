@@ -4,11 +4,8 @@ import { HandlerFailure, RunAborted, runHandler } from './handler-run';
 import { FenceMovedError, LazyTransaction } from './lazy-transaction';
 import { itemFromStash, stashInputOf, type OrderedItem } from './ordered-item';
 import type { OrderedLaneContext } from './ordered-lane-context';
-import { INFRA_RETRY_MS } from './processor';
+import { CURSOR_MOVED_PAUSE_MS, INFRA_RETRY_MS } from './processor';
 import { RunAbort } from './run-abort';
-
-/** Pause before building the batch again once the cursor has moved under it several times in a row. */
-const MOVED_PAUSE_MS = 50;
 
 type Outcome =
   'done' | 'superseded' | 'moved' | 'aborted' | 'infra' | { failure: Failure; batch: OrderedItem[] };
@@ -50,7 +47,7 @@ export class SupersedingLaneDriver {
       // The cursor moved under the run (another worker took the session): decide again from what is there,
       // after a short pause once it keeps happening.
       if (outcome === 'moved') {
-        if ((moved += 1) > 3) await lane.pause(MOVED_PAUSE_MS, this.c.stopping);
+        if ((moved += 1) > 3) await lane.pause(CURSOR_MOVED_PAUSE_MS, this.c.stopping);
         continue;
       }
       if (outcome === 'superseded') {

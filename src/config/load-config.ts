@@ -148,7 +148,7 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
   };
 }
 
-/** The variables as a Markdown table (README's "Configuration" section is this output). */
+/** The variables as a Markdown table (the table in docs/configuration.md is this output). */
 export function variablesMarkdown(): string {
   const rows = VARIABLES.map(
     (v) =>

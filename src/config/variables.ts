@@ -1,6 +1,6 @@
 import { DURATION_PATTERN } from './duration';
 
-/** One environment variable that configures waggle. README's table is generated from this list. */
+/** One environment variable that configures waggle. The table in docs/configuration.md is generated from this list. */
 export interface VariableSpec {
   /** The environment variable's name. */
   env: string;

@@ -6,7 +6,10 @@ export function registerConfig(program: Command): void {
   program
     .command('config')
     .description('check the WAGGLE_* environment and print the effective configuration (secrets hidden)')
-    .option('--markdown', 'print the table of every variable, its default and meaning, as in README')
+    .option(
+      '--markdown',
+      'print the table of every variable, its default and meaning, as in docs/configuration.md',
+    )
     .action((opts: { markdown?: boolean }) => {
       if (opts.markdown) {
         console.log(variablesMarkdown());

@@ -87,12 +87,12 @@ describe('topology: export, graph, dry-run and conflict parsing', () => {
     expect(graph).not.to.match(/q_chats_p\d|q_jobs_retry/);
   });
 
-  it('README embeds the current diagram of topology/waggle.yaml', async () => {
-    const readme = readFileSync('README.md', 'utf8');
+  it('docs/topology.md embeds the current diagram of topology/waggle.yaml', async () => {
+    const page = readFileSync('docs/topology.md', 'utf8');
     const graph = topologyGraph(await loadTopology('topology/waggle.yaml'));
     expect(
-      readme,
-      'run `waggle topology graph --write README.md` after editing topology/waggle.yaml',
+      page,
+      'run `waggle topology graph --write docs/topology.md` after editing topology/waggle.yaml',
     ).to.contain(`<!-- topology-graph:start -->\n\`\`\`mermaid\n${graph}\`\`\`\n<!-- topology-graph:end -->`);
   });
 

@@ -32,4 +32,3 @@ export {
   type SagaStartRequest,
   type StartSagaOptions,
 } from './saga-starter';
-export { workersRole, type WorkersRoleOptions } from './workers-role';

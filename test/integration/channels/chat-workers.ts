@@ -1,5 +1,5 @@
 import { ConsumerRuntime, resolveConsumerSettings, type ConsumerDefinition } from '../../../src/consumer';
-import type { PlatformContext, Role } from '../../../src/runtime';
+import type { PlatformContext, Role } from '../../../src/roles';
 import { loadTopology, vhostOfAmqpUrl } from '../../../src/topology';
 import { SHIPPED_TOPOLOGY } from '../../support';
 

@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { KeyStore, TenantStore } from '../../../../src/admission';
-import { ChannelCredentialStore, withChannels } from '../../../../src/channels';
+import { ChannelCredentialStore } from '../../../../src/channels';
 import type { WaggleConfig } from '../../../../src/config';
 import { poolOf } from '../../../../src/db';
-import { installSagaRuntime, schedulerRole } from '../../../../src/flows';
-import { createIngressRole } from '../../../../src/http';
-import { Platform } from '../../../../src/runtime';
+import { installSagaRuntime } from '../../../../src/flows';
+import {
+  createIngressRole,
+  Platform,
+  schedulerRole,
+  topologyBootStep,
+  withChannels,
+} from '../../../../src/roles';
 import { TOOL_SAGA_TYPE, toolCallKey, upsertTool, type ToolCallState } from '../../../../src/tools';
-import { topologyBootStep } from '../../../../src/topology';
 import {
   SHIPPED_TOPOLOGY,
   amqpUrlFor,

@@ -1,12 +1,16 @@
 import type { Channel } from 'amqplib';
 import { logger } from '../observability';
-import type { PlatformContext } from '../runtime';
-import { applyManagement } from './apply-management';
-import { applyTopology, type AmqpApplyReport } from './apply-amqp';
-import { loadTopology } from './load-topology';
-import { ManagementClient, vhostOfAmqpUrl } from './management-client';
-import type { Topology } from './model';
-import { planTopology } from './plan';
+import {
+  applyManagement,
+  applyTopology,
+  loadTopology,
+  ManagementClient,
+  planTopology,
+  vhostOfAmqpUrl,
+  type AmqpApplyReport,
+  type Topology,
+} from '../topology';
+import type { PlatformContext } from './role';
 
 const applied = new WeakMap<PlatformContext, Topology>();
 

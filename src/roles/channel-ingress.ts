@@ -1,13 +1,15 @@
 import { ApiKeyAuthenticator, KeyStore, TenantDirectory, type Admission } from '../admission';
+import {
+  channelRoutes,
+  CHANNELS_API,
+  ChannelCredentialStore,
+  OutboundLog,
+  SessionStreamHub,
+  streamRoutes,
+} from '../channels';
 import { documented } from '../http';
 import { logger } from '../observability';
-import type { PlatformContext, Role } from '../runtime';
-import { channelRoutes } from './channel-routes';
-import { CHANNELS_API } from './channels-api';
-import { ChannelCredentialStore } from './credential-store';
-import { OutboundLog } from './outbound-log';
-import { SessionStreamHub } from './session-stream-hub';
-import { streamRoutes } from './stream-routes';
+import type { PlatformContext, Role } from './role';
 
 /** An ingress role that exposes its Admission once mounted (the `ingress` role of src/http does). */
 export interface AdmittingRole extends Role {

@@ -2,15 +2,20 @@ import { ApiKeyAuthenticator, KeyStore } from '../admission';
 import { firstRow, type Queryable } from '../db';
 import { logger } from '../observability';
 import { ParkingLots } from '../retry';
-import type { PlatformContext, Role } from '../runtime';
+import {
+  adminAgentRoutes,
+  adminRoutes,
+  callbackRoutes,
+  demoToolRoutes,
+  installSagaRuntime,
+  registerDemoTools,
+  webhookEndpointRoutes,
+  type SagaRuntime,
+} from '../flows';
 import { CronScheduler, SagaTimers } from '../saga';
-import { planTopology, topologyOf, type Topology } from '../topology';
-import { adminAgentRoutes } from './admin-agent-routes';
-import { adminRoutes } from './admin-routes';
-import { callbackRoutes } from './callback-routes';
-import { demoToolRoutes, registerDemoTools } from './demo-tools';
-import { installSagaRuntime, type SagaRuntime } from './saga-runtime';
-import { webhookEndpointRoutes } from './webhook-endpoint-routes';
+import { planTopology, type Topology } from '../topology';
+import type { PlatformContext, Role } from './role';
+import { topologyOf } from './topology-boot-step';
 
 /** The parking lots a topology declares. */
 export function parkingLotsOf(topology: Topology | undefined): string[] {

@@ -1,8 +1,13 @@
-import type { PlatformContext, Role } from '../runtime';
-import { topologyOf, vhostOfAmqpUrl, type Topology } from '../topology';
-import { ConsumerRuntime } from './consumer-runtime';
-import { ConsumerConfigError, resolveConsumerSettings, type ConsumerBinding } from './consumer-settings';
-import { loadHandlerModule } from './handler-module';
+import {
+  ConsumerConfigError,
+  ConsumerRuntime,
+  loadHandlerModule,
+  resolveConsumerSettings,
+  type ConsumerBinding,
+} from '../consumer';
+import { vhostOfAmqpUrl, type Topology } from '../topology';
+import type { PlatformContext, Role } from './role';
+import { topologyOf } from './topology-boot-step';
 
 export interface WorkersRoleOptions {
   /** Partition leases expire after this long without renewal. @default WAGGLE_LEASE_TTL */

@@ -16,10 +16,8 @@ import {
 } from '../admission';
 import type { BrokerConnection, ConfirmedPublisher } from '../broker';
 import type { WaggleConfig } from '../config';
+import { eventsRoutes, TenantRateLimiter, type HttpServer } from '../http';
 import { logger, type HealthRegistry } from '../observability';
-import { eventsRoutes } from './events-routes';
-import type { HttpServer } from './http-server';
-import { TenantRateLimiter } from './rate-limit';
 
 /** What the ingress role uses from the platform (a structural subset of the runtime's PlatformContext). */
 export interface IngressContext {

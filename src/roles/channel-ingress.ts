@@ -1,4 +1,4 @@
-import { ApiKeyAuthenticator, KeyStore, TenantDirectory, type Admission } from '../admission';
+import { TenantDirectory, type Admission } from '../admission';
 import {
   channelRoutes,
   CHANNELS_API,
@@ -26,8 +26,7 @@ export class ChannelIngress {
 
   /** Mounts the routes; call from the role's mount, after admission exists. */
   mount(ctx: PlatformContext, admission: Pick<Admission, 'admit'>): void {
-    const { config, db } = ctx;
-    const authenticator = new ApiKeyAuthenticator(new KeyStore(db), { ttlMs: config.keyCacheTtlMs });
+    const { config, db, authenticator } = ctx;
     this.hub = new SessionStreamHub(ctx.broker);
     ctx.http.mount(
       documented(

@@ -1,10 +1,18 @@
 export { Platform, type PlatformOptions } from './platform';
-export { ROLE_NAMES, type PlatformContext, type Role, type RoleFactory, type RoleName } from './role';
+export {
+  ROLE_NAMES,
+  type PlatformContext,
+  type Prepared,
+  type PrepareStep,
+  type Role,
+  type RoleFactory,
+  type RoleName,
+} from './role';
 export { InstanceRegistry } from './instance-registry';
 export { StartError, type StartErrorCode } from './start-error';
 export { createIngressRole, IngressRole, type IngressContext, type IngressRoleOptions } from './ingress-role';
 export { ChannelIngress, withChannels, type AdmittingRole } from './channel-ingress';
-export { workersRole, type WorkersRoleOptions } from './workers-role';
+export { consumerRuntimeDeps, workersRole, type WorkersRoleOptions } from './workers-role';
 export { relayRole } from './relay-role';
 export { parkingLotsOf, schedulerRole } from './scheduler-role';
 export {

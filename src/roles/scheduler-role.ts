@@ -1,4 +1,3 @@
-import { ApiKeyAuthenticator, KeyStore } from '../admission';
 import { firstRow, type Queryable } from '../db';
 import { logger } from '../observability';
 import { ParkingLots } from '../retry';
@@ -7,10 +6,8 @@ import {
   adminRoutes,
   callbackRoutes,
   demoToolRoutes,
-  installSagaRuntime,
   registerDemoTools,
   webhookEndpointRoutes,
-  type SagaRuntime,
 } from '../flows';
 import { CronScheduler, SagaTimers } from '../saga';
 import { planTopology, type Topology } from '../topology';
@@ -40,13 +37,12 @@ function topologyOrNone(ctx: PlatformContext): Topology | undefined {
  * tenants' webhook endpoint API, and the demo weather tool.
  */
 export function schedulerRole(): Role {
-  let runtime: SagaRuntime | undefined;
   let timers: SagaTimers | undefined;
   let cron: CronScheduler | undefined;
   return {
     name: 'scheduler',
     mount(ctx: PlatformContext) {
-      runtime = installSagaRuntime({ db: ctx.db, config: ctx.config });
+      const runtime = ctx.sagas;
       const parking = new ParkingLots({
         amqpUrl: ctx.config.amqpUrl,
         queues: parkingLotsOf(topologyOrNone(ctx)),
@@ -58,15 +54,14 @@ export function schedulerRole(): Role {
       ctx.http.mount(callbackRoutes({ engine: runtime.engine, bodyLimit: ctx.config.ingressBodyLimit }));
       ctx.http.mount(
         webhookEndpointRoutes({
-          authenticator: new ApiKeyAuthenticator(new KeyStore(ctx.db)),
+          authenticator: ctx.authenticator,
           db: runtime.pool,
         }),
       );
       if (ctx.config.demoTools) ctx.http.mount(demoToolRoutes());
     },
     async start(ctx: PlatformContext) {
-      runtime ??= installSagaRuntime({ db: ctx.db, config: ctx.config });
-      const { engine, pool } = runtime;
+      const { engine, pool } = ctx.sagas;
       timers = new SagaTimers({ engine, db: pool, databaseUrl: ctx.config.databaseUrl });
       await timers.start();
       const schedules = topologyOrNone(ctx)?.schedules ?? [];
@@ -82,7 +77,6 @@ export function schedulerRole(): Role {
     },
     async stop(deadlineMs: number) {
       await Promise.all([timers?.stop(deadlineMs), cron?.stop()]);
-      runtime?.close();
     },
   };
 }

@@ -4,6 +4,7 @@ import {
   loadHandlerModule,
   resolveConsumerSettings,
   type ConsumerBinding,
+  type ConsumerRuntimeDeps,
 } from '../consumer';
 import { vhostOfAmqpUrl, type Topology } from '../topology';
 import type { PlatformContext, Role } from './role';
@@ -32,17 +33,7 @@ export function workersRole(options: WorkersRoleOptions = {}): Role {
           defaultPrefetch: ctx.config.prefetch,
         });
         const runtime = new ConsumerRuntime(
-          {
-            db: ctx.db,
-            broker: ctx.broker,
-            publisher: ctx.publisher,
-            transientPublisher: ctx.transientPublisher,
-            instanceId: ctx.instanceId,
-            leaseScope: vhostOfAmqpUrl(ctx.config.amqpUrl),
-            leaseTtlMs: options.leaseTtlMs ?? ctx.config.leaseTtlMs,
-            gapTimeoutMs: ctx.config.sequenceGapTimeoutMs,
-            releaseTimeoutMs: ctx.config.shutdownTimeoutMs,
-          },
+          { ...consumerRuntimeDeps(ctx), leaseTtlMs: options.leaseTtlMs ?? ctx.config.leaseTtlMs },
           settings,
           definition,
         );
@@ -66,6 +57,25 @@ export function workersRole(options: WorkersRoleOptions = {}): Role {
     async stop(deadlineMs: number) {
       await Promise.all(runtimes.map((r) => r.stop(deadlineMs)));
     },
+  };
+}
+
+/**
+ * What a consumer runtime gets from the platform: the process's connections, and the services its handlers
+ * reach through their context (`ctx.config`, `ctx.sagas`, `ctx.agents`).
+ */
+export function consumerRuntimeDeps(ctx: PlatformContext): ConsumerRuntimeDeps {
+  return {
+    db: ctx.db,
+    broker: ctx.broker,
+    publisher: ctx.publisher,
+    transientPublisher: ctx.transientPublisher,
+    services: { config: ctx.config, sagas: ctx.sagas, agents: ctx.agents },
+    instanceId: ctx.instanceId,
+    leaseScope: vhostOfAmqpUrl(ctx.config.amqpUrl),
+    leaseTtlMs: ctx.config.leaseTtlMs,
+    gapTimeoutMs: ctx.config.sequenceGapTimeoutMs,
+    releaseTimeoutMs: ctx.config.shutdownTimeoutMs,
   };
 }
 

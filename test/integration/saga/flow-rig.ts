@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import { KeyStore, TenantStore } from '../../../src/admission';
 import type { WaggleConfig } from '../../../src/config';
 import { ConsumerRuntime, loadHandlerModule, resolveConsumerSettings } from '../../../src/consumer';
-import { installSagaRuntime, type SagaRuntime } from '../../../src/flows';
+import { SagaRuntime } from '../../../src/flows';
 import { poolOf } from '../../../src/db';
 import { OutboxRelay } from '../../../src/outbox';
 import {
@@ -148,8 +148,8 @@ export async function manualRig(clock: Clock, webhooks: Partial<WebhookSettings>
   await applyTopology(await connection.createChannel(), planTopology(topology));
   await connection.close();
   const stack = await consumerStack(amqpUrl, 'flow-manual');
-  const runtime = installSagaRuntime({ db, config: testConfig(), clock, webhooks });
-  autoTeardown(() => runtime.close());
+  const config = testConfig();
+  const runtime = new SagaRuntime({ db, config, clock, webhooks });
   const relay = new OutboxRelay({
     pool,
     publisher: stack.publisher,
@@ -165,7 +165,13 @@ export async function manualRig(clock: Clock, webhooks: Partial<WebhookSettings>
       defaultPrefetch: 20,
     });
     const consumer = new ConsumerRuntime(
-      { db, broker: stack.broker, publisher: stack.publisher, instanceId: uniqueName('inst') },
+      {
+        db,
+        broker: stack.broker,
+        publisher: stack.publisher,
+        services: { config, sagas: runtime },
+        instanceId: uniqueName('inst'),
+      },
       settings,
       definition,
     );

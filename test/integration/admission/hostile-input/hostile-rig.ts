@@ -4,7 +4,7 @@ import { KeyStore, TenantStore } from '../../../../src/admission';
 import { ChannelCredentialStore } from '../../../../src/channels';
 import type { WaggleConfig } from '../../../../src/config';
 import { poolOf } from '../../../../src/db';
-import { installSagaRuntime } from '../../../../src/flows';
+import { SagaRuntime } from '../../../../src/flows';
 import {
   createIngressRole,
   Platform,
@@ -121,7 +121,7 @@ async function startWaitingToolCall(
   db: Awaited<ReturnType<typeof isolatedDb>>,
   tenant: string,
 ): Promise<WaitingToolCall> {
-  const { engine, pool } = installSagaRuntime({ db, config });
+  const { engine, pool } = new SagaRuntime({ db, config });
   await upsertTool(pool, {
     tenant,
     name: 'slow',

@@ -9,9 +9,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import amqplib from 'amqplib';
 import Koa from 'koa';
 import { loadConfig } from '../src/config';
-import { createIngressRole } from '../src/http';
 import { configureLogger } from '../src/observability';
-import { Platform } from '../src/runtime';
+import { createIngressRole, Platform } from '../src/roles';
 
 /** The request body, read in full, the way a bare handler does it. */
 async function readBody(ctx: Koa.Context): Promise<Buffer> {

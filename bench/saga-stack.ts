@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config';
 import { ConsumerRuntime, loadHandlerModule, resolveConsumerSettings } from '../src/consumer';
 import { createDataSource, ensureDatabase, migrate, poolOf } from '../src/db';
 import { toAmqpMessage, type WaggleEvent } from '../src/envelope';
-import { installSagaRuntime, type SagaRuntime } from '../src/flows';
+import { SagaRuntime } from '../src/flows';
 import { OutboxRelay } from '../src/outbox';
 import { SagaTimers } from '../src/saga';
 import { applyTopology, loadTopology, planTopology } from '../src/topology';
@@ -51,7 +51,7 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
   const broker = new BrokerConnection({ url: amqpUrl, name: 'bench-saga' });
   await broker.waitForConnect(10_000);
   const publisher = new ConfirmedPublisher(broker);
-  const runtime = installSagaRuntime({ db, config });
+  const runtime = new SagaRuntime({ db, config });
   const relay = new OutboxRelay({ pool, publisher, databaseUrl: dbUrl });
   await relay.start();
   const consumers: ConsumerRuntime[] = [];
@@ -70,7 +70,7 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
       defaultPrefetch: config.prefetch,
     });
     const consumer = new ConsumerRuntime(
-      { db, broker, publisher, instanceId: `bench-${c.name}` },
+      { db, broker, publisher, services: { config, sagas: runtime }, instanceId: `bench-${c.name}` },
       settings,
       definition,
     );
@@ -96,7 +96,6 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
       await timers.stop(2_000);
       await Promise.all(consumers.map((c) => c.stop(2_000)));
       await relay.stop(2_000);
-      runtime.close();
       await publisher.close().catch(() => undefined);
       await broker.close().catch(() => undefined);
       await admin.close().catch(() => undefined);

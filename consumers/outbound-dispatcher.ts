@@ -1,12 +1,14 @@
 import { ChannelCredentialStore, deliverOutbound, type ProviderBaseUrls } from '../src/channels';
-import { loadConfig } from '../src/config';
 import { defineConsumer, type ConsumerDefinition, type HandlerContext } from '../src/consumer';
 import type { WaggleEvent } from '../src/envelope';
 
 export interface OutboundDispatcherOptions {
-  /** Provider send-API base URLs. @default WAGGLE_WHATSAPP_API_URL, WAGGLE_SLACK_API_URL, WAGGLE_TELEGRAM_API_URL */
+  /**
+   * Provider send-API base URLs.
+   * @default `ctx.config`'s WAGGLE_WHATSAPP_API_URL, WAGGLE_SLACK_API_URL, WAGGLE_TELEGRAM_API_URL
+   */
   baseUrls?: ProviderBaseUrls;
-  /** Longest wait for one provider answer. @default WAGGLE_OUTBOUND_TIMEOUT */
+  /** Longest wait for one provider answer. @default `ctx.config`'s WAGGLE_OUTBOUND_TIMEOUT */
   timeoutMs?: number;
   /** @default 'outbound-dispatcher' */
   name?: string;
@@ -20,21 +22,15 @@ export interface OutboundDispatcherOptions {
  * provider's answer (the runtime parks the message with it). A provider delivery publishes `message.sent`.
  */
 export function outboundDispatcher(options: OutboundDispatcherOptions = {}): ConsumerDefinition {
-  let settings: { baseUrls: ProviderBaseUrls; timeoutMs: number } | undefined;
-  // Read when the first message arrives, so loading the module never depends on the environment.
-  const resolved = () => {
-    if (settings) return settings;
-    const config = options.baseUrls && options.timeoutMs !== undefined ? undefined : loadConfig();
-    settings = {
-      baseUrls: options.baseUrls ?? {
-        whatsapp: config?.whatsappApiUrl ?? '',
-        slack: config?.slackApiUrl ?? '',
-        telegram: config?.telegramApiUrl ?? '',
-      },
-      timeoutMs: options.timeoutMs ?? config?.outboundTimeoutMs ?? 10_000,
-    };
-    return settings;
-  };
+  // The options win; what they leave out comes from the configuration the role hands the handler.
+  const resolved = (ctx: HandlerContext) => ({
+    baseUrls: options.baseUrls ?? {
+      whatsapp: ctx.config.whatsappApiUrl,
+      slack: ctx.config.slackApiUrl,
+      telegram: ctx.config.telegramApiUrl,
+    },
+    timeoutMs: options.timeoutMs ?? ctx.config.outboundTimeoutMs,
+  });
   return defineConsumer({
     name: options.name ?? 'outbound-dispatcher',
     queue: 'outbound',
@@ -42,7 +38,7 @@ export function outboundDispatcher(options: OutboundDispatcherOptions = {}): Con
     concurrency: 32,
     retry: { attempts: 5, backoff: ['1s', '5s', '30s', '2m'] },
     async handle(event: WaggleEvent, ctx: HandlerContext) {
-      const { baseUrls, timeoutMs } = resolved();
+      const { baseUrls, timeoutMs } = resolved(ctx);
       const result = await deliverOutbound(
         event,
         ctx.db,

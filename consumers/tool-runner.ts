@@ -1,6 +1,4 @@
-import type { DataSource } from 'typeorm';
 import { defineConsumer } from '../src/consumer';
-import { sagaRuntimeFor } from '../src/flows';
 import { handleToolMessage } from '../src/tools';
 
 /**
@@ -15,8 +13,7 @@ export default defineConsumer({
   ordering: 'none',
   concurrency: 8,
   async handle(event, ctx) {
-    const runtime = sagaRuntimeFor(ctx.db.connection as DataSource);
-    const outcome = await handleToolMessage({ engine: runtime.engine }, event, ctx.db);
+    const outcome = await handleToolMessage({ engine: ctx.sagas.engine }, event, ctx.db);
     ctx.log.debug({ type: event.type, outcome }, 'tool message handled');
   },
 });

@@ -1,24 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import {
   MESSAGE_REPLY,
   type ChannelAddress,
   type InboundMessage,
   type ReplyMessage,
 } from '../producers/channels';
-import {
-  AgentDirectory,
-  configuredAgent,
-  type AgentAction,
-  type AgentEndpoint,
-  type Turn,
-  type TurnAgent,
-  type TurnInput,
-} from '../src/agent';
+import type { AgentAction, Turn, TurnAgent, TurnInput } from '../src/agent';
 import { OutboundLog, type Queryable } from '../src/channels';
-import { loadConfig } from '../src/config';
 import { defineConsumer, type ConsumerDefinition, type HandlerContext } from '../src/consumer';
-import { poolOf } from '../src/db';
 import type { AdmittedEvent, WaggleEvent } from '../src/envelope';
 import { TurnDeltaStream } from './turn-delta-stream';
 
@@ -29,13 +18,11 @@ const WEBCHAT = 'webchat';
 export const OUTBOUND_EXCHANGE = 'outbound';
 
 export interface TurnProcessorOptions {
-  /** The agent that decides every turn, whatever the tenant. @default each tenant's agent (AgentDirectory) */
-  agent?: TurnAgent;
   /**
-   * The agent of tenants without one in the agent registry; null for the demo agent.
-   * @default WAGGLE_AGENT_URL, WAGGLE_AGENT_SECRET and WAGGLE_AGENT_TIMEOUT (the demo agent while unset)
+   * The agent that decides every turn, whatever the tenant. @default each tenant's agent from `ctx.agents`
+   * (its own in the agent registry, else WAGGLE_AGENT_URL's, else the demo agent)
    */
-  fallbackAgent?: AgentEndpoint | null;
+  agent?: TurnAgent;
   /** @default 'turn-processor' */
   name?: string;
 }
@@ -51,21 +38,6 @@ export interface TurnProcessorOptions {
  * after some went out says `message.superseded` there.
  */
 export function turnProcessor(options: TurnProcessorOptions = {}): ConsumerDefinition {
-  // One directory per database the definition runs on; made when its first turn runs, so loading the module
-  // never depends on the environment or a database.
-  const directories = new WeakMap<DataSource, AgentDirectory>();
-  const agentFor = (tenant: string, ctx: HandlerContext): Promise<TurnAgent> => {
-    const db = ctx.db.connection as DataSource;
-    let directory = directories.get(db);
-    if (!directory) {
-      const fallback =
-        options.fallbackAgent === undefined ? configuredAgent(loadConfig()) : options.fallbackAgent;
-      // The registry is read through the pool: no transaction is open while the agent answers.
-      directory = new AgentDirectory({ db: poolOf(db), ...(fallback ? { fallback } : {}) });
-      directories.set(db, directory);
-    }
-    return directory.agentFor(tenant);
-  };
   return defineConsumer({
     name: options.name ?? 'turn-processor',
     partitions: 'turns',
@@ -82,7 +54,7 @@ export function turnProcessor(options: TurnProcessorOptions = {}): ConsumerDefin
         ctx.log.info({ types: events.map((e) => e.type) }, 'nothing for the agent in these events');
         return;
       }
-      const agent = options.agent ?? (await agentFor(latest.tenantid, ctx));
+      const agent = options.agent ?? (await ctx.agents.agentFor(latest.tenantid));
       const channel = lastMessage(events)?.channel ?? latest.channel;
       const turn: Turn = {
         turnId: turnIdOf(latest, inputs),

@@ -1,7 +1,5 @@
-import type { DataSource } from 'typeorm';
 import { NonRetryableError } from '../src/errors';
 import { defineConsumer } from '../src/consumer';
-import { sagaRuntimeFor } from '../src/flows';
 import { ATTEMPT_REQUESTED, runAttempt, startDeliveries, type AttemptCommand } from '../src/webhooks';
 
 /**
@@ -16,7 +14,7 @@ export default defineConsumer({
   ordering: 'none',
   concurrency: 8,
   async handle(event, ctx) {
-    const runtime = sagaRuntimeFor(ctx.db.connection as DataSource);
+    const runtime = ctx.sagas;
     if (event.type === ATTEMPT_REQUESTED) {
       const data = event.data as AttemptCommand | undefined;
       if (!data?.sagaId)

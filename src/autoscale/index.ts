@@ -4,12 +4,6 @@ export { AUTOSCALE_API } from './autoscale-api';
 export { autoscaleRoutes } from './autoscale-routes';
 export { Autoscaler, type AutoscalerOptions } from './autoscaler';
 export {
-  autoscalerRole,
-  groupsFromTopology,
-  type AutoscalerRoleOptions,
-  type GroupSource,
-} from './autoscaler-role';
-export {
   DepthSampler,
   type DepthSamplerOptions,
   type GroupSample,
@@ -17,7 +11,6 @@ export {
   type SampleSource,
 } from './depth-sampler';
 export { leaseMembersOver, type LeaseMembers } from './lease-members';
-export { AUTOSCALE_MODES, withLocalAutoscale, type AutoscaleMode } from './local-mode';
 export { LocalSupervisor, type LocalSupervisorOptions } from './local-supervisor';
 export {
   ManagementClient,

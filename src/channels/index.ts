@@ -1,4 +1,3 @@
-export { ChannelIngress, withChannels, type AdmittingRole } from './channel-ingress';
 export { channelRoutes, type ChannelRoutesDeps } from './channel-routes';
 export { CHANNELS_API } from './channels-api';
 export { ChannelCredentialStore, channelName, type ChannelCredentials } from './credential-store';

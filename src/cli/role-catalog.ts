@@ -1,10 +1,14 @@
-import { autoscalerRole } from '../autoscale';
-import { withChannels } from '../channels';
-import { workersRole } from '../consumer';
-import { schedulerRole } from '../flows';
-import { createIngressRole } from '../http';
-import { relayRole } from '../outbox';
-import { ROLE_NAMES, type Role, type RoleName } from '../runtime';
+import {
+  autoscalerRole,
+  createIngressRole,
+  relayRole,
+  ROLE_NAMES,
+  schedulerRole,
+  withChannels,
+  workersRole,
+  type Role,
+  type RoleName,
+} from '../roles';
 import { CliError } from './cli-error';
 
 /** The implementation behind each role name. Rooms add theirs as they land. */

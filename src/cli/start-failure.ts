@@ -1,4 +1,4 @@
-import { StartError } from '../runtime';
+import { StartError } from '../roles';
 import { TopologyInvalidError } from '../topology';
 
 /** The one line `waggle start` prints when boot fails: what failed, where, and the variable behind it. */

@@ -14,6 +14,7 @@ import { retryTierQueue } from '../retry';
 import { ConsumerMetrics } from './consumer-metrics';
 import { ConsumerConfigError, type ConsumerSettings } from './consumer-settings';
 import type { ConsumerDefinition } from './define-consumer';
+import type { HandlerServices } from './handler-services';
 import { OrderedProcessor } from './ordered-processor';
 import type { MessageProcessor } from './processor';
 import { missingQueues } from './queue-check';
@@ -26,6 +27,11 @@ export interface ConsumerRuntimeDeps {
   publisher: Pick<ConfirmedPublisher, 'publish'>;
   /** What `ctx.publishTransient` sends through. @default none: transient events are dropped (and counted) */
   transientPublisher?: Pick<TransientPublisher, 'publish'>;
+  /**
+   * What handlers get through their context (`ctx.sagas`, `ctx.config`, `ctx.agents`), made once per process.
+   * @default none: each of them throws when a handler asks for it
+   */
+  services?: HandlerServices;
   /** This process, as a partition-lease owner. */
   instanceId: string;
   /**
@@ -80,6 +86,7 @@ export class ConsumerRuntime {
       spec,
       definition,
       transient: deps.transientPublisher,
+      services: deps.services,
       metrics: this.metrics,
       gapTimeoutMs: deps.gapTimeoutMs ?? 600_000,
     };

@@ -1,7 +1,9 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import type { WaggleConfig } from '../config';
 import type { AdmittedEvent, WaggleEvent } from '../envelope';
 import type { Logger } from '../observability';
 import type { PublishOptions } from '../outbox';
+import type { AgentLookup, HandlerSagas } from './handler-services';
 import type { StartSagaOptions } from './saga-starter';
 
 /** `session`: a session's events run one at a time in `sequence` order; `none`: any order, concurrently. */
@@ -46,8 +48,23 @@ export interface HandlerContext {
    * (disconnected, blocking, buffer full) is dropped and counted. Returns whether it was sent.
    */
   publishTransient(event: WaggleEvent, options: TransientPublishOptions): boolean;
-  /** Starts a saga in this transaction; throws WAGGLE_SAGAS_UNAVAILABLE until a saga engine is registered. */
+  /**
+   * Starts a saga in this transaction; throws WAGGLE_SAGAS_UNAVAILABLE when the role running the consumer
+   * gave it no saga runtime.
+   */
   startSaga(type: string, input: unknown, options?: StartSagaOptions): Promise<string>;
+  /**
+   * The process's saga runtime (its engine, the webhook settings), for handlers that run saga commands.
+   * Throws WAGGLE_SAGAS_UNAVAILABLE when the role running the consumer gave it none.
+   */
+  readonly sagas: HandlerSagas;
+  /** The process's configuration. Throws WAGGLE_SERVICE_UNAVAILABLE when the role gave it none. */
+  readonly config: WaggleConfig;
+  /**
+   * Which agent answers a tenant's turns: its own from the agent registry, else WAGGLE_AGENT_URL's, else the
+   * demo agent. Throws WAGGLE_SERVICE_UNAVAILABLE when the role gave it none.
+   */
+  readonly agents: AgentLookup;
 }
 
 /** Where `ctx.publishTransient` sends an event. */

@@ -1,13 +1,15 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { transientDropped, type TransientPublisher } from '../broker';
+import type { WaggleConfig } from '../config';
 import { toAmqpMessage, validateEnvelope, type WaggleEvent } from '../envelope';
 import { NonRetryableError } from '../errors';
 import { logger, type Logger } from '../observability';
 import { outboxMessageFor, type OutboxMessage, type PublishOptions } from '../outbox';
 import type { HandlerContext, TransientPublishOptions } from './define-consumer';
+import type { AgentLookup, HandlerSagas, HandlerServices } from './handler-services';
 import { LazyTransaction, type SomeLazyTransaction } from './lazy-transaction';
 import type { RunAbort } from './run-abort';
-import { SagasUnavailableError, sagaStarter, type StartSagaOptions } from './saga-starter';
+import { HandlerServiceUnavailableError, SagasUnavailableError, type StartSagaOptions } from './saga-starter';
 
 export interface HandlerContextInput {
   consumer: string;
@@ -23,6 +25,8 @@ export interface HandlerContextInput {
   read: Pick<DataSource, 'query'>;
   /** Where `ctx.publishTransient` sends; without one, transient events are dropped (and counted). */
   transient?: TransientSink;
+  /** What `ctx.sagas`, `ctx.config` and `ctx.agents` give; a member left out throws when asked for. */
+  services?: HandlerServices;
 }
 
 /** What `ctx.publishTransient` sends through: the process's transient publisher. */
@@ -91,11 +95,29 @@ class RunContext implements HandlerContext {
     return sink.publish(options.exchange, options.routingKey ?? out.routingKey, out.content, out.properties);
   }
 
+  get sagas(): HandlerSagas {
+    const sagas = this.input.services?.sagas;
+    if (!sagas) throw new SagasUnavailableError(this.input.consumer, 'ctx.sagas');
+    return sagas;
+  }
+
+  get config(): WaggleConfig {
+    const config = this.input.services?.config;
+    if (!config) throw new HandlerServiceUnavailableError(this.input.consumer, 'config');
+    return config;
+  }
+
+  get agents(): AgentLookup {
+    const agents = this.input.services?.agents;
+    if (!agents) throw new HandlerServiceUnavailableError(this.input.consumer, 'agents');
+    return agents;
+  }
+
   async startSaga(type: string, sagaInput: unknown, options?: StartSagaOptions): Promise<string> {
-    const start = sagaStarter();
-    if (!start) throw new SagasUnavailableError(type);
+    const sagas = this.input.services?.sagas;
+    if (!sagas) throw new SagasUnavailableError(this.input.consumer, `cannot start saga "${type}"`);
     const { origin } = this.input;
-    return start({
+    return sagas.startFromHandler({
       type,
       input: sagaInput,
       correlationKey: options?.correlationKey ?? origin.id,

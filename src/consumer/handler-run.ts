@@ -4,6 +4,7 @@ import type { OutboxMessage } from '../outbox';
 import type { ConsumerMetrics } from './consumer-metrics';
 import type { ConsumerDefinition } from './define-consumer';
 import { createHandlerContext, type TransientSink } from './handler-context';
+import type { HandlerServices } from './handler-services';
 import type { SomeLazyTransaction } from './lazy-transaction';
 import type { RunAbort } from './run-abort';
 import { RunTimeoutError } from './run-timeout';
@@ -42,6 +43,8 @@ export interface HandlerRun {
   timeoutMs?: number;
   /** Where `ctx.publishTransient` sends. */
   transient?: TransientSink;
+  /** What `ctx.sagas`, `ctx.config` and `ctx.agents` give. */
+  services?: HandlerServices;
 }
 
 /**
@@ -60,6 +63,7 @@ export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
     outbox,
     read: run.read,
     ...(run.transient ? { transient: run.transient } : {}),
+    ...(run.services ? { services: run.services } : {}),
   });
   const input = run.definition.onBusy === 'supersede' ? run.events : origin;
   const handle = run.definition.handle as (input: unknown, c: typeof ctx) => Promise<void> | void;

@@ -26,10 +26,9 @@ export {
 export { ConsumerRuntime, type ConsumerRuntimeDeps } from './consumer-runtime';
 export { loadHandlerModule } from './handler-module';
 export {
-  registerSagaStarter,
+  HandlerServiceUnavailableError,
   SagasUnavailableError,
-  type SagaStarter,
   type SagaStartRequest,
   type StartSagaOptions,
 } from './saga-starter';
-export { workersRole, type WorkersRoleOptions } from './workers-role';
+export type { AgentLookup, HandlerSagas, HandlerServices } from './handler-services';

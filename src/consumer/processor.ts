@@ -6,6 +6,7 @@ import type { OutboxDispatch } from '../outbox';
 import type { ConsumerMetrics } from './consumer-metrics';
 import type { ConsumerSettings } from './consumer-settings';
 import type { ConsumerDefinition } from './define-consumer';
+import type { HandlerServices } from './handler-services';
 import { HandlerTransaction } from './handler-transaction';
 
 /** What a processor needs from the process. */
@@ -18,6 +19,8 @@ export interface ProcessorDeps {
   metrics: ConsumerMetrics;
   /** Where `ctx.publishTransient` sends; without it transient events are dropped (and counted). */
   transient?: Pick<TransientPublisher, 'publish'>;
+  /** What handlers get through `ctx.sagas`, `ctx.config` and `ctx.agents`. */
+  services?: HandlerServices;
   /** Publishes a run's outbox messages right after its commit; without it the relay sends them. */
   outbox?: OutboxDispatch;
   /** Ordered: how long a session waits for a missing sequence before skipping it; 0 never. @default 0 */

@@ -239,6 +239,7 @@ export class QueueLaneDriver {
         read: deps.db,
         timeoutMs: deps.spec.timeoutMs,
         transient: deps.transient,
+        services: deps.services,
       });
       // Group commit moves existing cursors only: a session's first event creates its row in a transaction.
       if (lazy.started || mode === 'replay' || item.fromStash || item.seq === 1) {

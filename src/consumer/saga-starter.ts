@@ -23,30 +23,22 @@ export interface SagaStartRequest {
   publish: (message: OutboxMessage) => void;
 }
 
-/** Starts a saga and returns its id. */
-export type SagaStarter = (request: SagaStartRequest) => Promise<string>;
-
-/** Raised by `ctx.startSaga` while no saga engine is registered in this process. */
+/** Raised by `ctx.startSaga` and `ctx.sagas` when the role running the consumer handed it no saga runtime. */
 export class SagasUnavailableError extends NonRetryableError {
-  constructor(type: string) {
+  constructor(consumer: string, what: string) {
     super(
       'WAGGLE_SAGAS_UNAVAILABLE',
-      `cannot start saga "${type}": no saga engine is registered in this process (registerSagaStarter)`,
+      `${what}: consumer "${consumer}" runs without a saga runtime (the role gives it one in services.sagas)`,
     );
   }
 }
 
-let starter: SagaStarter | undefined;
-
-/** Installs the saga engine behind `ctx.startSaga`; the saga room calls this at boot. Returns an undo. */
-export function registerSagaStarter(next: SagaStarter): () => void {
-  starter = next;
-  return () => {
-    if (starter === next) starter = undefined;
-  };
-}
-
-/** The registered saga engine, if any. */
-export function sagaStarter(): SagaStarter | undefined {
-  return starter;
+/** Raised by `ctx.config` or `ctx.agents` when the role running the consumer handed it no such service. */
+export class HandlerServiceUnavailableError extends NonRetryableError {
+  constructor(consumer: string, service: 'config' | 'agents') {
+    super(
+      'WAGGLE_SERVICE_UNAVAILABLE',
+      `ctx.${service}: consumer "${consumer}" runs without it (the role gives it in services.${service})`,
+    );
+  }
 }

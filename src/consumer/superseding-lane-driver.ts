@@ -168,6 +168,7 @@ export class SupersedingLaneDriver {
             read: deps.pool,
             timeoutMs: deps.spec.timeoutMs,
             transient: deps.transient,
+            services: deps.services,
           });
         }
         if (abort.aborted) throw new RunAborted();

@@ -149,6 +149,7 @@ export class UnorderedProcessor implements MessageProcessor {
       read: this.deps.db,
       timeoutMs: spec.timeoutMs,
       transient: this.deps.transient,
+      services: this.deps.services,
     };
     if (!spec.transactional) {
       const outbox = await runHandler(run);

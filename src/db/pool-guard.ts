@@ -1,6 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
 import { logger } from '../observability';
 
+// Marks the pools already guarded, so guarding one twice adds no second listener; weak, so it keeps no pool
+// alive and holds nothing a caller could depend on.
 const guarded = new WeakSet<Pool>();
 
 /**

@@ -5,6 +5,5 @@ export { optionalJsonObject, parkedJson, sagaJson, timelineJson } from './admin-
 export { adminRoutes, type AdminRoutesDeps } from './admin-routes';
 export { callbackRoutes, type CallbackRoutesDeps } from './callback-routes';
 export { demoToolRoutes, demoWeather, registerDemoTools } from './demo-tools';
-export { SagaRuntime, installSagaRuntime, sagaRuntimeFor, type SagaRuntimeOptions } from './saga-runtime';
-export { parkingLotsOf, schedulerRole } from './scheduler-role';
+export { SagaRuntime, type SagaRuntimeOptions } from './saga-runtime';
 export { webhookEndpointRoutes, type WebhookEndpointRoutesDeps } from './webhook-endpoint-routes';

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import { loadConfig, type WaggleConfig } from '../config';
-import { registerSagaStarter, type SagaStartRequest } from '../consumer';
+import type { WaggleConfig } from '../config';
+import type { HandlerSagas, SagaStartRequest } from '../consumer';
 import { poolOf, type SqlPool } from '../db';
 import { SagaEngine, systemClock, type Clock } from '../saga';
 import {
@@ -24,17 +24,16 @@ export interface SagaRuntimeOptions {
 }
 
 /**
- * This process's saga engine with the platform's flows registered (tool calls, webhook deliveries) and
- * installed behind `ctx.startSaga` of every consumer. One per database pool; any role that runs saga
- * steps, replies or operations uses it.
+ * This process's saga engine with the platform's flows registered (tool calls, webhook deliveries). The
+ * composition root makes one per process and hands it to every role that runs saga steps, replies or
+ * operations, and to handlers as `ctx.sagas` (behind `ctx.startSaga`).
  */
-export class SagaRuntime {
+export class SagaRuntime implements HandlerSagas {
   readonly engine: SagaEngine;
   readonly pool: SqlPool;
   readonly tools: ToolSettings;
   readonly webhooks: WebhookSettings;
   readonly config: WaggleConfig;
-  private readonly undoStarter: () => void;
 
   constructor(options: SagaRuntimeOptions) {
     const { config } = options;
@@ -51,11 +50,10 @@ export class SagaRuntime {
       toolCallSaga(this.tools),
       deliverySaga(this.webhooks),
     );
-    this.undoStarter = registerSagaStarter((request) => this.startFromHandler(request));
   }
 
-  // `ctx.startSaga` in a handler: the saga row is written in the handler's transaction.
-  private async startFromHandler(request: SagaStartRequest): Promise<string> {
+  /** `ctx.startSaga` in a handler: the saga row is written in the handler's transaction. */
+  async startFromHandler(request: SagaStartRequest): Promise<string> {
     const toolCall = request.type === TOOL_SAGA_TYPE;
     const input = toolCall ? toolCallInput(request.input, request.origin) : request.input;
     const { id } = await this.engine.start(
@@ -71,31 +69,4 @@ export class SagaRuntime {
     );
     return id;
   }
-
-  /** Stops answering `ctx.startSaga` for this runtime. */
-  close(): void {
-    this.undoStarter();
-    installed.delete(this.pool);
-  }
-}
-
-const installed = new Map<unknown, SagaRuntime>();
-
-/** Installs this process's saga runtime for `db` (once; later calls return the same one). */
-export function installSagaRuntime(options: SagaRuntimeOptions): SagaRuntime {
-  const pool = poolOf(options.db);
-  let runtime = installed.get(pool);
-  if (!runtime) {
-    runtime = new SagaRuntime(options);
-    installed.set(pool, runtime);
-  }
-  return runtime;
-}
-
-/**
- * The saga runtime of the database a handler's transaction belongs to: the one a role installed, or one
- * made now from the environment's configuration (a workers-only process).
- */
-export function sagaRuntimeFor(db: DataSource): SagaRuntime {
-  return installed.get(poolOf(db)) ?? installSagaRuntime({ db, config: loadConfig() });
 }

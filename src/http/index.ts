@@ -5,7 +5,6 @@ export { systemRoutes } from './system-routes';
 export { admissionProblem } from './admission-problems';
 export { eventsApi } from './events-api';
 export { eventsRoutes, type EventsRoutesDeps } from './events-routes';
-export { createIngressRole, IngressRole, type IngressContext, type IngressRoleOptions } from './ingress-role';
 export { parseJsonBody, readJsonBody, type JsonBodyOptions } from './json-body';
 export { readRawBody } from './request-body';
 export { servedOperations, type ServedOperation } from './served-routes';

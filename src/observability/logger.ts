@@ -18,6 +18,9 @@ export interface LoggerOptions {
   pretty?: boolean;
 }
 
+// Process-wide logging configuration, the one module-level variable kept on purpose: every log line of the
+// process goes through one pino root (its level and destination), which `configureLogger` sets once at boot
+// before anything logs. Nothing else is stored here.
 let root: Logger = pino({ level: 'info', base: { service: 'waggle' } });
 
 /** (Re)configures the one root logger; called once at boot from the config. */

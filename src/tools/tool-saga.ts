@@ -93,6 +93,9 @@ export interface ToolCallback {
 }
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
+// A pure cache of compiled argument validators keyed by the schema's own text: the same schema always
+// compiles to the same function, so sharing it across the process changes no outcome, only saves compiling
+// per call; it holds no state of any tool call.
 const validators = new Map<string, ValidateFunction>();
 
 function argumentProblems(schema: Record<string, unknown>, args: unknown): string[] {

@@ -12,7 +12,6 @@ export {
 } from './diff';
 export { exportDefinitions, type ExportOptions, type RabbitDefinitions } from './export-definitions';
 export { topologyGraph } from './graph';
-export { topologyBootStep, topologyOf } from './boot-step';
 export { describePlan } from './describe-plan';
 export { conflictOf, parseInequivalentArg, type TopologyConflict } from './conflict';
 export { type PropertyDifference } from './compare';

@@ -1,7 +1,6 @@
 import { rolesFrom } from '../../src/cli/role-catalog';
 import type { WaggleConfig } from '../../src/config';
-import { Platform, ROLE_NAMES } from '../../src/runtime';
-import { topologyBootStep } from '../../src/topology';
+import { Platform, ROLE_NAMES, topologyBootStep } from '../../src/roles';
 import { SHIPPED_TOPOLOGY } from './admission-topology';
 import { amqpUrlFor, createVhost, deleteVhost } from './broker-admin';
 import { testConfig } from './config';

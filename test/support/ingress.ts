@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { KeyStore, TenantStore } from '../../src/admission';
 import type { WaggleConfig } from '../../src/config';
-import { createIngressRole, type IngressRole, type IngressRoleOptions } from '../../src/http';
-import { Platform } from '../../src/runtime';
+import { createIngressRole, Platform, type IngressRole, type IngressRoleOptions } from '../../src/roles';
 import { applyShippedTopology } from './admission-topology';
 import { amqpUrlFor, tempVhost } from './broker-admin';
 import { testConfig } from './config';

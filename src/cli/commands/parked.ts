@@ -2,10 +2,10 @@ import { createInterface } from 'node:readline/promises';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config';
-import { parkingLotsOf } from '../../flows';
 import { WaggleError } from '../../errors';
 import { configureLogger } from '../../observability';
 import { ParkingLots, type ParkedSelection } from '../../retry';
+import { parkingLotsOf } from '../../roles';
 import { loadTopology } from '../../topology';
 import { CliError } from '../cli-error';
 

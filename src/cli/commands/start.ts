@@ -1,10 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { Option, type Command } from 'commander';
-import { AUTOSCALE_MODES, withLocalAutoscale } from '../../autoscale';
 import { loadConfig } from '../../config';
 import { configureLogger, logger } from '../../observability';
-import { Platform, ROLE_NAMES } from '../../runtime';
-import { topologyBootStep } from '../../topology';
+import { AUTOSCALE_MODES, Platform, ROLE_NAMES, topologyBootStep, withLocalAutoscale } from '../../roles';
 import { CliError } from '../cli-error';
 import { reportFailure } from '../report-failure';
 import { rolesFrom } from '../role-catalog';

@@ -2,9 +2,7 @@ import { expect } from 'chai';
 import path from 'node:path';
 import {
   Autoscaler,
-  autoscalerRole,
   DepthSampler,
-  groupsFromTopology,
   leaseMembersOver,
   ManagementClient,
   passiveDeclareOver,
@@ -12,9 +10,15 @@ import {
   type AutoscaleReport,
   type GroupReport,
 } from '../../../src/autoscale';
-import { workersRole } from '../../../src/consumer';
-import { Platform, type PlatformContext, type Role } from '../../../src/runtime';
-import { topologyBootStep } from '../../../src/topology';
+import {
+  autoscalerRole,
+  groupsFromTopology,
+  Platform,
+  topologyBootStep,
+  workersRole,
+  type PlatformContext,
+  type Role,
+} from '../../../src/roles';
 import { amqpUrlFor, autoTeardown, eventually, REPO_ROOT, tempVhost, testConfig } from '../../support';
 
 const GROUP = 'idle-turn-processor';

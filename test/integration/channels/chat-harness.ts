@@ -1,9 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { KeyStore, TenantStore } from '../../../src/admission';
 import type { WaggleConfig } from '../../../src/config';
-import { withChannels } from '../../../src/channels';
-import { createIngressRole } from '../../../src/http';
-import { Platform, type Role } from '../../../src/runtime';
+import { createIngressRole, Platform, withChannels, type Role } from '../../../src/roles';
 import { amqpUrlFor, autoTeardown, testConfig, uniqueName } from '../../support';
 
 /** A running platform with the ingress role and its channel routes, on `vhost`. */

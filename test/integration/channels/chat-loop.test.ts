@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import turnProcessor from '../../../consumers/turn-processor';
 import { outboundDispatcher } from '../../../consumers/outbound-dispatcher';
 import { ChannelCredentialStore } from '../../../src/channels';
-import { relayRole } from '../../../src/outbox';
+import { relayRole } from '../../../src/roles';
 import { isolatedDb, isolatedDbUrl, tapExchange, tapQueue, useTopologyVhost } from '../../support';
 import {
   fixtureBytes,

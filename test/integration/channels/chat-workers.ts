@@ -1,6 +1,6 @@
 import { ConsumerRuntime, resolveConsumerSettings, type ConsumerDefinition } from '../../../src/consumer';
-import type { PlatformContext, Role } from '../../../src/runtime';
-import { loadTopology, vhostOfAmqpUrl } from '../../../src/topology';
+import { consumerRuntimeDeps, type PlatformContext, type Role } from '../../../src/roles';
+import { loadTopology } from '../../../src/topology';
 import { SHIPPED_TOPOLOGY } from '../../support';
 
 /**
@@ -35,16 +35,7 @@ export function chatWorkersRole(definitions: ConsumerDefinition[]): Role {
           defaultPrefetch: ctx.config.prefetch,
         });
         const runtime = new ConsumerRuntime(
-          {
-            db: ctx.db,
-            broker: ctx.broker,
-            publisher: ctx.publisher,
-            transientPublisher: ctx.transientPublisher,
-            instanceId: ctx.instanceId,
-            leaseScope: vhostOfAmqpUrl(ctx.config.amqpUrl),
-            leaseTtlMs: 3_000,
-            releaseTimeoutMs: ctx.config.shutdownTimeoutMs,
-          },
+          { ...consumerRuntimeDeps(ctx), leaseTtlMs: 3_000 },
           settings,
           definition,
         );

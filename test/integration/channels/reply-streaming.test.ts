@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { turnProcessor } from '../../../consumers/turn-processor';
 import { DemoAgent } from '../../../src/agent';
-import { relayRole } from '../../../src/outbox';
+import { relayRole } from '../../../src/roles';
 import {
   eventually,
   isolatedDb,

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { outboundDispatcher } from '../../../consumers/outbound-dispatcher';
 import { turnProcessor } from '../../../consumers/turn-processor';
 import type { AgentAction, Turn, TurnAgent } from '../../../src/agent';
-import { relayRole } from '../../../src/outbox';
+import { relayRole } from '../../../src/roles';
 import { eventually, isolatedDb, isolatedDbUrl, tapExchange, useTopologyVhost } from '../../support';
 import { startChannelIngress, tenantWithKeyIn, type ChannelIngressUnderTest } from './chat-harness';
 import { chatWorkersRole } from './chat-workers';

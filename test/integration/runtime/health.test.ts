@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Platform } from '../../../src/runtime';
+import { Platform } from '../../../src/roles';
 import { autoTeardown, testConfig } from '../../support';
 
 describe('runtime: /v1/health', function () {

@@ -6,19 +6,20 @@ import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { KeyStore, TenantStore } from '../../../src/admission';
 import type { WaggleConfig } from '../../../src/config';
-import {
-  ConsumerRuntime,
-  loadHandlerModule,
-  resolveConsumerSettings,
-  workersRole,
-} from '../../../src/consumer';
-import { installSagaRuntime, schedulerRole, type SagaRuntime } from '../../../src/flows';
-import { createIngressRole } from '../../../src/http';
+import { ConsumerRuntime, loadHandlerModule, resolveConsumerSettings } from '../../../src/consumer';
+import { SagaRuntime } from '../../../src/flows';
 import { poolOf } from '../../../src/db';
-import { OutboxRelay, relayRole } from '../../../src/outbox';
-import { Platform } from '../../../src/runtime';
+import { OutboxRelay } from '../../../src/outbox';
+import {
+  createIngressRole,
+  Platform,
+  relayRole,
+  schedulerRole,
+  topologyBootStep,
+  workersRole,
+} from '../../../src/roles';
 import { SagaTimers, type Clock } from '../../../src/saga';
-import { applyTopology, loadTopology, planTopology, topologyBootStep } from '../../../src/topology';
+import { applyTopology, loadTopology, planTopology } from '../../../src/topology';
 import type { WebhookSettings } from '../../../src/webhooks';
 import {
   REPO_ROOT,
@@ -147,8 +148,8 @@ export async function manualRig(clock: Clock, webhooks: Partial<WebhookSettings>
   await applyTopology(await connection.createChannel(), planTopology(topology));
   await connection.close();
   const stack = await consumerStack(amqpUrl, 'flow-manual');
-  const runtime = installSagaRuntime({ db, config: testConfig(), clock, webhooks });
-  autoTeardown(() => runtime.close());
+  const config = testConfig();
+  const runtime = new SagaRuntime({ db, config, clock, webhooks });
   const relay = new OutboxRelay({
     pool,
     publisher: stack.publisher,
@@ -164,7 +165,13 @@ export async function manualRig(clock: Clock, webhooks: Partial<WebhookSettings>
       defaultPrefetch: 20,
     });
     const consumer = new ConsumerRuntime(
-      { db, broker: stack.broker, publisher: stack.publisher, instanceId: uniqueName('inst') },
+      {
+        db,
+        broker: stack.broker,
+        publisher: stack.publisher,
+        services: { config, sagas: runtime },
+        instanceId: uniqueName('inst'),
+      },
       settings,
       definition,
     );

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../../src/config';
-import { Platform } from '../../../src/runtime';
-import { amqpUrlForVhost, topologyBootStep, topologyOf } from '../../../src/topology';
+import { Platform, topologyBootStep, topologyOf } from '../../../src/roles';
+import { amqpUrlForVhost } from '../../../src/topology';
 import { autoTeardown, testConfig, uniqueName } from '../../support';
 import { freshVhost, management } from './broker-fixtures';
 

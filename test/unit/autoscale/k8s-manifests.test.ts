@@ -4,7 +4,7 @@ import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { scalingGroups, type ScalingGroup } from '../../../src/autoscale';
 import { VARIABLES } from '../../../src/config';
-import { ROLE_NAMES } from '../../../src/runtime';
+import { ROLE_NAMES } from '../../../src/roles';
 import { loadTopology } from '../../../src/topology';
 import { REPO_ROOT } from '../../support';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AUTOSCALE_MODES, withLocalAutoscale } from '../../../src/autoscale';
+import { AUTOSCALE_MODES, withLocalAutoscale } from '../../../src/roles';
 import { rolesFrom } from '../../../src/cli/role-catalog';
 
 describe('autoscale: roles of `waggle start --autoscale local`', () => {

@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { registerSagaStarter, SagasUnavailableError } from '../../../src/consumer';
+import {
+  HandlerServiceUnavailableError,
+  SagasUnavailableError,
+  type HandlerSagas,
+} from '../../../src/consumer';
 import { createHandlerContext, type TransientSink } from '../../../src/consumer/handler-context';
 import { RunAbort } from '../../../src/consumer/run-abort';
 import type { WaggleEvent } from '../../../src/envelope';
@@ -18,7 +22,7 @@ const origin: WaggleEvent = {
   sequence: 3,
 };
 
-function context(db?: never, transient?: TransientSink) {
+function context(db?: never, transient?: TransientSink, sagas?: HandlerSagas) {
   const outbox: OutboxMessage[] = [];
   const ctx = createHandlerContext({
     consumer: 'c',
@@ -29,6 +33,7 @@ function context(db?: never, transient?: TransientSink) {
     outbox,
     read: { query: () => Promise.reject(new Error('no database in this test')) },
     ...(transient ? { transient } : {}),
+    ...(sagas ? { services: { sagas } } : {}),
   });
   return { ctx, outbox };
 }
@@ -116,25 +121,34 @@ describe('consumer: handler context', () => {
     expect(() => ctx.db).to.throw(/transactional: false/);
   });
 
-  it('startSaga fails with WAGGLE_SAGAS_UNAVAILABLE until a saga engine registers, then delegates to it', async () => {
-    const { ctx, outbox } = context();
-    await expect(ctx.startSaga('tool-call', {})).to.be.rejectedWith(SagasUnavailableError);
-    const undo = registerSagaStarter(async (req) => {
-      req.publish({
-        exchange: 'x',
-        routingKey: 'k',
-        content: Buffer.from('{}'),
-        properties: {},
-        orderKey: req.correlationKey,
-      });
-      return `saga-for-${req.correlationKey}-${req.tenant}`;
-    });
-    try {
-      expect(await ctx.startSaga('tool-call', { a: 1 })).to.equal('saga-for-evt-1-acme');
-      expect(outbox).to.have.length(1);
-    } finally {
-      undo();
-    }
-    await expect(ctx.startSaga('tool-call', {})).to.be.rejectedWith(SagasUnavailableError);
+  it('startSaga and ctx.sagas fail with WAGGLE_SAGAS_UNAVAILABLE without a saga runtime', async () => {
+    const { ctx } = context();
+    await expect(ctx.startSaga('tool-call', {})).to.be.rejectedWith(SagasUnavailableError, /"c"/);
+    expect(() => ctx.sagas).to.throw(SagasUnavailableError);
+  });
+
+  it("startSaga delegates to the saga runtime handed in, in the handler's outbox", async () => {
+    const sagas = {
+      async startFromHandler(req) {
+        req.publish({
+          exchange: 'x',
+          routingKey: 'k',
+          content: Buffer.from('{}'),
+          properties: {},
+          orderKey: req.correlationKey,
+        });
+        return `saga-for-${req.correlationKey}-${req.tenant}`;
+      },
+    } as Pick<HandlerSagas, 'startFromHandler'> as HandlerSagas;
+    const { ctx, outbox } = context(undefined, undefined, sagas);
+    expect(await ctx.startSaga('tool-call', { a: 1 })).to.equal('saga-for-evt-1-acme');
+    expect(outbox).to.have.length(1);
+    expect(ctx.sagas).to.equal(sagas);
+  });
+
+  it('ctx.config and ctx.agents say which consumer runs without them', () => {
+    const { ctx } = context();
+    expect(() => ctx.config).to.throw(HandlerServiceUnavailableError, /ctx\.config: consumer "c"/);
+    expect(() => ctx.agents).to.throw(HandlerServiceUnavailableError, /ctx\.agents: consumer "c"/);
   });
 });

@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { KeyStore, TenantStore } from '../../../../src/admission';
-import { ChannelCredentialStore, withChannels } from '../../../../src/channels';
+import { ChannelCredentialStore } from '../../../../src/channels';
 import type { WaggleConfig } from '../../../../src/config';
 import { poolOf } from '../../../../src/db';
-import { installSagaRuntime, schedulerRole } from '../../../../src/flows';
-import { createIngressRole } from '../../../../src/http';
-import { Platform } from '../../../../src/runtime';
+import { SagaRuntime } from '../../../../src/flows';
+import {
+  createIngressRole,
+  Platform,
+  schedulerRole,
+  topologyBootStep,
+  withChannels,
+} from '../../../../src/roles';
 import { TOOL_SAGA_TYPE, toolCallKey, upsertTool, type ToolCallState } from '../../../../src/tools';
-import { topologyBootStep } from '../../../../src/topology';
 import {
   SHIPPED_TOPOLOGY,
   amqpUrlFor,
@@ -117,7 +121,7 @@ async function startWaitingToolCall(
   db: Awaited<ReturnType<typeof isolatedDb>>,
   tenant: string,
 ): Promise<WaitingToolCall> {
-  const { engine, pool } = installSagaRuntime({ db, config });
+  const { engine, pool } = new SagaRuntime({ db, config });
   await upsertTool(pool, {
     tenant,
     name: 'slow',

@@ -1,13 +1,15 @@
-import { ApiKeyAuthenticator, KeyStore, TenantDirectory, type Admission } from '../admission';
+import { TenantDirectory, type Admission } from '../admission';
+import {
+  channelRoutes,
+  CHANNELS_API,
+  ChannelCredentialStore,
+  OutboundLog,
+  SessionStreamHub,
+  streamRoutes,
+} from '../channels';
 import { documented } from '../http';
 import { logger } from '../observability';
-import type { PlatformContext, Role } from '../runtime';
-import { channelRoutes } from './channel-routes';
-import { CHANNELS_API } from './channels-api';
-import { ChannelCredentialStore } from './credential-store';
-import { OutboundLog } from './outbound-log';
-import { SessionStreamHub } from './session-stream-hub';
-import { streamRoutes } from './stream-routes';
+import type { PlatformContext, Role } from './role';
 
 /** An ingress role that exposes its Admission once mounted (the `ingress` role of src/http does). */
 export interface AdmittingRole extends Role {
@@ -24,8 +26,7 @@ export class ChannelIngress {
 
   /** Mounts the routes; call from the role's mount, after admission exists. */
   mount(ctx: PlatformContext, admission: Pick<Admission, 'admit'>): void {
-    const { config, db } = ctx;
-    const authenticator = new ApiKeyAuthenticator(new KeyStore(db), { ttlMs: config.keyCacheTtlMs });
+    const { config, db, authenticator } = ctx;
     this.hub = new SessionStreamHub(ctx.broker);
     ctx.http.mount(
       documented(

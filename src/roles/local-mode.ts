@@ -1,4 +1,4 @@
-import type { Role } from '../runtime';
+import type { Role } from './role';
 import { autoscalerRole } from './autoscaler-role';
 
 /** Values of `waggle start --autoscale`. */

@@ -1,6 +1,6 @@
-import type { PlatformContext, Role } from '../runtime';
-import { OutboxRelay } from './outbox-relay';
 import { poolOf } from '../db';
+import { OutboxRelay } from '../outbox';
+import type { PlatformContext, Role } from './role';
 
 /** The `relay` role: publishes the transactional outbox of this database. */
 export function relayRole(): Role {

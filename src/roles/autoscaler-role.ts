@@ -1,15 +1,21 @@
+import {
+  autoscaleRoutes,
+  Autoscaler,
+  DepthSampler,
+  leaseMembersOver,
+  LocalSupervisor,
+  ManagementClient,
+  passiveDeclareOver,
+  scalingGroups,
+  vhostOf,
+  type AutoscaleReport,
+  type LocalSupervisorOptions,
+  type ScalingGroup,
+} from '../autoscale';
 import { logger } from '../observability';
-import type { PlatformContext, Role } from '../runtime';
-import { loadTopology, topologyOf, type Topology } from '../topology';
-import type { AutoscaleReport } from './autoscale-report';
-import { autoscaleRoutes } from './autoscale-routes';
-import { Autoscaler } from './autoscaler';
-import { DepthSampler } from './depth-sampler';
-import { leaseMembersOver } from './lease-members';
-import { LocalSupervisor, type LocalSupervisorOptions } from './local-supervisor';
-import { ManagementClient, vhostOf } from './management-client';
-import { passiveDeclareOver } from './passive-declare';
-import { scalingGroups, type ScalingGroup } from './scaling-group';
+import { loadTopology, type Topology } from '../topology';
+import type { PlatformContext, Role } from './role';
+import { topologyOf } from './topology-boot-step';
 
 /** How the autoscaler role finds its consumer groups; default: the topology applied at boot. */
 export type GroupSource = (ctx: PlatformContext) => ScalingGroup[] | Promise<ScalingGroup[]>;

@@ -1,8 +1,14 @@
-import type { PlatformContext, Role } from '../runtime';
-import { topologyOf, vhostOfAmqpUrl, type Topology } from '../topology';
-import { ConsumerRuntime } from './consumer-runtime';
-import { ConsumerConfigError, resolveConsumerSettings, type ConsumerBinding } from './consumer-settings';
-import { loadHandlerModule } from './handler-module';
+import {
+  ConsumerConfigError,
+  ConsumerRuntime,
+  loadHandlerModule,
+  resolveConsumerSettings,
+  type ConsumerBinding,
+  type ConsumerRuntimeDeps,
+} from '../consumer';
+import { vhostOfAmqpUrl, type Topology } from '../topology';
+import type { PlatformContext, Role } from './role';
+import { topologyOf } from './topology-boot-step';
 
 export interface WorkersRoleOptions {
   /** Partition leases expire after this long without renewal. @default WAGGLE_LEASE_TTL */
@@ -27,17 +33,7 @@ export function workersRole(options: WorkersRoleOptions = {}): Role {
           defaultPrefetch: ctx.config.prefetch,
         });
         const runtime = new ConsumerRuntime(
-          {
-            db: ctx.db,
-            broker: ctx.broker,
-            publisher: ctx.publisher,
-            transientPublisher: ctx.transientPublisher,
-            instanceId: ctx.instanceId,
-            leaseScope: vhostOfAmqpUrl(ctx.config.amqpUrl),
-            leaseTtlMs: options.leaseTtlMs ?? ctx.config.leaseTtlMs,
-            gapTimeoutMs: ctx.config.sequenceGapTimeoutMs,
-            releaseTimeoutMs: ctx.config.shutdownTimeoutMs,
-          },
+          { ...consumerRuntimeDeps(ctx), leaseTtlMs: options.leaseTtlMs ?? ctx.config.leaseTtlMs },
           settings,
           definition,
         );
@@ -61,6 +57,25 @@ export function workersRole(options: WorkersRoleOptions = {}): Role {
     async stop(deadlineMs: number) {
       await Promise.all(runtimes.map((r) => r.stop(deadlineMs)));
     },
+  };
+}
+
+/**
+ * What a consumer runtime gets from the platform: the process's connections, and the services its handlers
+ * reach through their context (`ctx.config`, `ctx.sagas`, `ctx.agents`).
+ */
+export function consumerRuntimeDeps(ctx: PlatformContext): ConsumerRuntimeDeps {
+  return {
+    db: ctx.db,
+    broker: ctx.broker,
+    publisher: ctx.publisher,
+    transientPublisher: ctx.transientPublisher,
+    services: { config: ctx.config, sagas: ctx.sagas, agents: ctx.agents },
+    instanceId: ctx.instanceId,
+    leaseScope: vhostOfAmqpUrl(ctx.config.amqpUrl),
+    leaseTtlMs: ctx.config.leaseTtlMs,
+    gapTimeoutMs: ctx.config.sequenceGapTimeoutMs,
+    releaseTimeoutMs: ctx.config.shutdownTimeoutMs,
   };
 }
 

@@ -1,16 +1,18 @@
-import { ApiKeyAuthenticator, KeyStore } from '../admission';
 import { firstRow, type Queryable } from '../db';
 import { logger } from '../observability';
 import { ParkingLots } from '../retry';
-import type { PlatformContext, Role } from '../runtime';
+import {
+  adminAgentRoutes,
+  adminRoutes,
+  callbackRoutes,
+  demoToolRoutes,
+  registerDemoTools,
+  webhookEndpointRoutes,
+} from '../flows';
 import { CronScheduler, SagaTimers } from '../saga';
-import { planTopology, topologyOf, type Topology } from '../topology';
-import { adminAgentRoutes } from './admin-agent-routes';
-import { adminRoutes } from './admin-routes';
-import { callbackRoutes } from './callback-routes';
-import { demoToolRoutes, registerDemoTools } from './demo-tools';
-import { installSagaRuntime, type SagaRuntime } from './saga-runtime';
-import { webhookEndpointRoutes } from './webhook-endpoint-routes';
+import { planTopology, type Topology } from '../topology';
+import type { PlatformContext, Role } from './role';
+import { topologyOf } from './topology-boot-step';
 
 /** The parking lots a topology declares. */
 export function parkingLotsOf(topology: Topology | undefined): string[] {
@@ -35,13 +37,12 @@ function topologyOrNone(ctx: PlatformContext): Topology | undefined {
  * tenants' webhook endpoint API, and the demo weather tool.
  */
 export function schedulerRole(): Role {
-  let runtime: SagaRuntime | undefined;
   let timers: SagaTimers | undefined;
   let cron: CronScheduler | undefined;
   return {
     name: 'scheduler',
     mount(ctx: PlatformContext) {
-      runtime = installSagaRuntime({ db: ctx.db, config: ctx.config });
+      const runtime = ctx.sagas;
       const parking = new ParkingLots({
         amqpUrl: ctx.config.amqpUrl,
         queues: parkingLotsOf(topologyOrNone(ctx)),
@@ -53,15 +54,14 @@ export function schedulerRole(): Role {
       ctx.http.mount(callbackRoutes({ engine: runtime.engine, bodyLimit: ctx.config.ingressBodyLimit }));
       ctx.http.mount(
         webhookEndpointRoutes({
-          authenticator: new ApiKeyAuthenticator(new KeyStore(ctx.db)),
+          authenticator: ctx.authenticator,
           db: runtime.pool,
         }),
       );
       if (ctx.config.demoTools) ctx.http.mount(demoToolRoutes());
     },
     async start(ctx: PlatformContext) {
-      runtime ??= installSagaRuntime({ db: ctx.db, config: ctx.config });
-      const { engine, pool } = runtime;
+      const { engine, pool } = ctx.sagas;
       timers = new SagaTimers({ engine, db: pool, databaseUrl: ctx.config.databaseUrl });
       await timers.start();
       const schedules = topologyOrNone(ctx)?.schedules ?? [];
@@ -77,7 +77,6 @@ export function schedulerRole(): Role {
     },
     async stop(deadlineMs: number) {
       await Promise.all([timers?.stop(deadlineMs), cron?.stop()]);
-      runtime?.close();
     },
   };
 }

@@ -1,14 +1,18 @@
 import type { DataSource } from 'typeorm';
+import type { ApiKeyAuthenticator } from '../admission';
+import type { AgentDirectory } from '../agent';
 import type { BrokerConnection, ConfirmedPublisher, TransientPublisher } from '../broker';
 import type { WaggleConfig } from '../config';
+import type { SagaRuntime } from '../flows';
 import type { HttpServer } from '../http';
 import type { HealthRegistry } from '../observability';
+import type { Topology } from '../topology';
 
 /** The roles one waggle process can run; `waggle start` runs all of them by default. */
 export const ROLE_NAMES = ['ingress', 'workers', 'relay', 'scheduler', 'autoscaler'] as const;
 export type RoleName = (typeof ROLE_NAMES)[number];
 
-/** What a role gets from the platform at start. */
+/** What a role gets from the platform at start: everything it uses, made once per process. */
 export interface PlatformContext {
   config: WaggleConfig;
   instanceId: string;
@@ -19,7 +23,21 @@ export interface PlatformContext {
   transientPublisher: TransientPublisher;
   http: HttpServer;
   health: HealthRegistry;
+  /** Checks API keys at every door of the process (events, channels, streams, webhook endpoints): one key cache. */
+  authenticator: ApiKeyAuthenticator;
+  /** The saga engine with the platform's flows; handlers get it as `ctx.sagas`. */
+  sagas: SagaRuntime;
+  /** Which agent answers a tenant's turns, over one set of HTTP connections; handlers get it as `ctx.agents`. */
+  agents: AgentDirectory;
+  /** The topology the boot step applied; undefined in a process that ran none (see topologyOf). */
+  topology?: Topology;
 }
+
+/** What a boot step adds to the context the roles get (the topology boot step: the topology it applied). */
+export type Prepared = Partial<Pick<PlatformContext, 'topology'>>;
+
+/** A boot step run after migrations and the broker connection, before the roles mount. */
+export type PrepareStep = (ctx: PlatformContext) => Promise<Prepared | void>;
 
 /** A role: started after the shared resources are up, stopped before they are closed. */
 export interface Role {

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
+import { ApiKeyAuthenticator, KeyStore } from '../admission';
+import { AgentDirectory, configuredAgent } from '../agent';
 import { BrokerConnection, ConfirmedPublisher, TransientPublisher } from '../broker';
 import { formatDuration, hidePasswords, type WaggleConfig } from '../config';
 import { createDataSource, DatabaseUnreachableError, ensureDatabase, migrate, poolOf } from '../db';
 import { errorReason } from '../errors';
+import { SagaRuntime } from '../flows';
 import { HttpServer, systemRoutes } from '../http';
 import { HealthRegistry, logger } from '../observability';
 import { InstanceRegistry } from './instance-registry';
-import type { PlatformContext, Role } from './role';
+import type { PlatformContext, PrepareStep, Role } from './role';
 import { listenFailed, StartError } from './start-error';
 
 export interface PlatformOptions {
@@ -17,7 +20,7 @@ export interface PlatformOptions {
   /** How long boot waits for the database and the broker to answer. @default config.startTimeoutMs */
   connectTimeoutMs?: number;
   /** Extra boot steps run after migrations and the broker connection, before roles start (e.g. topology). */
-  prepare?: Array<(ctx: PlatformContext) => Promise<void>>;
+  prepare?: PrepareStep[];
 }
 
 /** What a platform holds, filled in as boot gets that far; a failed boot releases exactly this. */
@@ -30,8 +33,9 @@ interface Held {
 }
 
 /**
- * One waggle process: shared resources (config, DB pool, AMQP connection, publishers, HTTP server,
- * health and metrics) and the roles it runs. Boot order: HTTP port → database → migrations → broker → prepare
+ * One waggle process, and its composition root: the shared resources (config, DB pool, AMQP connection,
+ * publishers, HTTP server, health and metrics, the API key authenticator, the saga runtime, the agent
+ * directory) are made here once and handed to the roles it runs; nothing below reaches for them. Boot order: HTTP port → database → migrations → broker → prepare
  * steps → roles → HTTP routes served. The port comes first so that a port in use ends boot before anything
  * consumes; any boot step failing stops what had started and rejects, with a StartError naming the port,
  * URL or variable when it is one of those. Stop order is the reverse, each step bounded by the shutdown
@@ -108,8 +112,23 @@ export class Platform {
     this.held.transientPublisher = transientPublisher;
 
     const instanceId = randomUUID();
-    this.ctx = { config, instanceId, db, broker, publisher, transientPublisher, http, health };
-    for (const step of this.options.prepare ?? []) await step(this.ctx);
+    const pool = poolOf(db);
+    const fallback = configuredAgent(config);
+    this.ctx = {
+      config,
+      instanceId,
+      db,
+      broker,
+      publisher,
+      transientPublisher,
+      http,
+      health,
+      authenticator: new ApiKeyAuthenticator(new KeyStore(db), { ttlMs: config.keyCacheTtlMs }),
+      sagas: new SagaRuntime({ db, config }),
+      // The registry is read through the pool: no transaction is open while an agent answers.
+      agents: new AgentDirectory({ db: pool, ...(fallback ? { fallback } : {}) }),
+    };
+    for (const step of this.options.prepare ?? []) this.ctx = { ...this.ctx, ...(await step(this.ctx)) };
 
     this.instances = new InstanceRegistry(db, instanceId, roleNames);
     await this.instances.register();

@@ -6,20 +6,17 @@ import {
   ADMISSION_QUEUE,
   AdmissionConsumer,
   AdmissionLedger,
-  ApiKeyAuthenticator,
   DedupPruner,
   EventSchemas,
   EVENTS_EXCHANGE,
-  KeyStore,
   Republisher,
   TenantDirectory,
+  type ApiKeyAuthenticator,
 } from '../admission';
 import type { BrokerConnection, ConfirmedPublisher } from '../broker';
 import type { WaggleConfig } from '../config';
+import { eventsRoutes, TenantRateLimiter, type HttpServer } from '../http';
 import { logger, type HealthRegistry } from '../observability';
-import { eventsRoutes } from './events-routes';
-import type { HttpServer } from './http-server';
-import { TenantRateLimiter } from './rate-limit';
 
 /** What the ingress role uses from the platform (a structural subset of the runtime's PlatformContext). */
 export interface IngressContext {
@@ -29,6 +26,7 @@ export interface IngressContext {
   publisher: ConfirmedPublisher;
   http: HttpServer;
   health: HealthRegistry;
+  authenticator: ApiKeyAuthenticator;
 }
 
 export interface IngressRoleOptions {
@@ -93,7 +91,7 @@ export class IngressRole {
     ctx.http.mount(
       eventsRoutes({
         admission: this.admission,
-        authenticator: new ApiKeyAuthenticator(new KeyStore(ctx.db), { ttlMs: config.keyCacheTtlMs }),
+        authenticator: ctx.authenticator,
         limiter: new TenantRateLimiter({ ratePerSecond: config.rateLimit, burst: config.rateBurst }),
         bodyLimit: config.ingressBodyLimit,
         batchLimit: config.ingressBatchLimit,

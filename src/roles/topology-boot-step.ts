@@ -1,21 +1,24 @@
 import type { Channel } from 'amqplib';
 import { logger } from '../observability';
-import type { PlatformContext } from '../runtime';
-import { applyManagement } from './apply-management';
-import { applyTopology, type AmqpApplyReport } from './apply-amqp';
-import { loadTopology } from './load-topology';
-import { ManagementClient, vhostOfAmqpUrl } from './management-client';
-import type { Topology } from './model';
-import { planTopology } from './plan';
-
-const applied = new WeakMap<PlatformContext, Topology>();
+import {
+  applyManagement,
+  applyTopology,
+  loadTopology,
+  ManagementClient,
+  planTopology,
+  vhostOfAmqpUrl,
+  type AmqpApplyReport,
+  type Topology,
+} from '../topology';
+import type { PlatformContext, PrepareStep } from './role';
 
 /**
  * A platform boot step: loads the topology file, declares it on a channel whose setup re-runs on every
  * reconnect, then declares users and permissions through the management API (best effort: a warning when
- * that API is down). Registers the `topology` health component, ok once applied without conflicts.
+ * that API is down). Registers the `topology` health component, ok once applied without conflicts. The
+ * topology it applied joins the context the roles get.
  */
-export function topologyBootStep(file: string): (ctx: PlatformContext) => Promise<void> {
+export function topologyBootStep(file: string): PrepareStep {
   return async (ctx) => {
     const log = logger({ component: 'topology' });
     const topology = await loadTopology(file);
@@ -71,13 +74,13 @@ export function topologyBootStep(file: string): (ctx: PlatformContext) => Promis
         'topology users and permissions not applied: management API unavailable',
       );
     }
-    applied.set(ctx, topology);
+    return { topology };
   };
 }
 
 /** The topology the boot step applied for this platform (its consumers, partition groups, …). */
 export function topologyOf(ctx: PlatformContext): Topology {
-  const t = applied.get(ctx);
+  const t = ctx.topology;
   if (!t) throw new Error('no topology: add topologyBootStep(file) to the platform prepare steps');
   return t;
 }

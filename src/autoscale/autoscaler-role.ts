@@ -1,13 +1,12 @@
 import { logger } from '../observability';
 import type { PlatformContext, Role } from '../runtime';
-import { loadTopology, topologyOf, type Topology } from '../topology';
+import { ManagementClient, loadTopology, topologyOf, vhostOfAmqpUrl, type Topology } from '../topology';
 import type { AutoscaleReport } from './autoscale-report';
 import { autoscaleRoutes } from './autoscale-routes';
 import { Autoscaler } from './autoscaler';
 import { DepthSampler } from './depth-sampler';
 import { leaseMembersOver } from './lease-members';
 import { LocalSupervisor, type LocalSupervisorOptions } from './local-supervisor';
-import { ManagementClient, vhostOf } from './management-client';
 import { passiveDeclareOver } from './passive-declare';
 import { scalingGroups, type ScalingGroup } from './scaling-group';
 
@@ -21,6 +20,8 @@ export interface AutoscalerRoleOptions {
 }
 
 const MIN_INTERVAL_MS = 250;
+/** A sample waits this long for the management API before it falls back to passive declares. */
+const SAMPLE_TIMEOUT_MS = 2_000;
 
 /**
  * The `autoscaler` role: samples every consumer group's queues, computes desired workers, exports gauges and
@@ -40,10 +41,9 @@ export function autoscalerRole(options: AutoscalerRoleOptions = {}): Role {
     async start(ctx) {
       const groups = await (options.groups ?? groupsFromTopology)(ctx);
       const log = logger({ component: 'autoscale' });
-      const vhost = vhostOf(ctx.config.amqpUrl);
+      const vhost = vhostOfAmqpUrl(ctx.config.amqpUrl);
       const sampler = new DepthSampler({
-        management: new ManagementClient({ url: ctx.config.managementUrl }),
-        vhost,
+        management: new ManagementClient(ctx.config.managementUrl, vhost, SAMPLE_TIMEOUT_MS),
         passive: passiveDeclareOver(ctx.broker),
         leaseMembers: leaseMembersOver(ctx.db, vhost, ctx.config.leaseTtlMs),
       });

@@ -19,12 +19,7 @@ export {
 export { leaseMembersOver, type LeaseMembers } from './lease-members';
 export { AUTOSCALE_MODES, withLocalAutoscale, type AutoscaleMode } from './local-mode';
 export { LocalSupervisor, type LocalSupervisorOptions } from './local-supervisor';
-export {
-  ManagementClient,
-  vhostOf,
-  type ManagementClientOptions,
-  type ManagementQueueStats,
-} from './management-client';
+export { readQueueStats, type ManagementQueueStats } from './queue-stats';
 export { passiveDeclareOver, type PassiveDeclare, type PassiveQueueStats } from './passive-declare';
 export {
   DEFAULT_SCALING,

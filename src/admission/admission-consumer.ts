@@ -3,11 +3,11 @@ import { QueueConsumer, type BrokerConnection, type ConfirmedPublisher, type Set
 import { fromAmqpMessage, routingKeyOf } from '../envelope';
 import { errorKind } from '../errors';
 import { counter, logger } from '../observability';
+import { describeFailure, parkMessage, sourceOf } from '../retry';
 import type { Admission } from './admission';
 import { EventInvalidError } from './admission-errors';
 import { checkEvent } from './event-check';
 import type { EventSchemas } from './event-schemas';
-import { parkMessage } from './parking';
 import type { TenantDirectory } from './tenant-directory';
 
 /** The queue external AMQP producers' events arrive on, and where refused ones are parked. */
@@ -109,7 +109,14 @@ export class AdmissionConsumer {
     });
     if (errorKind(err) === 'invalid-input') {
       try {
-        await parkMessage(this.options.publisher, this.parkedQueue, this.queue, msg, err);
+        await parkMessage(this.options.publisher, {
+          message: sourceOf(msg, this.queue),
+          parkedQueue: this.parkedQueue,
+          consumer: 'admission',
+          failure: describeFailure(err),
+          attempts: 1,
+          violations: (err as { violations?: unknown[] }).violations,
+        });
         parked.inc({ code: (err as { code?: string }).code ?? 'UNKNOWN' });
         log.warn({ err: (err as Error).message }, 'admission refused: parked');
         return 'ack';

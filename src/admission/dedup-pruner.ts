@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
+import { PeriodicRounds } from '../db';
 import { counter } from '../observability';
-import { PeriodicRound } from './periodic-round';
 
 export interface DedupPrunerOptions {
   /** How long an event id is remembered for deduplication. @default 86400000 (24 h) */
@@ -20,8 +20,7 @@ const pruned = counter(
  * Forgets admitted event ids older than the dedup window (only those whose publish was confirmed; an
  * unpublished record stays until the re-publisher has sent it). Session sequence counters are never pruned.
  */
-export class DedupPruner {
-  private readonly rounds: PeriodicRound;
+export class DedupPruner extends PeriodicRounds {
   private readonly windowMs: number;
   private readonly chunk: number;
 
@@ -29,21 +28,13 @@ export class DedupPruner {
     private readonly db: DataSource,
     options: DedupPrunerOptions = {},
   ) {
+    super(options.intervalMs ?? 60_000, 'dedup pruning', 'admission');
     this.windowMs = options.windowMs ?? 86_400_000;
     this.chunk = options.chunk ?? 5_000;
-    this.rounds = new PeriodicRound(options.intervalMs ?? 60_000, () => this.pruneOnce(), 'dedup pruning');
-  }
-
-  start(): void {
-    this.rounds.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.rounds.stop();
   }
 
   /** Deletes every expired record, chunk by chunk; returns how many. */
-  async pruneOnce(): Promise<number> {
+  override async runOnce(): Promise<number> {
     let total = 0;
     for (;;) {
       const [, count] = (await this.db.query(

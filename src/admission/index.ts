@@ -34,7 +34,6 @@ export { checkEvent, type EventOrigin } from './event-check';
 export { EventSchemaError, EventSchemas } from './event-schemas';
 export { KeyRejectedError, KeyStore, type ApiKeyInfo, type StoredKey } from './key-store';
 export { MicroBatcher, type MicroBatcherOptions } from './micro-batcher';
-export { PARK_HEADERS, parkMessage } from './parking';
 export { Republisher, type RepublisherOptions } from './republisher';
 export { TenantDirectory } from './tenant-directory';
 export { TenantRejectedError, TenantStore, tenantIdProblem, type Tenant } from './tenant-store';

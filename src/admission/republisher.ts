@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
+import { PeriodicRounds } from '../db';
 import type { AdmittedEvent } from '../envelope';
 import { counter, logger } from '../observability';
-import { PeriodicRound } from './periodic-round';
 import type { Admission } from './admission';
 
 export interface RepublisherOptions {
@@ -25,27 +25,21 @@ const republished = counter(
  * lease (FOR UPDATE SKIP LOCKED). Events of such a batch that did reach the broker go out twice; consumers
  * drop the copy by id.
  */
-export class Republisher {
-  private readonly rounds: PeriodicRound;
+export class Republisher extends PeriodicRounds {
   private readonly afterMs: number;
   private readonly batch: number;
+  /** How long a claimed batch row stays claimed (at least 30 s). */
+  private readonly leaseMs: number;
 
   constructor(
     private readonly db: DataSource,
     private readonly admission: Admission,
     options: RepublisherOptions = {},
   ) {
+    super(options.intervalMs ?? 2_000, 're-publish round', 'admission');
     this.afterMs = options.afterMs ?? 10_000;
     this.batch = options.batch ?? 20;
-    this.rounds = new PeriodicRound(options.intervalMs ?? 2_000, () => this.runOnce(), 're-publish round');
-  }
-
-  start(): void {
-    this.rounds.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.rounds.stop();
+    this.leaseMs = Math.max(this.afterMs, 30_000);
   }
 
   /**
@@ -53,8 +47,7 @@ export class Republisher {
    * their events, in sequence order per session; a row is deleted once all its events went out. Returns
    * how many events were published.
    */
-  async runOnce(): Promise<number> {
-    const leaseMs = Math.max(this.afterMs, 30_000);
+  override async runOnce(): Promise<number> {
     const rows = (await this.db.query(
       `WITH claimed AS (
          UPDATE admission_batch b SET claimed_until = now() + make_interval(secs => $3::float8 / 1000)
@@ -74,7 +67,7 @@ export class Republisher {
              JOIN admitted_event a ON a.tenant = x.t AND a.event_id = x.e AND a.source = coalesce(x.o, '')
                                   AND a.batch_id = claimed.id
          ) ev ON true`,
-      [this.afterMs, this.batch, leaseMs],
+      [this.afterMs, this.batch, this.leaseMs],
     )) as Array<{ batch: string; envelope: AdmittedEvent | null; sequence: string | null }>;
     const events = rows
       .filter((r) => r.envelope !== null)

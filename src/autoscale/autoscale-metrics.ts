@@ -1,38 +1,38 @@
 import { counter, gauge } from '../observability';
 import type { GroupReport } from './autoscale-report';
 
-const ready = gauge('waggle_autoscale_ready_messages', 'Messages ready in a consumer group’s queues', [
-  'group',
-]);
-const unacked = gauge(
+// Every autoscale gauge has one series per consumer group.
+const groupGauge = (name: string, help: string) => gauge(name, help, ['group']);
+
+const ready = groupGauge('waggle_autoscale_ready_messages', 'Messages ready in a consumer group’s queues');
+const unacked = groupGauge(
   'waggle_autoscale_unacked_messages',
   'Messages delivered and not yet acknowledged in a consumer group’s queues (management API only)',
-  ['group'],
 );
-const consumers = gauge('waggle_autoscale_consumers', 'Consumers subscribed to a consumer group’s queues', [
-  'group',
-]);
-const publishRate = gauge(
+const consumers = groupGauge(
+  'waggle_autoscale_consumers',
+  'Consumers subscribed to a consumer group’s queues',
+);
+const publishRate = groupGauge(
   'waggle_autoscale_publish_messages_per_second',
   'Messages per second entering a consumer group’s queues',
-  ['group'],
 );
-const deliverRate = gauge(
+const deliverRate = groupGauge(
   'waggle_autoscale_deliver_messages_per_second',
   'Messages per second delivered to a consumer group’s consumers',
-  ['group'],
 );
-const workerRate = gauge(
+const workerRate = groupGauge(
   'waggle_autoscale_worker_messages_per_second',
   'Estimated throughput of one worker of a consumer group (assumed until measured)',
-  ['group'],
 );
-const currentWorkers = gauge('waggle_autoscale_current_workers', 'Worker processes consuming a group now', [
-  'group',
-]);
-const desiredWorkers = gauge('waggle_autoscale_desired_workers', 'Workers the autoscaler wants for a group', [
-  'group',
-]);
+const currentWorkers = groupGauge(
+  'waggle_autoscale_current_workers',
+  'Worker processes consuming a group now',
+);
+const desiredWorkers = groupGauge(
+  'waggle_autoscale_desired_workers',
+  'Workers the autoscaler wants for a group',
+);
 const samples = counter('waggle_autoscale_samples_total', 'Depth samples taken, by source', [
   'group',
   'source',

@@ -1,8 +1,9 @@
 import { logger } from '../observability';
 import { DepthUnavailableError } from './autoscale-errors';
 import type { LeaseMembers } from './lease-members';
-import type { ManagementClient, ManagementQueueStats } from './management-client';
+import type { ManagementClient } from '../topology';
 import type { PassiveDeclare } from './passive-declare';
+import { readQueueStats, type ManagementQueueStats } from './queue-stats';
 
 /** Where a sample's numbers came from. */
 export type SampleSource = 'management' | 'passive-declare';
@@ -30,10 +31,8 @@ export interface GroupSample {
 }
 
 export interface DepthSamplerOptions {
-  /** Primary source; without it every sample is a passive declare. */
+  /** Primary source, scoped to the vhost the queues live in; without it every sample is a passive declare. */
   management?: ManagementClient;
-  /** The vhost the queues live in. @default '/' */
-  vhost?: string;
   /** Fallback when the management API is down or has no statistics for a queue yet. */
   passive?: PassiveDeclare;
   /** Worker processes of a partition group, from its leases; without it they are estimated from the broker. */
@@ -55,7 +54,6 @@ export interface SampledGroup {
  * processes come from a partitioned group's lease members when given, whatever the depth source.
  */
 export class DepthSampler {
-  private readonly vhost: string;
   private readonly noteManagement = outageLog(
     'management API unavailable: sampling depth by passive declare',
     'management API answers again: sampling depth and rates from it',
@@ -65,19 +63,16 @@ export class DepthSampler {
     'partition leases readable again: counting workers from their members',
   );
 
-  constructor(private readonly options: DepthSamplerOptions) {
-    this.vhost = options.vhost ?? '/';
-  }
+  constructor(private readonly options: DepthSamplerOptions) {}
 
   /** Samples one group's queues; throws DepthUnavailableError when no source answers. */
   async sample(group: SampledGroup): Promise<GroupSample> {
     const at = Date.now();
     let failure: unknown;
-    if (this.options.management) {
+    const { management } = this.options;
+    if (management) {
       try {
-        const stats = await Promise.all(
-          group.queues.map((q) => (this.options.management as ManagementClient).queue(this.vhost, q)),
-        );
+        const stats = await Promise.all(group.queues.map((q) => readQueueStats(management, q)));
         this.noteManagement(true);
         if (!stats.includes('pending')) {
           const sample = fromManagement(group, at, stats as Array<ManagementQueueStats | 'absent'>);

@@ -12,12 +12,7 @@ export {
 } from './depth-sampler';
 export { leaseMembersOver, type LeaseMembers } from './lease-members';
 export { LocalSupervisor, type LocalSupervisorOptions } from './local-supervisor';
-export {
-  ManagementClient,
-  vhostOf,
-  type ManagementClientOptions,
-  type ManagementQueueStats,
-} from './management-client';
+export { readQueueStats, type ManagementQueueStats } from './queue-stats';
 export { passiveDeclareOver, type PassiveDeclare, type PassiveQueueStats } from './passive-declare';
 export {
   DEFAULT_SCALING,

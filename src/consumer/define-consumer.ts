@@ -4,12 +4,10 @@ import type { AdmittedEvent, WaggleEvent } from '../envelope';
 import type { Logger } from '../observability';
 import type { PublishOptions } from '../outbox';
 import type { AgentLookup, HandlerSagas } from './handler-services';
+import type { Ordering } from '../topology';
 import type { StartSagaOptions } from './saga-starter';
 
-/** `session`: a session's events run one at a time in `sequence` order; `none`: any order, concurrently. */
-export type Ordering = 'session' | 'none';
-/** What a new event does to a session whose handler is running: wait its turn, or abort it and coalesce. */
-export type OnBusy = 'queue' | 'supersede';
+export type { OnBusy, Ordering } from '../topology';
 
 /** What a handler gets besides its event(s). It never sees the channel or a delivery tag. */
 export interface HandlerContext {

@@ -1,7 +1,7 @@
 import type { ConsumeMessage, MessageProperties } from 'amqplib';
 import { HEADERS, fromAmqpMessage, type WaggleEvent } from '../envelope';
 import type { SessionKey } from '../ordering';
-import { attemptsOf, originalRoutingKeyOf, replaysOf, type SourceMessage } from '../retry';
+import { attemptsOf, originalRoutingKeyOf, replaysOf, sourceOf, type SourceMessage } from '../retry';
 
 /** A consumed message read once: its envelope (or why it has none) and what ordering needs. */
 export interface Delivery {
@@ -25,14 +25,7 @@ export function readDelivery(
   msg: Pick<ConsumeMessage, 'content' | 'properties' | 'fields'>,
   queue: string,
 ): Delivery {
-  const message: SourceMessage = {
-    content: msg.content,
-    properties: msg.properties,
-    exchange: msg.fields.exchange,
-    routingKey: msg.fields.routingKey,
-    queue,
-  };
-  return readSource(message, Boolean(msg.fields.redelivered));
+  return readSource(sourceOf(msg, queue), Boolean(msg.fields.redelivered));
 }
 
 /** Reads a message (consumed, or taken from the stash) into a Delivery; never throws. */

@@ -16,3 +16,6 @@ export {
   type TransactionPool,
 } from './sql';
 export { DeferredDeletes, type DeferredDeletesOptions } from './deferred-deletes';
+export { NotifyListener, type NotifyListenerOptions } from './notify-listener';
+export { RoundLoop, type RoundLoopOptions } from './round-loop';
+export { PeriodicRounds } from './periodic-rounds';

@@ -1,7 +1,8 @@
 import { escapeLiteral } from 'pg';
 import type { PgSql } from '../db';
-import { KEY, type SessionFence } from './session-fence';
+import type { SessionFence } from './session-fence';
 import type { SessionKey } from './session-key';
+import { sessionSkipWhere } from './session-skip';
 
 /**
  * An operator's replay of a skipped (parked) event runs once. Whether it may still run is read first, with
@@ -14,11 +15,7 @@ export async function replayPending(
   key: SessionKey,
   seq: number,
 ): Promise<boolean> {
-  const { rowCount } = await sql.query(
-    `SELECT 1 FROM session_skip WHERE ${KEY} AND sequence = $4 AND replayed_at IS NULL`,
-    fence.keyParams(key, seq),
-  );
-  return (rowCount ?? 0) > 0;
+  return sessionSkipWhere(sql, fence, key, seq, 'replayed_at IS NULL');
 }
 
 /** The claim of a replay as plain SQL text (it travels in BEGIN's round trip); no row when claimed before. */

@@ -1,6 +1,7 @@
 import type { PgSql } from '../db';
-import { KEY, type SessionFence } from './session-fence';
+import type { SessionFence } from './session-fence';
 import type { SessionKey } from './session-key';
+import { sessionSkipWhere } from './session-skip';
 
 /** Sequences a session skipped because they never arrived (`from`..`to`, inclusive). */
 export interface SkippedGap {
@@ -71,9 +72,5 @@ export async function skippedAsGap(
   key: SessionKey,
   seq: number,
 ): Promise<boolean> {
-  const { rowCount } = await sql.query(
-    `SELECT 1 FROM session_skip WHERE ${KEY} AND sequence = $4 AND error_code = 'WAGGLE_SEQUENCE_GAP'`,
-    fence.keyParams(key, seq),
-  );
-  return (rowCount ?? 0) > 0;
+  return sessionSkipWhere(sql, fence, key, seq, "error_code = 'WAGGLE_SEQUENCE_GAP'");
 }

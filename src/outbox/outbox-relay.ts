@@ -1,7 +1,6 @@
 import type { Options } from 'amqplib';
-import { Client } from 'pg';
 import type { ConfirmedPublisher } from '../broker';
-import type { PgSql } from '../db';
+import { RoundLoop, type PgSql } from '../db';
 import { counter, gauge, histogram, logger } from '../observability';
 import { OUTBOX_CHANNEL } from './outbox-writer';
 
@@ -62,41 +61,22 @@ const claimQuery = (tenants: boolean) => `
  * relays may run at once (rows are claimed FOR UPDATE SKIP LOCKED). A NOTIFY on commit wakes the relay, so a
  * message leaves within milliseconds; a slow poll covers lost notifications.
  */
-export class OutboxRelay {
+export class OutboxRelay extends RoundLoop {
   private readonly batchSize: number;
   private readonly pollMs: number;
-  private listener: Client | undefined;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private woken = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private lastLagSample = 0;
   private readonly log = logger({ component: 'outbox-relay' });
 
   constructor(private readonly options: OutboxRelayOptions) {
+    super({
+      retryMs: options.pollMs ?? 1_000,
+      what: 'outbox round',
+      component: 'outbox-relay',
+      wakeOn: { databaseUrl: options.databaseUrl, channel: OUTBOX_CHANNEL },
+      stopDeadlineMs: 5_000,
+    });
     this.batchSize = options.batchSize ?? 500;
     this.pollMs = options.pollMs ?? 1_000;
-  }
-
-  async start(): Promise<void> {
-    this.running = true;
-    await this.listen().catch((err: unknown) => {
-      this.log.warn({ err }, 'outbox LISTEN failed; polling until it reconnects');
-      this.scheduleListen();
-    });
-    this.loop = this.run();
-  }
-
-  /** Stops after the round in progress (bounded by `deadlineMs`). */
-  async stop(deadlineMs = 5_000): Promise<void> {
-    this.running = false;
-    clearTimeout(this.reconnectTimer);
-    this.wake?.();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.loop, new Promise((r) => (timer = setTimeout(r, deadlineMs)))]);
-    clearTimeout(timer);
-    await this.listener?.end().catch(() => undefined);
-    this.listener = undefined;
   }
 
   /** Publishes one batch; returns how many messages went out. */
@@ -165,70 +145,22 @@ export class OutboxRelay {
     return published;
   }
 
-  private async run(): Promise<void> {
-    let lastLagSample = 0;
-    while (this.running) {
-      let sent = 0;
-      try {
-        sent = await this.relayOnce();
-      } catch (err) {
-        this.log.warn({ err }, 'outbox round failed');
-      }
-      if (Date.now() - lastLagSample >= this.pollMs) {
-        lastLagSample = Date.now();
-        await this.lagSeconds().then(
-          (lag) => lagGauge.set(lag),
-          () => undefined,
-        );
-      }
-      if (sent < this.batchSize && this.running) await this.sleep();
+  // A full batch goes on at once; otherwise the relay waits for a NOTIFY or the next poll.
+  protected override async round(): Promise<number> {
+    try {
+      const sent = await this.relayOnce();
+      return sent < this.batchSize ? this.pollMs : 0;
+    } finally {
+      await this.sampleLag();
     }
   }
 
-  private sleep(): Promise<void> {
-    if (this.woken) {
-      this.woken = false;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, this.pollMs);
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-    });
-  }
-
-  private notified(): void {
-    if (this.wake) this.wake();
-    else this.woken = true;
-  }
-
-  private async listen(): Promise<void> {
-    const client = new Client({ connectionString: this.options.databaseUrl });
-    client.on('notification', () => this.notified());
-    client.on('error', (err) => {
-      this.log.warn({ err }, 'outbox LISTEN connection failed');
-      this.scheduleListen();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    this.listener = client;
-  }
-
-  private scheduleListen(): void {
-    if (!this.running || this.reconnectTimer) return;
-    void this.listener?.end().catch(() => undefined);
-    this.listener = undefined;
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (!this.running) return;
-      this.listen().catch(() => this.scheduleListen());
-    }, 1_000);
-    this.reconnectTimer.unref();
+  private async sampleLag(): Promise<void> {
+    if (Date.now() - this.lastLagSample < this.pollMs) return;
+    this.lastLagSample = Date.now();
+    await this.lagSeconds().then(
+      (lag) => lagGauge.set(lag),
+      () => undefined,
+    );
   }
 }

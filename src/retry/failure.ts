@@ -4,6 +4,8 @@ import { errorCode, errorKind, type ErrorKind } from '../errors';
 export const STACK_LIMIT_BYTES = 2048;
 /** Most bytes of an error message carried in a header. */
 export const MESSAGE_LIMIT_BYTES = 1024;
+/** Most bytes of an invalid message's violations (JSON) carried in a header. */
+export const VIOLATIONS_LIMIT_BYTES = 8000;
 
 /** Why a message failed, as recorded on it when it is retried or parked. */
 export interface Failure {

@@ -4,8 +4,10 @@ export {
   truncateUtf8,
   MESSAGE_LIMIT_BYTES,
   STACK_LIMIT_BYTES,
+  VIOLATIONS_LIMIT_BYTES,
   type Failure,
 } from './failure';
+export { failureHeaders, type FailureRecord } from './failure-headers';
 export { parkMessage, parkedHeaders, type ParkRequest } from './parking';
 export {
   groupParked,
@@ -36,7 +38,7 @@ export {
   retryTierQueue,
   type RetryPolicy,
 } from './retry-policy';
-export { republishProperties, type SourceMessage } from './source-message';
+export { republishProperties, sourceOf, type SourceMessage } from './source-message';
 export { republishToTier, type TierRetryRequest } from './tier-republish';
 export {
   ParkingLots,

@@ -1,48 +1,38 @@
 import type { ConfirmedPublisher } from '../broker';
-import type { Failure } from './failure';
-import {
-  RETRY_HEADERS,
-  firstFailureOf,
-  originalExchangeOf,
-  originalRoutingKeyOf,
-  withoutBrokerHeaders,
-} from './retry-headers';
-import { republishProperties, type SourceMessage } from './source-message';
+import { VIOLATIONS_LIMIT_BYTES, truncateUtf8 } from './failure';
+import { failureHeaders, type FailureRecord } from './failure-headers';
+import { RETRY_HEADERS } from './retry-headers';
+import { republishProperties } from './source-message';
 
 /** A message given up on: where it goes and why. */
-export interface ParkRequest {
-  message: SourceMessage;
+export interface ParkRequest extends FailureRecord {
   /** The parking lot (`<queue>.parked`, or `<group>.parked` for a partition group). */
   parkedQueue: string;
   consumer: string;
-  failure: Failure;
-  /** Handler runs that failed, in total. */
-  attempts: number;
-  /** When it first failed (defaults to the time in its headers, else now). */
-  firstFailureAt?: Date;
-  lastFailureAt?: Date;
+  /** What is wrong with the message itself, one entry per problem (an invalid event's violations). */
+  violations?: readonly unknown[];
 }
 
-/** The headers of a parked copy: the original ones plus error code, message, stack, attempts, times, origin. */
+/**
+ * The headers of a parked copy: the original ones plus error code, kind, message, stack, attempts, times,
+ * origin, the consumer that gave up and, for an invalid message, its violations.
+ */
 export function parkedHeaders(request: ParkRequest): Record<string, unknown> {
-  const { message, failure } = request;
-  const now = request.lastFailureAt ?? new Date();
-  const first = request.firstFailureAt ?? firstFailureOf(message.properties.headers) ?? now;
-  return {
-    ...withoutBrokerHeaders(message.properties.headers),
-    [RETRY_HEADERS.errorCode]: failure.code,
-    [RETRY_HEADERS.errorKind]: failure.kind,
-    [RETRY_HEADERS.errorMessage]: failure.message,
-    [RETRY_HEADERS.errorStack]: failure.stack,
-    [RETRY_HEADERS.attempts]: request.attempts,
-    [RETRY_HEADERS.firstFailure]: first.toISOString(),
-    [RETRY_HEADERS.lastFailure]: now.toISOString(),
+  const headers: Record<string, unknown> = {
+    ...failureHeaders(request),
+    [RETRY_HEADERS.errorKind]: request.failure.kind,
+    [RETRY_HEADERS.errorStack]: request.failure.stack,
     [RETRY_HEADERS.consumer]: request.consumer,
-    [RETRY_HEADERS.originalQueue]: message.queue,
-    [RETRY_HEADERS.originalExchange]: originalExchangeOf(message),
-    [RETRY_HEADERS.originalRoutingKey]: originalRoutingKeyOf(message),
+    [RETRY_HEADERS.originalQueue]: request.message.queue,
     [RETRY_HEADERS.parkedAt]: new Date().toISOString(),
   };
+  if (request.violations) {
+    headers[RETRY_HEADERS.errorViolations] = truncateUtf8(
+      JSON.stringify(request.violations),
+      VIOLATIONS_LIMIT_BYTES,
+    );
+  }
+  return headers;
 }
 
 /**

@@ -8,6 +8,8 @@ export const RETRY_HEADERS = {
   errorMessage: 'x-waggle-error-message',
   errorStack: 'x-waggle-error-stack',
   errorKind: 'x-waggle-error-kind',
+  /** What is wrong with an invalid message, as JSON (a list of pointer and detail). */
+  errorViolations: 'x-waggle-error-violations',
   consumer: 'x-waggle-consumer',
   originalQueue: 'x-waggle-original-queue',
   originalExchange: 'x-waggle-original-exchange',
@@ -60,8 +62,7 @@ export function originalExchangeOf(message: {
   exchange: string;
   properties: { headers?: Record<string, unknown> };
 }): string {
-  const h = message.properties.headers?.[RETRY_HEADERS.originalExchange];
-  return typeof h === 'string' ? h : message.exchange;
+  return textHeader(message.properties.headers, RETRY_HEADERS.originalExchange) ?? message.exchange;
 }
 
 /** The routing key a message was first published with, before any retry tier dead-lettered it back. */
@@ -69,6 +70,10 @@ export function originalRoutingKeyOf(message: {
   routingKey: string;
   properties: { headers?: Record<string, unknown> };
 }): string {
-  const h = message.properties.headers?.[RETRY_HEADERS.originalRoutingKey];
-  return typeof h === 'string' ? h : message.routingKey;
+  return textHeader(message.properties.headers, RETRY_HEADERS.originalRoutingKey) ?? message.routingKey;
+}
+
+function textHeader(headers: Record<string, unknown> | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  return typeof value === 'string' ? value : undefined;
 }

@@ -1,4 +1,4 @@
-import type { MessageProperties, Options } from 'amqplib';
+import type { ConsumeMessage, MessageProperties, Options } from 'amqplib';
 import { withoutBrokerHeaders } from './retry-headers';
 
 /** A message as it was consumed: what is needed to send it on again (to a retry tier, a parking lot, back). */
@@ -10,6 +10,15 @@ export interface SourceMessage {
   routingKey: string;
   /** The queue it was consumed from. */
   queue: string;
+}
+
+/** A delivery from `queue` as a SourceMessage. */
+export function sourceOf(
+  msg: Pick<ConsumeMessage, 'content' | 'properties' | 'fields'>,
+  queue: string,
+): SourceMessage {
+  const { exchange, routingKey } = msg.fields;
+  return { content: msg.content, properties: msg.properties, exchange, routingKey, queue };
 }
 
 /**

@@ -1,12 +1,6 @@
 import type { ConfirmedPublisher } from '../broker';
 import type { Failure } from './failure';
-import {
-  RETRY_HEADERS,
-  firstFailureOf,
-  originalExchangeOf,
-  originalRoutingKeyOf,
-  withoutBrokerHeaders,
-} from './retry-headers';
+import { failureHeaders } from './failure-headers';
 import { backoffAfter, retryTierQueue, type RetryPolicy } from './retry-policy';
 import { republishProperties, type SourceMessage } from './source-message';
 
@@ -28,20 +22,9 @@ export async function republishToTier(
   publisher: Pick<ConfirmedPublisher, 'publish'>,
   request: TierRetryRequest,
 ): Promise<string> {
-  const { message, failure } = request;
+  const { message } = request;
   const tier = retryTierQueue(message.queue, backoffAfter(request.policy, request.failures));
-  const now = new Date();
-  const headers = {
-    ...withoutBrokerHeaders(message.properties.headers),
-    [RETRY_HEADERS.attempts]: request.failures,
-    [RETRY_HEADERS.firstFailure]: (firstFailureOf(message.properties.headers) ?? now).toISOString(),
-    [RETRY_HEADERS.lastFailure]: now.toISOString(),
-    [RETRY_HEADERS.errorCode]: failure.code,
-    [RETRY_HEADERS.errorMessage]: failure.message,
-    // Dead-lettering back from the tier replaces exchange and routing key; keep the originals for parking.
-    [RETRY_HEADERS.originalExchange]: originalExchangeOf(message),
-    [RETRY_HEADERS.originalRoutingKey]: originalRoutingKeyOf(message),
-  };
+  const headers = failureHeaders({ message, failure: request.failure, attempts: request.failures });
   await publisher.publish('', tier, message.content, republishProperties(message.properties, headers));
   return tier;
 }

@@ -4,16 +4,14 @@ import {
   DepthSampler,
   leaseMembersOver,
   LocalSupervisor,
-  ManagementClient,
   passiveDeclareOver,
   scalingGroups,
-  vhostOf,
   type AutoscaleReport,
   type LocalSupervisorOptions,
   type ScalingGroup,
 } from '../autoscale';
 import { logger } from '../observability';
-import { loadTopology, type Topology } from '../topology';
+import { ManagementClient, loadTopology, vhostOfAmqpUrl, type Topology } from '../topology';
 import type { PlatformContext, Role } from './role';
 import { topologyOf } from './topology-boot-step';
 
@@ -27,6 +25,8 @@ export interface AutoscalerRoleOptions {
 }
 
 const MIN_INTERVAL_MS = 250;
+/** A sample waits this long for the management API before it falls back to passive declares. */
+const SAMPLE_TIMEOUT_MS = 2_000;
 
 /**
  * The `autoscaler` role: samples every consumer group's queues, computes desired workers, exports gauges and
@@ -46,10 +46,9 @@ export function autoscalerRole(options: AutoscalerRoleOptions = {}): Role {
     async start(ctx) {
       const groups = await (options.groups ?? groupsFromTopology)(ctx);
       const log = logger({ component: 'autoscale' });
-      const vhost = vhostOf(ctx.config.amqpUrl);
+      const vhost = vhostOfAmqpUrl(ctx.config.amqpUrl);
       const sampler = new DepthSampler({
-        management: new ManagementClient({ url: ctx.config.managementUrl }),
-        vhost,
+        management: new ManagementClient(ctx.config.managementUrl, vhost, SAMPLE_TIMEOUT_MS),
         passive: passiveDeclareOver(ctx.broker),
         leaseMembers: leaseMembersOver(ctx.db, vhost, ctx.config.leaseTtlMs),
       });

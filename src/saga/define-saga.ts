@@ -1,6 +1,7 @@
 import type { Queryable } from '../db';
 import { EVENT_TYPE_PATTERN, type WaggleEvent } from '../envelope';
 import type { Logger } from '../observability';
+import type { RetryPolicy } from '../retry';
 import { SagaDefinitionError } from './saga-errors';
 import { toMs, type DurationInput } from './durations';
 
@@ -123,11 +124,6 @@ export interface SagaDefinitionInput<S> {
   onFailed?: (ctx: StepContext<S>, failure: SagaFailure) => Awaitable<void>;
 }
 
-export interface RetryPolicy {
-  attempts: number;
-  backoffMs: number[];
-}
-
 export interface NormalizedStep<S> extends StepDefinition<S> {
   retry: RetryPolicy;
 }
@@ -224,10 +220,4 @@ export function fail(code: string, message: string): StepOutcome {
 export function retryPolicyOf<S>(step: NormalizedStep<S>, state: S): RetryPolicy {
   const dynamic = step.retryFor?.(state);
   return dynamic ? normalizeRetry(dynamic, step.retry, `step "${step.name}" retryFor`) : step.retry;
-}
-
-/** The delay before retry number `retry` (1-based); the last delay repeats. */
-export function backoffFor(policy: RetryPolicy, retry: number): number {
-  const list = policy.backoffMs;
-  return list[Math.min(retry, list.length) - 1] ?? 0;
 }

@@ -1,5 +1,4 @@
-import { Client } from 'pg';
-import type { Queryable } from '../db';
+import { RoundLoop, type Queryable } from '../db';
 import { gauge, logger } from '../observability';
 import type { SagaEngine } from './saga-engine';
 import { SAGA_DUE_CHANNEL, dueSagaIds, nextWakeAt } from './saga-store';
@@ -27,39 +26,25 @@ const dueGauge = gauge('waggle_saga_due', 'Sagas found due in the last look of t
  * on every transition wakes the loop early; otherwise it sleeps until the earliest `wake_at` (at most
  * `pollMs`).
  */
-export class SagaTimers {
+export class SagaTimers extends RoundLoop {
   private readonly pollMs: number;
   private readonly concurrency: number;
   private readonly batchSize: number;
-  private running = false;
-  private loop: Promise<void> | undefined;
-  private listener: Client | undefined;
-  private wake: (() => void) | undefined;
-  private poked = false;
 
   constructor(private readonly options: SagaTimersOptions) {
+    const { databaseUrl } = options;
+    super({
+      retryMs: options.pollMs ?? 1_000,
+      what: 'saga timers round',
+      component: 'saga-timers',
+      ...(databaseUrl && {
+        wakeOn: { databaseUrl, channel: SAGA_DUE_CHANNEL, applicationName: 'waggle:saga-timers' },
+      }),
+      stopDeadlineMs: 5_000,
+    });
     this.pollMs = options.pollMs ?? 1_000;
     this.concurrency = options.concurrency ?? 8;
     this.batchSize = options.batchSize ?? 200;
-  }
-
-  /** Starts listening and the wake-up loop. */
-  async start(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    await this.listen();
-    this.loop = this.run();
-  }
-
-  /** Stops the loop; a step in flight finishes (bounded by `deadlineMs`), then the listener closes. */
-  async stop(deadlineMs = 5_000): Promise<void> {
-    this.running = false;
-    this.poke();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.loop, new Promise((r) => (timer = setTimeout(r, deadlineMs)))]);
-    clearTimeout(timer);
-    await this.listener?.end().catch(() => undefined);
-    this.listener = undefined;
   }
 
   /**
@@ -97,68 +82,16 @@ export class SagaTimers {
     return ran;
   }
 
-  private async run(): Promise<void> {
-    const log = logger({ component: 'saga-timers' });
-    while (this.running) {
-      try {
-        this.poked = false;
-        const ran = await this.runOnce();
-        if (!this.running) break;
-        if (!this.listener) await this.listen();
-        // Nothing ran although sagas may be due: other workers hold them; do not spin while they finish.
-        const ms = await this.sleepMs();
-        await this.sleep(ran === 0 ? Math.max(ms, 50) : ms);
-      } catch (err) {
-        log.error({ err }, 'saga timers failed a round; trying again');
-        await this.sleep(this.pollMs);
-      }
-    }
+  protected override async round(): Promise<number> {
+    const ran = await this.runOnce();
+    const ms = await this.sleepMs();
+    // Nothing ran although sagas may be due: other workers hold them; do not spin while they finish.
+    return ran === 0 ? Math.max(ms, 50) : ms;
   }
 
   private async sleepMs(): Promise<number> {
     const wakeAt = await nextWakeAt(this.options.db, this.options.engine.types());
     if (!wakeAt) return this.pollMs;
     return Math.max(0, Math.min(this.pollMs, wakeAt.getTime() - this.options.engine.clock.now().getTime()));
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.poked || ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
-  }
-
-  private poke(): void {
-    this.poked = true;
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  private async listen(): Promise<void> {
-    if (!this.options.databaseUrl) return;
-    const client = new Client({
-      connectionString: this.options.databaseUrl,
-      application_name: 'waggle:saga-timers',
-    });
-    client.on('notification', () => this.poke());
-    client.on('error', (err) => {
-      logger({ component: 'saga-timers' }).warn({ err }, 'LISTEN connection lost; polling until it is back');
-      if (this.listener === client) this.listener = undefined;
-      client.end().catch(() => undefined);
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${SAGA_DUE_CHANNEL}`);
-      this.listener = client;
-    } catch (err) {
-      logger({ component: 'saga-timers' }).warn({ err }, 'cannot LISTEN for due sagas; polling');
-      await client.end().catch(() => undefined);
-    }
   }
 }

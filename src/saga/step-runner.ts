@@ -1,10 +1,10 @@
 import type { Queryable } from '../db';
 import { errorCode, errorKind } from '../errors';
 import { logger } from '../observability';
+import { backoffAfter } from '../retry';
 import type { Clock } from './clock';
 import {
   DEFAULT_STEP_RETRY,
-  backoffFor,
   next,
   type SagaDefinition,
   type SagaFailure,
@@ -87,7 +87,7 @@ export class StepRunner {
         message: (tried.error as Error)?.message ?? String(tried.error),
       };
       if (errorKind(tried.error) === 'retryable' && failures < step.retry.attempts) {
-        const wakeAt = new Date(now.getTime() + backoffFor(step.retry, failures));
+        const wakeAt = new Date(now.getTime() + backoffAfter(step.retry, failures));
         return {
           change: {
             ...base,
@@ -163,7 +163,7 @@ export class StepRunner {
       if ('error' in tried) {
         const failures = saga.attempts + 1;
         if (errorKind(tried.error) === 'retryable' && failures < DEFAULT_STEP_RETRY.attempts) {
-          const wakeAt = new Date(now.getTime() + backoffFor(DEFAULT_STEP_RETRY, failures));
+          const wakeAt = new Date(now.getTime() + backoffAfter(DEFAULT_STEP_RETRY, failures));
           return {
             change: { ...base, step: -1, stepName: null, attempts: failures, wakeAt },
             timeline: [

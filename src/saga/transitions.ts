@@ -1,5 +1,6 @@
 import { errorCode, errorKind } from '../errors';
-import { backoffFor, retryPolicyOf, type SagaDefinition, type StepOutcome } from './define-saga';
+import { backoffAfter } from '../retry';
+import { retryPolicyOf, type SagaDefinition, type StepOutcome } from './define-saga';
 import type { NewTimelineEntry, SagaChange, SagaOutcome, SagaRecord } from './saga-record';
 import { RetryLaterError } from './saga-errors';
 
@@ -109,7 +110,7 @@ export function afterFailure(saga: SagaRecord, def: AnyDefinition, err: unknown,
   const base = unchanged(saga);
   const policy = step ? retryPolicyOf(step, saga.state) : undefined;
   if (policy && errorKind(err) === 'retryable' && failures < policy.attempts) {
-    let delayMs = backoffFor(policy, failures);
+    let delayMs = backoffAfter(policy, failures);
     if (err instanceof RetryLaterError) delayMs = err.retryAfterMs;
     const wakeAt = new Date(now.getTime() + delayMs);
     return {

@@ -44,7 +44,6 @@ export {
   type ProducerSpec,
   type QueueSpec,
   type QueueType,
-  type RetryPolicy,
   type ScheduleSpec,
   type TenantOverride,
   type Topology,

@@ -1,3 +1,5 @@
+import type { RetryPolicy } from '../retry';
+
 /** Exchange types a topology may declare (`x-consistent-hash` needs the plugin of that name). */
 export const EXCHANGE_TYPES = ['topic', 'direct', 'fanout', 'headers', 'x-consistent-hash'] as const;
 export type ExchangeType = (typeof EXCHANGE_TYPES)[number];
@@ -25,14 +27,6 @@ export interface ExchangeSpec {
   /** Exchange-to-exchange bindings into this exchange. */
   bindings: BindingSpec[];
   description?: string;
-}
-
-/** How often a message is tried and how long to wait between tries. */
-export interface RetryPolicy {
-  /** Handler attempts in total, the first one included. */
-  attempts: number;
-  /** Delay before retry n (n from 1); the last delay repeats when attempts outnumber the tiers. */
-  backoffMs: number[];
 }
 
 export interface QueueSpec {
@@ -67,7 +61,9 @@ export interface PartitionGroup {
   description?: string;
 }
 
+/** `session`: a session's events run one at a time in `sequence` order; `none`: any order, concurrently. */
 export type Ordering = 'session' | 'none';
+/** What a new event does to a session whose handler is running: wait its turn, or abort it and coalesce. */
 export type OnBusy = 'queue' | 'supersede';
 
 /** A consumer as the runtime needs it: where it reads, which module handles, how. */

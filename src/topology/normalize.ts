@@ -1,4 +1,5 @@
 import { isDuration, parseDuration } from '../config';
+import type { RetryPolicy } from '../retry';
 import type {
   Arguments,
   BindingSpec,
@@ -8,7 +9,6 @@ import type {
   PartitionGroup,
   ProducerSpec,
   QueueSpec,
-  RetryPolicy,
   ScheduleSpec,
   TenantOverride,
   Topology,

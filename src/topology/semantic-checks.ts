@@ -1,13 +1,8 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatDuration } from '../config';
-import {
-  EXCHANGE_TYPES,
-  type BindingSpec,
-  type ExchangeSpec,
-  type RetryPolicy,
-  type Topology,
-} from './model';
+import type { RetryPolicy } from '../retry';
+import { EXCHANGE_TYPES, type BindingSpec, type ExchangeSpec, type Topology } from './model';
 import { OWNER_ARGUMENT } from './naming';
 import type { PlannedQueue } from './plan-model';
 import { planTopology } from './plan';

@@ -139,7 +139,7 @@ describe('admission: ledger in Postgres', function () {
       `UPDATE admitted_event SET created_at = now() - interval '2 days' WHERE tenant = $1 AND event_id <> $2`,
       [tenant, recent?.id],
     );
-    await new DedupPruner(db, { windowMs: 86_400_000 }).pruneOnce();
+    await new DedupPruner(db, { windowMs: 86_400_000 }).runOnce();
     const left = (await db.query('SELECT event_id FROM admitted_event WHERE tenant = $1', [
       tenant,
     ])) as Array<{ event_id: string }>;

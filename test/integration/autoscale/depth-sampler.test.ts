@@ -5,18 +5,18 @@ import type { Channel } from 'amqplib';
 import {
   DepthSampler,
   DepthUnavailableError,
-  ManagementClient,
   passiveDeclareOver,
   type GroupSample,
 } from '../../../src/autoscale';
 import { BrokerConnection } from '../../../src/broker';
+import { ManagementClient } from '../../../src/topology';
 import { autoTeardown, rawAmqp, tempQueue, testConfig, uniqueName } from '../../support';
 
 describe('autoscale: depth sampler against the real broker', function () {
   // The management API refreshes queue statistics every 5 s; a fresh queue needs one or two rounds.
   this.timeout(60_000);
   const config = testConfig();
-  const management = () => new ManagementClient({ url: config.managementUrl });
+  const management = () => new ManagementClient(config.managementUrl, '/');
 
   it('reads depth N of a queue holding N messages from the management API', async () => {
     const { connection } = await rawAmqp();
@@ -113,7 +113,7 @@ describe('autoscale: depth sampler against the real broker', function () {
     const broker = new BrokerConnection({ url: config.amqpUrl, name: 'autoscale-test' });
     autoTeardown(() => broker.close());
     await broker.waitForConnect(10_000);
-    const down = new ManagementClient({ url: `http://guest:guest@127.0.0.1:${await closedPort()}` });
+    const down = new ManagementClient(`http://guest:guest@127.0.0.1:${await closedPort()}`, '/');
     const sampler = new DepthSampler({ management: down, passive: passiveDeclareOver(broker) });
 
     // A missing queue closes its channel on the broker; the queues after it are still measured.

@@ -4,9 +4,7 @@ import {
   Autoscaler,
   DepthSampler,
   leaseMembersOver,
-  ManagementClient,
   passiveDeclareOver,
-  vhostOf,
   type AutoscaleReport,
   type GroupReport,
 } from '../../../src/autoscale';
@@ -19,6 +17,7 @@ import {
   type PlatformContext,
   type Role,
 } from '../../../src/roles';
+import { ManagementClient, vhostOfAmqpUrl } from '../../../src/topology';
 import { amqpUrlFor, autoTeardown, eventually, REPO_ROOT, tempVhost, testConfig } from '../../support';
 
 const GROUP = 'idle-turn-processor';
@@ -116,12 +115,11 @@ async function idlePlatform(vhost: string, roles: Role[]): Promise<{ ctx: Platfo
 // A fresh autoscaler sampling the way the role does (passive declares, lease members), with or without the
 // management API: its first round is a first sample after a start. Its timer is never started.
 async function autoscalerOver(ctx: PlatformContext, sources: { management: boolean }): Promise<Autoscaler> {
-  const vhost = vhostOf(ctx.config.amqpUrl);
+  const vhost = vhostOfAmqpUrl(ctx.config.amqpUrl);
   const sampler = new DepthSampler({
-    vhost,
     passive: passiveDeclareOver(ctx.broker),
     leaseMembers: leaseMembersOver(ctx.db, vhost, ctx.config.leaseTtlMs),
-    ...(sources.management ? { management: new ManagementClient({ url: ctx.config.managementUrl }) } : {}),
+    ...(sources.management ? { management: new ManagementClient(ctx.config.managementUrl, vhost) } : {}),
   });
   return new Autoscaler({ groups: await groupsFromTopology(ctx), sampler });
 }

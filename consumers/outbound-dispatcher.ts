@@ -41,7 +41,7 @@ export function outboundDispatcher(options: OutboundDispatcherOptions = {}): Con
       const { baseUrls, timeoutMs } = resolved(ctx);
       const result = await deliverOutbound(
         event,
-        ctx.db,
+        { tx: ctx.db, read: ctx.read },
         { credentials: new ChannelCredentialStore(ctx.db, { ttlMs: 0 }), baseUrls, timeoutMs },
         ctx.signal,
       );

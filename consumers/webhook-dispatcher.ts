@@ -23,7 +23,7 @@ export default defineConsumer({
       ctx.log.debug({ sagaId: data.sagaId, attempt: data.attempt, outcome }, 'webhook attempt');
       return;
     }
-    const sagas = await startDeliveries(runtime.engine, event, ctx.db);
+    const sagas = await startDeliveries(runtime.engine, event, { tx: ctx.db, read: ctx.read });
     if (sagas.length > 0) ctx.log.debug({ deliveries: sagas.length }, 'webhook deliveries started');
   },
 });

@@ -69,14 +69,17 @@ const providerLatency = histogram('waggle_outbound_provider_seconds', 'Provider 
  */
 export async function deliverOutbound(
   event: WaggleEvent,
-  tx: Queryable,
+  db: { tx: Queryable; read: Queryable },
   deps: OutboundDeliveryDeps,
   signal: AbortSignal,
 ): Promise<DeliveryResult> {
+  const { tx } = db;
   const log = new OutboundLog(tx);
   if (event.channel === 'webchat') {
-    // Events produced without OutboundLog.append are numbered and logged here, so streams can replay them.
-    if (!(await log.markDelivered(event.tenantid, event.id))) {
+    // Marking an event delivered is idempotent: it needs no transaction (nor an inbox row's) unless the
+    // event is not in the log yet. Events produced without OutboundLog.append are numbered and logged
+    // here, so streams can replay them.
+    if (!(await new OutboundLog(db.read).markDelivered(event.tenantid, event.id))) {
       await OutboundLog.append(tx, event);
       await log.markDelivered(event.tenantid, event.id);
     }

@@ -1,4 +1,5 @@
 import type { AdmittedEvent, WaggleEvent } from '../envelope';
+import { RetryableError } from '../errors';
 
 /** Anything that runs SQL: a DataSource, a handler's EntityManager (its transaction) or a QueryRunner. */
 export interface Queryable {
@@ -23,32 +24,33 @@ export class OutboundLog {
    * transaction). An event id already recorded keeps its first number (a re-run of the same turn).
    */
   static async append<D>(tx: Queryable, event: WaggleEvent<D>): Promise<AdmittedEvent<D>> {
-    const existing = (await tx.query(
-      'SELECT envelope FROM outbound_event WHERE tenant = $1 AND event_id = $2',
-      [event.tenantid, event.id],
-    )) as Array<{ envelope: AdmittedEvent<D> }>;
-    if (existing[0]) return existing[0].envelope;
+    // One statement: the recorded envelope of a re-run, else the next number and the new row.
     const rows = (await tx.query(
-      `INSERT INTO session_outbound_sequence AS s (tenant, session_id, last_seq) VALUES ($1, $2, 1)
-       ON CONFLICT (tenant, session_id) DO UPDATE SET last_seq = s.last_seq + 1
-       RETURNING last_seq`,
-      [event.tenantid, event.sessionid],
-    )) as Array<{ last_seq: string }>;
-    const numbered: AdmittedEvent<D> = { ...event, sequence: Number(rows[0]?.last_seq) };
-    await tx.query(
-      `INSERT INTO outbound_event (tenant, session_id, sequence, event_id, channel, type, envelope)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
-      [
-        event.tenantid,
-        event.sessionid,
-        numbered.sequence,
-        event.id,
-        event.channel,
-        event.type,
-        JSON.stringify(numbered),
-      ],
-    );
-    return numbered;
+      `WITH existing AS (
+         SELECT envelope FROM outbound_event WHERE tenant = $1 AND event_id = $2
+       ), numbered AS (
+         INSERT INTO session_outbound_sequence AS s (tenant, session_id, last_seq)
+         SELECT $1, $3, 1 WHERE NOT EXISTS (SELECT 1 FROM existing)
+         ON CONFLICT (tenant, session_id) DO UPDATE SET last_seq = s.last_seq + 1
+         RETURNING last_seq
+       ), recorded AS (
+         INSERT INTO outbound_event (tenant, session_id, sequence, event_id, channel, type, envelope)
+         SELECT $1, $3, last_seq, $2, $4, $5, jsonb_set($6::jsonb, '{sequence}', to_jsonb(last_seq))
+         FROM numbered
+         RETURNING envelope
+       )
+       SELECT envelope FROM existing UNION ALL SELECT envelope FROM recorded`,
+      [event.tenantid, event.id, event.sessionid, event.channel, event.type, JSON.stringify(event)],
+    )) as Array<{ envelope: AdmittedEvent<D> }>;
+    const recorded = rows[0];
+    // Only a concurrent append of the same id can leave neither (its insert then fails on the unique key).
+    if (!recorded) {
+      throw new RetryableError(
+        'WAGGLE_OUTBOUND_LOG_RACE',
+        `outbound event ${event.id} is being recorded concurrently`,
+      );
+    }
+    return recorded.envelope;
   }
 
   /** The session's recorded outbound events after `afterSequence`, oldest first (at most `limit`). */

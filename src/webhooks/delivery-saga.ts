@@ -149,15 +149,18 @@ export function deliverySaga(settings: WebhookSettings): SagaDefinition<Delivery
 
 /**
  * Starts one delivery saga per enabled endpoint of the event's tenant whose filter accepts its type (in
- * `tx`, e.g. the dispatcher's transaction). Idempotent per (endpoint, event). Returns the saga ids.
+ * `db.tx`, e.g. the dispatcher's transaction). The endpoints are looked up through `db.read` (outside the
+ * transaction, default `db.tx`), so an event no endpoint wants touches no transaction at all. Idempotent per
+ * (endpoint, event). Returns the saga ids.
  */
 export async function startDeliveries(
   engine: SagaEngine,
   event: WaggleEvent,
-  tx: Queryable,
+  db: { tx: Queryable; read?: Queryable },
   now: Date = engine.clock.now(),
 ): Promise<string[]> {
-  const endpoints = await endpointsFor(tx, event.tenantid, event.type);
+  const { tx } = db;
+  const endpoints = await endpointsFor(db.read ?? tx, event.tenantid, event.type);
   const ids: string[] = [];
   const body = webhookBody(event, now);
   for (const endpoint of endpoints) {

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import amqplib, { type ConfirmChannel } from 'amqplib';
-import type { Pool } from 'pg';
+import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { BrokerConnection, ConfirmedPublisher } from '../src/broker';
 import { loadConfig } from '../src/config';
@@ -13,17 +13,37 @@ import { SagaRuntime } from '../src/flows';
 import { OutboxRelay } from '../src/outbox';
 import { SagaTimers } from '../src/saga';
 import { applyTopology, loadTopology, planTopology } from '../src/topology';
+import { countStatements } from './lib/statement-counter';
 import { benchVhost, dropBenchVhost } from './lib/vhost';
 
 /** The shipped topology: tool.calls and webhook.deliveries as they run in production. */
 const TOPOLOGY = path.resolve(__dirname, '../topology/waggle.yaml');
 
+/** The tables the flows write: vacuumed before each side, so one side's dead rows do not slow the next. */
+const FLOW_TABLES = [
+  'saga',
+  'saga_event',
+  'outbox',
+  'consumer_inbox',
+  'delivery_attempt',
+  'webhook_attempt',
+  'webhook_endpoint',
+  'tool',
+];
+
 /** The platform pieces a flow needs, in one process: relay, tool-runner, webhook-dispatcher, saga timers. */
 export interface SagaStack {
   db: DataSource;
+  /** The pool every platform piece runs its SQL on; its statements are counted. */
   pool: Pool;
+  /** A pool of the bench's own, for polling and reports, so they stay out of the statement count. */
+  probe: Pool;
   amqpUrl: string;
   runtime: SagaRuntime;
+  /** SQL statements the platform pieces have sent so far (see `countStatements`). */
+  statements(): number;
+  /** VACUUM ANALYZE on the tables the flows write (the bench database may run without autovacuum). */
+  vacuum(): Promise<void>;
   publish(events: WaggleEvent[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -47,6 +67,8 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
   await pool.query('DELETE FROM outbox');
   await pool.query(`DELETE FROM webhook_endpoint WHERE tenant = 'bench'`);
   await pool.query(`DELETE FROM tool WHERE tenant = 'bench'`);
+  const counter = countStatements(pool);
+  const probe = new Pool({ connectionString: dbUrl, max: 2, application_name: 'waggle-bench-probe' });
 
   const broker = new BrokerConnection({ url: amqpUrl, name: 'bench-saga' });
   await broker.waitForConnect(10_000);
@@ -83,8 +105,13 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
   return {
     db,
     pool,
+    probe,
     amqpUrl,
     runtime,
+    statements: () => counter.count(),
+    async vacuum() {
+      await probe.query(`VACUUM ANALYZE ${FLOW_TABLES.join(', ')}`);
+    },
     async publish(events) {
       for (const e of events) {
         const m = toAmqpMessage(e);
@@ -99,6 +126,7 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
       await publisher.close().catch(() => undefined);
       await broker.close().catch(() => undefined);
       await admin.close().catch(() => undefined);
+      await probe.end();
       await db.destroy();
       await dropBenchVhost(vhost);
     },

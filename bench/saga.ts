@@ -29,6 +29,8 @@ interface Row {
   p50: number;
   p99: number;
   ratio?: number;
+  /** SQL statements the platform sent per saga or delivery (client-side count over the side's run). */
+  statements?: number;
   notes: string;
 }
 
@@ -61,7 +63,7 @@ async function waitCount(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { rows } = await stack.pool.query<{ n: string }>(sql, params);
+    const { rows } = await stack.probe.query<{ n: string }>(sql, params);
     if (Number(rows[0]?.n) >= n) return;
     if (Date.now() > deadline) throw new Error(`only ${rows[0]?.n}/${n} after ${timeoutMs} ms: ${sql}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -73,7 +75,7 @@ async function percentiles(
   type: string,
   since: Date,
 ): Promise<{ p50: number; p99: number }> {
-  const { rows } = await stack.pool.query<{ p50: number; p99: number }>(
+  const { rows } = await stack.probe.query<{ p50: number; p99: number }>(
     `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
        FROM (SELECT extract(epoch FROM finished_at - created_at) * 1000 AS ms FROM saga
               WHERE type = $1 AND created_at >= $2 AND status = 'completed') t`,
@@ -85,6 +87,7 @@ async function percentiles(
 async function toolSagas(stack: SagaStack, toolUrl: string, n: number): Promise<Row> {
   await upsertTool(stack.pool, { tenant: 'bench', name: 'bench-echo', url: toolUrl, timeout: '10s' });
   const since = new Date();
+  const sent = stack.statements();
   const started = performance.now();
   const events = Array.from({ length: n }, (_, i) =>
     event('tool.call.requested', i, {
@@ -101,10 +104,12 @@ async function toolSagas(stack: SagaStack, toolUrl: string, n: number): Promise<
     n,
   );
   const seconds = (performance.now() - started) / 1000;
+  const statements = (stack.statements() - sent) / n;
   const p = await percentiles(stack, 'tool-call', since);
   return {
     name: '3-step tool-call sagas (waggle)',
     rate: n / seconds,
+    statements,
     ...p,
     notes: 'validate → invoke (HTTP via tool.calls) → result via outbox',
   };
@@ -167,6 +172,7 @@ async function webhookDeliveries(stack: SagaStack, hookUrl: string, n: number): 
     eventTypes: ['message.*'],
   });
   const since = new Date();
+  const sent = stack.statements();
   const started = performance.now();
   const events = Array.from({ length: n }, (_, i) => event('message.received', i, { text: `hello ${i}` }));
   for (let i = 0; i < events.length; i += 500) await stack.publish(events.slice(i, i + 500));
@@ -177,10 +183,12 @@ async function webhookDeliveries(stack: SagaStack, hookUrl: string, n: number): 
     n,
   );
   const seconds = (performance.now() - started) / 1000;
+  const statements = (stack.statements() - sent) / n;
   const p = await percentiles(stack, 'webhook-delivery', since);
   return {
     name: 'webhook deliveries (waggle)',
     rate: n / seconds,
+    statements,
     ...p,
     notes: 'event → delivery saga → signed POST → attempt log',
   };
@@ -228,16 +236,18 @@ function write(rows: Row[], run: { sagas: number; rounds: number; load: number }
       `tool-runner, webhook-dispatcher, saga timers) in one process. ${run.sagas.toLocaleString('en-US')} sagas per ` +
       `side and round, ${run.rounds} round(s); rates from the first publish to the last saga completed (or the last ` +
       'baseline request answered), each ratio against the baseline of its own round, mean shown. Saga latency is ' +
-      'saga created → completed.' +
+      'saga created → completed. SQL statements per saga or delivery are counted on the pg pool every waggle ' +
+      'piece shares (BEGIN, COMMIT and savepoints included), from the first publish to the last completion. The ' +
+      'flow tables are vacuumed and analyzed before each side.' +
       (run.load > cpus().length
         ? ` **The machine was loaded by other work when this run began (1-minute load ${run.load.toFixed(1)} on ${cpus().length} cores): absolute figures are low; the ratios, taken in the same invocation, still compare.**`
         : ''),
     '',
-    '| workload | per s | p50 ms | p99 ms | vs baseline | setup |',
-    '|---|---:|---:|---:|---:|---|',
+    '| workload | per s | p50 ms | p99 ms | vs baseline | SQL statements each | setup |',
+    '|---|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.ratio === undefined ? '–' : `${(r.ratio * 100).toFixed(0)}%`} | ${r.notes} |`,
+        `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.ratio === undefined ? '–' : `${(r.ratio * 100).toFixed(0)}%`} | ${r.statements === undefined ? '–' : r.statements.toFixed(1)} | ${r.notes} |`,
     ),
     '',
     'Reproduce: `node --import tsx bench/saga.ts` (options: `--sagas 1000 --rounds 2 --no-write`).',
@@ -257,19 +267,24 @@ async function main(): Promise<void> {
   const add = (r: Row) => all.set(r.name, [...(all.get(r.name) ?? []), r]);
   try {
     for (let round = 1; round <= rounds; round++) {
+      // Each side starts on freshly vacuumed tables: the previous side's dead rows would slow this one.
+      await stack.vacuum();
       const base = await directToolCalls(stack, tool.url, n);
+      await stack.vacuum();
       const sagas = await toolSagas(stack, tool.url, n);
       sagas.ratio = sagas.rate / base.rate;
       add(base);
       add(sagas);
+      await stack.vacuum();
       const hb = await directWebhooks(hook.url, n);
+      await stack.vacuum();
       const hooks = await webhookDeliveries(stack, hook.url, n);
       hooks.ratio = hooks.rate / hb.rate;
       add(hb);
       add(hooks);
       for (const r of [base, sagas, hb, hooks]) {
         console.log(
-          `round ${round}: ${r.name}: ${Math.round(r.rate)}/s p50 ${r.p50.toFixed(0)} ms p99 ${r.p99.toFixed(0)} ms${r.ratio ? ` (${(r.ratio * 100).toFixed(0)}% of baseline)` : ''}`,
+          `round ${round}: ${r.name}: ${Math.round(r.rate)}/s p50 ${r.p50.toFixed(0)} ms p99 ${r.p99.toFixed(0)} ms${r.ratio ? ` (${(r.ratio * 100).toFixed(0)}% of baseline)` : ''}${r.statements === undefined ? '' : `, ${r.statements.toFixed(1)} SQL statements each`}`,
         );
       }
     }
@@ -286,6 +301,7 @@ async function main(): Promise<void> {
     p50: mean(rs, (r) => r.p50),
     p99: mean(rs, (r) => r.p99),
     ratio: rs[0]?.ratio === undefined ? undefined : mean(rs, (r) => r.ratio as number),
+    statements: rs[0]?.statements === undefined ? undefined : mean(rs, (r) => r.statements as number),
   }));
   if (!argv.includes('--no-write')) write(rows, { sagas: n, rounds, load });
 }

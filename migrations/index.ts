@@ -4,8 +4,10 @@ import { AdmissionBatches1764008000001 } from './1764008000001-admission-batches
 import { AdmissionSource1764009000001 } from './1764009000001-admission-source';
 import { OutboxSweepAfter1764009000002 } from './1764009000002-outbox-sweep-after';
 import { AgentRegistry1764010000001 } from './1764010000001-agent-registry';
+import { ChurnAutovacuum1764011000001 } from './1764011000001-churn-autovacuum';
 import { Channels1764006000001 } from './1764006000001-channels';
 import { Saga1764007000001 } from './1764007000001-saga';
+import { SagaHotIndexes1764011000002 } from './1764011000002-saga-hot-indexes';
 import { ToolRegistry1764007000002 } from './1764007000002-tool-registry';
 import { Webhooks1764007000003 } from './1764007000003-webhooks';
 import { SessionFence1764005000001 } from './1764005000001-session-fence';
@@ -27,4 +29,6 @@ export const MIGRATIONS = [
   AdmissionSource1764009000001,
   OutboxSweepAfter1764009000002,
   AgentRegistry1764010000001,
+  ChurnAutovacuum1764011000001,
+  SagaHotIndexes1764011000002,
 ];

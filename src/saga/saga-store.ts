@@ -300,6 +300,8 @@ export async function loadTimeline(db: Queryable, sagaId: string): Promise<Timel
 }
 
 /** Sagas matching a filter, most recently updated first. */
+// No index has updated_at: it changes with every step, and indexing it would keep every step's UPDATE
+// off HOT. The filters narrow by index (status, tenant); the sort is over what they match.
 export async function listSagas(db: Queryable, filter: SagaFilter = {}): Promise<SagaRecord[]> {
   const where: string[] = [];
   const values: unknown[] = [];

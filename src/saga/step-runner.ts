@@ -19,6 +19,7 @@ import { updateSaga } from './saga-store';
 import {
   afterFailure,
   afterOutcome,
+  dueAgain,
   finishedAfterCompensation,
   nextCompensation,
   unchanged,
@@ -124,7 +125,7 @@ export class StepRunner {
       step: index - 1,
       stepName: def.steps[index - 1]?.name ?? null,
       attempts: 0,
-      wakeAt: now,
+      wakeAt: dueAgain(saga, 'compensating', now),
       outcome: { ...(saga.outcome ?? {}), compensated },
     };
     const done: Transition['timeline'] = [{ kind: 'compensated', step: step.name }];

@@ -30,6 +30,15 @@ export function unchanged(saga: SagaRecord): SagaChange {
   };
 }
 
+/**
+ * The wake-up time of a saga that runs again at once: the time it was already due at when it stays in the
+ * same status, so that the row's indexed columns do not change and the step's UPDATE can be HOT.
+ */
+export function dueAgain(saga: SagaRecord, status: SagaChange['status'], now: Date): Date {
+  const due = saga.wakeAt;
+  return saga.status === status && due !== null && due.getTime() <= now.getTime() ? due : now;
+}
+
 /** Where a successful step outcome leads. */
 export function afterOutcome(
   saga: SagaRecord,
@@ -51,7 +60,7 @@ export function afterOutcome(
           status: 'running',
           step: nextIndex,
           stepName: nextStep.name,
-          wakeAt: now,
+          wakeAt: dueAgain(saga, 'running', now),
           waitingFor: null,
           attempts: 0,
           lastError: null,

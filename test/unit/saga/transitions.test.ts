@@ -52,6 +52,19 @@ describe('saga: transitions', () => {
     expect(later.change.wakeAt?.toISOString()).to.equal('2030-01-01T00:01:30.000Z');
   });
 
+  it('keeps the due time of a running saga that moves on, so the row keeps its indexed columns', () => {
+    const dueAt = new Date(now.getTime() - 2_000);
+    const moved = afterOutcome(record({ wakeAt: dueAt }), saga, { kind: 'next' }, {}, now).change;
+    expect(moved).to.deep.include({ status: 'running', step: 2, stepName: 'ship', wakeAt: dueAt });
+    // A reply that ends a wait makes the saga due now, not at its timeout.
+    const waited = record({
+      status: 'waiting',
+      waitingFor: ['paid'],
+      wakeAt: new Date(now.getTime() + 60_000),
+    });
+    expect(afterOutcome(waited, saga, { kind: 'next' }, {}, now).change.wakeAt).to.equal(now);
+  });
+
   it('reads the retry policy from the state when the step says so (retryFor), else its own', () => {
     // state.attempts = 4 allows a 4th try; the static policy (2) would have given up at the 2nd failure
     expect(

@@ -1,8 +1,6 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
-import type { ApiKeyAuthenticator, Principal } from '../admission';
+import type { ApiKeyAuthenticator } from '../admission';
 import type { Queryable } from '../db';
-import { WaggleError } from '../errors';
 import {
   createEndpoint,
   deleteEndpoint,
@@ -12,7 +10,7 @@ import {
   listEndpoints,
   publicEndpoint,
 } from '../webhooks';
-import { admissionProblem, documented, problemResponse, HttpProblem } from '../http';
+import { authenticateTenant, documented, problemResponse, HttpProblem } from '../http';
 import { asProblem, optionalJsonObject, queryInt } from './admin-json';
 
 export interface WebhookEndpointRoutesDeps {
@@ -29,12 +27,12 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
   const { db } = deps;
 
   router.get('/', async (ctx) => {
-    const { tenant } = await tenantOf(ctx, deps);
+    const { tenant } = await authenticateTenant(ctx, deps.authenticator);
     ctx.body = { endpoints: (await listEndpoints(db, tenant)).map((e) => publicEndpoint(e)) };
   });
 
   router.post('/', async (ctx) => {
-    const { tenant } = await tenantOf(ctx, deps);
+    const { tenant } = await authenticateTenant(ctx, deps.authenticator);
     const body = await optionalJsonObject(ctx);
     await asProblem(async () => {
       const endpoint = await createEndpoint(db, endpointInput(body, tenant));
@@ -45,14 +43,14 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
   });
 
   router.get('/:id', async (ctx) => {
-    const { tenant } = await tenantOf(ctx, deps);
+    const { tenant } = await authenticateTenant(ctx, deps.authenticator);
     await asProblem(async () => {
       ctx.body = { endpoint: publicEndpoint(await getEndpoint(db, ctx.params.id as string, tenant)) };
     });
   });
 
   router.delete('/:id', async (ctx) => {
-    const { tenant } = await tenantOf(ctx, deps);
+    const { tenant } = await authenticateTenant(ctx, deps.authenticator);
     if (!(await deleteEndpoint(db, ctx.params.id as string, tenant))) {
       throw new HttpProblem(
         404,
@@ -64,7 +62,7 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
   });
 
   router.get('/:id/attempts', async (ctx) => {
-    const { tenant } = await tenantOf(ctx, deps);
+    const { tenant } = await authenticateTenant(ctx, deps.authenticator);
     await asProblem(async () => {
       const endpoint = await getEndpoint(db, ctx.params.id as string, tenant);
       ctx.body = {
@@ -83,6 +81,10 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
     '401': problemResponse('Missing or unknown tenant key'),
     '403': problemResponse('The tenant is disabled'),
     '404': problemResponse('No such endpoint of this tenant'),
+    '503': problemResponse(
+      'The key could not be checked (database unavailable); retry after Retry-After',
+      503,
+    ),
   };
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
   const ok = (description: string) => ({
@@ -168,23 +170,4 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
       },
     },
   });
-}
-
-async function tenantOf(ctx: Context, deps: WebhookEndpointRoutesDeps): Promise<Principal> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('authorization'));
-  if (!match) {
-    throw new HttpProblem(
-      401,
-      'KEY_MISSING',
-      'send the tenant key as "Authorization: Bearer <key>"; create one with `waggle keys create <tenant>`',
-      {},
-      { 'WWW-Authenticate': 'Bearer realm="waggle"' },
-    );
-  }
-  try {
-    return await deps.authenticator.authenticate(match[1] as string);
-  } catch (err) {
-    if (err instanceof WaggleError) throw admissionProblem(err);
-    throw err;
-  }
 }

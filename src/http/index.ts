@@ -3,6 +3,7 @@ export { HttpProblem, type ProblemDetails } from './problem';
 export { PROBLEM_JSON, problemMiddleware } from './problem-middleware';
 export { systemRoutes } from './system-routes';
 export { admissionProblem } from './admission-problems';
+export { authenticateTenant, type TenantKeyOptions } from './tenant-key-auth';
 export { eventsApi } from './events-api';
 export { eventsRoutes, type EventsRoutesDeps } from './events-routes';
 export { createIngressRole, IngressRole, type IngressContext, type IngressRoleOptions } from './ingress-role';

@@ -1,17 +1,8 @@
 import Router from '@koa/router';
 import type { ApiKeyAuthenticator } from '../admission';
 import type { Queryable } from '../db';
-import {
-  createEndpoint,
-  deleteEndpoint,
-  endpointInput,
-  getEndpoint,
-  listAttempts,
-  listEndpoints,
-  publicEndpoint,
-} from '../webhooks';
-import { authenticateTenant, documented, problemResponse, HttpProblem } from '../http';
-import { asProblem, optionalJsonObject, queryInt } from './admin-json';
+import { authenticateTenant, documented, problemResponse } from '../http';
+import { webhookEndpointHandlers } from './webhook-endpoint-handlers';
 
 export interface WebhookEndpointRoutesDeps {
   authenticator: Pick<ApiKeyAuthenticator, 'authenticate'>;
@@ -24,56 +15,17 @@ export interface WebhookEndpointRoutesDeps {
  */
 export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
   const router = new Router({ prefix: '/v1/webhooks/endpoints' });
-  const { db } = deps;
 
-  router.get('/', async (ctx) => {
-    const { tenant } = await authenticateTenant(ctx, deps.authenticator);
-    ctx.body = { endpoints: (await listEndpoints(db, tenant)).map((e) => publicEndpoint(e)) };
+  const endpoints = webhookEndpointHandlers({
+    db: deps.db,
+    scope: async (ctx) => (await authenticateTenant(ctx, deps.authenticator)).tenant,
+    locationOf: (id) => `/v1/webhooks/endpoints/${id}`,
   });
-
-  router.post('/', async (ctx) => {
-    const { tenant } = await authenticateTenant(ctx, deps.authenticator);
-    const body = await optionalJsonObject(ctx);
-    await asProblem(async () => {
-      const endpoint = await createEndpoint(db, endpointInput(body, tenant));
-      ctx.status = 201;
-      ctx.set('Location', `/v1/webhooks/endpoints/${endpoint.id}`);
-      ctx.body = { endpoint: publicEndpoint(endpoint, true) };
-    });
-  });
-
-  router.get('/:id', async (ctx) => {
-    const { tenant } = await authenticateTenant(ctx, deps.authenticator);
-    await asProblem(async () => {
-      ctx.body = { endpoint: publicEndpoint(await getEndpoint(db, ctx.params.id as string, tenant)) };
-    });
-  });
-
-  router.delete('/:id', async (ctx) => {
-    const { tenant } = await authenticateTenant(ctx, deps.authenticator);
-    if (!(await deleteEndpoint(db, ctx.params.id as string, tenant))) {
-      throw new HttpProblem(
-        404,
-        'WEBHOOK_ENDPOINT_NOT_FOUND',
-        `no webhook endpoint with id ${ctx.params.id}`,
-      );
-    }
-    ctx.status = 204;
-  });
-
-  router.get('/:id/attempts', async (ctx) => {
-    const { tenant } = await authenticateTenant(ctx, deps.authenticator);
-    await asProblem(async () => {
-      const endpoint = await getEndpoint(db, ctx.params.id as string, tenant);
-      ctx.body = {
-        endpointId: endpoint.id,
-        attempts: await listAttempts(db, {
-          endpointId: endpoint.id,
-          limit: queryInt(ctx, 'limit', 50, 1000),
-        }),
-      };
-    });
-  });
+  router.get('/', endpoints.list);
+  router.post('/', endpoints.create);
+  router.get('/:id', endpoints.show);
+  router.delete('/:id', endpoints.remove);
+  router.get('/:id/attempts', endpoints.attempts);
 
   const auth = [{ tenantKey: [] }];
   const errors = {

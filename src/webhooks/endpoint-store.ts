@@ -150,15 +150,16 @@ export async function endpointsFor(db: Queryable, tenant: string, type: string):
   return rows.map(toEndpoint).filter((e) => acceptsEventType(e.eventTypes, type));
 }
 
-/** Deletes an endpoint; false when there was none. */
-export async function deleteEndpoint(db: Queryable, id: string, tenant?: string): Promise<boolean> {
-  if (!UUID_RE.test(id)) return false;
-  const rows = await rowsOf(
-    db,
-    `DELETE FROM webhook_endpoint WHERE id = $1 ${tenant ? 'AND tenant = $2' : ''} RETURNING id`,
-    tenant ? [id, tenant] : [id],
-  );
-  return rows.length > 0;
+/** Deletes an endpoint (optionally only if it belongs to `tenant`), or throws WebhookEndpointNotFoundError. */
+export async function deleteEndpoint(db: Queryable, id: string, tenant?: string): Promise<void> {
+  const rows = UUID_RE.test(id)
+    ? await rowsOf(
+        db,
+        `DELETE FROM webhook_endpoint WHERE id = $1 ${tenant ? 'AND tenant = $2' : ''} RETURNING id`,
+        tenant ? [id, tenant] : [id],
+      )
+    : [];
+  if (rows.length === 0) throw new WebhookEndpointNotFoundError(id);
 }
 
 /** Turns an endpoint back on and forgets its failure streak. */

@@ -10,7 +10,6 @@ import {
   publicEndpoint,
   rotateSecret,
 } from '../../webhooks';
-import { CliError } from '../cli-error';
 import { shortTime, withAdmissionDb } from './admission-db';
 
 /** `waggle webhooks add|list|remove|enable|rotate-secret|attempts`: tenants' outbound webhook endpoints. */
@@ -113,7 +112,7 @@ id.timestamp.body>); verify them with any Standard Webhooks library and the prin
     .description('delete an endpoint (its attempt log goes with it)')
     .action(async (id: string) => {
       await withAdmissionDb(async (db) => {
-        if (!(await deleteEndpoint(poolOf(db), id))) throw new CliError(`no webhook endpoint with id ${id}`);
+        await deleteEndpoint(poolOf(db), id);
         console.log(`removed webhook endpoint ${id}`);
       });
     });

@@ -15,4 +15,5 @@ export {
   type SqlPool,
   type TransactionPool,
 } from './sql';
+export { recordColumns } from './record-columns';
 export { DeferredDeletes, type DeferredDeletesOptions } from './deferred-deletes';

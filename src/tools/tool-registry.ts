@@ -134,31 +134,40 @@ export function normalizeTool(input: ToolInput): Tool {
   };
 }
 
+// A registration as a new row: the statement and its values, for valuesOf(tool).
+const INSERT_TOOL = `INSERT INTO tool (tenant, name, url, mode, timeout_ms, callback_timeout_ms, attempts, compensate_url,
+                       input_schema, description)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
+
+function valuesOf(t: Tool): unknown[] {
+  const { tenant, name, url, mode, timeoutMs, callbackTimeoutMs, attempts, compensateUrl } = t;
+  const schema = t.inputSchema ? JSON.stringify(t.inputSchema) : null;
+  return [
+    tenant,
+    name,
+    url,
+    mode,
+    timeoutMs,
+    callbackTimeoutMs,
+    attempts,
+    compensateUrl,
+    schema,
+    t.description,
+  ];
+}
+
 /** Registers or replaces a tool. */
 export async function upsertTool(db: Queryable, input: ToolInput): Promise<Tool> {
   const t = normalizeTool(input);
   const row = await firstRow<Tool>(
     db,
-    `INSERT INTO tool (tenant, name, url, mode, timeout_ms, callback_timeout_ms, attempts, compensate_url,
-                       input_schema, description)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    `${INSERT_TOOL}
      ON CONFLICT (tenant, name) DO UPDATE SET url = EXCLUDED.url, mode = EXCLUDED.mode,
        timeout_ms = EXCLUDED.timeout_ms, callback_timeout_ms = EXCLUDED.callback_timeout_ms,
        attempts = EXCLUDED.attempts, compensate_url = EXCLUDED.compensate_url,
        input_schema = EXCLUDED.input_schema, description = EXCLUDED.description, updated_at = now()
      RETURNING ${TOOL_COLUMNS}`,
-    [
-      t.tenant,
-      t.name,
-      t.url,
-      t.mode,
-      t.timeoutMs,
-      t.callbackTimeoutMs,
-      t.attempts,
-      t.compensateUrl,
-      t.inputSchema ? JSON.stringify(t.inputSchema) : null,
-      t.description,
-    ],
+    valuesOf(t),
   );
   return row as Tool;
 }
@@ -172,22 +181,11 @@ export async function registerToolIfMissing(db: Queryable, input: ToolInput): Pr
   const t = normalizeTool(input);
   const row = await firstRow(
     db,
-    `INSERT INTO tool (tenant, name, url, mode, timeout_ms, callback_timeout_ms, attempts, compensate_url, description)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    `${INSERT_TOOL}
      ON CONFLICT (tenant, name) DO UPDATE SET url = EXCLUDED.url, updated_at = now()
        WHERE tool.description IS NOT DISTINCT FROM EXCLUDED.description AND tool.url <> EXCLUDED.url
      RETURNING name`,
-    [
-      t.tenant,
-      t.name,
-      t.url,
-      t.mode,
-      t.timeoutMs,
-      t.callbackTimeoutMs,
-      t.attempts,
-      t.compensateUrl,
-      t.description,
-    ],
+    valuesOf(t),
   );
   return row !== undefined;
 }

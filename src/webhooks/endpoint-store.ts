@@ -206,20 +206,14 @@ export async function markEndpointFailing(db: Queryable, id: string, now: Date):
   return row?.failing_since;
 }
 
-/** An endpoint as a tenant or operator sees it in a listing: the secret hidden. */
+/** An endpoint as a tenant or operator sees it in a listing: times as ISO strings, the secret hidden. */
 export function publicEndpoint(e: WebhookEndpoint, withSecret = false): Record<string, unknown> {
-  return {
-    id: e.id,
-    tenant: e.tenant,
-    url: e.url,
-    eventTypes: e.eventTypes,
-    description: e.description,
-    enabled: e.enabled,
-    disabledReason: e.disabledReason,
-    disabledAt: e.disabledAt?.toISOString() ?? null,
-    failingSince: e.failingSince?.toISOString() ?? null,
-    lastSuccessAt: e.lastSuccessAt?.toISOString() ?? null,
-    createdAt: e.createdAt.toISOString(),
-    ...(withSecret ? { secret: e.secret } : {}),
-  };
+  const { secret, ...shown } = e;
+  const json = Object.fromEntries(
+    Object.entries(shown).map(([field, value]) => [
+      field,
+      value instanceof Date ? value.toISOString() : value,
+    ]),
+  );
+  return { ...json, ...(withSecret ? { secret } : {}) };
 }

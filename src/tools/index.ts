@@ -40,6 +40,5 @@ export {
   TOOL_INVOKE_COMPLETED,
   TOOL_INVOKE_REQUESTED,
   TOOL_SAGA_TYPE,
-  toolSettings,
   type ToolSettings,
 } from './tool-settings';

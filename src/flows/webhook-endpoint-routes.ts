@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { ApiKeyAuthenticator } from '../admission';
 import type { Queryable } from '../db';
-import { authenticateTenant, documented, problemResponse } from '../http';
+import { authenticateTenant, documented, jsonRequestBody, objectSchema, problemResponse } from '../http';
 import { webhookEndpointHandlers } from './webhook-endpoint-handlers';
 
 export interface WebhookEndpointRoutesDeps {
@@ -61,30 +61,21 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
           summary: 'Register an endpoint; its whsec_ secret is shown once',
           tags: ['webhooks'],
           security: auth,
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['url'],
-                  properties: {
-                    url: { type: 'string' },
-                    eventTypes: {
-                      type: 'array',
-                      items: { type: 'string' },
-                      description: 'e.g. message.*, tool.call.#; empty for all',
-                    },
-                    secret: {
-                      type: 'string',
-                      description: 'whsec_ + base64 of 24–64 bytes; generated when absent',
-                    },
-                    description: { type: 'string' },
-                  },
-                },
+          requestBody: jsonRequestBody(
+            objectSchema(['url'], {
+              url: { type: 'string' },
+              eventTypes: {
+                type: 'array',
+                items: { type: 'string' },
+                description: 'e.g. message.*, tool.call.#; empty for all',
               },
-            },
-          },
+              secret: {
+                type: 'string',
+                description: 'whsec_ + base64 of 24–64 bytes; generated when absent',
+              },
+              description: { type: 'string' },
+            }),
+          ),
           responses: {
             '201': ok('Registered'),
             ...errors,

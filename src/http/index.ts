@@ -13,10 +13,13 @@ export { servedOperations, type ServedOperation } from './served-routes';
 export {
   documented,
   fragmentOf,
+  jsonRequestBody,
+  objectSchema,
   OpenApiDocument,
   openApiRoutes,
   PROBLEM_SCHEMA,
   problemResponse,
+  textResponse,
   type OpenApiFragment,
 } from './openapi';
 export { TenantRateLimiter, type RateDecision, type TenantRateLimitOptions } from './rate-limit';

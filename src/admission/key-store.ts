@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { recordColumns } from '../db';
-import { InvalidInputError } from '../errors';
+import { codedError, InvalidInputError } from '../errors';
 import { mintKey } from './api-key';
 
 /** An API key as listed (never its secret). */
@@ -32,11 +32,7 @@ const KEY_COLUMNS = recordColumns<ApiKeyInfo>()([
 ]);
 
 /** The key or its tenant cannot be used for this operation. */
-export class KeyRejectedError extends InvalidInputError {
-  constructor(message: string) {
-    super('WAGGLE_KEY_REJECTED', message);
-  }
-}
+export class KeyRejectedError extends codedError(InvalidInputError, 'WAGGLE_KEY_REJECTED') {}
 
 /** API keys in Postgres. Only the SHA-256 of a secret is stored; the token is returned once, at creation. */
 export class KeyStore {

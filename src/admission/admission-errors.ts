@@ -1,4 +1,4 @@
-import { InvalidInputError, NonRetryableError, RetryableError } from '../errors';
+import { codedError, InvalidInputError, NonRetryableError, RetryableError } from '../errors';
 
 /** One problem with an event: a JSON pointer into the event (or a header name) and what to change. */
 export interface EventViolation {
@@ -20,11 +20,7 @@ export class EventInvalidError extends InvalidInputError {
  * Postgres refused the event's own data (a value it cannot store that the checks before it did not catch).
  * Only this event fails; the events it shared a statement with are admitted without it. Never retried.
  */
-export class EventUnstorableError extends InvalidInputError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('WAGGLE_EVENT_UNSTORABLE', message, options);
-  }
-}
+export class EventUnstorableError extends codedError(InvalidInputError, 'WAGGLE_EVENT_UNSTORABLE') {}
 
 /** The event names a tenant other than the one the caller may publish for. */
 export class TenantMismatchError extends InvalidInputError {
@@ -56,11 +52,7 @@ export class TenantNotAdmittedError extends InvalidInputError {
 }
 
 /** A bearer key that is malformed, unknown or revoked. */
-export class ApiKeyRejectedError extends NonRetryableError {
-  constructor(message: string) {
-    super('WAGGLE_API_KEY_REJECTED', message);
-  }
-}
+export class ApiKeyRejectedError extends codedError(NonRetryableError, 'WAGGLE_API_KEY_REJECTED') {}
 
 /** Too many admissions are already waiting for Postgres; the caller should back off and retry. */
 export class AdmissionBusyError extends RetryableError {
@@ -73,8 +65,4 @@ export class AdmissionBusyError extends RetryableError {
 }
 
 /** Postgres could not record the admission (unreachable, overloaded); nothing was admitted. */
-export class AdmissionStoreError extends RetryableError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('WAGGLE_ADMISSION_STORE_UNAVAILABLE', message, options);
-  }
-}
+export class AdmissionStoreError extends codedError(RetryableError, 'WAGGLE_ADMISSION_STORE_UNAVAILABLE') {}

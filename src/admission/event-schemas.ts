@@ -3,16 +3,12 @@ import path from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { EVENT_TYPE_PATTERN } from '../envelope';
-import { NonRetryableError } from '../errors';
+import { codedError, NonRetryableError } from '../errors';
 import type { EventViolation } from './admission-errors';
 import { toViolations } from './violations';
 
 /** A schema file that cannot be read or compiled; raised at boot, naming the file. */
-export class EventSchemaError extends NonRetryableError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('WAGGLE_EVENT_SCHEMA_INVALID', message, options);
-  }
-}
+export class EventSchemaError extends codedError(NonRetryableError, 'WAGGLE_EVENT_SCHEMA_INVALID') {}
 
 const TYPE_NAME = new RegExp(EVENT_TYPE_PATTERN);
 

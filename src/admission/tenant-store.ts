@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { TENANT_ID_PATTERN } from '../envelope';
-import { InvalidInputError } from '../errors';
+import { codedError, InvalidInputError } from '../errors';
 
 /** A tenant as stored. */
 export interface Tenant {
@@ -21,11 +21,7 @@ export function tenantIdProblem(id: string): string | undefined {
 }
 
 /** The tenant id is malformed or already taken. */
-export class TenantRejectedError extends InvalidInputError {
-  constructor(message: string) {
-    super('WAGGLE_TENANT_REJECTED', message);
-  }
-}
+export class TenantRejectedError extends codedError(InvalidInputError, 'WAGGLE_TENANT_REJECTED') {}
 
 /** Tenants in Postgres: create, list, enable/disable, look up. */
 export class TenantStore {

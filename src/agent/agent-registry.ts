@@ -1,5 +1,5 @@
 import { formatDuration, parseDuration } from '../config';
-import { firstRow, rowsOf, type Queryable } from '../db';
+import { firstRow, recordColumns, rowsOf, type Queryable } from '../db';
 import { TENANT_ID_PATTERN, unstorableText } from '../envelope';
 import { generateSecret, secretKey } from '../webhooks';
 import { AgentRegistrationInvalidError, type AgentProblem } from './agent-errors';
@@ -46,23 +46,13 @@ const MIN_TIMEOUT_MS = 1_000;
 const MAX_TIMEOUT_MS = 15 * 60_000;
 const TENANT_RE = new RegExp(TENANT_ID_PATTERN);
 
-interface AgentRow {
-  tenant: string;
-  url: string;
-  timeout_ms: number;
-  created_at: Date;
-  updated_at: Date;
-}
-
-function toRegistration(r: AgentRow): AgentRegistration {
-  return {
-    tenant: r.tenant,
-    url: r.url,
-    timeoutMs: r.timeout_ms,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}
+const AGENT_COLUMNS = recordColumns<AgentRegistration>()([
+  'tenant',
+  'url',
+  'timeoutMs',
+  'createdAt',
+  'updatedAt',
+]);
 
 /** Every problem with a registration, one per field (empty when it is fine). */
 export function agentRegistrationProblems(input: AgentRegistrationInput): AgentProblem[] {
@@ -117,14 +107,14 @@ export async function setAgent(db: Queryable, input: AgentRegistrationInput): Pr
   if (problems.length > 0) throw new AgentRegistrationInvalidError(problems);
   const generated = input.secret === undefined ? generateSecret() : undefined;
   const timeoutMs = timeoutMsOf(input.timeout ?? DEFAULT_AGENT_TIMEOUT) as number;
-  let row: (AgentRow & { created: boolean }) | undefined;
+  let row: (AgentRegistration & { created: boolean }) | undefined;
   try {
-    row = await firstRow<AgentRow & { created: boolean }>(
+    row = await firstRow<AgentRegistration & { created: boolean }>(
       db,
       `INSERT INTO tenant_agent (tenant, url, secret, timeout_ms) VALUES ($1, $2, $3, $4)
        ON CONFLICT (tenant) DO UPDATE SET url = EXCLUDED.url, timeout_ms = EXCLUDED.timeout_ms,
          secret = CASE WHEN $5::boolean THEN EXCLUDED.secret ELSE tenant_agent.secret END, updated_at = now()
-       RETURNING tenant, url, timeout_ms, created_at, updated_at, (xmax = 0) AS created`,
+       RETURNING ${AGENT_COLUMNS}, (xmax = 0) AS created`,
       [input.tenant, input.url, input.secret ?? generated, timeoutMs, input.secret !== undefined],
     );
   } catch (err) {
@@ -138,41 +128,29 @@ export async function setAgent(db: Queryable, input: AgentRegistrationInput): Pr
     }
     throw err;
   }
-  const set = row as AgentRow & { created: boolean };
-  return {
-    agent: toRegistration(set),
-    created: set.created,
-    ...(set.created && generated ? { secret: generated } : {}),
-  };
+  const { created, ...agent } = row as AgentRegistration & { created: boolean };
+  return { agent, created, ...(created && generated ? { secret: generated } : {}) };
 }
 
 /** The tenant's own agent with its secret, for calling it; undefined when it has none. */
 export async function findAgentEndpoint(db: Queryable, tenant: string): Promise<AgentEndpoint | undefined> {
-  const row = await firstRow<{ url: string; secret: string; timeout_ms: number }>(
+  return firstRow<AgentEndpoint>(
     db,
-    'SELECT url, secret, timeout_ms FROM tenant_agent WHERE tenant = $1',
+    'SELECT url, secret, timeout_ms AS "timeoutMs" FROM tenant_agent WHERE tenant = $1',
     [tenant],
   );
-  return row && { url: row.url, secret: row.secret, timeoutMs: row.timeout_ms };
 }
 
 /** The tenant's registration (without its secret), or undefined. */
 export async function getAgent(db: Queryable, tenant: string): Promise<AgentRegistration | undefined> {
-  const row = await firstRow<AgentRow>(
-    db,
-    'SELECT tenant, url, timeout_ms, created_at, updated_at FROM tenant_agent WHERE tenant = $1',
-    [tenant],
-  );
-  return row && toRegistration(row);
+  return firstRow<AgentRegistration>(db, `SELECT ${AGENT_COLUMNS} FROM tenant_agent WHERE tenant = $1`, [
+    tenant,
+  ]);
 }
 
 /** Every registration, by tenant, without secrets. */
 export async function listAgents(db: Queryable): Promise<AgentRegistration[]> {
-  const rows = await rowsOf<AgentRow>(
-    db,
-    'SELECT tenant, url, timeout_ms, created_at, updated_at FROM tenant_agent ORDER BY tenant',
-  );
-  return rows.map(toRegistration);
+  return rowsOf<AgentRegistration>(db, `SELECT ${AGENT_COLUMNS} FROM tenant_agent ORDER BY tenant`);
 }
 
 /** Removes a tenant's agent (its turns go to the default agent); false when it had none. */

@@ -13,9 +13,8 @@ import {
 import type { Admission, ApiKeyAuthenticator, EventOrigin, TenantDirectory } from '../admission';
 import { TENANT_ID_PATTERN, type WaggleEvent } from '../envelope';
 import { errorKind, WaggleError } from '../errors';
-import { admissionProblem, HttpProblem, readRawBody, requireUtf8 } from '../http';
+import { admissionProblem, authenticateTenant, HttpProblem, readRawBody, requireUtf8 } from '../http';
 import { counter } from '../observability';
-import { tenantOf } from './bearer-auth';
 import type { ChannelCredentialStore } from './credential-store';
 
 export interface ChannelRoutesDeps {
@@ -43,7 +42,7 @@ export function channelRoutes(deps: ChannelRoutesDeps): Router {
   const router = new Router();
 
   router.post('/v1/channels/webchat/messages', async (ctx) => {
-    const { tenant } = await tenantOf(ctx, deps.authenticator);
+    const { tenant } = await authenticateTenant(ctx, deps.authenticator);
     const raw = await readRawBody(ctx, deps.bodyLimit);
     requireUtf8(raw);
     let event: WaggleEvent;

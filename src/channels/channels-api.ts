@@ -1,4 +1,4 @@
-import { problemResponse, type OpenApiFragment } from '../http';
+import { objectSchema, problemResponse, textResponse, type OpenApiFragment } from '../http';
 
 const tenantParam = {
   name: 'tenant',
@@ -46,55 +46,43 @@ function providerWebhook(summary: string, signature: string, handshake?: string)
 /** OpenAPI description of the channel webhooks, web chat and the SSE session stream. */
 export const CHANNELS_API: OpenApiFragment = {
   schemas: {
-    WebchatMessage: {
-      type: 'object',
-      required: ['sessionId', 'text'],
-      properties: {
-        sessionId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,200}$' },
-        text: { type: 'string', minLength: 1, maxLength: 16000 },
-        id: {
-          type: 'string',
-          description: 'Optional client-chosen event id: a retry with it is deduplicated.',
-        },
-        sender: {
+    WebchatMessage: objectSchema(['sessionId', 'text'], {
+      sessionId: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,200}$' },
+      text: { type: 'string', minLength: 1, maxLength: 16000 },
+      id: {
+        type: 'string',
+        description: 'Optional client-chosen event id: a retry with it is deduplicated.',
+      },
+      sender: {
+        type: 'object',
+        required: ['id'],
+        properties: { id: { type: 'string' }, name: { type: 'string' } },
+      },
+    }),
+    WebchatAccepted: objectSchema(['id', 'sequence', 'sessionId', 'duplicate', 'stream'], {
+      id: { type: 'string' },
+      sequence: { type: 'integer', minimum: 1 },
+      sessionId: { type: 'string' },
+      duplicate: { type: 'boolean' },
+      stream: { type: 'string', description: 'Where the replies stream (SSE).' },
+    }),
+    ChannelWebhookResult: objectSchema(['admitted', 'duplicates', 'ignored', 'refused'], {
+      admitted: { type: 'integer', minimum: 0 },
+      duplicates: { type: 'integer', minimum: 0 },
+      ignored: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Receipts, edits, bot messages, non-text messages.',
+      },
+      refused: {
+        type: 'array',
+        items: {
           type: 'object',
-          required: ['id'],
-          properties: { id: { type: 'string' }, name: { type: 'string' } },
+          required: ['id', 'detail'],
+          properties: { id: { type: 'string' }, detail: { type: 'string' } },
         },
       },
-    },
-    WebchatAccepted: {
-      type: 'object',
-      required: ['id', 'sequence', 'sessionId', 'duplicate', 'stream'],
-      properties: {
-        id: { type: 'string' },
-        sequence: { type: 'integer', minimum: 1 },
-        sessionId: { type: 'string' },
-        duplicate: { type: 'boolean' },
-        stream: { type: 'string', description: 'Where the replies stream (SSE).' },
-      },
-    },
-    ChannelWebhookResult: {
-      type: 'object',
-      required: ['admitted', 'duplicates', 'ignored', 'refused'],
-      properties: {
-        admitted: { type: 'integer', minimum: 0 },
-        duplicates: { type: 'integer', minimum: 0 },
-        ignored: {
-          type: 'integer',
-          minimum: 0,
-          description: 'Receipts, edits, bot messages, non-text messages.',
-        },
-        refused: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['id', 'detail'],
-            properties: { id: { type: 'string' }, detail: { type: 'string' } },
-          },
-        },
-      },
-    },
+    }),
   },
   paths: {
     '/v1/channels/webchat/messages': {
@@ -144,10 +132,7 @@ export const CHANNELS_API: OpenApiFragment = {
           { name: 'hub.challenge', in: 'query', required: true, schema: { type: 'string' } },
         ],
         responses: {
-          '200': {
-            description: 'The challenge, echoed',
-            content: { 'text/plain': { schema: { type: 'string' } } },
-          },
+          '200': textResponse('The challenge, echoed'),
           '403': problemResponse('Wrong mode or verify token'),
           '404': problemResponse('Not a tenant id, or no WhatsApp credentials for this tenant'),
         },
@@ -195,10 +180,7 @@ export const CHANNELS_API: OpenApiFragment = {
           { name: 'access_token', in: 'query', required: false, schema: { type: 'string' } },
         ],
         responses: {
-          '200': {
-            description: 'The event stream',
-            content: { 'text/event-stream': { schema: { type: 'string' } } },
-          },
+          '200': textResponse('The event stream', 'text/event-stream'),
           '400': problemResponse('Bad session id or Last-Event-ID'),
           '401': problemResponse('Missing, unknown or revoked API key'),
           '403': problemResponse('The tenant is disabled'),

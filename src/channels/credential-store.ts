@@ -4,6 +4,7 @@ import {
   credentialProblems,
   type ChannelName,
 } from '../../producers/channels';
+import { TtlCache } from '../admission';
 import type { Queryable } from './outbound-log';
 
 /** One tenant's stored settings for one channel. */
@@ -26,16 +27,14 @@ export function channelName(name: string): ChannelName {
  * through a short-lived cache so a burst of webhooks is not a query each.
  */
 export class ChannelCredentialStore {
-  private readonly cache = new Map<string, { value: ChannelCredentials | null; until: number }>();
-  private readonly ttlMs: number;
-  private readonly maxEntries: number;
+  // Found and not found alike, so a burst for a tenant without credentials is not a query each either.
+  private readonly cache: TtlCache<ChannelCredentials | null>;
 
   constructor(
     private readonly db: Queryable,
     options: { ttlMs?: number; maxEntries?: number } = {},
   ) {
-    this.ttlMs = options.ttlMs ?? 10_000;
-    this.maxEntries = options.maxEntries ?? 10_000;
+    this.cache = new TtlCache(options.ttlMs ?? 10_000, options.maxEntries ?? 10_000);
   }
 
   /** Merges `values` into the tenant's settings for `channel` (an empty value removes a field). */
@@ -77,14 +76,14 @@ export class ChannelCredentialStore {
     options: { fresh?: boolean } = {},
   ): Promise<ChannelCredentials | undefined> {
     const k = key(tenant, channel);
-    const hit = this.cache.get(k);
-    if (!options.fresh && hit && hit.until > Date.now()) return hit.value ?? undefined;
+    const hit = options.fresh ? undefined : this.cache.get(k);
+    if (hit !== undefined) return hit ?? undefined;
     const rows = (await this.db.query(
       'SELECT tenant, channel, settings, updated_at FROM channel_credential WHERE tenant = $1 AND channel = $2',
       [tenant, channel],
     )) as CredentialRow[];
     const found = rows[0] ? toCredentials(rows[0]) : null;
-    this.remember(k, found);
+    this.cache.set(k, found);
     return found ?? undefined;
   }
 
@@ -96,16 +95,6 @@ export class ChannelCredentialStore {
       [tenant ?? null],
     )) as CredentialRow[];
     return rows.map(toCredentials);
-  }
-
-  // Bounded: past maxEntries the oldest entry goes (a Map keeps insertion order).
-  private remember(k: string, value: ChannelCredentials | null): void {
-    this.cache.delete(k);
-    if (this.cache.size >= this.maxEntries) {
-      const oldest = this.cache.keys().next();
-      if (!oldest.done) this.cache.delete(oldest.value);
-    }
-    this.cache.set(k, { value, until: Date.now() + this.ttlMs });
   }
 
   /** Removes a tenant's settings for a channel; false when there were none. */

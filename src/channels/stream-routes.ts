@@ -1,7 +1,6 @@
 import Router from '@koa/router';
 import type { ApiKeyAuthenticator } from '../admission';
-import { HttpProblem } from '../http';
-import { tenantOf } from './bearer-auth';
+import { authenticateTenant, HttpProblem } from '../http';
 import type { OutboundLog } from './outbound-log';
 import type { SessionStreamHub } from './session-stream-hub';
 import { SseSessionStream } from './sse-session-stream';
@@ -22,7 +21,7 @@ export interface StreamRoutesDeps {
 export function streamRoutes(deps: StreamRoutesDeps): Router {
   const router = new Router();
   router.get('/v1/sessions/:id/stream', async (ctx) => {
-    const { tenant } = await tenantOf(ctx, deps.authenticator, { allowQuery: true });
+    const { tenant } = await authenticateTenant(ctx, deps.authenticator, { allowQuery: true });
     const sessionId = ctx.params.id as string;
     if (!WEBCHAT_SESSION_PATTERN.test(sessionId)) {
       throw new HttpProblem(

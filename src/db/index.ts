@@ -15,6 +15,7 @@ export {
   type SqlPool,
   type TransactionPool,
 } from './sql';
+export { recordColumns } from './record-columns';
 export { DeferredDeletes, type DeferredDeletesOptions } from './deferred-deletes';
 export { NotifyListener, type NotifyListenerOptions } from './notify-listener';
 export { RoundLoop, type RoundLoopOptions } from './round-loop';

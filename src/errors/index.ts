@@ -1,5 +1,6 @@
 export { errorReason } from './error-reason';
 export {
+  codedError,
   errorCode,
   errorKind,
   InvalidInputError,

@@ -49,3 +49,26 @@ export function errorKind(err: unknown): ErrorKind {
 export function errorCode(err: unknown): string {
   return err instanceof WaggleError ? err.code : 'WAGGLE_UNEXPECTED';
 }
+
+/** What the base of every waggle error kind takes: the code, the message, and the native cause. */
+type ErrorKindClass<E extends WaggleError> = new (
+  code: string,
+  message: string,
+  options?: { cause?: unknown },
+) => E;
+
+/**
+ * The base of an error class whose every instance has one code and takes a message (and a cause):
+ * `class AdmissionStoreError extends codedError(RetryableError, 'WAGGLE_ADMISSION_STORE_UNAVAILABLE') {}`.
+ */
+export function codedError<E extends WaggleError>(
+  Kind: ErrorKindClass<E>,
+  code: string,
+): new (message: string, options?: { cause?: unknown }) => E {
+  const Base: ErrorKindClass<WaggleError> = Kind;
+  return class extends Base {
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(code, message, options);
+    }
+  } as new (message: string, options?: { cause?: unknown }) => E;
+}

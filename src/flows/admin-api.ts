@@ -1,4 +1,4 @@
-import { problemResponse, type OpenApiFragment } from '../http';
+import { jsonRequestBody, objectSchema, problemResponse, type OpenApiFragment } from '../http';
 
 const json = (schema: Record<string, unknown>, description = 'OK') => ({
   description,
@@ -28,10 +28,6 @@ const queryParam = (
   description,
   schema,
 });
-const body = (schema: Record<string, unknown>, required = false) => ({
-  required,
-  content: { 'application/json': { schema } },
-});
 
 function op(
   operationId: string,
@@ -58,6 +54,11 @@ function op(
     },
   };
 }
+
+const sagaId = { parameters: [idParam('id', 'Saga id')] };
+const endpointId = { parameters: [idParam('id', 'Endpoint id')] };
+const sagaAnswer = json(obj({ saga: ref('Saga') }));
+const endpointAnswer = json(obj({ endpoint: ref('WebhookEndpoint') }));
 
 /** OpenAPI description of the operations API under /v1/admin. */
 export function adminApi(): OpenApiFragment {
@@ -126,29 +127,22 @@ export function adminApi(): OpenApiFragment {
           'getSaga',
           'A saga with its state and timeline',
           json(obj({ saga: ref('Saga'), timeline: { type: 'array', items: ref('TimelineEntry') } })),
-          { parameters: [idParam('id', 'Saga id')] },
+          sagaId,
         ),
       },
       '/v1/admin/sagas/{id}/retry': {
         post: op(
           'retrySaga',
           'Run the current step now; restart a failed or cancelled saga',
-          json(obj({ saga: ref('Saga') })),
-          {
-            parameters: [idParam('id', 'Saga id')],
-          },
+          sagaAnswer,
+          sagaId,
         ),
       },
       '/v1/admin/sagas/{id}/cancel': {
-        post: op(
-          'cancelSaga',
-          'Cancel a live saga (its compensations run)',
-          json(obj({ saga: ref('Saga') })),
-          {
-            parameters: [idParam('id', 'Saga id')],
-            requestBody: body(obj({ reason: { type: 'string' } })),
-          },
-        ),
+        post: op('cancelSaga', 'Cancel a live saga (its compensations run)', sagaAnswer, {
+          ...sagaId,
+          requestBody: jsonRequestBody(obj({ reason: { type: 'string' } }), false),
+        }),
       },
       '/v1/admin/parked': {
         get: op(
@@ -194,13 +188,14 @@ export function adminApi(): OpenApiFragment {
           json(obj({ replayed: { type: 'integer' }, kept: { type: 'integer' } })),
           {
             parameters: [idParam('queue', 'Parking lot')],
-            requestBody: body(
+            requestBody: jsonRequestBody(
               obj({
                 messageId: { type: 'string' },
                 errorCode: { type: 'string' },
                 originalQueue: { type: 'string' },
                 limit: { type: 'integer', minimum: 1 },
               }),
+              false,
             ),
           },
         ),
@@ -219,56 +214,37 @@ export function adminApi(): OpenApiFragment {
           'Register an endpoint for a tenant; the answer shows its secret once',
           json(obj({ endpoint: ref('WebhookEndpoint') }), 'Created'),
           {
-            requestBody: body(
-              {
-                type: 'object',
-                required: ['tenant', 'url'],
-                properties: {
-                  tenant: { type: 'string' },
-                  url: { type: 'string' },
-                  eventTypes: { type: 'array', items: { type: 'string' } },
-                  secret: { type: 'string' },
-                  description: { type: 'string' },
-                },
-              },
-              true,
+            requestBody: jsonRequestBody(
+              objectSchema(['tenant', 'url'], {
+                tenant: { type: 'string' },
+                url: { type: 'string' },
+                eventTypes: { type: 'array', items: { type: 'string' } },
+                secret: { type: 'string' },
+                description: { type: 'string' },
+              }),
             ),
           },
           '201',
         ),
       },
       '/v1/admin/webhooks/endpoints/{id}': {
-        get: op('adminGetEndpoint', 'One endpoint', json(obj({ endpoint: ref('WebhookEndpoint') })), {
-          parameters: [idParam('id', 'Endpoint id')],
-        }),
+        get: op('adminGetEndpoint', 'One endpoint', endpointAnswer, endpointId),
         delete: op(
           'adminDeleteEndpoint',
           'Remove an endpoint',
           { description: 'Removed' },
-          { parameters: [idParam('id', 'Endpoint id')] },
+          endpointId,
           '204',
         ),
       },
       '/v1/admin/webhooks/endpoints/{id}/enable': {
-        post: op(
-          'adminEnableEndpoint',
-          'Turn a disabled endpoint back on',
-          json(obj({ endpoint: ref('WebhookEndpoint') })),
-          {
-            parameters: [idParam('id', 'Endpoint id')],
-          },
-        ),
+        post: op('adminEnableEndpoint', 'Turn a disabled endpoint back on', endpointAnswer, endpointId),
       },
       '/v1/admin/webhooks/endpoints/{id}/rotate-secret': {
-        post: op(
-          'adminRotateSecret',
-          'Replace the signing secret (shown once)',
-          json(obj({ endpoint: ref('WebhookEndpoint') })),
-          {
-            parameters: [idParam('id', 'Endpoint id')],
-            requestBody: body(obj({ secret: { type: 'string' } })),
-          },
-        ),
+        post: op('adminRotateSecret', 'Replace the signing secret (shown once)', endpointAnswer, {
+          ...endpointId,
+          requestBody: jsonRequestBody(obj({ secret: { type: 'string' } }), false),
+        }),
       },
       '/v1/admin/webhooks/endpoints/{id}/attempts': {
         get: op(
@@ -300,7 +276,7 @@ export function adminApi(): OpenApiFragment {
           json(obj({ tool: ref('Tool') })),
           {
             parameters: [idParam('tenant', 'Tenant id or *'), idParam('name', 'Tool name')],
-            requestBody: body(
+            requestBody: jsonRequestBody(
               obj({
                 url: { type: 'string' },
                 mode: { enum: ['sync', 'async'] },
@@ -310,7 +286,6 @@ export function adminApi(): OpenApiFragment {
                 compensateUrl: { type: 'string' },
                 inputSchema: { type: 'object' },
               }),
-              true,
             ),
           },
         ),

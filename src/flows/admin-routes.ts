@@ -2,20 +2,11 @@ import Router from '@koa/router';
 import type { Queryable } from '../db';
 import type { ParkingLots } from '../retry';
 import { FINISHED_STATUSES, ACTIVE_STATUSES, type SagaEngine, type SagaStatus } from '../saga';
-import {
-  createEndpoint,
-  deleteEndpoint,
-  endpointInput,
-  enableEndpoint,
-  getEndpoint,
-  listAttempts,
-  listEndpoints,
-  publicEndpoint,
-  rotateSecret,
-} from '../webhooks';
+import { enableEndpoint, publicEndpoint, rotateSecret } from '../webhooks';
 import { listTools, removeTool, upsertTool, type ToolInput } from '../tools';
 import { adminAuth, documented, HttpProblem } from '../http';
 import { adminApi } from './admin-api';
+import { webhookEndpointHandlers } from './webhook-endpoint-handlers';
 import {
   asProblem,
   optionalJsonObject,
@@ -134,37 +125,11 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     });
   });
 
-  router.get('/webhooks/endpoints', async (ctx) => {
-    const endpoints = await listEndpoints(db, queryText(ctx, 'tenant'));
-    ctx.body = { endpoints: endpoints.map((e) => publicEndpoint(e)) };
-  });
-
-  router.post('/webhooks/endpoints', async (ctx) => {
-    const body = await optionalJsonObject(ctx);
-    await asProblem(async () => {
-      const tenant = typeof body.tenant === 'string' ? body.tenant : '';
-      const endpoint = await createEndpoint(db, endpointInput(body, tenant));
-      ctx.status = 201;
-      ctx.body = { endpoint: publicEndpoint(endpoint, true) };
-    });
-  });
-
-  router.get('/webhooks/endpoints/:id', async (ctx) => {
-    await asProblem(async () => {
-      ctx.body = { endpoint: publicEndpoint(await getEndpoint(db, ctx.params.id as string)) };
-    });
-  });
-
-  router.delete('/webhooks/endpoints/:id', async (ctx) => {
-    if (!(await deleteEndpoint(db, ctx.params.id as string))) {
-      throw new HttpProblem(
-        404,
-        'WEBHOOK_ENDPOINT_NOT_FOUND',
-        `no webhook endpoint with id ${ctx.params.id}`,
-      );
-    }
-    ctx.status = 204;
-  });
+  const endpoints = webhookEndpointHandlers({ db, scope: async () => undefined });
+  router.get('/webhooks/endpoints', endpoints.list);
+  router.post('/webhooks/endpoints', endpoints.create);
+  router.get('/webhooks/endpoints/:id', endpoints.show);
+  router.delete('/webhooks/endpoints/:id', endpoints.remove);
 
   router.post('/webhooks/endpoints/:id/enable', async (ctx) => {
     await asProblem(async () => {
@@ -180,16 +145,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     });
   });
 
-  router.get('/webhooks/endpoints/:id/attempts', async (ctx) => {
-    await asProblem(async () => {
-      const endpoint = await getEndpoint(db, ctx.params.id as string);
-      const attempts = await listAttempts(db, {
-        endpointId: endpoint.id,
-        limit: queryInt(ctx, 'limit', 50, 1000),
-      });
-      ctx.body = { endpointId: endpoint.id, attempts };
-    });
-  });
+  router.get('/webhooks/endpoints/:id/attempts', endpoints.attempts);
 
   router.get('/tools', async (ctx) => {
     ctx.body = { tools: await listTools(db, queryText(ctx, 'tenant')) };

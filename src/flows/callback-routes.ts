@@ -4,6 +4,8 @@ import { TOOL_CALLBACK, TOOL_SAGA_TYPE, type ToolCallState } from '../tools';
 import { WEBHOOK_HEADERS, verify } from '../webhooks';
 import {
   documented,
+  jsonRequestBody,
+  objectSchema,
   parseJsonBody,
   problemResponse,
   readRawBody,
@@ -83,22 +85,13 @@ export function callbackRoutes(deps: CallbackRoutesDeps): Router {
               schema: { type: 'string' },
             })),
           ],
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['status'],
-                  properties: {
-                    status: { enum: ['succeeded', 'failed'] },
-                    result: {},
-                    error: { type: 'string' },
-                  },
-                },
-              },
-            },
-          },
+          requestBody: jsonRequestBody(
+            objectSchema(['status'], {
+              status: { enum: ['succeeded', 'failed'] },
+              result: {},
+              error: { type: 'string' },
+            }),
+          ),
           responses: {
             '202': { description: 'Taken', content: { 'application/json': { schema: { type: 'object' } } } },
             '200': {

@@ -8,10 +8,10 @@ import {
   toolCallInput,
   toolCallKey,
   toolCallSaga,
-  toolSettings,
+  DEFAULT_TOOL_SETTINGS,
   type ToolSettings,
 } from '../tools';
-import { deliverySaga, webhookSettings, type WebhookSettings } from '../webhooks';
+import { deliverySaga, DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../webhooks';
 
 export interface SagaRuntimeOptions {
   db: DataSource;
@@ -39,13 +39,14 @@ export class SagaRuntime implements HandlerSagas {
     const { config } = options;
     this.config = config;
     this.pool = poolOf(options.db);
-    this.tools = toolSettings({ publicUrl: config.publicUrl, ...options.tools });
-    this.webhooks = webhookSettings({
+    this.tools = { ...DEFAULT_TOOL_SETTINGS, publicUrl: config.publicUrl, ...options.tools };
+    this.webhooks = {
+      ...DEFAULT_WEBHOOK_SETTINGS,
       retryScheduleMs: config.webhookRetryScheduleMs,
       timeoutMs: config.webhookTimeoutMs,
       disableAfterMs: config.webhookDisableAfterMs,
       ...options.webhooks,
-    });
+    };
     this.engine = new SagaEngine({ pool: this.pool, clock: options.clock ?? systemClock }).register(
       toolCallSaga(this.tools),
       deliverySaga(this.webhooks),

@@ -1,19 +1,8 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
-import type { ApiKeyAuthenticator, Principal } from '../admission';
+import type { ApiKeyAuthenticator } from '../admission';
 import type { Queryable } from '../db';
-import { WaggleError } from '../errors';
-import {
-  createEndpoint,
-  deleteEndpoint,
-  endpointInput,
-  getEndpoint,
-  listAttempts,
-  listEndpoints,
-  publicEndpoint,
-} from '../webhooks';
-import { admissionProblem, documented, problemResponse, HttpProblem } from '../http';
-import { asProblem, optionalJsonObject, queryInt } from './admin-json';
+import { authenticateTenant, documented, jsonRequestBody, objectSchema, problemResponse } from '../http';
+import { webhookEndpointHandlers } from './webhook-endpoint-handlers';
 
 export interface WebhookEndpointRoutesDeps {
   authenticator: Pick<ApiKeyAuthenticator, 'authenticate'>;
@@ -26,56 +15,17 @@ export interface WebhookEndpointRoutesDeps {
  */
 export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
   const router = new Router({ prefix: '/v1/webhooks/endpoints' });
-  const { db } = deps;
 
-  router.get('/', async (ctx) => {
-    const { tenant } = await tenantOf(ctx, deps);
-    ctx.body = { endpoints: (await listEndpoints(db, tenant)).map((e) => publicEndpoint(e)) };
+  const endpoints = webhookEndpointHandlers({
+    db: deps.db,
+    scope: async (ctx) => (await authenticateTenant(ctx, deps.authenticator)).tenant,
+    locationOf: (id) => `/v1/webhooks/endpoints/${id}`,
   });
-
-  router.post('/', async (ctx) => {
-    const { tenant } = await tenantOf(ctx, deps);
-    const body = await optionalJsonObject(ctx);
-    await asProblem(async () => {
-      const endpoint = await createEndpoint(db, endpointInput(body, tenant));
-      ctx.status = 201;
-      ctx.set('Location', `/v1/webhooks/endpoints/${endpoint.id}`);
-      ctx.body = { endpoint: publicEndpoint(endpoint, true) };
-    });
-  });
-
-  router.get('/:id', async (ctx) => {
-    const { tenant } = await tenantOf(ctx, deps);
-    await asProblem(async () => {
-      ctx.body = { endpoint: publicEndpoint(await getEndpoint(db, ctx.params.id as string, tenant)) };
-    });
-  });
-
-  router.delete('/:id', async (ctx) => {
-    const { tenant } = await tenantOf(ctx, deps);
-    if (!(await deleteEndpoint(db, ctx.params.id as string, tenant))) {
-      throw new HttpProblem(
-        404,
-        'WEBHOOK_ENDPOINT_NOT_FOUND',
-        `no webhook endpoint with id ${ctx.params.id}`,
-      );
-    }
-    ctx.status = 204;
-  });
-
-  router.get('/:id/attempts', async (ctx) => {
-    const { tenant } = await tenantOf(ctx, deps);
-    await asProblem(async () => {
-      const endpoint = await getEndpoint(db, ctx.params.id as string, tenant);
-      ctx.body = {
-        endpointId: endpoint.id,
-        attempts: await listAttempts(db, {
-          endpointId: endpoint.id,
-          limit: queryInt(ctx, 'limit', 50, 1000),
-        }),
-      };
-    });
-  });
+  router.get('/', endpoints.list);
+  router.post('/', endpoints.create);
+  router.get('/:id', endpoints.show);
+  router.delete('/:id', endpoints.remove);
+  router.get('/:id/attempts', endpoints.attempts);
 
   const auth = [{ tenantKey: [] }];
   const errors = {
@@ -83,6 +33,10 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
     '401': problemResponse('Missing or unknown tenant key'),
     '403': problemResponse('The tenant is disabled'),
     '404': problemResponse('No such endpoint of this tenant'),
+    '503': problemResponse(
+      'The key could not be checked (database unavailable); retry after Retry-After',
+      503,
+    ),
   };
   const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
   const ok = (description: string) => ({
@@ -107,30 +61,21 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
           summary: 'Register an endpoint; its whsec_ secret is shown once',
           tags: ['webhooks'],
           security: auth,
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['url'],
-                  properties: {
-                    url: { type: 'string' },
-                    eventTypes: {
-                      type: 'array',
-                      items: { type: 'string' },
-                      description: 'e.g. message.*, tool.call.#; empty for all',
-                    },
-                    secret: {
-                      type: 'string',
-                      description: 'whsec_ + base64 of 24–64 bytes; generated when absent',
-                    },
-                    description: { type: 'string' },
-                  },
-                },
+          requestBody: jsonRequestBody(
+            objectSchema(['url'], {
+              url: { type: 'string' },
+              eventTypes: {
+                type: 'array',
+                items: { type: 'string' },
+                description: 'e.g. message.*, tool.call.#; empty for all',
               },
-            },
-          },
+              secret: {
+                type: 'string',
+                description: 'whsec_ + base64 of 24–64 bytes; generated when absent',
+              },
+              description: { type: 'string' },
+            }),
+          ),
           responses: {
             '201': ok('Registered'),
             ...errors,
@@ -168,23 +113,4 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
       },
     },
   });
-}
-
-async function tenantOf(ctx: Context, deps: WebhookEndpointRoutesDeps): Promise<Principal> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('authorization'));
-  if (!match) {
-    throw new HttpProblem(
-      401,
-      'KEY_MISSING',
-      'send the tenant key as "Authorization: Bearer <key>"; create one with `waggle keys create <tenant>`',
-      {},
-      { 'WWW-Authenticate': 'Bearer realm="waggle"' },
-    );
-  }
-  try {
-    return await deps.authenticator.authenticate(match[1] as string);
-  } catch (err) {
-    if (err instanceof WaggleError) throw admissionProblem(err);
-    throw err;
-  }
 }

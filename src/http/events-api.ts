@@ -1,5 +1,5 @@
 import { ENVELOPE_SCHEMA } from '../envelope';
-import { problemResponse, type OpenApiFragment } from './openapi';
+import { objectSchema, problemResponse, type OpenApiFragment } from './openapi';
 
 const { $id: _id, properties, required, ...envelopeRest } = ENVELOPE_SCHEMA;
 const { sequence: _sequence, ...submitted } = properties;
@@ -51,32 +51,28 @@ export function eventsApi(eventTypes: string[]): OpenApiFragment {
         },
         additionalProperties: false,
       },
-      BatchResult: {
-        type: 'object',
-        required: ['accepted', 'duplicates', 'failed', 'results'],
-        properties: {
-          accepted: { type: 'integer', minimum: 0 },
-          duplicates: { type: 'integer', minimum: 0 },
-          failed: { type: 'integer', minimum: 0 },
-          results: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['index', 'status'],
-              properties: {
-                index: { type: 'integer', minimum: 0, description: 'Position in the request array.' },
-                status: {
-                  type: 'integer',
-                  description: 'What this event alone would have got: 202, 200 (duplicate), 400, 403, 503…',
-                },
-                id: { type: 'string' },
-                sequence: { type: 'integer', minimum: 1 },
-                problem: { $ref: '#/components/schemas/Problem' },
+      BatchResult: objectSchema(['accepted', 'duplicates', 'failed', 'results'], {
+        accepted: { type: 'integer', minimum: 0 },
+        duplicates: { type: 'integer', minimum: 0 },
+        failed: { type: 'integer', minimum: 0 },
+        results: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['index', 'status'],
+            properties: {
+              index: { type: 'integer', minimum: 0, description: 'Position in the request array.' },
+              status: {
+                type: 'integer',
+                description: 'What this event alone would have got: 202, 200 (duplicate), 400, 403, 503…',
               },
+              id: { type: 'string' },
+              sequence: { type: 'integer', minimum: 1 },
+              problem: { $ref: '#/components/schemas/Problem' },
             },
           },
         },
-      },
+      }),
     },
     paths: {
       '/v1/events': {

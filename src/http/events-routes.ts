@@ -1,12 +1,12 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Admission, ApiKeyAuthenticator, AdmitOutcome, EventOrigin, Principal } from '../admission';
-import { WaggleError } from '../errors';
 import type { Logger } from '../observability';
 import { admissionProblem } from './admission-problems';
 import { isBinaryMode, readBinaryEvent } from './cloudevents-binary';
 import { eventsApi } from './events-api';
 import { readJsonBody } from './json-body';
+import { authenticateTenant } from './tenant-key-auth';
 import { documented } from './openapi';
 import { HttpProblem } from './problem';
 import type { TenantRateLimiter } from './rate-limit';
@@ -45,7 +45,7 @@ export function eventsRoutes(deps: EventsRoutesDeps): Router {
   const router = new Router();
 
   router.post('/v1/events', async (ctx) => {
-    const principal = await authenticate(ctx, deps);
+    const principal = await authenticateTenant(ctx, deps.authenticator);
     limit(deps, principal.tenant, 1);
     // CloudEvents HTTP binding: structured when the body says so, binary when `ce-specversion` is sent.
     const body =
@@ -63,7 +63,7 @@ export function eventsRoutes(deps: EventsRoutesDeps): Router {
   });
 
   router.post('/v1/events\\:batch', async (ctx) => {
-    const principal = await authenticate(ctx, deps);
+    const principal = await authenticateTenant(ctx, deps.authenticator);
     const body = await readJsonBody(ctx, { limit: deps.bodyLimit, types: BATCH_TYPES });
     if (!Array.isArray(body) || body.length === 0) {
       throw new HttpProblem(
@@ -114,34 +114,6 @@ export function eventsRoutes(deps: EventsRoutesDeps): Router {
   });
 
   return documented(router, eventsApi(deps.eventTypes ?? []));
-}
-
-async function authenticate(ctx: Context, deps: EventsRoutesDeps): Promise<Principal> {
-  const header = ctx.get('authorization');
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  if (!match) {
-    throw new HttpProblem(
-      401,
-      header ? 'AUTHORIZATION_MALFORMED' : 'KEY_MISSING',
-      header
-        ? 'the Authorization header must be "Bearer <key>"'
-        : 'send the tenant key as "Authorization: Bearer <key>"; create one with `waggle keys create <tenant>`',
-      {},
-      { 'WWW-Authenticate': 'Bearer realm="waggle"' },
-    );
-  }
-  try {
-    return await deps.authenticator.authenticate(match[1] as string);
-  } catch (err) {
-    if (err instanceof WaggleError) throw admissionProblem(err);
-    throw new HttpProblem(
-      503,
-      'KEY_CHECK_UNAVAILABLE',
-      'the key could not be checked because the database did not answer; retry later',
-      {},
-      { 'Retry-After': '2' },
-    );
-  }
 }
 
 function limit(deps: EventsRoutesDeps, tenant: string, count: number): void {

@@ -3,6 +3,7 @@ export { HttpProblem, type ProblemDetails } from './problem';
 export { PROBLEM_JSON, problemMiddleware } from './problem-middleware';
 export { systemRoutes } from './system-routes';
 export { admissionProblem } from './admission-problems';
+export { authenticateTenant, type TenantKeyOptions } from './tenant-key-auth';
 export { eventsApi } from './events-api';
 export { eventsRoutes, type EventsRoutesDeps } from './events-routes';
 export { parseJsonBody, readJsonBody, type JsonBodyOptions } from './json-body';
@@ -11,10 +12,13 @@ export { servedOperations, type ServedOperation } from './served-routes';
 export {
   documented,
   fragmentOf,
+  jsonRequestBody,
+  objectSchema,
   OpenApiDocument,
   openApiRoutes,
   PROBLEM_SCHEMA,
   problemResponse,
+  textResponse,
   type OpenApiFragment,
 } from './openapi';
 export { TenantRateLimiter, type RateDecision, type TenantRateLimitOptions } from './rate-limit';

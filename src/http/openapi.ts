@@ -65,6 +65,24 @@ export function problemResponse(description: string, status?: number): Record<st
   };
 }
 
+/** A JSON Schema object with its required properties: `{ type: 'object', required, properties }`. */
+export function objectSchema(
+  required: string[],
+  properties: Record<string, unknown>,
+): { type: 'object'; required: string[]; properties: Record<string, unknown> } {
+  return { type: 'object', required, properties };
+}
+
+/** A request body of JSON matching `schema`. */
+export function jsonRequestBody(schema: Record<string, unknown>, required = true): Record<string, unknown> {
+  return { required, content: { 'application/json': { schema } } };
+}
+
+/** A response whose body is text (`text/plain`, or another text type such as `text/event-stream`). */
+export function textResponse(description: string, mediaType = 'text/plain'): Record<string, unknown> {
+  return { description, content: { [mediaType]: { schema: { type: 'string' } } } };
+}
+
 /** The OpenAPI 3.1 document of one HTTP server, assembled from the fragments of the routers it mounts. */
 export class OpenApiDocument {
   private readonly paths: Record<string, Record<string, unknown>> = {};

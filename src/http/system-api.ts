@@ -1,27 +1,21 @@
-import type { OpenApiFragment } from './openapi';
+import { objectSchema, type OpenApiFragment } from './openapi';
 
-const COMPONENT_HEALTH = {
-  type: 'object',
-  required: ['ok', 'detail'],
-  properties: { ok: { type: 'boolean' }, detail: { type: 'string' } },
-};
+const COMPONENT_HEALTH = objectSchema(['ok', 'detail'], {
+  ok: { type: 'boolean' },
+  detail: { type: 'string' },
+});
 
 /** OpenAPI description of GET /v1/health and GET /metrics. */
 export const SYSTEM_API: OpenApiFragment = {
   schemas: {
-    HealthReport: {
-      type: 'object',
-      required: ['status', 'components'],
-      properties: {
-        status: { enum: ['ok', 'unavailable'] },
-        components: { type: 'object', additionalProperties: COMPONENT_HEALTH },
-      },
-    },
-    Liveness: {
-      type: 'object',
-      required: ['status', 'uptimeSeconds'],
-      properties: { status: { const: 'alive' }, uptimeSeconds: { type: 'integer', minimum: 0 } },
-    },
+    HealthReport: objectSchema(['status', 'components'], {
+      status: { enum: ['ok', 'unavailable'] },
+      components: { type: 'object', additionalProperties: COMPONENT_HEALTH },
+    }),
+    Liveness: objectSchema(['status', 'uptimeSeconds'], {
+      status: { const: 'alive' },
+      uptimeSeconds: { type: 'integer', minimum: 0 },
+    }),
   },
   paths: {
     '/v1/health': {

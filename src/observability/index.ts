@@ -2,3 +2,4 @@ export { configureLogger, logger, type LogContext, type Logger, type LoggerOptio
 export { boundHistogram, counter, gauge, histogram, labelledChildren, registry } from './metrics';
 export { type BoundHistogram, type HistogramSeries } from './bound-histogram';
 export { HealthRegistry, type ComponentHealth, type HealthCheck, type HealthReport } from './health-registry';
+export { OutboundCallMetrics, type MeasuredCall, type MetricName } from './outbound-call-metrics';

@@ -34,6 +34,7 @@ export {
   type AnySagaDefinition,
   type DeliveryResult,
   type SagaEngineOptions,
+  type SagaTry,
   type StartSagaRequest,
 } from './saga-engine';
 export {

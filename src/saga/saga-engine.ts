@@ -50,6 +50,12 @@ export interface StartSagaRequest<S = unknown> {
 /** What happened to a delivered message. */
 export type DeliveryResult = 'delivered' | 'duplicate' | 'ignored' | 'not-found';
 
+/** One try of a saga's step, as a command sent for it names it: the step's try number within its run. */
+export interface SagaTry {
+  attempt: number;
+  run: number;
+}
+
 /** Any saga definition, whatever its state type: the engine only moves state between steps and storage. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnySagaDefinition = SagaDefinition<any>;
@@ -277,6 +283,20 @@ export class SagaEngine {
     const saga = await loadSaga(db, sagaId);
     if (!saga) throw new SagaNotFoundError(sagaId);
     return saga;
+  }
+
+  /**
+   * Whether the saga still waits for this try of its current step: a command that was repeated or overtaken
+   * (another try, another run, or the saga moved on or is gone) answers false and must not act again.
+   */
+  async awaitsTry(sagaId: string, attempt: SagaTry, db: Queryable = this.queryable()): Promise<boolean> {
+    const saga = await loadSaga(db, sagaId).catch(() => undefined);
+    return (
+      saga !== undefined &&
+      saga.status === 'waiting' &&
+      saga.attempts + 1 === attempt.attempt &&
+      saga.run === attempt.run
+    );
   }
 
   /** The id of the saga of `type` started with `correlationKey`, if any. */

@@ -1,11 +1,7 @@
-import { InvalidInputError, NonRetryableError, RetryableError } from '../errors';
+import { codedError, InvalidInputError, NonRetryableError, RetryableError } from '../errors';
 
 /** A saga definition that cannot work (no steps, duplicate step names, bad retry policy); raised at boot. */
-export class SagaDefinitionError extends NonRetryableError {
-  constructor(message: string) {
-    super('WAGGLE_SAGA_DEFINITION_INVALID', message);
-  }
-}
+export class SagaDefinitionError extends codedError(NonRetryableError, 'WAGGLE_SAGA_DEFINITION_INVALID') {}
 
 /** No saga type of that name is registered with the engine. */
 export class SagaTypeUnknownError extends InvalidInputError {
@@ -28,11 +24,7 @@ export class SagaNotFoundError extends InvalidInputError {
 }
 
 /** An operation that the saga's current status does not allow (e.g. cancelling a completed saga). */
-export class SagaStateError extends InvalidInputError {
-  constructor(message: string) {
-    super('WAGGLE_SAGA_STATE', message);
-  }
-}
+export class SagaStateError extends codedError(InvalidInputError, 'WAGGLE_SAGA_STATE') {}
 
 /** A step waited for a reply longer than its timeout; retried like any retryable failure. */
 export class SagaTimeoutError extends RetryableError {

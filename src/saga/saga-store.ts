@@ -1,4 +1,4 @@
-import { affectedRows, firstRow, rowsOf, type Queryable } from '../db';
+import { affectedRows, firstRow, recordColumns, rowsOf, type Queryable } from '../db';
 import type { NewTimelineEntry, SagaChange, SagaRecord, SagaStatus, TimelineEntry } from './saga-record';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -11,51 +11,27 @@ export function isSagaId(id: string): boolean {
 /** The channel a scheduler LISTENs on; every transition that sets a wake-up time notifies it. */
 export const SAGA_DUE_CHANNEL = 'waggle_saga_due';
 
-interface SagaRow {
-  id: string;
-  type: string;
-  tenant: string;
-  correlation_key: string;
-  status: SagaStatus;
-  step: number;
-  step_name: string | null;
-  run: number;
-  input: unknown;
-  state: unknown;
-  version: number;
-  wake_at: Date | null;
-  waiting_for: string[] | null;
-  attempts: number;
-  last_error: string | null;
-  outcome: SagaRecord['outcome'];
-  created_at: Date;
-  updated_at: Date;
-  finished_at: Date | null;
-}
-
-function toRecord(r: SagaRow): SagaRecord {
-  return {
-    id: r.id,
-    type: r.type,
-    tenant: r.tenant,
-    correlationKey: r.correlation_key,
-    status: r.status,
-    step: r.step,
-    stepName: r.step_name,
-    run: r.run,
-    input: r.input,
-    state: r.state,
-    version: r.version,
-    wakeAt: r.wake_at,
-    waitingFor: r.waiting_for,
-    attempts: r.attempts,
-    lastError: r.last_error,
-    outcome: r.outcome,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    finishedAt: r.finished_at,
-  };
-}
+const SAGA_COLUMNS = recordColumns<SagaRecord>()([
+  'id',
+  'type',
+  'tenant',
+  'correlationKey',
+  'status',
+  'step',
+  'stepName',
+  'run',
+  'input',
+  'state',
+  'version',
+  'wakeAt',
+  'waitingFor',
+  'attempts',
+  'lastError',
+  'outcome',
+  'createdAt',
+  'updatedAt',
+  'finishedAt',
+]);
 
 export interface NewSaga {
   id: string;
@@ -102,8 +78,7 @@ export async function insertSaga(db: Queryable, s: NewSaga): Promise<{ id: strin
 /** One saga, or undefined. */
 export async function loadSaga(db: Queryable, id: string): Promise<SagaRecord | undefined> {
   if (!isSagaId(id)) return undefined;
-  const row = await firstRow<SagaRow>(db, 'SELECT * FROM saga WHERE id = $1', [id]);
-  return row && toRecord(row);
+  return firstRow<SagaRecord>(db, `SELECT ${SAGA_COLUMNS} FROM saga WHERE id = $1`, [id]);
 }
 
 /** The saga id for a type and correlation key, or undefined. */
@@ -122,12 +97,11 @@ export async function findSagaId(
 
 /** Locks a saga that is due at `now`, skipping it when another worker holds it. */
 export async function claimDueSaga(db: Queryable, id: string, now: Date): Promise<SagaRecord | undefined> {
-  const row = await firstRow<SagaRow>(
+  return firstRow<SagaRecord>(
     db,
-    'SELECT * FROM saga WHERE id = $1 AND wake_at <= $2 FOR UPDATE SKIP LOCKED',
+    `SELECT ${SAGA_COLUMNS} FROM saga WHERE id = $1 AND wake_at <= $2 FOR UPDATE SKIP LOCKED`,
     [id, now],
   );
-  return row && toRecord(row);
 }
 
 /** Ids of sagas of these types due at `now`, earliest first (a process only wakes types it can run). */
@@ -314,13 +288,12 @@ export async function listSagas(db: Queryable, filter: SagaFilter = {}): Promise
   if (filter.tenant) add('tenant = ?', filter.tenant);
   if (filter.before) add('updated_at < ?', filter.before);
   values.push(Math.min(Math.max(filter.limit ?? 50, 1), 1000));
-  const rows = await rowsOf<SagaRow>(
+  return rowsOf<SagaRecord>(
     db,
-    `SELECT * FROM saga ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    `SELECT ${SAGA_COLUMNS} FROM saga ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY updated_at DESC LIMIT $${values.length}`,
     values,
   );
-  return rows.map(toRecord);
 }
 
 /** Saga counts by type and status (for `waggle sagas list` summaries and metrics). */

@@ -30,16 +30,5 @@ export {
   type ToolCallback,
   type ToolRequestBody,
 } from './tool-saga';
-export {
-  DEFAULT_TOOL_SETTINGS,
-  TOOL_CALLBACK,
-  TOOL_CALL_COMPLETED,
-  TOOL_CALL_FAILED,
-  TOOL_CALL_REQUESTED,
-  TOOL_COMPENSATE_REQUESTED,
-  TOOL_INVOKE_COMPLETED,
-  TOOL_INVOKE_REQUESTED,
-  TOOL_SAGA_TYPE,
-  toolSettings,
-  type ToolSettings,
-} from './tool-settings';
+// Every setting and message type of the tool flow is public.
+export * from './tool-settings';

@@ -1,5 +1,5 @@
 import Ajv2020 from 'ajv/dist/2020';
-import { firstRow, rowsOf, type Queryable } from '../db';
+import { firstRow, recordColumns, rowsOf, type Queryable } from '../db';
 import { TENANT_ID_PATTERN } from '../envelope';
 import { InvalidInputError } from '../errors';
 import { toMs, type DurationInput } from '../saga';
@@ -58,33 +58,18 @@ export const EVERY_TENANT = '*';
 // Timeouts are kept as whole milliseconds in a 32-bit column (and a timer cannot wait longer either).
 const MAX_WAIT_MS = 2 ** 31 - 1;
 
-interface ToolRow {
-  tenant: string;
-  name: string;
-  url: string;
-  mode: 'sync' | 'async';
-  timeout_ms: number;
-  callback_timeout_ms: number;
-  attempts: number;
-  compensate_url: string | null;
-  input_schema: Record<string, unknown> | null;
-  description: string | null;
-}
-
-function toTool(r: ToolRow): Tool {
-  return {
-    tenant: r.tenant,
-    name: r.name,
-    url: r.url,
-    mode: r.mode,
-    timeoutMs: r.timeout_ms,
-    callbackTimeoutMs: r.callback_timeout_ms,
-    attempts: r.attempts,
-    compensateUrl: r.compensate_url,
-    inputSchema: r.input_schema,
-    description: r.description,
-  };
-}
+const TOOL_COLUMNS = recordColumns<Tool>()([
+  'tenant',
+  'name',
+  'url',
+  'mode',
+  'timeoutMs',
+  'callbackTimeoutMs',
+  'attempts',
+  'compensateUrl',
+  'inputSchema',
+  'description',
+]);
 
 /** Checks a registration and fills its defaults; throws ToolInvalidError naming every problem. */
 export function normalizeTool(input: ToolInput): Tool {
@@ -149,33 +134,42 @@ export function normalizeTool(input: ToolInput): Tool {
   };
 }
 
+// A registration as a new row: the statement and its values, for valuesOf(tool).
+const INSERT_TOOL = `INSERT INTO tool (tenant, name, url, mode, timeout_ms, callback_timeout_ms, attempts, compensate_url,
+                       input_schema, description)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`;
+
+function valuesOf(t: Tool): unknown[] {
+  const { tenant, name, url, mode, timeoutMs, callbackTimeoutMs, attempts, compensateUrl } = t;
+  const schema = t.inputSchema ? JSON.stringify(t.inputSchema) : null;
+  return [
+    tenant,
+    name,
+    url,
+    mode,
+    timeoutMs,
+    callbackTimeoutMs,
+    attempts,
+    compensateUrl,
+    schema,
+    t.description,
+  ];
+}
+
 /** Registers or replaces a tool. */
 export async function upsertTool(db: Queryable, input: ToolInput): Promise<Tool> {
   const t = normalizeTool(input);
-  const row = await firstRow<ToolRow>(
+  const row = await firstRow<Tool>(
     db,
-    `INSERT INTO tool (tenant, name, url, mode, timeout_ms, callback_timeout_ms, attempts, compensate_url,
-                       input_schema, description)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    `${INSERT_TOOL}
      ON CONFLICT (tenant, name) DO UPDATE SET url = EXCLUDED.url, mode = EXCLUDED.mode,
        timeout_ms = EXCLUDED.timeout_ms, callback_timeout_ms = EXCLUDED.callback_timeout_ms,
        attempts = EXCLUDED.attempts, compensate_url = EXCLUDED.compensate_url,
        input_schema = EXCLUDED.input_schema, description = EXCLUDED.description, updated_at = now()
-     RETURNING *`,
-    [
-      t.tenant,
-      t.name,
-      t.url,
-      t.mode,
-      t.timeoutMs,
-      t.callbackTimeoutMs,
-      t.attempts,
-      t.compensateUrl,
-      t.inputSchema ? JSON.stringify(t.inputSchema) : null,
-      t.description,
-    ],
+     RETURNING ${TOOL_COLUMNS}`,
+    valuesOf(t),
   );
-  return toTool(row as ToolRow);
+  return row as Tool;
 }
 
 /**
@@ -187,44 +181,31 @@ export async function registerToolIfMissing(db: Queryable, input: ToolInput): Pr
   const t = normalizeTool(input);
   const row = await firstRow(
     db,
-    `INSERT INTO tool (tenant, name, url, mode, timeout_ms, callback_timeout_ms, attempts, compensate_url, description)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    `${INSERT_TOOL}
      ON CONFLICT (tenant, name) DO UPDATE SET url = EXCLUDED.url, updated_at = now()
        WHERE tool.description IS NOT DISTINCT FROM EXCLUDED.description AND tool.url <> EXCLUDED.url
      RETURNING name`,
-    [
-      t.tenant,
-      t.name,
-      t.url,
-      t.mode,
-      t.timeoutMs,
-      t.callbackTimeoutMs,
-      t.attempts,
-      t.compensateUrl,
-      t.description,
-    ],
+    valuesOf(t),
   );
   return row !== undefined;
 }
 
 /** The tool `name` as `tenant` sees it: its own registration, else the one for every tenant. */
 export async function findTool(db: Queryable, tenant: string, name: string): Promise<Tool | undefined> {
-  const row = await firstRow<ToolRow>(
+  return firstRow<Tool>(
     db,
-    `SELECT * FROM tool WHERE name = $2 AND tenant IN ($1, '*') ORDER BY (tenant = '*') LIMIT 1`,
+    `SELECT ${TOOL_COLUMNS} FROM tool WHERE name = $2 AND tenant IN ($1, '*') ORDER BY (tenant = '*') LIMIT 1`,
     [tenant, name],
   );
-  return row && toTool(row);
 }
 
 /** Tools, optionally of one tenant (its own and the ones for every tenant). */
 export async function listTools(db: Queryable, tenant?: string): Promise<Tool[]> {
-  const rows = await rowsOf<ToolRow>(
+  return rowsOf<Tool>(
     db,
-    `SELECT * FROM tool ${tenant ? `WHERE tenant IN ($1, '*')` : ''} ORDER BY name, tenant`,
+    `SELECT ${TOOL_COLUMNS} FROM tool ${tenant ? `WHERE tenant IN ($1, '*')` : ''} ORDER BY name, tenant`,
     tenant ? [tenant] : [],
   );
-  return rows.map(toTool);
 }
 
 /** Removes a registration; false when there was none. */

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { NonRetryableError, RetryableError } from '../errors';
-import { counter, histogram } from '../observability';
+import { OutboundCallMetrics } from '../observability';
 import type { SagaEngine } from '../saga';
 import { callTool } from './tool-invoker';
 import type {
@@ -23,10 +23,10 @@ export interface ToolRunnerDeps {
   engine: SagaEngine;
 }
 
-const invocations = counter('waggle_tool_invocations_total', 'Tool HTTP invocations, by outcome', [
-  'outcome',
-]);
-const invocationSeconds = histogram('waggle_tool_invocation_seconds', 'Duration of one tool HTTP invocation');
+const invocations = new OutboundCallMetrics(
+  { name: 'waggle_tool_invocations_total', help: 'Tool HTTP invocations, by outcome' },
+  { name: 'waggle_tool_invocation_seconds', help: 'Duration of one tool HTTP invocation' },
+);
 
 /** What the runner did with one message from `tool.calls`. */
 export type ToolRunnerOutcome = 'saga-started' | 'saga-exists' | 'invoked' | 'stale' | 'compensated';
@@ -110,24 +110,15 @@ async function invoke(
   tx: Queryable,
 ): Promise<ToolRunnerOutcome> {
   const { engine } = deps;
-  const saga = await engine.get(command.sagaId, tx).catch(() => undefined);
   // Only the try the saga waits for runs: a repeated or overtaken command must not call the tool again.
-  if (
-    !saga ||
-    saga.status !== 'waiting' ||
-    saga.attempts + 1 !== command.attempt ||
-    saga.run !== command.run
-  ) {
-    return 'stale';
-  }
+  if (!(await engine.awaitsTry(command.sagaId, command, tx))) return 'stale';
   const response = await callTool({
     url: command.url,
     idempotencyKey: command.idempotencyKey,
     body: command.request,
     timeoutMs: command.timeoutMs,
   });
-  invocations.inc({ outcome: response.outcome });
-  invocationSeconds.observe(response.latencyMs / 1000);
+  invocations.record(response);
   const reply: InvokeReply = { ...response, attempt: command.attempt, run: command.run };
   await engine.deliver(
     command.sagaId,

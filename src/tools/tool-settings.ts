@@ -17,11 +17,6 @@ export const DEFAULT_TOOL_SETTINGS: ToolSettings = {
   replyMarginMs: 60_000,
 };
 
-/** Fills unset settings with the defaults. */
-export function toolSettings(partial: Partial<ToolSettings> = {}): ToolSettings {
-  return { ...DEFAULT_TOOL_SETTINGS, ...partial };
-}
-
 /** The saga type of one tool call. */
 export const TOOL_SAGA_TYPE = 'tool-call';
 /** Event types of the tool flow. */

@@ -1,7 +1,7 @@
 import { formatDuration } from '../config';
 import type { PgSql, Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
-import { counter, histogram, logger } from '../observability';
+import { counter, logger, OutboundCallMetrics } from '../observability';
 import { outboxMessageFor, writeOutbox } from '../outbox';
 import type { SagaEngine } from '../saga';
 import { recordAttempt } from './attempt-log';
@@ -21,10 +21,10 @@ export interface AttemptRunnerDeps {
   settings: WebhookSettings;
 }
 
-const attempts = counter('waggle_webhook_attempts_total', 'Webhook delivery attempts, by outcome', [
-  'outcome',
-]);
-const latency = histogram('waggle_webhook_attempt_seconds', 'Duration of one webhook HTTP attempt');
+const attempts = new OutboundCallMetrics(
+  { name: 'waggle_webhook_attempts_total', help: 'Webhook delivery attempts, by outcome' },
+  { name: 'waggle_webhook_attempt_seconds', help: 'Duration of one webhook HTTP attempt' },
+);
 const disabledTotal = counter('waggle_webhook_endpoints_disabled_total', 'Webhook endpoints disabled', [
   'reason',
 ]);
@@ -41,15 +41,7 @@ export async function runAttempt(
   tx: Queryable,
 ): Promise<'sent' | 'stale'> {
   const { engine, settings } = deps;
-  const saga = await engine.get(command.sagaId, tx).catch(() => undefined);
-  if (
-    !saga ||
-    saga.status !== 'waiting' ||
-    saga.attempts + 1 !== command.attempt ||
-    saga.run !== command.run
-  ) {
-    return 'stale';
-  }
+  if (!(await engine.awaitsTry(command.sagaId, command, tx))) return 'stale';
   const endpoint = await findEndpoint(tx, command.endpointId);
   let result: AttemptResult;
   if (!endpoint || !endpoint.enabled) {
@@ -68,8 +60,7 @@ export async function runAttempt(
       body: command.body,
       timeoutMs: settings.timeoutMs,
     });
-    attempts.inc({ outcome: result.outcome });
-    latency.observe(result.latencyMs / 1000);
+    attempts.record(result);
   }
   {
     const now = engine.clock.now();

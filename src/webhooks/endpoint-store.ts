@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { firstRow, rowsOf, type Queryable } from '../db';
+import { firstRow, recordColumns, rowsOf, type Queryable } from '../db';
 import { TENANT_ID_PATTERN } from '../envelope';
 import { acceptsEventType, eventTypePatternProblem } from './event-filter';
 import { generateSecret, secretKey } from './standard-webhooks';
@@ -33,37 +33,20 @@ export interface NewEndpoint {
   description?: string;
 }
 
-interface EndpointRow {
-  id: string;
-  tenant: string;
-  url: string;
-  secret: string;
-  event_types: string[];
-  description: string | null;
-  enabled: boolean;
-  disabled_reason: string | null;
-  disabled_at: Date | null;
-  failing_since: Date | null;
-  last_success_at: Date | null;
-  created_at: Date;
-}
-
-function toEndpoint(r: EndpointRow): WebhookEndpoint {
-  return {
-    id: r.id,
-    tenant: r.tenant,
-    url: r.url,
-    secret: r.secret,
-    eventTypes: r.event_types,
-    description: r.description,
-    enabled: r.enabled,
-    disabledReason: r.disabled_reason,
-    disabledAt: r.disabled_at,
-    failingSince: r.failing_since,
-    lastSuccessAt: r.last_success_at,
-    createdAt: r.created_at,
-  };
-}
+const ENDPOINT_COLUMNS = recordColumns<WebhookEndpoint>()([
+  'id',
+  'tenant',
+  'url',
+  'secret',
+  'eventTypes',
+  'description',
+  'enabled',
+  'disabledReason',
+  'disabledAt',
+  'failingSince',
+  'lastSuccessAt',
+  'createdAt',
+]);
 
 const TENANT_RE = new RegExp(TENANT_ID_PATTERN);
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -99,13 +82,13 @@ export function endpointProblems(e: NewEndpoint): string[] {
 export async function createEndpoint(db: Queryable, e: NewEndpoint): Promise<WebhookEndpoint> {
   const problems = endpointProblems(e);
   if (problems.length > 0) throw new WebhookEndpointInvalidError(problems);
-  const row = await firstRow<EndpointRow>(
+  const row = await firstRow<WebhookEndpoint>(
     db,
     `INSERT INTO webhook_endpoint (id, tenant, url, secret, event_types, description)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${ENDPOINT_COLUMNS}`,
     [randomUUID(), e.tenant, e.url, e.secret ?? generateSecret(), e.eventTypes ?? [], e.description ?? null],
   );
-  return toEndpoint(row as EndpointRow);
+  return row as WebhookEndpoint;
 }
 
 /** One endpoint (optionally only if it belongs to `tenant`), or undefined. */
@@ -115,12 +98,11 @@ export async function findEndpoint(
   tenant?: string,
 ): Promise<WebhookEndpoint | undefined> {
   if (!UUID_RE.test(id)) return undefined;
-  const row = await firstRow<EndpointRow>(
+  return firstRow<WebhookEndpoint>(
     db,
-    `SELECT * FROM webhook_endpoint WHERE id = $1 ${tenant ? 'AND tenant = $2' : ''}`,
+    `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE id = $1 ${tenant ? 'AND tenant = $2' : ''}`,
     tenant ? [id, tenant] : [id],
   );
-  return row && toEndpoint(row);
 }
 
 /** One endpoint, or throws WebhookEndpointNotFoundError. */
@@ -132,46 +114,46 @@ export async function getEndpoint(db: Queryable, id: string, tenant?: string): P
 
 /** Endpoints, newest first, optionally of one tenant. */
 export async function listEndpoints(db: Queryable, tenant?: string): Promise<WebhookEndpoint[]> {
-  const rows = await rowsOf<EndpointRow>(
+  return rowsOf<WebhookEndpoint>(
     db,
-    `SELECT * FROM webhook_endpoint ${tenant ? 'WHERE tenant = $1' : ''} ORDER BY created_at DESC, id`,
+    `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint ${tenant ? 'WHERE tenant = $1' : ''} ORDER BY created_at DESC, id`,
     tenant ? [tenant] : [],
   );
-  return rows.map(toEndpoint);
 }
 
 /** The enabled endpoints of `tenant` whose filter accepts `type`. */
 export async function endpointsFor(db: Queryable, tenant: string, type: string): Promise<WebhookEndpoint[]> {
-  const rows = await rowsOf<EndpointRow>(
+  const rows = await rowsOf<WebhookEndpoint>(
     db,
-    'SELECT * FROM webhook_endpoint WHERE tenant = $1 AND enabled ORDER BY id',
+    `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE tenant = $1 AND enabled ORDER BY id`,
     [tenant],
   );
-  return rows.map(toEndpoint).filter((e) => acceptsEventType(e.eventTypes, type));
+  return rows.filter((e) => acceptsEventType(e.eventTypes, type));
 }
 
-/** Deletes an endpoint; false when there was none. */
-export async function deleteEndpoint(db: Queryable, id: string, tenant?: string): Promise<boolean> {
-  if (!UUID_RE.test(id)) return false;
-  const rows = await rowsOf(
-    db,
-    `DELETE FROM webhook_endpoint WHERE id = $1 ${tenant ? 'AND tenant = $2' : ''} RETURNING id`,
-    tenant ? [id, tenant] : [id],
-  );
-  return rows.length > 0;
+/** Deletes an endpoint (optionally only if it belongs to `tenant`), or throws WebhookEndpointNotFoundError. */
+export async function deleteEndpoint(db: Queryable, id: string, tenant?: string): Promise<void> {
+  const rows = UUID_RE.test(id)
+    ? await rowsOf(
+        db,
+        `DELETE FROM webhook_endpoint WHERE id = $1 ${tenant ? 'AND tenant = $2' : ''} RETURNING id`,
+        tenant ? [id, tenant] : [id],
+      )
+    : [];
+  if (rows.length === 0) throw new WebhookEndpointNotFoundError(id);
 }
 
 /** Turns an endpoint back on and forgets its failure streak. */
 export async function enableEndpoint(db: Queryable, id: string, tenant?: string): Promise<WebhookEndpoint> {
   await getEndpoint(db, id, tenant);
-  const row = await firstRow<EndpointRow>(
+  const row = await firstRow<WebhookEndpoint>(
     db,
     `UPDATE webhook_endpoint SET enabled = true, disabled_reason = NULL, disabled_at = NULL, failing_since = NULL,
             updated_at = now()
-      WHERE id = $1 RETURNING *`,
+      WHERE id = $1 RETURNING ${ENDPOINT_COLUMNS}`,
     [id],
   );
-  return toEndpoint(row as EndpointRow);
+  return row as WebhookEndpoint;
 }
 
 /** Disables an endpoint with a reason; answers the endpoint when this call disabled it, undefined if it already was. */
@@ -181,13 +163,12 @@ export async function disableEndpoint(
   reason: string,
   now: Date,
 ): Promise<WebhookEndpoint | undefined> {
-  const row = await firstRow<EndpointRow>(
+  return firstRow<WebhookEndpoint>(
     db,
     `UPDATE webhook_endpoint SET enabled = false, disabled_reason = $2, disabled_at = $3, updated_at = $3
-      WHERE id = $1 AND enabled RETURNING *`,
+      WHERE id = $1 AND enabled RETURNING ${ENDPOINT_COLUMNS}`,
     [id, reason, now],
   );
-  return row && toEndpoint(row);
 }
 
 /** Replaces an endpoint's secret (a new random one unless given) and returns the endpoint. */
@@ -199,12 +180,12 @@ export async function rotateSecret(
 ): Promise<WebhookEndpoint> {
   secretKey(secret);
   await getEndpoint(db, id, tenant);
-  const row = await firstRow<EndpointRow>(
+  const row = await firstRow<WebhookEndpoint>(
     db,
-    'UPDATE webhook_endpoint SET secret = $2, updated_at = now() WHERE id = $1 RETURNING *',
+    `UPDATE webhook_endpoint SET secret = $2, updated_at = now() WHERE id = $1 RETURNING ${ENDPOINT_COLUMNS}`,
     [id, secret],
   );
-  return toEndpoint(row as EndpointRow);
+  return row as WebhookEndpoint;
 }
 
 /** A delivery succeeded: the failure streak ends. */
@@ -225,20 +206,14 @@ export async function markEndpointFailing(db: Queryable, id: string, now: Date):
   return row?.failing_since;
 }
 
-/** An endpoint as a tenant or operator sees it in a listing: the secret hidden. */
+/** An endpoint as a tenant or operator sees it in a listing: times as ISO strings, the secret hidden. */
 export function publicEndpoint(e: WebhookEndpoint, withSecret = false): Record<string, unknown> {
-  return {
-    id: e.id,
-    tenant: e.tenant,
-    url: e.url,
-    eventTypes: e.eventTypes,
-    description: e.description,
-    enabled: e.enabled,
-    disabledReason: e.disabledReason,
-    disabledAt: e.disabledAt?.toISOString() ?? null,
-    failingSince: e.failingSince?.toISOString() ?? null,
-    lastSuccessAt: e.lastSuccessAt?.toISOString() ?? null,
-    createdAt: e.createdAt.toISOString(),
-    ...(withSecret ? { secret: e.secret } : {}),
-  };
+  const { secret, ...shown } = e;
+  const json = Object.fromEntries(
+    Object.entries(shown).map(([field, value]) => [
+      field,
+      value instanceof Date ? value.toISOString() : value,
+    ]),
+  );
+  return { ...json, ...(withSecret ? { secret } : {}) };
 }

@@ -56,6 +56,5 @@ export {
   DELIVERY_FAILED,
   ENDPOINT_DISABLED,
   WEBHOOK_SAGA_TYPE,
-  webhookSettings,
   type WebhookSettings,
 } from './webhook-settings';

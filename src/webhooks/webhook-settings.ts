@@ -20,11 +20,6 @@ export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
   notifyExchange: 'waggle.admission',
 };
 
-/** Fills unset settings with the defaults. */
-export function webhookSettings(partial: Partial<WebhookSettings> = {}): WebhookSettings {
-  return { ...DEFAULT_WEBHOOK_SETTINGS, ...partial };
-}
-
 /** The saga type of one delivery (one event to one endpoint). */
 export const WEBHOOK_SAGA_TYPE = 'webhook-delivery';
 /** Command asking the dispatcher to make one attempt, and its reply to the saga. */

@@ -3,6 +3,7 @@ import { KeyStore } from '../../admission';
 import { loadConfig, formatDuration } from '../../config';
 import { CliError } from '../cli-error';
 import { shortTime, withAdmissionDb } from './admission-db';
+import { addListCommand } from './listing';
 
 /** `waggle keys create|revoke|list`: tenant API keys for the HTTP ingress. */
 export function registerKeys(program: Command): void {
@@ -46,36 +47,19 @@ Example:
       });
     });
 
-  keys
-    .command('list')
-    .description('list keys (never their secrets)')
-    .option('--tenant <id>', 'only this tenant’s keys')
-    .option('--json', 'print JSON')
-    .action(async (opts: { tenant?: string; json?: boolean }) => {
-      await withAdmissionDb(async (db) => {
-        const all = await new KeyStore(db).list(opts.tenant);
-        if (opts.json) {
-          console.log(JSON.stringify(all, null, 2));
-          return;
-        }
-        if (all.length === 0) {
-          console.log('no keys: waggle keys create <tenant>');
-          return;
-        }
-        console.log(
-          ['KEY'.padEnd(18), 'TENANT'.padEnd(20), 'CREATED'.padEnd(21), 'STATE'.padEnd(8), 'LABEL'].join(' '),
-        );
-        for (const k of all) {
-          console.log(
-            [
-              k.prefix.padEnd(18),
-              k.tenant.padEnd(20),
-              shortTime(k.createdAt).padEnd(21),
-              (k.revokedAt ? 'revoked' : 'active').padEnd(8),
-              k.label ?? '',
-            ].join(' '),
-          );
-        }
-      });
-    });
+  addListCommand(keys, {
+    description: 'list keys (never their secrets)',
+    tenantOption: 'only this tenant’s keys',
+    load: (db, tenant) => new KeyStore(db).list(tenant),
+    empty: 'no keys: waggle keys create <tenant>',
+    headers: ['KEY', 'TENANT', 'CREATED', 'STATE', 'LABEL'],
+    widths: [18, 20, 21, 8],
+    cells: (k) => [
+      k.prefix,
+      k.tenant,
+      shortTime(k.createdAt),
+      k.revokedAt ? 'revoked' : 'active',
+      k.label ?? '',
+    ],
+  });
 }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { poolOf } from '../../db';
-import { ACTIVE_STATUSES, FINISHED_STATUSES, SagaEngine, type SagaRecord, type SagaStatus } from '../../saga';
+import { ACTIVE_STATUSES, FINISHED_STATUSES, SagaEngine, type SagaStatus } from '../../saga';
 import { CliError } from '../cli-error';
 import { shortTime, withAdmissionDb } from './admission-db';
+import { printListing } from './listing';
 
 const STATUSES: readonly string[] = [...ACTIVE_STATUSES, ...FINISHED_STATUSES];
 
@@ -45,26 +46,21 @@ Examples:
             tenant: opts.tenant,
             limit,
           });
-          if (opts.json) {
-            console.log(JSON.stringify(list, null, 2));
-            return;
-          }
-          if (list.length === 0) {
-            console.log('no sagas match');
-            return;
-          }
-          console.log(
-            [
-              'ID'.padEnd(36),
-              'TYPE'.padEnd(16),
-              'TENANT'.padEnd(14),
-              'STATUS'.padEnd(12),
-              'STEP'.padEnd(10),
-              'TRIES',
-              'UPDATED',
-            ].join(' '),
-          );
-          for (const s of list) console.log(row(s));
+          printListing(list, {
+            json: opts.json,
+            empty: 'no sagas match',
+            headers: ['ID', 'TYPE', 'TENANT', 'STATUS', 'STEP', 'TRIES', 'UPDATED'],
+            widths: [36, 16, 14, 12, 10, 5],
+            cells: (s) => [
+              s.id,
+              s.type,
+              s.tenant,
+              s.status,
+              s.stepName ?? '-',
+              String(s.attempts),
+              shortTime(s.updatedAt),
+            ],
+          });
         });
       },
     );
@@ -121,16 +117,4 @@ Examples:
         console.log(`saga ${saga.id} is ${saga.status}; it ends as cancelled once its compensations ran`);
       });
     });
-}
-
-function row(s: SagaRecord): string {
-  return [
-    s.id.padEnd(36),
-    s.type.padEnd(16),
-    s.tenant.padEnd(14),
-    s.status.padEnd(12),
-    (s.stepName ?? '-').padEnd(10),
-    String(s.attempts).padEnd(5),
-    shortTime(s.updatedAt),
-  ].join(' ');
 }

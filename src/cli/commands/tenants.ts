@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { TenantStore } from '../../admission';
 import { CliError } from '../cli-error';
 import { shortTime, withAdmissionDb } from './admission-db';
+import { addListCommand } from './listing';
 
 /** `waggle tenants create|list|disable|enable`. */
 export function registerTenants(program: Command): void {
@@ -27,31 +28,14 @@ Example:
       });
     });
 
-  tenants
-    .command('list')
-    .description('list tenants')
-    .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
-      await withAdmissionDb(async (db) => {
-        const all = await new TenantStore(db).list();
-        if (opts.json) {
-          console.log(JSON.stringify(all, null, 2));
-          return;
-        }
-        if (all.length === 0) {
-          console.log('no tenants yet: waggle tenants create <id>');
-          return;
-        }
-        console.log(['TENANT'.padEnd(24), 'CREATED'.padEnd(21), 'STATE'].join(' '));
-        for (const t of all) {
-          console.log(
-            [t.id.padEnd(24), shortTime(t.createdAt).padEnd(21), t.disabledAt ? 'disabled' : 'enabled'].join(
-              ' ',
-            ),
-          );
-        }
-      });
-    });
+  addListCommand(tenants, {
+    description: 'list tenants',
+    load: (db) => new TenantStore(db).list(),
+    empty: 'no tenants yet: waggle tenants create <id>',
+    headers: ['TENANT', 'CREATED', 'STATE'],
+    widths: [24, 21],
+    cells: (t) => [t.id, shortTime(t.createdAt), t.disabledAt ? 'disabled' : 'enabled'],
+  });
 
   for (const [name, disabled] of [
     ['disable', true],

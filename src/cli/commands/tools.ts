@@ -4,6 +4,7 @@ import { poolOf } from '../../db';
 import { EVERY_TENANT, listTools, removeTool, upsertTool } from '../../tools';
 import { CliError } from '../cli-error';
 import { withAdmissionDb } from './admission-db';
+import { addListCommand } from './listing';
 
 /** `waggle tools add|list|remove`: the tools tool-call sagas may invoke. */
 export function registerTools(program: Command): void {
@@ -75,38 +76,15 @@ Idempotency-Key header that stays the same across retries of one call.`,
       },
     );
 
-  tools
-    .command('list')
-    .description('registered tools')
-    .option('--tenant <id>', "what this tenant sees (its own and every tenant's)")
-    .option('--json', 'print JSON')
-    .action(async (opts: { tenant?: string; json?: boolean }) => {
-      await withAdmissionDb(async (db) => {
-        const list = await listTools(poolOf(db), opts.tenant);
-        if (opts.json) {
-          console.log(JSON.stringify(list, null, 2));
-          return;
-        }
-        if (list.length === 0) {
-          console.log('no tools: waggle tools add <name> <url>');
-          return;
-        }
-        console.log(
-          ['NAME'.padEnd(16), 'TENANT'.padEnd(14), 'MODE'.padEnd(6), 'TIMEOUT'.padEnd(8), 'URL'].join(' '),
-        );
-        for (const t of list) {
-          console.log(
-            [
-              t.name.padEnd(16),
-              t.tenant.padEnd(14),
-              t.mode.padEnd(6),
-              `${t.timeoutMs / 1000}s`.padEnd(8),
-              t.url,
-            ].join(' '),
-          );
-        }
-      });
-    });
+  addListCommand(tools, {
+    description: 'registered tools',
+    tenantOption: "what this tenant sees (its own and every tenant's)",
+    load: (db, tenant) => listTools(poolOf(db), tenant),
+    empty: 'no tools: waggle tools add <name> <url>',
+    headers: ['NAME', 'TENANT', 'MODE', 'TIMEOUT', 'URL'],
+    widths: [16, 14, 6, 8],
+    cells: (t) => [t.name, t.tenant, t.mode, `${t.timeoutMs / 1000}s`, t.url],
+  });
 
   tools
     .command('remove <name>')

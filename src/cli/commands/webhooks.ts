@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { poolOf } from '../../db';
+import { poolOf, type Queryable } from '../../db';
 import {
   createEndpoint,
   deleteEndpoint,
@@ -10,8 +10,8 @@ import {
   publicEndpoint,
   rotateSecret,
 } from '../../webhooks';
-import { CliError } from '../cli-error';
 import { shortTime, withAdmissionDb } from './admission-db';
+import { addListCommand } from './listing';
 
 /** `waggle webhooks add|list|remove|enable|rotate-secret|attempts`: tenants' outbound webhook endpoints. */
 export function registerWebhooks(program: Command): void {
@@ -67,77 +67,57 @@ id.timestamp.body>); verify them with any Standard Webhooks library and the prin
       },
     );
 
-  webhooks
-    .command('list')
-    .description('endpoints with their state')
-    .option('--tenant <id>', 'only this tenant')
-    .option('--json', 'print JSON')
-    .action(async (opts: { tenant?: string; json?: boolean }) => {
-      await withAdmissionDb(async (db) => {
-        const list = await listEndpoints(poolOf(db), opts.tenant);
-        if (opts.json) {
-          console.log(
-            JSON.stringify(
-              list.map((e) => publicEndpoint(e)),
-              null,
-              2,
-            ),
-          );
-          return;
-        }
-        if (list.length === 0) {
-          console.log('no webhook endpoints: waggle webhooks add <tenant> <url>');
-          return;
-        }
-        console.log(
-          ['ID'.padEnd(36), 'TENANT'.padEnd(14), 'STATE'.padEnd(9), 'EVENTS'.padEnd(24), 'URL'].join(' '),
-        );
-        for (const e of list) {
-          console.log(
-            [
-              e.id.padEnd(36),
-              e.tenant.padEnd(14),
-              (e.enabled ? 'enabled' : 'disabled').padEnd(9),
-              (e.eventTypes.join(',') || '*').padEnd(24),
-              e.url,
-            ].join(' '),
-          );
-          if (!e.enabled) console.log(`  disabled ${shortTime(e.disabledAt)}: ${e.disabledReason}`);
-          else if (e.failingSince) console.log(`  failing since ${shortTime(e.failingSince)}`);
-        }
-      });
-    });
+  addListCommand(webhooks, {
+    description: 'endpoints with their state',
+    tenantOption: 'only this tenant',
+    load: (db, tenant) => listEndpoints(poolOf(db), tenant),
+    asJson: (e) => publicEndpoint(e),
+    empty: 'no webhook endpoints: waggle webhooks add <tenant> <url>',
+    headers: ['ID', 'TENANT', 'STATE', 'EVENTS', 'URL'],
+    widths: [36, 14, 9, 24],
+    cells: (e) => [e.id, e.tenant, e.enabled ? 'enabled' : 'disabled', e.eventTypes.join(',') || '*', e.url],
+    notes: (e) =>
+      !e.enabled
+        ? [`  disabled ${shortTime(e.disabledAt)}: ${e.disabledReason}`]
+        : e.failingSince
+          ? [`  failing since ${shortTime(e.failingSince)}`]
+          : [],
+  });
 
-  webhooks
-    .command('remove <id>')
-    .description('delete an endpoint (its attempt log goes with it)')
-    .action(async (id: string) => {
-      await withAdmissionDb(async (db) => {
-        if (!(await deleteEndpoint(poolOf(db), id))) throw new CliError(`no webhook endpoint with id ${id}`);
-        console.log(`removed webhook endpoint ${id}`);
-      });
-    });
+  // The commands that act on one endpoint, named by its id.
+  const onEndpoint = (
+    usage: string,
+    description: string,
+    act: (db: Queryable, id: string) => Promise<void>,
+  ) =>
+    webhooks
+      .command(usage)
+      .description(description)
+      .action((id: string) => withAdmissionDb((db) => act(poolOf(db), id)));
 
-  webhooks
-    .command('enable <id>')
-    .description('turn a disabled endpoint back on (its failure streak starts afresh)')
-    .action(async (id: string) => {
-      await withAdmissionDb(async (db) => {
-        const e = await enableEndpoint(poolOf(db), id);
-        console.log(`enabled ${e.url} for ${e.tenant}`);
-      });
-    });
+  onEndpoint('remove <id>', 'delete an endpoint (its attempt log goes with it)', async (db, id) => {
+    await deleteEndpoint(db, id);
+    console.log(`removed webhook endpoint ${id}`);
+  });
 
-  webhooks
-    .command('rotate-secret <id>')
-    .description('replace the signing secret; prints the new one (shown once)')
-    .action(async (id: string) => {
-      await withAdmissionDb(async (db) => {
-        const e = await rotateSecret(poolOf(db), id);
-        console.log(e.secret);
-        console.error(`new signing secret for ${e.url}; deliveries from now on are signed with it`);
-      });
-    });
+  onEndpoint(
+    'enable <id>',
+    'turn a disabled endpoint back on (its failure streak starts afresh)',
+    async (db, id) => {
+      const e = await enableEndpoint(db, id);
+      console.log(`enabled ${e.url} for ${e.tenant}`);
+    },
+  );
+
+  onEndpoint(
+    'rotate-secret <id>',
+    'replace the signing secret; prints the new one (shown once)',
+    async (db, id) => {
+      const e = await rotateSecret(db, id);
+      console.log(e.secret);
+      console.error(`new signing secret for ${e.url}; deliveries from now on are signed with it`);
+    },
+  );
 
   webhooks
     .command('attempts <id>')

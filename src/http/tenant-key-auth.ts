@@ -1,16 +1,27 @@
 import type { Context } from 'koa';
 import type { ApiKeyAuthenticator, Principal } from '../admission';
 import { WaggleError } from '../errors';
-import { admissionProblem, HttpProblem } from '../http';
+import { admissionProblem } from './admission-problems';
+import { HttpProblem } from './problem';
+
+export interface TenantKeyOptions {
+  /**
+   * Also take the key from `?access_token=<key>` when no Authorization header is sent (SSE: a browser's
+   * EventSource cannot set headers).
+   * @default false
+   */
+  allowQuery?: boolean;
+}
 
 /**
- * The tenant a request speaks for, from `Authorization: Bearer <key>` — or, where `allowQuery` (SSE: a
- * browser's EventSource cannot set headers), from `?access_token=<key>`. Answers 401 problem+json otherwise.
+ * The tenant a request speaks for, from its tenant API key (`Authorization: Bearer <key>`). Answers 401
+ * problem+json for a missing, malformed or rejected key, 403 for a disabled tenant, and 503 with Retry-After
+ * when the key cannot be looked up because the database did not answer.
  */
-export async function tenantOf(
+export async function authenticateTenant(
   ctx: Context,
   authenticator: Pick<ApiKeyAuthenticator, 'authenticate'>,
-  options: { allowQuery?: boolean } = {},
+  options: TenantKeyOptions = {},
 ): Promise<Principal> {
   const header = ctx.get('authorization');
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

@@ -44,6 +44,8 @@ export class SessionStreamHub {
   private readonly maxQueued: number;
   private readonly listeners = new Map<string, Set<SessionListener>>();
   private readonly tenantRefs = new Map<string, number>();
+  // Listeners registered, kept as a count: a stream opening among thousands must not walk them all.
+  private listening = 0;
   private tenantOps = Promise.resolve();
   private wrapper: ChannelWrapper | undefined;
   private live: { channel: Channel; queue: string } | undefined;
@@ -109,9 +111,7 @@ export class SessionStreamHub {
 
   /** Open streams in this process. */
   get size(): number {
-    let n = 0;
-    for (const set of this.listeners.values()) n += set.size;
-    return n;
+    return this.listening;
   }
 
   /** Registers a listener for one session; resolves once this process receives the session's events. */
@@ -124,17 +124,18 @@ export class SessionStreamHub {
     const key = sessionKey(tenant, sessionId);
     let set = this.listeners.get(key);
     if (!set) this.listeners.set(key, (set = new Set()));
+    if (!set.has(listener)) this.listening += 1;
     set.add(listener);
-    streams.set(this.size);
+    streams.set(this.listening);
     await this.retain(tenant);
     let done = false;
     return async () => {
       if (done) return;
       done = true;
       const current = this.listeners.get(key);
-      current?.delete(listener);
+      if (current?.delete(listener)) this.listening -= 1;
       if (current?.size === 0) this.listeners.delete(key);
-      streams.set(this.size);
+      streams.set(this.listening);
       await this.release(tenant);
     };
   }
@@ -145,6 +146,7 @@ export class SessionStreamHub {
     this.closed = true;
     for (const set of this.listeners.values()) for (const l of set) l.end();
     this.listeners.clear();
+    this.listening = 0;
     streams.set(0);
     await this.wrapper?.close().catch(() => undefined);
     await this.waiting;

@@ -2,7 +2,7 @@ import Ajv from 'ajv';
 import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
 import { hidePasswords } from './hide-passwords';
-import { VARIABLES, type VariableSpec } from './variables';
+import { VARIABLES, type VariableKind, type VariableSpec } from './variables';
 
 /** waggle's configuration, fully resolved from the environment. */
 export interface WaggleConfig {
@@ -99,53 +99,29 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
       'WAGGLE_AGENT_SECRET: must be set when WAGGLE_AGENT_URL is (the turns sent there are signed with it)',
     ]);
   }
-  return {
-    amqpUrl: raw.WAGGLE_AMQP_URL as string,
-    managementUrl: raw.WAGGLE_MANAGEMENT_URL as string,
-    databaseUrl: raw.WAGGLE_DATABASE_URL as string,
-    httpHost: raw.WAGGLE_HTTP_HOST as string,
-    httpPort: raw.WAGGLE_HTTP_PORT as number,
-    adminToken: raw.WAGGLE_ADMIN_TOKEN as string | undefined,
-    logLevel: raw.WAGGLE_LOG_LEVEL as string,
-    logPretty: raw.WAGGLE_LOG_PRETTY as boolean,
-    shutdownTimeoutMs: parseDuration(raw.WAGGLE_SHUTDOWN_TIMEOUT as string),
-    dbPool: raw.WAGGLE_DB_POOL as number,
-    startTimeoutMs: parseDuration(raw.WAGGLE_START_TIMEOUT as string),
-    topologyFile: raw.WAGGLE_TOPOLOGY_FILE as string,
-    publishBuffer: raw.WAGGLE_PUBLISH_BUFFER as number,
-    prefetch: raw.WAGGLE_PREFETCH as number,
-    ingressBodyLimit: raw.WAGGLE_INGRESS_BODY_LIMIT as number,
-    ingressBatchLimit: raw.WAGGLE_INGRESS_BATCH_LIMIT as number,
-    rateLimit: raw.WAGGLE_RATE_LIMIT as number,
-    rateBurst: raw.WAGGLE_RATE_BURST as number,
-    dedupWindowMs: parseDuration(raw.WAGGLE_DEDUP_WINDOW as string),
-    keyCacheTtlMs: parseDuration(raw.WAGGLE_KEY_CACHE_TTL as string),
-    admissionBatch: raw.WAGGLE_ADMISSION_BATCH as number,
-    admissionQueueLimit: raw.WAGGLE_ADMISSION_QUEUE_LIMIT as number,
-    admissionConcurrency: raw.WAGGLE_ADMISSION_CONCURRENCY as number,
-    republishAfterMs: parseDuration(raw.WAGGLE_REPUBLISH_AFTER as string),
-    schemasDir: raw.WAGGLE_SCHEMAS_DIR as string,
-    autoscaleIntervalMs: parseDuration(raw.WAGGLE_AUTOSCALE_INTERVAL as string),
-    autoscaleStabilizationMs: parseDuration(raw.WAGGLE_AUTOSCALE_STABILIZATION as string),
-    autoscaleTargetDrainMs: parseDuration(raw.WAGGLE_AUTOSCALE_TARGET_DRAIN as string),
-    consumers: raw.WAGGLE_CONSUMERS ? (raw.WAGGLE_CONSUMERS as string).split(',') : [],
-    sseHeartbeatMs: parseDuration(raw.WAGGLE_SSE_HEARTBEAT as string),
-    streamRetentionMs: parseDuration(raw.WAGGLE_STREAM_RETENTION as string),
-    agentUrl: raw.WAGGLE_AGENT_URL as string | undefined,
-    agentSecret: raw.WAGGLE_AGENT_SECRET as string | undefined,
-    agentTimeoutMs: parseDuration(raw.WAGGLE_AGENT_TIMEOUT as string),
-    outboundTimeoutMs: parseDuration(raw.WAGGLE_OUTBOUND_TIMEOUT as string),
-    whatsappApiUrl: raw.WAGGLE_WHATSAPP_API_URL as string,
-    slackApiUrl: raw.WAGGLE_SLACK_API_URL as string,
-    telegramApiUrl: raw.WAGGLE_TELEGRAM_API_URL as string,
-    leaseTtlMs: parseDuration(raw.WAGGLE_LEASE_TTL as string),
-    sequenceGapTimeoutMs: parseDuration(raw.WAGGLE_SEQUENCE_GAP_TIMEOUT as string),
-    publicUrl: raw.WAGGLE_PUBLIC_URL as string,
-    webhookRetryScheduleMs: (raw.WAGGLE_WEBHOOK_RETRY_SCHEDULE as string).split(',').map(parseDuration),
-    webhookTimeoutMs: parseDuration(raw.WAGGLE_WEBHOOK_TIMEOUT as string),
-    webhookDisableAfterMs: parseDuration(raw.WAGGLE_WEBHOOK_DISABLE_AFTER as string),
-    demoTools: raw.WAGGLE_DEMO_TOOLS as boolean,
-  };
+  return configOf(raw);
+}
+
+/** The config fields of validated values: each variable's value converted by its kind, under its key. */
+function configOf(raw: Record<string, unknown>): WaggleConfig {
+  const config: Record<string, unknown> = {};
+  for (const v of VARIABLES) config[v.key] = fieldValue(v.kind, raw[v.env]);
+  // variables.json names every field of WaggleConfig once (test/unit/config checks it against a full config).
+  return config as unknown as WaggleConfig;
+}
+
+function fieldValue(kind: VariableKind, value: unknown): unknown {
+  if (value === undefined || value === '') return kind === 'list' ? [] : undefined;
+  switch (kind) {
+    case 'duration':
+      return parseDuration(value as string);
+    case 'durations':
+      return (value as string).split(',').map(parseDuration);
+    case 'list':
+      return (value as string).split(',');
+    default:
+      return value;
+  }
 }
 
 /** The variables as a Markdown table (the table in docs/configuration.md is this output). */

@@ -1,7 +1,74 @@
 import { expect } from 'chai';
-import { ConfigError, loadConfig, variablesMarkdown, VARIABLES } from '../../../src/config';
+import {
+  ConfigError,
+  loadConfig,
+  variablesMarkdown,
+  VARIABLES,
+  type WaggleConfig,
+} from '../../../src/config';
+
+// Every field of WaggleConfig, spelled out so the compiler fails here when a field is added or removed.
+const FIELDS: Record<keyof WaggleConfig, true> = {
+  amqpUrl: true,
+  managementUrl: true,
+  databaseUrl: true,
+  httpHost: true,
+  httpPort: true,
+  adminToken: true,
+  logLevel: true,
+  logPretty: true,
+  shutdownTimeoutMs: true,
+  dbPool: true,
+  startTimeoutMs: true,
+  topologyFile: true,
+  publishBuffer: true,
+  prefetch: true,
+  ingressBodyLimit: true,
+  ingressBatchLimit: true,
+  rateLimit: true,
+  rateBurst: true,
+  dedupWindowMs: true,
+  keyCacheTtlMs: true,
+  admissionBatch: true,
+  admissionQueueLimit: true,
+  admissionConcurrency: true,
+  republishAfterMs: true,
+  schemasDir: true,
+  autoscaleIntervalMs: true,
+  autoscaleStabilizationMs: true,
+  autoscaleTargetDrainMs: true,
+  consumers: true,
+  sseHeartbeatMs: true,
+  streamRetentionMs: true,
+  agentUrl: true,
+  agentSecret: true,
+  agentTimeoutMs: true,
+  outboundTimeoutMs: true,
+  whatsappApiUrl: true,
+  slackApiUrl: true,
+  telegramApiUrl: true,
+  leaseTtlMs: true,
+  sequenceGapTimeoutMs: true,
+  publicUrl: true,
+  webhookRetryScheduleMs: true,
+  webhookTimeoutMs: true,
+  webhookDisableAfterMs: true,
+  demoTools: true,
+};
 
 describe('config: loadConfig', () => {
+  it('sets every field of WaggleConfig from exactly one variable', () => {
+    const keys = VARIABLES.map((v) => v.key);
+    expect([...keys].sort()).to.deep.equal(Object.keys(FIELDS).sort());
+    expect(new Set(keys).size).to.equal(keys.length);
+    const config = loadConfig({
+      WAGGLE_ADMIN_TOKEN: 'x'.repeat(16),
+      WAGGLE_AGENT_URL: 'http://a/',
+      WAGGLE_AGENT_SECRET: `whsec_${Buffer.alloc(32, 1).toString('base64')}`,
+    });
+    for (const key of Object.keys(FIELDS)) expect(config, key).to.have.property(key).not.equal(undefined);
+  });
+
   it('resolves every default from an empty environment', () => {
     const config = loadConfig({});
     expect(config.amqpUrl).to.equal('amqp://guest:guest@127.0.0.1:5672');

@@ -70,29 +70,26 @@ export async function diffTopology(
     differences?: PropertyDifference[],
   ) => items.push(differences ? { status, kind, name, differences } : { status, kind, name });
 
-  const declaredExchanges = new Set(plan.exchanges.map((e) => e.name));
-  for (const ex of plan.exchanges) {
-    const found = live.exchanges.get(ex.name);
-    if (!found) push('missing', 'exchange', ex.name);
-    else {
-      const diffs = compareExchange(ex, found);
-      if (diffs.length > 0) push('different', 'exchange', ex.name, diffs);
+  // Declared entities absent or different live, and live ones this platform owns that are not declared.
+  const compareAll = <D extends { name: string }, L extends { name: string } & Parameters<typeof isOwned>[0]>(
+    kind: DriftKind,
+    declared: readonly D[],
+    found: Map<string, L>,
+    compare: (d: D, l: L) => PropertyDifference[],
+  ) => {
+    for (const d of declared) {
+      const l = found.get(d.name);
+      if (!l) push('missing', kind, d.name);
+      else {
+        const diffs = compare(d, l);
+        if (diffs.length > 0) push('different', kind, d.name, diffs);
+      }
     }
-  }
-  for (const found of live.exchanges.values())
-    if (isOwned(found) && !declaredExchanges.has(found.name)) push('extra', 'exchange', found.name);
-
-  const declaredQueues = new Set(plan.queues.map((q) => q.name));
-  for (const q of plan.queues) {
-    const found = live.queues.get(q.name);
-    if (!found) push('missing', 'queue', q.name);
-    else {
-      const diffs = compareQueue(q, found);
-      if (diffs.length > 0) push('different', 'queue', q.name, diffs);
-    }
-  }
-  for (const found of live.queues.values())
-    if (isOwned(found) && !declaredQueues.has(found.name)) push('extra', 'queue', found.name);
+    const names = new Set(declared.map((d) => d.name));
+    for (const l of found.values()) if (isOwned(l) && !names.has(l.name)) push('extra', kind, l.name);
+  };
+  compareAll('exchange', plan.exchanges, live.exchanges, compareExchange);
+  compareAll('queue', plan.queues, live.queues, compareQueue);
 
   const liveBindings = new Map(live.bindings.map((b) => [bindingKey(b), b]));
   const declaredBindings = new Set(plan.bindings.map(bindingKey));

@@ -61,6 +61,7 @@ export interface ExportOptions {
 export function exportDefinitions(plan: TopologyPlan, options: ExportOptions = {}): RabbitDefinitions {
   const vhost = options.vhost ?? '/';
   const env = options.env ?? process.env;
+  const declared = (d: Declared) => declaredIn(vhost, d);
   const defs: RabbitDefinitions = {
     users: plan.users.map((u) => ({
       name: u.name,
@@ -87,22 +88,8 @@ export function exportDefinitions(plan: TopologyPlan, options: ExportOptions = {
     parameters: [],
     global_parameters: [],
     policies: [],
-    queues: plan.queues.map((q) => ({
-      name: q.name,
-      vhost,
-      durable: q.durable,
-      auto_delete: q.autoDelete,
-      arguments: { ...q.arguments },
-    })),
-    exchanges: plan.exchanges.map((e) => ({
-      name: e.name,
-      vhost,
-      type: e.type,
-      durable: e.durable,
-      auto_delete: e.autoDelete,
-      internal: e.internal,
-      arguments: { ...e.arguments },
-    })),
+    queues: plan.queues.map(declared),
+    exchanges: plan.exchanges.map((e) => ({ ...declared(e), type: e.type, internal: e.internal })),
     bindings: plan.bindings.map((b) => ({
       source: b.source,
       vhost,
@@ -113,4 +100,22 @@ export function exportDefinitions(plan: TopologyPlan, options: ExportOptions = {
     })),
   };
   return options.rabbitVersion ? { rabbit_version: options.rabbitVersion, ...defs } : defs;
+}
+
+/** What queues and exchanges share in a definitions file. */
+interface Declared {
+  name: string;
+  durable: boolean;
+  autoDelete: boolean;
+  arguments: Arguments;
+}
+
+function declaredIn(vhost: string, d: Declared) {
+  return {
+    name: d.name,
+    vhost,
+    durable: d.durable,
+    auto_delete: d.autoDelete,
+    arguments: { ...d.arguments },
+  };
 }

@@ -22,6 +22,23 @@ const DERIVED_EXCHANGE_ARGUMENTS: Record<string, string> = {
   [OWNER_ARGUMENT]: 'nothing (waggle sets it on every object it owns)',
 };
 
+/** Arguments waggle derives from a field of its own must be set through that field, not by hand. */
+function checkDerivedArguments(
+  add: (path: string, text: string) => void,
+  path: string,
+  args: object,
+  derived: Record<string, string>,
+): void {
+  for (const arg of Object.keys(args)) {
+    const field = derived[arg];
+    if (field)
+      add(
+        `${path}.arguments.${arg}`,
+        `${JSON.stringify(arg)} is derived by waggle, expected it set through ${field}`,
+      );
+  }
+}
+
 /**
  * Checks what a JSON Schema cannot: references between objects, name collisions after expansion,
  * increasing delay tiers, handler modules on disk. One line `path: found, expected` per problem.
@@ -80,14 +97,7 @@ export function semanticProblems(t: Topology): string[] {
         `${path}.deliveryLimit`,
         `${q.deliveryLimit} with parked: false, expected a parking lot to receive messages over the limit`,
       );
-    for (const arg of Object.keys(q.arguments)) {
-      const field = DERIVED_QUEUE_ARGUMENTS[arg];
-      if (field)
-        add(
-          `${path}.arguments.${arg}`,
-          `${JSON.stringify(arg)} is derived by waggle, expected it set through ${field}`,
-        );
-    }
+    checkDerivedArguments(add, path, q.arguments, DERIVED_QUEUE_ARGUMENTS);
   }
 
   const groupsByExchange = new Map<string, string>();
@@ -213,14 +223,7 @@ function checkExchange(
     );
   checkExchangeRef(`${path}.alternateExchange`, ex.alternateExchange);
   checkBindings(path, ex.name, true, ex.bindings);
-  for (const arg of Object.keys(ex.arguments)) {
-    const field = DERIVED_EXCHANGE_ARGUMENTS[arg];
-    if (field)
-      add(
-        `${path}.arguments.${arg}`,
-        `${JSON.stringify(arg)} is derived by waggle, expected it set through ${field}`,
-      );
-  }
+  checkDerivedArguments(add, path, ex.arguments, DERIVED_EXCHANGE_ARGUMENTS);
 }
 
 function checkRetry(

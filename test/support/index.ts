@@ -2,6 +2,7 @@ export { rawAmqp, tempQueue } from './amqp';
 export { TEST_DATABASE_URL, testConfig, testEnv } from './config';
 export { testDb } from './db';
 export { uniqueName } from './names';
+export { eventually, type EventuallyOptions } from './eventually';
 export { autoTeardown } from './teardown';
 export { freePort } from './ports';
 export { REPO_ROOT, spawnProcess, spawnTs, spawnWaggle, waitForOutput, type Spawned } from './processes';
@@ -30,7 +31,6 @@ export {
   consumerStack,
   consumerVhost,
   drainQueue,
-  eventually,
   publishEvents,
   sendToQueue,
   sessionEvent,

@@ -38,6 +38,7 @@ export {
   waitForMessages,
   type ConsumerStack,
 } from './consumer-stack';
+export { startConsumer, type ConsumerRigOptions } from './consumer-rig';
 export { dropIsolatedDb, isolatedDb, isolatedDbUrl } from './isolated-db';
 export { ensureBrokerUp, restartBrokerApp } from './broker-restart';
 export { useEveryRole, type EveryRolePlatform } from './every-role';

@@ -21,7 +21,9 @@ export {
   tempProducerUser,
   tempVhost,
 } from './broker-admin';
-export { postJson, sampleEvent, startIngress, tenantWithKey, type TestIngress } from './ingress';
+export { postJson, sampleEvent, startIngress, type TestIngress } from './ingress';
+export { tenantWithKey } from './tenants';
+export { startPlatform, testPlatform, type PlatformRigOptions, type RunningPlatform } from './platform-rig';
 export { tapExchange, tapQueue, type EventTap } from './event-tap';
 export { AmqpProxy } from './amqp-proxy';
 export { verifyStandardWebhook, type SpecVerdict } from './standard-webhooks-verifier';

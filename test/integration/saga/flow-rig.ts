@@ -139,7 +139,7 @@ export async function manualRig(clock: Clock, webhooks: Partial<WebhookSettings>
   await relay.start();
   autoTeardown(() => relay.stop());
   for (const c of topology.consumers) {
-    await startConsumer(stack, await loadHandlerModule(topology.root, c.handler, c.name), {
+    await startConsumer({ ...stack, db }, await loadHandlerModule(topology.root, c.handler, c.name), {
       vhost,
       topology,
       binding: { name: c.name, queue: c.queue, retry: c.retry, concurrency: c.concurrency },

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import amqplib from 'amqplib';
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config';
-import { TEST_DATABASE_URL } from '../support';
+import { eventually, TEST_DATABASE_URL } from '../support';
 
 const run = promisify(execFile);
 
@@ -22,31 +22,23 @@ export interface Disruption {
   undo(): Promise<void>;
 }
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** Resolves once the broker accepts AMQP connections on 5672 and the management API answers on 15672. */
 export async function brokerAnswers(timeoutMs = 60_000): Promise<void> {
   const config = loadConfig();
-  await until(
+  await eventually(
     async () => {
       const c = await amqplib.connect(config.amqpUrl);
       await c.close();
       return true;
     },
     'AMQP on 5672',
-    timeoutMs,
+    { timeoutMs, everyMs: 250, retryErrors: true },
   );
   const base = new URL(config.managementUrl);
   const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`);
   base.username = '';
   base.password = '';
-  await until(
+  await eventually(
     async () =>
       (
         await fetch(new URL('/api/overview', base), {
@@ -54,13 +46,13 @@ export async function brokerAnswers(timeoutMs = 60_000): Promise<void> {
         })
       ).ok,
     'management API on 15672',
-    timeoutMs,
+    { timeoutMs, everyMs: 250, retryErrors: true },
   );
 }
 
 /** Resolves once PostgreSQL accepts connections and answers a query. */
 export async function postgresAnswers(timeoutMs = 60_000): Promise<void> {
-  await until(
+  await eventually(
     async () => {
       const client = new Client({ connectionString: TEST_DATABASE_URL });
       try {
@@ -72,7 +64,7 @@ export async function postgresAnswers(timeoutMs = 60_000): Promise<void> {
       }
     },
     'PostgreSQL accepting connections',
-    timeoutMs,
+    { timeoutMs, everyMs: 250, retryErrors: true },
   );
 }
 

@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { loadConfig } from '../../src/config';
 import { managementApi } from './broker-admin';
+import { eventually } from './eventually';
 
 const run = promisify(execFile);
 
@@ -35,17 +36,14 @@ export async function restartBrokerApp(): Promise<void> {
 export async function ensureBrokerUp(timeoutMs = 120_000): Promise<void> {
   await run('rabbitmqctl', ['start_app'], { timeout: 120_000 }).catch(() => undefined);
   const url = new URL(loadConfig().amqpUrl);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const amqp = await portAnswers(url.hostname, Number(url.port || 5672));
-    const api =
-      amqp &&
+  await eventually(
+    async () =>
+      (await portAnswers(url.hostname, Number(url.port || 5672))) &&
       (await managementApi('GET', '/overview').then(
         () => true,
         () => false,
-      ));
-    if (api) return;
-    if (Date.now() > deadline) throw new Error(`RabbitMQ is not back after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+      )),
+    'RabbitMQ back: the AMQP port and the management API answer',
+    { timeoutMs, everyMs: 500 },
+  );
 }

@@ -6,6 +6,7 @@ import { toAmqpMessage, type WaggleEvent } from '../../src/envelope';
 import { applyTopology, loadTopology, planTopology, type Topology } from '../../src/topology';
 import { amqpUrlFor, tempVhost } from './broker-admin';
 import { testDb } from './db';
+import { eventually } from './eventually';
 import { REPO_ROOT } from './processes';
 import { autoTeardown } from './teardown';
 
@@ -104,20 +105,6 @@ export async function sendToQueue(
     channel.sendToQueue(queue, m.content, m.properties);
   }
   await channel.waitForConfirms();
-}
-
-/** Polls `check` every 25 ms until it returns true; throws with `what` after `timeoutMs`. */
-export async function eventually(
-  check: () => Promise<boolean> | boolean,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 /** Takes every message now in `queue` (unacknowledged reads, so they are gone). */

@@ -1,5 +1,6 @@
 import amqplib, { type ConsumeMessage } from 'amqplib';
 import { amqpUrlFor } from './broker-admin';
+import { eventually } from './eventually';
 import { uniqueName } from './names';
 import { autoTeardown } from './teardown';
 
@@ -48,15 +49,11 @@ export async function tapQueue(
     messages,
     bodies: () => messages.map((m) => JSON.parse(m.content.toString()) as Record<string, unknown>),
     async waitFor(count, timeoutMs = 10_000) {
-      const until = Date.now() + timeoutMs;
-      while (messages.length < count) {
-        if (Date.now() > until) {
-          throw new Error(
-            `expected ${count} message(s) on ${queue}, got ${messages.length} within ${timeoutMs} ms`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await eventually(() => messages.length, `${count} message(s) on ${queue}`, {
+        timeoutMs,
+        everyMs: 20,
+        done: (n) => n >= count,
+      });
       return messages;
     },
   };

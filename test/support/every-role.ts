@@ -1,11 +1,11 @@
 import { rolesFrom } from '../../src/cli/role-catalog';
 import type { WaggleConfig } from '../../src/config';
-import { Platform, ROLE_NAMES, topologyBootStep } from '../../src/roles';
 import { SHIPPED_TOPOLOGY } from './admission-topology';
-import { amqpUrlFor, createVhost, deleteVhost } from './broker-admin';
-import { testConfig } from './config';
+import { createVhost, deleteVhost } from './broker-admin';
 import { isolatedDbUrl } from './isolated-db';
 import { uniqueName } from './names';
+import { testPlatform } from './platform-rig';
+import { Platform, ROLE_NAMES, topologyBootStep } from '../../src/roles';
 
 /** A platform running every role, as `waggle start` with no --roles builds it. */
 export interface EveryRolePlatform {
@@ -26,22 +26,18 @@ export function useEveryRole(database: string, overrides: Partial<WaggleConfig> 
     this.timeout(60_000);
     const vhost = uniqueName(database);
     await createVhost(vhost);
-    const config = testConfig({
-      databaseUrl: isolatedDbUrl(database),
-      amqpUrl: amqpUrlFor(vhost),
-      httpHost: '127.0.0.1',
-      httpPort: 0,
-      rateLimit: 0,
-      republishAfterMs: 60_000,
-      shutdownTimeoutMs: 5_000,
-      topologyFile: SHIPPED_TOPOLOGY,
-      ...overrides,
-    });
-    const platform = new Platform({
-      config,
+    const topologyFile = overrides.topologyFile ?? SHIPPED_TOPOLOGY;
+    const platform = testPlatform({
+      vhost,
       roles: rolesFrom(ROLE_NAMES.join(',')),
-      prepare: [topologyBootStep(config.topologyFile)],
-      connectTimeoutMs: 10_000,
+      prepare: [topologyBootStep(topologyFile)],
+      config: {
+        databaseUrl: isolatedDbUrl(database),
+        rateLimit: 0,
+        republishAfterMs: 60_000,
+        ...overrides,
+        topologyFile,
+      },
     });
     running = { url: '', vhost, platform };
     const address = await platform.start();

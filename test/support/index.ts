@@ -2,6 +2,7 @@ export { rawAmqp, tempQueue } from './amqp';
 export { TEST_DATABASE_URL, testConfig, testEnv } from './config';
 export { testDb } from './db';
 export { uniqueName } from './names';
+export { eventually, type EventuallyOptions } from './eventually';
 export { autoTeardown } from './teardown';
 export { freePort } from './ports';
 export { REPO_ROOT, spawnProcess, spawnTs, spawnWaggle, waitForOutput, type Spawned } from './processes';
@@ -20,7 +21,9 @@ export {
   tempProducerUser,
   tempVhost,
 } from './broker-admin';
-export { postJson, sampleEvent, startIngress, tenantWithKey, type TestIngress } from './ingress';
+export { postJson, sampleEvent, startIngress, type TestIngress } from './ingress';
+export { tenantWithKey } from './tenants';
+export { startPlatform, testPlatform, type PlatformRigOptions, type RunningPlatform } from './platform-rig';
 export { tapExchange, tapQueue, type EventTap } from './event-tap';
 export { AmqpProxy } from './amqp-proxy';
 export { verifyStandardWebhook, type SpecVerdict } from './standard-webhooks-verifier';
@@ -30,7 +33,6 @@ export {
   consumerStack,
   consumerVhost,
   drainQueue,
-  eventually,
   publishEvents,
   sendToQueue,
   sessionEvent,
@@ -38,6 +40,7 @@ export {
   waitForMessages,
   type ConsumerStack,
 } from './consumer-stack';
+export { startConsumer, type ConsumerRigOptions } from './consumer-rig';
 export { dropIsolatedDb, isolatedDb, isolatedDbUrl } from './isolated-db';
 export { ensureBrokerUp, restartBrokerApp } from './broker-restart';
 export { useEveryRole, type EveryRolePlatform } from './every-role';

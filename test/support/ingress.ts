@@ -1,60 +1,48 @@
 import { randomUUID } from 'node:crypto';
-import { KeyStore, TenantStore } from '../../src/admission';
 import type { WaggleConfig } from '../../src/config';
-import { createIngressRole, Platform, type IngressRole, type IngressRoleOptions } from '../../src/roles';
 import { applyShippedTopology } from './admission-topology';
-import { amqpUrlFor, tempVhost } from './broker-admin';
-import { testConfig } from './config';
-import { testDb } from './db';
-import { uniqueName } from './names';
-import { autoTeardown } from './teardown';
+import { tempVhost } from './broker-admin';
+import { startPlatform, type RunningPlatform } from './platform-rig';
+import {
+  createIngressRole,
+  type IngressRole,
+  type IngressRoleOptions,
+  type Role,
+  withChannels,
+} from '../../src/roles';
 
 /** A running platform with the ingress role, on its own vhost. */
-export interface TestIngress {
-  url: string;
+export interface TestIngress extends RunningPlatform {
   vhost: string;
-  platform: Platform;
   role: IngressRole;
-  config: WaggleConfig;
 }
 
 /**
- * Starts a platform running only the ingress role in-process, on a fresh vhost with the shipped topology
- * applied (unless `vhost` is given), listening on a free port; stopped after the test.
+ * Starts a platform running the ingress role in-process (with its channel routes when `channels`, then
+ * `roles`), on a fresh vhost with the shipped topology applied (unless `vhost` is given), listening on a
+ * free port; stopped after the test.
  */
 export async function startIngress(
-  options: { vhost?: string; config?: Partial<WaggleConfig>; role?: IngressRoleOptions } = {},
+  options: {
+    vhost?: string;
+    config?: Partial<WaggleConfig>;
+    role?: IngressRoleOptions;
+    channels?: boolean;
+    roles?: Role[];
+  } = {},
 ): Promise<TestIngress> {
   let vhost = options.vhost;
   if (!vhost) {
     vhost = await tempVhost('ingress');
     await applyShippedTopology(vhost);
   }
-  const config = testConfig({
-    amqpUrl: amqpUrlFor(vhost),
-    httpHost: '127.0.0.1',
-    httpPort: 0,
-    rateLimit: 0,
-    republishAfterMs: 60_000,
-    shutdownTimeoutMs: 5_000,
-    ...options.config,
-  });
   const role = createIngressRole(options.role);
-  const platform = new Platform({ config, roles: [role], connectTimeoutMs: 10_000 });
-  autoTeardown(() => platform.stop());
-  const address = await platform.start();
-  return { url: `http://127.0.0.1:${address.port}`, vhost, platform, role, config };
-}
-
-/** A new tenant and one API key for it. */
-export async function tenantWithKey(
-  prefix = 'tn',
-): Promise<{ tenant: string; token: string; keyId: string }> {
-  const db = await testDb();
-  const tenant = uniqueName(prefix);
-  await new TenantStore(db).create(tenant);
-  const { token, key } = await new KeyStore(db).create(tenant);
-  return { tenant, token, keyId: key.id };
+  const running = await startPlatform({
+    vhost,
+    roles: [options.channels ? withChannels(role) : role, ...(options.roles ?? [])],
+    config: { rateLimit: 0, republishAfterMs: 60_000, ...options.config },
+  });
+  return { ...running, vhost, role };
 }
 
 /** A valid `message.received` event for `tenant` (no sequence), with a fresh id. */

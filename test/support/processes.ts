@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import { eventually } from './eventually';
 import { autoTeardown } from './teardown';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
@@ -52,17 +53,18 @@ export async function waitForOutput(
   pattern: RegExp,
   timeoutMs = 20_000,
 ): Promise<RegExpMatchArray> {
-  const started = Date.now();
-  for (;;) {
-    const match = p.output().match(pattern);
-    if (match) return match;
-    if (p.child.exitCode !== null || p.child.signalCode !== null) {
-      throw new Error(
-        `process exited (${p.child.exitCode ?? p.child.signalCode}) before ${pattern}:\n${p.output()}`,
-      );
-    }
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`no ${pattern} within ${timeoutMs} ms:\n${p.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const output = await eventually(
+    () => {
+      const text = p.output();
+      if (text.search(pattern) < 0 && (p.child.exitCode !== null || p.child.signalCode !== null)) {
+        throw new Error(
+          `process exited (${p.child.exitCode ?? p.child.signalCode}) before ${pattern}:\n${text}`,
+        );
+      }
+      return text;
+    },
+    `${pattern} in the output`,
+    { timeoutMs, everyMs: 50, done: (text) => text.search(pattern) >= 0 },
+  );
+  return output.match(pattern) as RegExpMatchArray;
 }

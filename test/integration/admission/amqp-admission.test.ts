@@ -15,6 +15,7 @@ import {
   uniqueName,
   useTopologyVhost,
   type EventTap,
+  eventually,
 } from '../../support';
 
 /** The shipped topology lets gw-whatsapp publish only acme and globex WhatsApp events. */
@@ -85,13 +86,11 @@ describe('admission: AMQP producers', function () {
       sessionid: session,
       data: { text: 'next' },
     });
-    const until = Date.now() + 10_000;
-    while (
-      !ofSession(events, session).some((m) => m.properties.messageId === marker.id) &&
-      Date.now() < until
-    ) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await eventually(
+      () => ofSession(events, session).some((m) => m.properties.messageId === marker.id),
+      'the marker event routed',
+      { timeoutMs: 10_000, everyMs: 20 },
+    );
     const got = ofSession(events, session);
     expect(got.map((m) => m.properties.messageId)).to.deep.equal([id, marker.id]);
     expect(got.map((m) => m.properties.headers?.['x-seq'])).to.deep.equal([1, 2]);

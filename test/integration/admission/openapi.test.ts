@@ -1,6 +1,5 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { expect } from 'chai';
-import { KeyStore, TenantStore } from '../../../src/admission';
 import { ChannelCredentialStore } from '../../../src/channels';
 import type { ServedOperation } from '../../../src/http';
 import {
@@ -12,7 +11,6 @@ import {
   servedDocument,
   startIngress,
   tenantWithKey,
-  uniqueName,
   useEveryRole,
   type Answer,
   type OpenApiDoc,
@@ -38,16 +36,6 @@ describe('OpenAPI document of a process running every role', function () {
     const res = await answer;
     expect(res.status, `${method.toUpperCase()} ${path}`).to.equal(status);
     return (await answers.check(method, path, res)) as Record<string, unknown> | undefined;
-  }
-
-  /** A new tenant with one key, in the platform's database; `disabled` before the key is ever used. */
-  async function tenantOfPlatform(options: { disabled?: boolean } = {}) {
-    const db = waggle.platform.context.db;
-    const tenant = uniqueName('oa');
-    await new TenantStore(db).create(tenant);
-    const { token } = await new KeyStore(db).create(tenant);
-    if (options.disabled) await new TenantStore(db).setDisabled(tenant, true);
-    return { tenant, token };
   }
 
   it('documents every route the routers serve, and serves every operation it documents', () => {
@@ -118,9 +106,9 @@ describe('OpenAPI document of a process running every role', function () {
   });
 
   it('lists what the event routes answer, with bodies that fit its schemas', async () => {
-    const { tenant, token } = await tenantOfPlatform();
-    const other = await tenantOfPlatform();
-    const disabled = await tenantOfPlatform({ disabled: true });
+    const { tenant, token } = await tenantWithKey('oa', { db: waggle.platform.context.db });
+    const other = await tenantWithKey('oa', { db: waggle.platform.context.db });
+    const disabled = await tenantWithKey('oa', { db: waggle.platform.context.db, disabled: true });
     const url = `${waggle.url}/v1/events`;
     const event = sampleEvent(tenant);
     const cases: Array<{ body: unknown; opts: Parameters<typeof postJson>[2]; status: number }> = [
@@ -155,8 +143,8 @@ describe('OpenAPI document of a process running every role', function () {
   });
 
   it('lists what the channel routes answer, with bodies that fit its schemas', async () => {
-    const { tenant, token } = await tenantOfPlatform();
-    const disabled = await tenantOfPlatform({ disabled: true });
+    const { tenant, token } = await tenantWithKey('oa', { db: waggle.platform.context.db });
+    const disabled = await tenantWithKey('oa', { db: waggle.platform.context.db, disabled: true });
     const credentials = new ChannelCredentialStore(waggle.platform.context.db);
     for (const t of [tenant, disabled.tenant]) {
       await credentials.set(t, 'slack', { signingSecret: 'api-secret' });
@@ -216,8 +204,8 @@ describe('OpenAPI document of a process running every role', function () {
   });
 
   it('lists what the system, flow and autoscale routes answer, with bodies that fit its schemas', async () => {
-    const { token } = await tenantOfPlatform();
-    const disabled = await tenantOfPlatform({ disabled: true });
+    const { token } = await tenantWithKey('oa', { db: waggle.platform.context.db });
+    const disabled = await tenantWithKey('oa', { db: waggle.platform.context.db, disabled: true });
     const call = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
       fetch(`${waggle.url}${path}`, {
         method,

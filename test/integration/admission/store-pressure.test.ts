@@ -8,16 +8,8 @@ import {
   tenantWithKey,
   TEST_DATABASE_URL,
   useTopologyVhost,
+  eventually,
 } from '../../support';
-
-/** Polls `condition` every 20 ms (a test helper, not a timing claim). */
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('admission: Postgres under pressure', function () {
   this.timeout(60_000);
@@ -41,14 +33,21 @@ describe('admission: Postgres under pressure', function () {
       [tenant, 's-1'],
     );
     const stuck = postJson(url, sampleEvent(tenant), { token });
-    await until(async () => {
-      const rows = (await locker.query(
-        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pg_blocking_pids(pid) @> ARRAY[pg_backend_pid()]',
-      )) as { rows: Array<{ n: number }> };
-      return (rows.rows[0]?.n ?? 0) > 0;
-    }, 'the admission statement to wait on the lock');
+    await eventually(
+      async () => {
+        const rows = (await locker.query(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pg_blocking_pids(pid) @> ARRAY[pg_backend_pid()]',
+        )) as { rows: Array<{ n: number }> };
+        return (rows.rows[0]?.n ?? 0) > 0;
+      },
+      'the admission statement to wait on the lock',
+      { timeoutMs: 15_000, everyMs: 20 },
+    );
     const queued = postJson(url, sampleEvent(tenant, { sessionid: 's-2' }), { token });
-    await until(() => ingress.role.ledgerWaiting === 1, 'one admission to wait for the ledger');
+    await eventually(() => ingress.role.ledgerWaiting === 1, 'one admission to wait for the ledger', {
+      timeoutMs: 15_000,
+      everyMs: 20,
+    });
     const busy = await postJson(url, sampleEvent(tenant, { sessionid: 's-3' }), { token });
     expect(busy.status).to.equal(503);
     expect(busy.body).to.include({ code: 'ADMISSION_BUSY' });

@@ -12,8 +12,8 @@ import {
   tempVhost,
   testEnv,
   waitForOutput,
+  tenantWithKey,
 } from '../../support';
-import { tenantWithKeyIn } from '../channels/chat-harness';
 import { openSse, type SseReader } from '../channels/sse-client';
 import { startPythonAgent, type PythonAgent } from './python-agent';
 
@@ -61,7 +61,7 @@ describe('agent: the example Python agent answers turns of `waggle start` (WAGGL
       }),
     );
     await waitForOutput(waggle, /waggle is up/, 60_000);
-    ({ token: key } = await tenantWithKeyIn(await isolatedDb(CHAT_DB), 'py'));
+    ({ token: key } = await tenantWithKey('py', { db: await isolatedDb(CHAT_DB) }));
   });
 
   async function say(sessionId: string, text: string): Promise<{ id: string; sequence: number }> {

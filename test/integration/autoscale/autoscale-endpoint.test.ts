@@ -2,9 +2,8 @@ import { expect } from 'chai';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import amqplib from 'amqplib';
-import type { AutoscaleReport, GroupReport } from '../../../src/autoscale';
+import type { AutoscaleReport } from '../../../src/autoscale';
 import { toAmqpMessage } from '../../../src/envelope';
 import {
   amqpUrlFor,
@@ -16,7 +15,9 @@ import {
   uniqueName,
   waitForOutput,
   type Spawned,
+  eventually,
 } from '../../support';
+import { alive, groupUntil, reportUntil } from './autoscale-watch';
 
 // `waggle start` with the autoscaler role, in a vhost of its own with a 4-partition topology: the endpoint
 // KEDA reads, the gauges, and the local supervisor forking and stopping real worker processes.
@@ -98,7 +99,7 @@ describe('autoscale: /v1/autoscale during waggle start', function () {
     await conn.close();
     report = await reportUntil(base, (r) => r.supervisor?.running === 1 && r.supervisor.pids.length === 1);
     expect(report.supervisor?.pids).to.deep.equal([pids[0]]);
-    await until(() => pids.slice(1).every((pid) => !alive(pid)));
+    await eventually(() => pids.slice(1).every((pid) => !alive(pid)), 'the stopped workers gone', 30_000);
 
     proc.child.kill('SIGTERM');
     expect(await proc.exited, proc.output()).to.equal(0);
@@ -151,42 +152,4 @@ async function publish(url: string, exchange: string, n: number): Promise<void> 
   }
   await ch.waitForConfirms();
   await conn.close();
-}
-
-async function groupUntil(
-  base: string,
-  group: string,
-  done: (g: GroupReport) => boolean,
-): Promise<GroupReport> {
-  let last: unknown;
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(250)) {
-    const res = await fetch(`${base}/v1/autoscale/${group}`);
-    last = await res.json();
-    if (res.status === 200 && done(last as GroupReport)) return last as GroupReport;
-  }
-  throw new Error(`no matching report for ${group}: ${JSON.stringify(last)}`);
-}
-
-async function reportUntil(base: string, done: (r: AutoscaleReport) => boolean): Promise<AutoscaleReport> {
-  let last: AutoscaleReport | undefined;
-  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(250)) {
-    last = (await (await fetch(`${base}/v1/autoscale`)).json()) as AutoscaleReport;
-    if (done(last)) return last;
-  }
-  throw new Error(`no matching report: ${JSON.stringify(last)}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !condition(); await sleep(50)) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-  }
 }

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Channel } from 'amqplib';
 import {
   DepthSampler,
@@ -9,8 +8,8 @@ import {
   type GroupSample,
 } from '../../../src/autoscale';
 import { BrokerConnection } from '../../../src/broker';
+import { autoTeardown, rawAmqp, tempQueue, testConfig, uniqueName, eventually } from '../../support';
 import { ManagementClient } from '../../../src/topology';
-import { autoTeardown, rawAmqp, tempQueue, testConfig, uniqueName } from '../../support';
 
 describe('autoscale: depth sampler against the real broker', function () {
   // The management API refreshes queue statistics every 5 s; a fresh queue needs one or two rounds.
@@ -150,20 +149,18 @@ async function publish(channel: Channel & { waitForConfirms(): Promise<void> }, 
 }
 
 // Samples until `done` holds: the management API publishes statistics of a fresh queue a few seconds late.
-async function sampleUntil(
+function sampleUntil(
   sampler: DepthSampler,
   queues: string[],
   done: (s: GroupSample) => boolean,
   timeoutMs = 30_000,
 ): Promise<GroupSample> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    last = await sampler.sample({ name: 'g', queues }).catch((err: unknown) => err);
-    if (!(last instanceof Error) && done(last as GroupSample)) return last as GroupSample;
-    await sleep(500);
-  }
-  throw new Error(`no matching sample within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+  return eventually(() => sampler.sample({ name: 'g', queues }), 'a matching sample', {
+    timeoutMs,
+    everyMs: 500,
+    done,
+    retryErrors: true,
+  });
 }
 
 // A port nothing listens on: bound once by the OS, then released.

@@ -8,17 +8,16 @@ import {
   type AutoscaleReport,
   type GroupReport,
 } from '../../../src/autoscale';
+import { eventually, REPO_ROOT, startPlatform, tempVhost } from '../../support';
 import {
-  autoscalerRole,
-  groupsFromTopology,
-  Platform,
-  topologyBootStep,
-  workersRole,
   type PlatformContext,
   type Role,
+  topologyBootStep,
+  workersRole,
+  autoscalerRole,
+  groupsFromTopology,
 } from '../../../src/roles';
 import { ManagementClient, vhostOfAmqpUrl } from '../../../src/topology';
-import { amqpUrlFor, autoTeardown, eventually, REPO_ROOT, tempVhost, testConfig } from '../../support';
 
 const GROUP = 'idle-turn-processor';
 const PARTITIONS = 8;
@@ -92,24 +91,13 @@ describe('autoscale: an idle start counts worker processes, not partition consum
 
 // One waggle process on `vhost` with the idle topology applied, running `roles`; stopped after the test.
 async function idlePlatform(vhost: string, roles: Role[]): Promise<{ ctx: PlatformContext; base: string }> {
-  const config = testConfig({
-    amqpUrl: amqpUrlFor(vhost),
-    topologyFile: TOPOLOGY,
-    httpHost: '127.0.0.1',
-    httpPort: 0,
-    consumers: [],
-    autoscaleIntervalMs: 3_600_000,
-    shutdownTimeoutMs: 5_000,
-  });
-  const platform = new Platform({
-    config,
+  const { platform, url } = await startPlatform({
+    vhost,
     roles,
-    connectTimeoutMs: 10_000,
-    prepare: [topologyBootStep(config.topologyFile)],
+    prepare: [topologyBootStep(TOPOLOGY)],
+    config: { topologyFile: TOPOLOGY, consumers: [], autoscaleIntervalMs: 3_600_000 },
   });
-  autoTeardown(() => platform.stop());
-  const { port } = await platform.start();
-  return { ctx: platform.context, base: `http://127.0.0.1:${port}` };
+  return { ctx: platform.context, base: url };
 }
 
 // A fresh autoscaler sampling the way the role does (passive declares, lease members), with or without the

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalSupervisor, type LocalSupervisorOptions } from '../../../src/autoscale';
-import { autoTeardown, spawnTs, testEnv, waitForOutput } from '../../support';
+import { autoTeardown, eventually, spawnTs, testEnv, waitForOutput } from '../../support';
+import { alive } from './autoscale-watch';
 
 // Real child processes (test/fixtures/autoscale/idle-worker.ts) that mark when they start and when they have
 // drained after SIGTERM, so the test can tell a graceful stop from a kill.
@@ -14,17 +14,17 @@ describe('autoscale: local worker supervisor', function () {
   it('forks up to the desired count and drains the newest workers when it falls', async () => {
     const { supervisor, dir } = pool({ minWorkers: 1, maxWorkers: 4 });
     supervisor.start();
-    await until(() => started(dir, supervisor.pids()) === 1);
+    await eventually(() => started(dir, supervisor.pids()) === 1, 'one worker started');
     const [oldest] = supervisor.pids();
 
     supervisor.scaleTo(3);
     expect(supervisor.running()).to.equal(3);
-    await until(() => started(dir, supervisor.pids()) === 3);
+    await eventually(() => started(dir, supervisor.pids()) === 3, 'three workers started');
     const newest = supervisor.pids().slice(1);
 
     supervisor.scaleTo(1);
     expect(supervisor.running()).to.equal(1);
-    await until(() => supervisor.processes() === 1);
+    await eventually(() => supervisor.processes() === 1, 'one worker process left');
     expect(supervisor.pids()).to.deep.equal([oldest]);
     for (const pid of newest)
       expect(existsSync(path.join(dir, `${pid}.drained`)), `${pid} drained`).to.equal(true);
@@ -36,7 +36,7 @@ describe('autoscale: local worker supervisor', function () {
     supervisor.start();
     supervisor.scaleTo(100);
     expect(supervisor.report()).to.include({ desired: 3, running: 3 });
-    await until(() => started(dir, supervisor.pids()) === 3);
+    await eventually(() => started(dir, supervisor.pids()) === 3, 'three workers started');
 
     let most = 0;
     const watch = setInterval(() => (most = Math.max(most, supervisor.processes())), 5);
@@ -46,7 +46,10 @@ describe('autoscale: local worker supervisor', function () {
     supervisor.scaleTo(3);
     expect(supervisor.processes()).to.equal(3);
     expect(supervisor.running()).to.equal(1);
-    await until(() => supervisor.running() === 3 && started(dir, supervisor.pids()) === 3);
+    await eventually(
+      () => supervisor.running() === 3 && started(dir, supervisor.pids()) === 3,
+      'three workers running and started',
+    );
     clearInterval(watch);
     expect(most, 'processes at any moment').to.be.at.most(3);
   });
@@ -54,12 +57,15 @@ describe('autoscale: local worker supervisor', function () {
   it('replaces a worker that dies unexpectedly', async () => {
     const { supervisor, dir } = pool({ minWorkers: 2, maxWorkers: 2 });
     supervisor.start();
-    await until(() => started(dir, supervisor.pids()) === 2);
+    await eventually(() => started(dir, supervisor.pids()) === 2, 'two workers started');
     const [victim, survivor] = supervisor.pids() as [number, number];
 
     process.kill(victim, 'SIGKILL');
-    await until(() => supervisor.report().restarts === 1 && supervisor.running() === 2);
-    await until(() => started(dir, supervisor.pids()) === 2);
+    await eventually(
+      () => supervisor.report().restarts === 1 && supervisor.running() === 2,
+      'one restart, two workers running',
+    );
+    await eventually(() => started(dir, supervisor.pids()) === 2, 'two workers started');
     expect(supervisor.pids()).to.include(survivor).and.not.include(victim);
   });
 
@@ -69,7 +75,7 @@ describe('autoscale: local worker supervisor', function () {
       { WORKER_STUBBORN: '1' },
     );
     supervisor.start();
-    await until(() => started(dir, supervisor.pids()) === 1);
+    await eventually(() => started(dir, supervisor.pids()) === 1, 'one worker started');
     const [pid] = supervisor.pids() as [number];
     await supervisor.stop();
     expect(alive(pid)).to.equal(false);
@@ -87,10 +93,10 @@ describe('autoscale: local worker supervisor', function () {
     ];
     const pids = [Number(a), Number(b)];
     autoTeardown(() => pids.filter(alive).forEach((pid) => process.kill(pid, 'SIGKILL')));
-    await until(() => started(dir, pids) === 2);
+    await eventually(() => started(dir, pids) === 2, 'both workers started');
 
     parent.child.kill('SIGKILL');
-    await until(() => pids.every((pid) => !alive(pid)), 15_000);
+    await eventually(() => pids.every((pid) => !alive(pid)), 'every worker gone', 15_000);
     for (const pid of pids)
       expect(existsSync(path.join(dir, `${pid}.drained`)), `${pid} drained`).to.equal(true);
   });
@@ -116,21 +122,4 @@ function tempDir(): string {
 
 function started(dir: string, pids: number[]): number {
   return pids.filter((pid) => existsSync(path.join(dir, `${pid}.started`))).length;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms: ${condition}`);
-    await sleep(25);
-  }
 }

@@ -14,7 +14,9 @@ import {
   testEnv,
   uniqueName,
   waitForOutput,
+  eventually,
 } from '../../support';
+import { alive, reportUntil } from './autoscale-watch';
 
 const SESSIONS = 500;
 const PER_SESSION = 100;
@@ -52,7 +54,7 @@ describe('autoscale: local supervisor end to end', function () {
     const proc = spawnWaggle(['start', '--roles', 'autoscaler', '--autoscale', 'local'], env);
     const [, port] = await waitForOutput(proc, /"port":(\d+),"msg":"waggle started"/, 60_000);
     const base = `http://127.0.0.1:${port}`;
-    const first = await reportUntil(base, (r) => r.supervisor?.running === 1);
+    const first = await reportUntil(base, (r) => r.supervisor?.running === 1, 120_000);
     expect(first.supervisor).to.include({ minWorkers: 1, maxWorkers: PARTITIONS });
 
     // Watch the pool for the whole run: how many workers ran at most, and that it never left [1, partitions].
@@ -76,8 +78,8 @@ describe('autoscale: local supervisor end to end', function () {
     // Drained: after the stabilization window the pool returns to one worker.
     // Redeliveries of events already handled (an ack lost when a worker stopped) may still sit in the queues
     // for a moment; the fence acknowledges them without running the handler again.
-    await reportUntil(base, (r) => r.supervisor?.running === 1 && r.supervisor.pids.length === 1);
-    const last = await reportUntil(base, (r) => r.groups[CONSUMER]?.depth.total === 0);
+    await reportUntil(base, (r) => r.supervisor?.running === 1 && r.supervisor.pids.length === 1, 120_000);
+    const last = await reportUntil(base, (r) => r.groups[CONSUMER]?.depth.total === 0, 120_000);
     watching = false;
     await watcher;
 
@@ -105,7 +107,10 @@ describe('autoscale: local supervisor end to end', function () {
 
     proc.child.kill('SIGTERM');
     expect(await proc.exited, proc.output().slice(-4_000)).to.equal(0);
-    await until(async () => [...seen.pids].every((pid) => !alive(pid)), 30_000);
+    await eventually(() => [...seen.pids].every((pid) => !alive(pid)), 'every worker process gone', {
+      timeoutMs: 30_000,
+      everyMs: 500,
+    });
   });
 });
 
@@ -161,28 +166,4 @@ async function drained(
 async function count(db: Awaited<ReturnType<typeof testDb>>, table: string): Promise<number> {
   const [row] = (await db.query(`SELECT count(*)::int AS n FROM ${table}`)) as Array<{ n: number }>;
   return row?.n ?? 0;
-}
-
-async function reportUntil(base: string, done: (r: AutoscaleReport) => boolean): Promise<AutoscaleReport> {
-  let last: AutoscaleReport | undefined;
-  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(250)) {
-    last = (await (await fetch(`${base}/v1/autoscale`)).json()) as AutoscaleReport;
-    if (done(last)) return last;
-  }
-  throw new Error(`no matching report: ${JSON.stringify(last)}`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await condition()); await sleep(500)) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-  }
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { ConsumeMessage } from 'amqplib';
 import { AckCoalescer } from '../../../src/broker/ack-coalescer';
-import { rawAmqp, tempQueue, uniqueName } from '../../support';
+import { rawAmqp, tempQueue, uniqueName, eventually } from '../../support';
 
 /** Publishes `n` messages whose bodies are their numbers, then consumes them all with `prefetch`. */
 async function deliveries(n: number): Promise<{
@@ -22,8 +22,10 @@ async function deliveries(n: number): Promise<{
     coalescer.arrived(msg);
     consumed.push(msg);
   });
-  const deadline = Date.now() + 5_000;
-  while (consumed.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await eventually(() => consumed.length >= n, `${n} message(s) delivered`, {
+    timeoutMs: 5_000,
+    everyMs: 10,
+  });
   expect(consumed).to.have.length(n);
   return { queue, consumed, coalescer, close: () => consumer.close() };
 }

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { ChannelCredentialStore } from '../../../src/channels';
-import { tapExchange, tenantWithKey, testDb, useTopologyVhost } from '../../support';
+import { tapExchange, tenantWithKey, testDb, useTopologyVhost, type TestIngress } from '../../support';
 import { fixtureBytes, slackHeaders, whatsappSignature } from '../../fixtures/channels/provider-fixtures';
-import { startChannelIngress, type ChannelIngressUnderTest } from './chat-harness';
+import { startChannelIngress } from './chat-harness';
 
 const WHATSAPP = { appSecret: 'wa-app-secret-0123456789', verifyToken: 'wa-verify-token' };
 const SLACK = { signingSecret: 'slack-signing-secret-0123' };
@@ -26,7 +26,7 @@ async function post(url: string, body: Buffer, headers: Record<string, string>) 
 describe('channels: inbound webhooks over HTTP, through admission', function () {
   this.timeout(60_000);
   const vhost = useTopologyVhost('chan-in');
-  let ingress: ChannelIngressUnderTest;
+  let ingress: TestIngress;
   let tenant: string;
   let token: string;
 

@@ -2,18 +2,27 @@ import { expect } from 'chai';
 import turnProcessor from '../../../consumers/turn-processor';
 import { outboundDispatcher } from '../../../consumers/outbound-dispatcher';
 import { ChannelCredentialStore } from '../../../src/channels';
-import { relayRole } from '../../../src/roles';
-import { isolatedDb, isolatedDbUrl, tapExchange, tapQueue, useTopologyVhost } from '../../support';
+import {
+  isolatedDb,
+  isolatedDbUrl,
+  tapExchange,
+  tapQueue,
+  useTopologyVhost,
+  tenantWithKey,
+  type TestIngress,
+  eventually,
+} from '../../support';
 import {
   fixtureBytes,
   fixtureJson,
   slackHeaders,
   whatsappSignature,
 } from '../../fixtures/channels/provider-fixtures';
-import { CHAT_DB, startChannelIngress, tenantWithKeyIn, type ChannelIngressUnderTest } from './chat-harness';
+import { CHAT_DB, startChannelIngress } from './chat-harness';
 import { chatWorkersRole } from './chat-workers';
 import { providerServer, type ProviderReply, type ProviderRequest } from './provider-server';
 import { openSse } from './sse-client';
+import { relayRole } from '../../../src/roles';
 
 interface ReplyData {
   text: string;
@@ -24,7 +33,7 @@ describe('channels: the chat loop end to end (web chat → turn → reply on SSE
   this.timeout(90_000);
   const vhost = useTopologyVhost('chat');
   let answer: (request: ProviderRequest, index: number) => ProviderReply = () => ({ status: 200, body: {} });
-  let chat: ChannelIngressUnderTest;
+  let chat: TestIngress;
   let provider: Awaited<ReturnType<typeof providerServer>>;
 
   beforeEach(async () => {
@@ -56,7 +65,7 @@ describe('channels: the chat loop end to end (web chat → turn → reply on SSE
   }
 
   it('20 messages sent fast get replies in order on SSE, every message answered exactly once', async () => {
-    const { token } = await tenantWithKeyIn(await isolatedDb(CHAT_DB));
+    const { token } = await tenantWithKey('chat', { db: await isolatedDb(CHAT_DB) });
     const stream = await openSse(`${chat.url}/v1/sessions/fast-1/stream`, {
       authorization: `Bearer ${token}`,
     });
@@ -71,8 +80,11 @@ describe('channels: the chat loop end to end (web chat → turn → reply on SSE
       stream.events.flatMap((e) =>
         (JSON.parse(e.data) as { data: ReplyData }).data.inReplyTo.map((r) => r.sequence),
       );
-    const until = Date.now() + 60_000;
-    while (answered().length < 20 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await eventually(answered, 'replies to all 20 messages', {
+      timeoutMs: 60_000,
+      everyMs: 50,
+      done: (sequences) => sequences.length >= 20,
+    });
 
     const replies = stream.events.map((e) => ({
       id: Number(e.id),
@@ -99,7 +111,7 @@ describe('channels: the chat loop end to end (web chat → turn → reply on SSE
   });
 
   it('resumes a session’s replies after Last-Event-ID', async () => {
-    const { token } = await tenantWithKeyIn(await isolatedDb(CHAT_DB));
+    const { token } = await tenantWithKey('chat', { db: await isolatedDb(CHAT_DB) });
     const first = await openSse(`${chat.url}/v1/sessions/resume-1/stream`, {
       authorization: `Bearer ${token}`,
     });
@@ -119,7 +131,7 @@ describe('channels: the chat loop end to end (web chat → turn → reply on SSE
   });
 
   it('/tool weather Paris publishes a tool.call.requested event and says so', async () => {
-    const { tenant, token } = await tenantWithKeyIn(await isolatedDb(CHAT_DB));
+    const { tenant, token } = await tenantWithKey('chat', { db: await isolatedDb(CHAT_DB) });
     const tap = await tapExchange(vhost.name, 'events', `${tenant}.*.tool.call.requested`);
     const stream = await openSse(`${chat.url}/v1/sessions/tool-1/stream`, {
       authorization: `Bearer ${token}`,
@@ -140,7 +152,7 @@ describe('channels: the chat loop end to end (web chat → turn → reply on SSE
   });
 
   it('answers tool results and failures that come back into the session', async () => {
-    const { token } = await tenantWithKeyIn(await isolatedDb(CHAT_DB));
+    const { token } = await tenantWithKey('chat', { db: await isolatedDb(CHAT_DB) });
     const stream = await openSse(`${chat.url}/v1/sessions/tool-2/stream`, {
       authorization: `Bearer ${token}`,
     });
@@ -178,7 +190,7 @@ describe('channels: the chat loop end to end (web chat → turn → reply on SSE
 
   it('a provider answering 500 twice then 200 gets the reply once (retried through the delay tiers)', async () => {
     const db = await isolatedDb(CHAT_DB);
-    const { tenant } = await tenantWithKeyIn(db);
+    const { tenant } = await tenantWithKey('chat', { db });
     await new ChannelCredentialStore(db).set(tenant, 'telegram', {
       secretToken: 'tg-secret',
       botToken: '42:TOKEN',
@@ -222,7 +234,7 @@ describe('channels: the chat loop end to end (web chat → turn → reply on SSE
 
   it('a provider answering 400 gets the reply parked with the provider’s answer, not retried', async () => {
     const db = await isolatedDb(CHAT_DB);
-    const { tenant } = await tenantWithKeyIn(db);
+    const { tenant } = await tenantWithKey('chat', { db });
     await new ChannelCredentialStore(db).set(tenant, 'whatsapp', {
       appSecret: 'wa-secret',
       verifyToken: 'wa-verify',
@@ -240,9 +252,11 @@ describe('channels: the chat loop end to end (web chat → turn → reply on SSE
       body,
     });
     expect(res.status).to.equal(200);
-    const until = Date.now() + 60_000;
     const mine = () => parked.messages.filter((m) => m.properties.headers?.['x-tenant'] === tenant);
-    while (mine().length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await eventually(() => mine().length > 0, 'the reply in outbound.parked', {
+      timeoutMs: 60_000,
+      everyMs: 50,
+    });
     const [message] = mine();
     expect(message, 'the reply is in outbound.parked').to.not.equal(undefined);
     const headers = message!.properties.headers ?? {};
@@ -263,7 +277,7 @@ describe('channels: the chat loop end to end (web chat → turn → reply on SSE
 
   it('a Slack message is answered in its thread with chat.postMessage', async () => {
     const db = await isolatedDb(CHAT_DB);
-    const { tenant } = await tenantWithKeyIn(db);
+    const { tenant } = await tenantWithKey('chat', { db });
     await new ChannelCredentialStore(db).set(tenant, 'slack', {
       signingSecret: 'slack-secret',
       botToken: 'xoxb-42',

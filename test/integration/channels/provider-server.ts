@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { autoTeardown } from '../../support';
+import { autoTeardown, eventually } from '../../support';
 
 /** One request a provider stand-in received. */
 export interface ProviderRequest {
@@ -53,13 +53,11 @@ export async function providerServer(
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
     async waitFor(count, timeoutMs = 30_000) {
-      const until = Date.now() + timeoutMs;
-      while (requests.length < count) {
-        if (Date.now() > until)
-          throw new Error(`expected ${count} provider request(s), got ${requests.length}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return requests;
+      return eventually(() => requests, `${count} provider request(s)`, {
+        timeoutMs,
+        everyMs: 20,
+        done: (got) => got.length >= count,
+      });
     },
   };
 }

@@ -9,8 +9,10 @@ import {
   tapQueue,
   useTopologyVhost,
   type EventTap,
+  tenantWithKey,
+  type TestIngress,
 } from '../../support';
-import { startChannelIngress, tenantWithKeyIn, type ChannelIngressUnderTest } from './chat-harness';
+import { startChannelIngress } from './chat-harness';
 import { chatWorkersRole } from './chat-workers';
 import { openSse, type SseEvent } from './sse-client';
 
@@ -35,7 +37,7 @@ const ofType = (all: SseEvent[], type: string) => all.filter((e) => e.event === 
 describe('channels: reply text streams to the session as the agent makes it', function () {
   this.timeout(90_000);
   const vhost = useTopologyVhost('stream');
-  let chat: ChannelIngressUnderTest;
+  let chat: TestIngress;
   // What the outbound dispatcher would consume: the `outbound` queue itself.
   let outbound: EventTap;
 
@@ -76,7 +78,7 @@ describe('channels: reply text streams to the session as the agent makes it', fu
   }
 
   it('sends each piece of the reply as a message.delta, in order and before the reply of the same turn', async () => {
-    const { tenant, token } = await tenantWithKeyIn(await isolatedDb(STREAM_DB));
+    const { tenant, token } = await tenantWithKey('chat', { db: await isolatedDb(STREAM_DB) });
     const stream = await openSse(`${chat.url}/v1/sessions/words-1/stream`, {
       authorization: `Bearer ${token}`,
     });
@@ -107,7 +109,7 @@ describe('channels: reply text streams to the session as the agent makes it', fu
   });
 
   it('a message sent mid-stream withdraws the text so far, and one reply answers both messages', async () => {
-    const { tenant, token } = await tenantWithKeyIn(await isolatedDb(STREAM_DB));
+    const { tenant, token } = await tenantWithKey('chat', { db: await isolatedDb(STREAM_DB) });
     const stream = await openSse(`${chat.url}/v1/sessions/words-2/stream`, {
       authorization: `Bearer ${token}`,
     });
@@ -148,7 +150,7 @@ describe('channels: reply text streams to the session as the agent makes it', fu
   });
 
   it('Last-Event-ID replays the replies only, never the streamed text', async () => {
-    const { tenant, token } = await tenantWithKeyIn(await isolatedDb(STREAM_DB));
+    const { tenant, token } = await tenantWithKey('chat', { db: await isolatedDb(STREAM_DB) });
     const live = await openSse(`${chat.url}/v1/sessions/words-3/stream`, {
       authorization: `Bearer ${token}`,
     });

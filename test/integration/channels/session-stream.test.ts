@@ -124,9 +124,11 @@ describe('channels: SSE session streams', function () {
       ).components.streams?.detail;
     expect(await streams()).to.equal('1 SSE stream(s) open');
     other.close();
-    const until = Date.now() + 10_000;
-    while ((await streams()) !== '0 SSE stream(s) open' && Date.now() < until)
-      await new Promise((r) => setTimeout(r, 50));
+    await eventually(streams, 'the closed stream counted out', {
+      timeoutMs: 10_000,
+      everyMs: 50,
+      done: (detail) => detail === '0 SSE stream(s) open',
+    });
     expect(await streams()).to.equal('0 SSE stream(s) open');
   });
 
@@ -269,7 +271,7 @@ describe('channels: SSE session streams', function () {
       authorization: `Bearer ${token}`,
     });
     expect(stream.status).to.equal(200);
-    while (!stream.comments.includes('keep-alive')) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => stream.comments.includes('keep-alive'), 'a keep-alive comment', { everyMs: 20 });
     await ingress.platform.stop();
     await stream.ended;
     expect(stream.comments).to.include('keep-alive');
@@ -287,8 +289,10 @@ describe('channels: SSE session streams', function () {
     expect(hub.notReadyReason).to.include('waggle topology apply');
     const { channel } = await rawAmqpOn(bare);
     await channel.assertExchange('outbound', 'topic', { durable: true });
-    const until = Date.now() + 10_000;
-    while (!hub.ready && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => hub.ready, 'the hub ready once outbound exists', {
+      timeoutMs: 10_000,
+      everyMs: 20,
+    });
     expect(hub.ready).to.equal(true);
     const received: number[] = [];
     const streamed: string[] = [];
@@ -301,7 +305,10 @@ describe('channels: SSE session streams', function () {
     const event = { ...reply('acme', 's-1', 'hi'), sequence: 1 };
     const m = toAmqpMessage(event);
     channel.publish('outbound', m.routingKey, m.content, m.properties);
-    while (received.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    await eventually(() => received.length > 0, 'the outbound event streamed', {
+      timeoutMs: 10_000,
+      everyMs: 20,
+    });
     expect(received).to.deep.equal([1]);
 
     // `streams` comes later: the hub binds it as soon as it exists, keeping the outbound stream going.

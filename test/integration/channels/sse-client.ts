@@ -1,4 +1,4 @@
-import { autoTeardown } from '../../support';
+import { autoTeardown, eventually } from '../../support';
 
 /** One Server-Sent Event as a client parses it. */
 export interface SseEvent {
@@ -88,28 +88,22 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     ended,
     close: () => controller.abort(),
     async waitFor(count, timeoutMs = 15_000) {
-      const until = Date.now() + timeoutMs;
-      while (events.length < count) {
-        if (Date.now() > until) {
-          throw new Error(
-            `expected ${count} SSE event(s), got ${events.length}: ${JSON.stringify(events.map((e) => e.id))}`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return events;
+      return eventually(
+        () => events,
+        () => `${count} SSE event(s); got ${JSON.stringify(events.map((e) => e.id))}`,
+        { timeoutMs, everyMs: 20, done: (got) => got.length >= count },
+      );
     },
     async waitUntil(check, what, timeoutMs = 15_000) {
-      const until = Date.now() + timeoutMs;
-      while (!check(all)) {
-        if (Date.now() > until) {
-          throw new Error(
-            `not within ${timeoutMs} ms: ${what}; got ${JSON.stringify(all.map((e) => e.event))}`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      return all;
+      return eventually(
+        () => all,
+        () => `${what}; got ${JSON.stringify(all.map((e) => e.event))}`,
+        {
+          timeoutMs,
+          everyMs: 20,
+          done: check,
+        },
+      );
     },
   };
 }

@@ -7,8 +7,8 @@ import {
   tempVhost,
   testEnv,
   waitForOutput,
+  tenantWithKey,
 } from '../../support';
-import { tenantWithKeyIn } from './chat-harness';
 import { openSse } from './sse-client';
 
 // The suites' shared database is served by other suites' relays; this one runs its own relay.
@@ -25,7 +25,7 @@ describe('channels: `waggle start` runs the chat loop as the README shows it', f
       WAGGLE_HTTP_HOST: '127.0.0.1',
     });
     // What `waggle tenants create` and `waggle keys create` do, on the database this process uses.
-    const { token: key } = await tenantWithKeyIn(await isolatedDb(DEMO_DB), 'demo');
+    const { token: key } = await tenantWithKey('demo', { db: await isolatedDb(DEMO_DB) });
 
     const waggle = spawnWaggle(['start'], env);
     const [, url] = await waitForOutput(waggle, /HTTP\s+(http:\/\/\S+)/, 60_000);

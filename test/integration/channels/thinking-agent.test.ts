@@ -3,10 +3,18 @@ import type { DataSource } from 'typeorm';
 import { outboundDispatcher } from '../../../consumers/outbound-dispatcher';
 import { turnProcessor } from '../../../consumers/turn-processor';
 import type { AgentAction, Turn, TurnAgent } from '../../../src/agent';
-import { relayRole } from '../../../src/roles';
-import { eventually, isolatedDb, isolatedDbUrl, tapExchange, useTopologyVhost } from '../../support';
-import { startChannelIngress, tenantWithKeyIn, type ChannelIngressUnderTest } from './chat-harness';
+import {
+  eventually,
+  isolatedDb,
+  isolatedDbUrl,
+  tapExchange,
+  useTopologyVhost,
+  tenantWithKey,
+  type TestIngress,
+} from '../../support';
+import { startChannelIngress } from './chat-harness';
 import { chatWorkersRole } from './chat-workers';
+import { relayRole } from '../../../src/roles';
 
 const DB = 'thinking';
 const SESSIONS = 60;
@@ -55,7 +63,7 @@ async function longTransactions(db: DataSource): Promise<string[]> {
 describe('channels: turns whose agent thinks for seconds hold no database connection', function () {
   this.timeout(120_000);
   const vhost = useTopologyVhost('thinking');
-  let chat: ChannelIngressUnderTest;
+  let chat: TestIngress;
   let agent: ThinkingAgent;
 
   beforeEach(async () => {
@@ -74,7 +82,7 @@ describe('channels: turns whose agent thinks for seconds hold no database connec
 
   it(`${SESSIONS} sessions think at once on a pool of ${POOL}, with no connection idle in transaction meanwhile`, async () => {
     const db = await isolatedDb(DB);
-    const { tenant, token } = await tenantWithKeyIn(db);
+    const { tenant, token } = await tenantWithKey('chat', { db });
     const replies = await tapExchange(vhost.name, 'outbound', `${tenant}.#`);
     const sessions = Array.from({ length: SESSIONS }, (_, i) => `think-${i}`);
     await Promise.all(

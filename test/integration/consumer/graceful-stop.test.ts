@@ -8,8 +8,9 @@ import {
   publishEvents,
   sessionEvent,
   uniqueName,
+  startConsumer,
 } from '../../support';
-import { consumerScene, effectCount, effectsBySession, startConsumer } from './harness';
+import { consumerScene, effectCount, effectsBySession } from './harness';
 
 describe('consumer: graceful stop', function () {
   this.timeout(60_000);

@@ -1,14 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import {
-  ConsumerRuntime,
-  defineConsumer,
-  resolveConsumerSettings,
-  type ConsumerDefinition,
-  type ConsumerRuntimeDeps,
-} from '../../../src/consumer';
+import { defineConsumer } from '../../../src/consumer';
 import type { Topology } from '../../../src/topology';
-import { autoTeardown, consumerVhost, testDb, uniqueName, type ConsumerStack } from '../../support';
+import { autoTeardown, consumerVhost, testDb, uniqueName } from '../../support';
 
 /** Where a consumer test starts: a vhost of its own with the test topology, the test database, an effects table. */
 export interface ConsumerScene {
@@ -70,56 +63,6 @@ export async function effectsBySession(db: DataSource, table: string): Promise<M
 export async function effectCount(db: DataSource, table: string): Promise<number> {
   const [row] = await db.query(`SELECT count(*)::int AS n FROM ${table}`);
   return (row as { n: number }).n;
-}
-
-export interface StartOptions {
-  vhost: string;
-  topology: Topology;
-  /** Override the binding (e.g. another queue). */
-  binding?: Partial<Parameters<typeof resolveConsumerSettings>[1]['binding']>;
-  deps?: Partial<ConsumerRuntimeDeps>;
-}
-
-/**
- * Starts a consumer runtime in this process on the test topology (partition group `turns` or queue
- * `tasks`, by what the definition names), stopped after the test.
- */
-export async function startConsumer(
-  stack: ConsumerStack,
-  definition: ConsumerDefinition,
-  options: StartOptions,
-): Promise<ConsumerRuntime> {
-  const { topology } = options;
-  const group = topology.partitionGroups.find((g) => g.name === definition.partitions);
-  const queue = topology.queues.find((q) => q.name === definition.queue);
-  const settings = resolveConsumerSettings(definition, {
-    binding: {
-      name: definition.name,
-      queue: definition.queue,
-      partitions: definition.partitions,
-      retry: group?.retry ?? queue?.retry,
-      ...options.binding,
-    },
-    group,
-    defaultPrefetch: 50,
-  });
-  const runtime = new ConsumerRuntime(
-    {
-      db: stack.db,
-      broker: stack.broker,
-      publisher: stack.publisher,
-      instanceId: randomUUID(),
-      leaseScope: options.vhost,
-      leaseTtlMs: 3_000,
-      sweepEveryMs: 500,
-      ...options.deps,
-    },
-    settings,
-    definition,
-  );
-  await runtime.start();
-  autoTeardown(() => runtime.stop(5_000));
-  return runtime;
 }
 
 /** An ordered consumer on `turns` writing one effect row per event in its transaction; `before` runs first. */

@@ -10,8 +10,8 @@ import {
   sendToQueue,
   sessionEvent,
   uniqueName,
+  startConsumer,
 } from '../../support';
-import { startConsumer } from './harness';
 
 async function series(name: string, consumer: string): Promise<Map<string, number>> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);

@@ -8,8 +8,9 @@ import {
   sendToQueue,
   sessionEvent,
   uniqueName,
+  startConsumer,
 } from '../../support';
-import { consumerScene, effectCount, effectsBySession, recorder, startConsumer } from './harness';
+import { consumerScene, effectCount, effectsBySession, recorder } from './harness';
 
 describe('consumer: ordered sessions through partitions', function () {
   this.timeout(60_000);

@@ -8,8 +8,9 @@ import {
   sessionEvent,
   uniqueName,
   waitForMessages,
+  startConsumer,
 } from '../../support';
-import { consumerScene, effectsBySession, startConsumer } from './harness';
+import { consumerScene, effectsBySession } from './harness';
 
 describe('consumer: a run past its time limit', function () {
   this.timeout(60_000);

@@ -8,8 +8,9 @@ import {
   publishEvents,
   sessionEvent,
   uniqueName,
+  startConsumer,
 } from '../../support';
-import { consumerScene, effectsBySession, recorder, startConsumer } from './harness';
+import { consumerScene, effectsBySession, recorder } from './harness';
 
 describe('consumer: a sequence that never arrives', function () {
   this.timeout(60_000);

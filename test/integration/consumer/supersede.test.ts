@@ -7,8 +7,9 @@ import {
   sendToQueue,
   sessionEvent,
   uniqueName,
+  startConsumer,
 } from '../../support';
-import { consumerScene, startConsumer } from './harness';
+import { consumerScene } from './harness';
 
 function untilAborted(signal: AbortSignal, ms: number): Promise<void> {
   return new Promise((resolve) => {

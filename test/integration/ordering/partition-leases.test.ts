@@ -9,8 +9,9 @@ import {
   publishEvents,
   sessionEvent,
   uniqueName,
+  startConsumer,
 } from '../../support';
-import { consumerScene, effectCount, effectsBySession, startConsumer } from '../consumer/harness';
+import { consumerScene, effectCount, effectsBySession } from '../consumer/harness';
 
 function recorder(table: string, label: string) {
   return defineConsumer({

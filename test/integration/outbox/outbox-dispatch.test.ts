@@ -16,8 +16,8 @@ import {
   testDb,
   TEST_DATABASE_URL,
   uniqueName,
+  startConsumer,
 } from '../../support';
-import { startConsumer } from '../consumer/harness';
 
 describe('outbox: a run’s messages leave as soon as it commits; the relay sweeps only what is left', function () {
   this.timeout(60_000);

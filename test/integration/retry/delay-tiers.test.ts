@@ -10,8 +10,9 @@ import {
   publishEvents,
   sessionEvent,
   uniqueName,
+  startConsumer,
 } from '../../support';
-import { consumerScene, effectCount, startConsumer } from '../consumer/harness';
+import { consumerScene, effectCount } from '../consumer/harness';
 
 describe('retry: unordered consumers retry through delay tiers', function () {
   this.timeout(60_000);

@@ -10,8 +10,9 @@ import {
   sessionEvent,
   uniqueName,
   waitForMessages,
+  startConsumer,
 } from '../../support';
-import { consumerScene, effectsBySession, startConsumer } from '../consumer/harness';
+import { consumerScene, effectsBySession } from '../consumer/harness';
 
 describe('retry: parking with headers', function () {
   this.timeout(60_000);

@@ -10,8 +10,9 @@ import {
   sendToQueue,
   sessionEvent,
   uniqueName,
+  startConsumer,
 } from '../../support';
-import { consumerScene, effectsBySession, startConsumer } from '../consumer/harness';
+import { consumerScene, effectsBySession } from '../consumer/harness';
 
 describe('retry: listing and replaying parked messages', function () {
   this.timeout(60_000);

@@ -9,6 +9,7 @@ import {
   testEnv,
   uniqueName,
   waitForOutput,
+  eventually,
 } from '../../support';
 
 describe('runtime: graceful shutdown', function () {
@@ -36,7 +37,11 @@ describe('runtime: graceful shutdown', function () {
     );
     await waitForOutput(worker, /^ready$/m);
     // Let a few messages be in flight (prefetch 5, 200 ms per step), then ask it to stop.
-    await waitForRows(db, table, 1);
+    await eventually(
+      async () => ((await db.query(`SELECT count(*)::int AS n FROM ${table}`)) as Array<{ n: number }>)[0]?.n,
+      `a row in ${table}`,
+      { timeoutMs: 5_000 },
+    );
     await sleep(150);
     worker.child.kill('SIGTERM');
     expect(await worker.exited, worker.output()).to.equal(0);
@@ -64,12 +69,3 @@ describe('runtime: graceful shutdown', function () {
     expect(done.size + left.length).to.equal(total);
   });
 });
-
-async function waitForRows(db: Awaited<ReturnType<typeof testDb>>, table: string, n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const [row] = await db.query(`SELECT count(*)::int AS n FROM ${table}`);
-    if ((row as { n: number }).n >= n) return;
-    await sleep(25);
-  }
-  throw new Error(`no rows in ${table}`);
-}

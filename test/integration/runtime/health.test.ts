@@ -1,15 +1,11 @@
 import { expect } from 'chai';
-import { Platform } from '../../../src/roles';
-import { autoTeardown, testConfig } from '../../support';
+import { startPlatform } from '../../support';
 
 describe('runtime: /v1/health', function () {
   this.timeout(30_000);
 
   it('answers 503 naming the broker when the AMQP connection is gone, while ?live stays 200', async () => {
-    const platform = new Platform({ config: testConfig({ shutdownTimeoutMs: 2_000 }), roles: [] });
-    const address = await platform.start();
-    autoTeardown(() => platform.stop());
-    const base = `http://127.0.0.1:${address.port}`;
+    const { platform, url: base } = await startPlatform({ roles: [], config: { shutdownTimeoutMs: 2_000 } });
     expect((await fetch(`${base}/v1/health`)).status).to.equal(200);
 
     await platform.context.broker.close(); // the process loses its broker connection

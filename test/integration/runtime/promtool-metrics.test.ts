@@ -15,8 +15,8 @@ import {
   startIngress,
   tenantWithKey,
   uniqueName,
+  startConsumer,
 } from '../../support';
-import { startConsumer } from '../consumer/harness';
 
 const MISSING =
   'promtool is not installed (scripts/ci-tools.sh installs it as root; else apt-get install prometheus)';

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { KeyStore, TenantStore } from '../../../src/admission';
 import { demoWeather } from '../../../src/flows';
 import {
   amqpUrlFor,
@@ -9,11 +8,13 @@ import {
   spawnWaggle,
   tempVhost,
   testEnv,
-  uniqueName,
   verifyStandardWebhook,
   waitForOutput,
+  eventually,
+  freePort,
+  tenantWithKey,
 } from '../../support';
-import { freePort, httpStub, until, type Received } from './flow-rig';
+import { httpStub, type Received } from './flow-rig';
 import { SAGA_TEST_DB } from './saga-harness';
 
 describe('saga flows on `waggle start` with the shipped topology', function () {
@@ -35,10 +36,7 @@ describe('saga flows on `waggle start` with the shipped topology', function () {
     );
     await waitForOutput(waggle, /waggle is up/, 60_000);
 
-    const db = await isolatedDb(SAGA_TEST_DB);
-    const tenant = uniqueName('demo');
-    await new TenantStore(db).create(tenant);
-    const { token } = await new KeyStore(db).create(tenant);
+    const { token } = await tenantWithKey('demo', { db: await isolatedDb(SAGA_TEST_DB) });
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
     const receiver = await httpStub(() => ({ status: 200 }));
@@ -68,7 +66,11 @@ describe('saga flows on `waggle start` with the shipped topology', function () {
     expect(sent.status).to.equal(202);
 
     const ofType = (type: string) => receiver.received.find((r) => r.body.type === type);
-    await until(() => ofType('tool.call.completed') !== undefined, 'tool.call.completed delivered', 60_000);
+    await eventually(
+      () => ofType('tool.call.completed') !== undefined,
+      'tool.call.completed delivered',
+      60_000,
+    );
     for (const type of ['message.received', 'tool.call.requested', 'tool.call.completed']) {
       const req = ofType(type) as Received;
       expect(req, type).to.not.equal(undefined);

@@ -4,20 +4,10 @@ import path from 'node:path';
 import amqplib, { type Channel } from 'amqplib';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
-import { KeyStore, TenantStore } from '../../../src/admission';
 import type { WaggleConfig } from '../../../src/config';
-import { ConsumerRuntime, loadHandlerModule, resolveConsumerSettings } from '../../../src/consumer';
-import { SagaRuntime } from '../../../src/flows';
+import { loadHandlerModule } from '../../../src/consumer';
 import { poolOf } from '../../../src/db';
 import { OutboxRelay } from '../../../src/outbox';
-import {
-  createIngressRole,
-  Platform,
-  relayRole,
-  schedulerRole,
-  topologyBootStep,
-  workersRole,
-} from '../../../src/roles';
 import { SagaTimers, type Clock } from '../../../src/saga';
 import { applyTopology, loadTopology, planTopology } from '../../../src/topology';
 import type { WebhookSettings } from '../../../src/webhooks';
@@ -30,9 +20,22 @@ import {
   isolatedDbUrl,
   tempVhost,
   testConfig,
-  uniqueName,
+  eventually,
+  freePort,
+  startPlatform,
+  tenantWithKey,
+  startConsumer,
 } from '../../support';
 import { SAGA_TEST_DB } from './saga-harness';
+import {
+  createIngressRole,
+  Platform,
+  relayRole,
+  schedulerRole,
+  workersRole,
+  topologyBootStep,
+} from '../../../src/roles';
+import { SagaRuntime } from '../../../src/flows';
 
 /** The topology flow tests apply: admission entry, events, tool.calls, webhook.deliveries, session.results. */
 export const FLOW_TOPOLOGY = path.join(REPO_ROOT, 'test/fixtures/sagas/topology.yaml');
@@ -42,15 +45,6 @@ export const ADMIN_TOKEN = 'flow-test-admin-token-0123456789';
 async function cleanFlows(pool: Pool): Promise<void> {
   await pool.query(`DELETE FROM saga WHERE type IN ('tool-call', 'webhook-delivery')`);
   await pool.query('DELETE FROM outbox');
-}
-
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export interface PlatformRig {
@@ -80,35 +74,27 @@ export async function platformRig(overrides: Partial<WaggleConfig> = {}): Promis
   const amqpUrl = amqpUrlFor(vhost);
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const config = testConfig({
-    databaseUrl: isolatedDbUrl(SAGA_TEST_DB),
-    amqpUrl,
-    httpHost: '127.0.0.1',
-    httpPort: port,
-    publicUrl: baseUrl,
-    adminToken: ADMIN_TOKEN,
-    topologyFile: FLOW_TOPOLOGY,
-    consumers: [],
-    rateLimit: 0,
-    shutdownTimeoutMs: 5_000,
-    demoTools: false,
-    ...overrides,
-  });
-  const platform = new Platform({
-    config,
+  const { platform, config } = await startPlatform({
+    vhost,
     roles: [createIngressRole(), workersRole(), relayRole(), schedulerRole()],
-    prepare: [topologyBootStep(config.topologyFile)],
-    connectTimeoutMs: 10_000,
+    prepare: [topologyBootStep(FLOW_TOPOLOGY)],
+    config: {
+      databaseUrl: isolatedDbUrl(SAGA_TEST_DB),
+      httpPort: port,
+      publicUrl: baseUrl,
+      adminToken: ADMIN_TOKEN,
+      topologyFile: FLOW_TOPOLOGY,
+      consumers: [],
+      rateLimit: 0,
+      demoTools: false,
+      ...overrides,
+    },
   });
-  autoTeardown(() => platform.stop());
-  await platform.start();
-  const tenant = uniqueName('flow');
-  await new TenantStore(db).create(tenant);
+  const { tenant, token } = await tenantWithKey('flow', { db });
   autoTeardown(async () => {
     await pool.query('DELETE FROM tool WHERE tenant = $1', [tenant]);
     await pool.query('DELETE FROM webhook_endpoint WHERE tenant = $1', [tenant]);
   });
-  const { token } = await new KeyStore(db).create(tenant);
   return {
     platform,
     config,
@@ -159,24 +145,14 @@ export async function manualRig(clock: Clock, webhooks: Partial<WebhookSettings>
   await relay.start();
   autoTeardown(() => relay.stop());
   for (const c of topology.consumers) {
-    const definition = await loadHandlerModule(topology.root, c.handler, c.name);
-    const settings = resolveConsumerSettings(definition, {
+    await startConsumer({ ...stack, db }, await loadHandlerModule(topology.root, c.handler, c.name), {
+      vhost,
+      topology,
       binding: { name: c.name, queue: c.queue, retry: c.retry, concurrency: c.concurrency },
       defaultPrefetch: 20,
+      stopWithinMs: 2_000,
+      deps: { services: { config, sagas: runtime } },
     });
-    const consumer = new ConsumerRuntime(
-      {
-        db,
-        broker: stack.broker,
-        publisher: stack.publisher,
-        services: { config, sagas: runtime },
-        instanceId: uniqueName('inst'),
-      },
-      settings,
-      definition,
-    );
-    await consumer.start();
-    autoTeardown(() => consumer.stop(2_000));
   }
   const timers = new SagaTimers({ engine: runtime.engine, db: pool });
   return { runtime, timers, pool, db, vhost, amqpUrl, results: await resultReader(amqpUrl) };
@@ -214,21 +190,16 @@ async function resultReader(amqpUrl: string): Promise<ResultReader> {
   return {
     seen: () => all,
     async next(match, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        await pull();
-        const found = all.find((r) => !taken.has(r) && match(r));
-        if (found) {
-          taken.add(found);
-          return found;
-        }
-        if (Date.now() > deadline) {
-          throw new Error(
-            `no matching result within ${timeoutMs} ms; seen: ${JSON.stringify(all.map((r) => r.type))}`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const found = await eventually(
+        async () => {
+          await pull();
+          return all.find((r) => !taken.has(r) && match(r));
+        },
+        () => `a matching result on session.results; seen: ${JSON.stringify(all.map((r) => r.type))}`,
+        { timeoutMs, everyMs: 50 },
+      );
+      taken.add(found);
+      return found;
     },
   };
 }
@@ -276,18 +247,4 @@ export async function httpStub(
   autoTeardown(() => new Promise((resolve) => server.close(resolve)));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, received, server };
-}
-
-/** Polls until `check` holds (25 ms steps); fails naming `what`. */
-export async function until(
-  check: () => Promise<boolean> | boolean,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }

@@ -3,7 +3,8 @@ import { expect } from 'chai';
 import { poolOf } from '../../../src/db';
 import { SagaEngine, type SagaRecord } from '../../../src/saga';
 import { upsertTool, type ToolInput } from '../../../src/tools';
-import { httpStub, platformRig, until, type PlatformRig, type Received } from './flow-rig';
+import { httpStub, platformRig, type PlatformRig, type Received } from './flow-rig';
+import { eventually } from '../../support';
 
 /** POSTs a `tool.call.requested` event into a session through the ingress; answers its admitted sequence. */
 async function requestTool(
@@ -44,7 +45,7 @@ function engineOf(rig: PlatformRig): SagaEngine {
 async function sagaOfCall(rig: PlatformRig, callId: string): Promise<SagaRecord> {
   const engine = engineOf(rig);
   let id: string | undefined;
-  await until(
+  await eventually(
     async () => Boolean((id = await engine.findId('tool-call', `${rig.tenant}/${callId}`))),
     'saga started',
   );
@@ -126,13 +127,13 @@ describe('saga flows: tool calls (Path A)', function () {
     const tool = await httpStub(() => ({ status: 202 }));
     await register(rig, { name: 'slow', url: tool.url, mode: 'async', callbackTimeout: '1m' });
     await requestTool(rig, 's-async', 'call-3', 'slow', { q: 1 });
-    await until(() => tool.received.length === 1, 'tool invoked');
+    await eventually(() => tool.received.length === 1, 'tool invoked');
     const req = tool.received[0] as Received;
     const callback = req.body.callback as { url: string; secret: string };
     const saga = await sagaOfCall(rig, 'call-3');
     expect(callback.url).to.equal(`${rig.baseUrl}/v1/callbacks/${saga.id}`);
     expect(callback.secret).to.match(/^whsec_/);
-    await until(
+    await eventually(
       async () => (await engineOf(rig).get(saga.id)).waitingFor?.join() === 'tool.callback',
       'waiting',
     );
@@ -152,7 +153,7 @@ describe('saga flows: tool calls (Path A)', function () {
 
     const result = await rig.results.next((r) => r.type === 'tool.call.completed');
     expect(result.data.result).to.deep.equal({ answer: 42 });
-    await until(async () => (await engineOf(rig).get(saga.id)).status === 'completed', 'completed');
+    await eventually(async () => (await engineOf(rig).get(saga.id)).status === 'completed', 'completed');
     const late = await postCallback(req, 'cb-2', { status: 'succeeded', result: { answer: 43 } });
     expect(late.status).to.equal(409);
     await new Promise((r) => setTimeout(r, 300));
@@ -181,7 +182,7 @@ describe('saga flows: tool calls (Path A)', function () {
     expect((failed.data.error as { code: string }).code).to.equal('WAGGLE_SAGA_TIMEOUT');
     const saga = await sagaOfCall(rig, 'call-4');
     expect(saga.status).to.equal('failed');
-    await until(() => tool.received.some((r) => r.path === '/undo'), 'compensation called');
+    await eventually(() => tool.received.some((r) => r.path === '/undo'), 'compensation called');
     const invokes = tool.received.filter((r) => r.path === '/do');
     const undo = tool.received.filter((r) => r.path === '/undo');
     expect(invokes).to.have.length(2);
@@ -206,7 +207,7 @@ describe('saga flows: tool calls (Path A)', function () {
     );
     expect((refused.data.error as { code: string; message: string }).code).to.equal('WAGGLE_TOOL_REFUSED');
     expect((refused.data.error as { message: string }).message).to.match(/HTTP 400.*bad city/);
-    await until(() => tool.received.some((r) => r.path === '/undo'), 'compensation called');
+    await eventually(() => tool.received.some((r) => r.path === '/undo'), 'compensation called');
     expect(tool.received.filter((r) => r.path === '/do')).to.have.length(1);
 
     await requestTool(rig, 's-refused', 'call-6', 'nosuchtool');

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { defineSaga } from '../../../src/saga';
-import { isolatedDbUrl, spawnTs, testEnv, uniqueName, waitForOutput } from '../../support';
-import { until } from './flow-rig';
+import { isolatedDbUrl, spawnTs, testEnv, uniqueName, waitForOutput, eventually } from '../../support';
 import { SAGA_TEST_DB, cleanupSagas, effectsTable, sagaRig } from './saga-harness';
 
 describe('saga engine: a worker killed between steps', function () {
@@ -34,7 +33,7 @@ describe('saga engine: a worker killed between steps', function () {
 
     const second = spawnTs('test/fixtures/processes/saga-worker.ts', [], env);
     await waitForOutput(second, /saga worker ready/);
-    await until(
+    await eventually(
       async () => (await engine.get(id)).status === 'completed',
       'saga completed by the second worker',
     );

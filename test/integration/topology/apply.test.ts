@@ -10,8 +10,8 @@ import {
 } from '../../../src/topology';
 import { loadConfig } from '../../../src/config';
 import { connectTo, freshVhost, management, withTestProducers } from './broker-fixtures';
-import amqplib from 'amqplib';
-import { autoTeardown } from '../../support';
+import amqplib, { type Channel } from 'amqplib';
+import { autoTeardown, eventually } from '../../support';
 
 const MANAGEMENT_URL = () => loadConfig().managementUrl;
 
@@ -91,7 +91,7 @@ describe('topology: apply against the broker', () => {
     channel.publish('events', 'bigco.webchat.tool.call.requested', Buffer.from('big'));
     channel.publish('events', 'acme.webchat.tool.call.requested', Buffer.from('small'));
     channel.sendToQueue('tool.calls.retry.1s', Buffer.from('retried'));
-    await waitFor(async () => (await channel.checkQueue('tool.calls')).messageCount === 2);
+    await holds(channel, 'tool.calls', 2);
 
     const perPartition = await Promise.all(
       plan.queues.filter((q) => q.role === 'partition').map((q) => channel.checkQueue(q.name)),
@@ -252,15 +252,20 @@ queues:
     expect(diff.items).to.deep.equal([]);
     channel.publish('by-kind', '', Buffer.from('invoice'), { headers: { kind: 'invoice' } });
     channel.publish('alerts', 'anything', Buffer.from('alert'));
-    await waitFor(async () => (await channel.checkQueue('invoices')).messageCount === 1);
-    await waitFor(async () => (await channel.checkQueue('audit')).messageCount === 1);
+    await holds(channel, 'invoices', 1);
+    await holds(channel, 'audit', 1);
   });
 });
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Resolves once `queue` holds exactly `n` messages (routing is asynchronous to the confirm). */
+async function holds(channel: Channel, queue: string, n: number): Promise<void> {
+  await eventually(
+    async () => (await channel.checkQueue(queue)).messageCount,
+    `${n} message(s) in ${queue}`,
+    {
+      timeoutMs: 10_000,
+      everyMs: 100,
+      done: (count) => count === n,
+    },
+  );
 }

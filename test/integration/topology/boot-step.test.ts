@@ -2,11 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { loadConfig } from '../../../src/config';
-import { Platform, topologyBootStep, topologyOf } from '../../../src/roles';
-import { amqpUrlForVhost } from '../../../src/topology';
-import { autoTeardown, testConfig, uniqueName } from '../../support';
+import { autoTeardown, eventually, startPlatform, uniqueName } from '../../support';
 import { freshVhost, management } from './broker-fixtures';
+import { Platform, topologyBootStep, topologyOf } from '../../../src/roles';
 
 // The fixture topology with a producer user no other test uses (users are global to the broker).
 function fixtureWithUniqueProducer(): { file: string; producer: string } {
@@ -21,31 +19,21 @@ function fixtureWithUniqueProducer(): { file: string; producer: string } {
   return { file, producer };
 }
 
-async function startPlatform(vhost: string, file: string, managementUrl?: string): Promise<Platform> {
-  const config = testConfig({
-    amqpUrl: amqpUrlForVhost(loadConfig().amqpUrl, vhost),
-    ...(managementUrl ? { managementUrl } : {}),
-    topologyFile: file,
+async function bootWith(vhost: string, file: string, managementUrl?: string): Promise<Platform> {
+  const { platform } = await startPlatform({
+    vhost,
+    roles: [],
+    prepare: [topologyBootStep(file)],
+    config: { ...(managementUrl ? { managementUrl } : {}), topologyFile: file },
   });
-  const platform = new Platform({ config, roles: [], prepare: [topologyBootStep(config.topologyFile)] });
-  autoTeardown(() => platform.stop());
-  await platform.start();
   return platform;
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('topology: platform boot step', () => {
   it('applies the topology at boot, reports health, exposes consumers, and re-applies after a reconnect', async () => {
     const vhost = await freshVhost();
     const { file, producer } = fixtureWithUniqueProducer();
-    const platform = await startPlatform(vhost, file);
+    const platform = await bootWith(vhost, file);
     const ctx = platform.context;
 
     const health = await ctx.health.report();
@@ -67,20 +55,28 @@ describe('topology: platform boot step', () => {
     await management().delete(`/queues/${vh}/jobs.parked`);
     // the management API lists a new connection with its next stats round
     let connections: Array<{ name: string }> = [];
-    await waitFor(async () => {
-      connections = await management().get<Array<{ name: string }>>(`/vhosts/${vh}/connections`);
-      return connections.length > 0;
-    });
+    await eventually(
+      async () => {
+        connections = await management().get<Array<{ name: string }>>(`/vhosts/${vh}/connections`);
+        return connections.length > 0;
+      },
+      'a connection listed by the management API',
+      { timeoutMs: 15_000, everyMs: 100 },
+    );
     expect(connections).to.have.length(1); // the platform's own, the only one in this vhost
     await management().delete(`/connections/${encodeURIComponent(connections[0]!.name)}`);
-    await waitFor(async () => (await management().find(`/queues/${vh}/jobs.parked`)) !== undefined);
+    await eventually(
+      async () => (await management().find(`/queues/${vh}/jobs.parked`)) !== undefined,
+      'jobs.parked declared again after the reconnect',
+      { timeoutMs: 15_000, everyMs: 100 },
+    );
     expect((await ctx.health.report()).components.topology?.ok).to.equal(true);
   });
 
   it('boots when the management API is down: exchanges and queues applied, users skipped', async () => {
     const vhost = await freshVhost();
     const { file, producer } = fixtureWithUniqueProducer();
-    const platform = await startPlatform(vhost, file, 'http://guest:guest@127.0.0.1:1');
+    const platform = await bootWith(vhost, file, 'http://guest:guest@127.0.0.1:1');
     expect((await platform.context.health.report()).components.topology?.ok).to.equal(true);
     const vh = encodeURIComponent(vhost);
     expect(await management().find(`/queues/${vh}/jobs.retry.2s`)).to.not.equal(undefined);
@@ -89,13 +85,11 @@ describe('topology: platform boot step', () => {
 
   it('fails boot with every problem of a bad topology file', async () => {
     const vhost = await freshVhost();
-    const config = testConfig({ amqpUrl: amqpUrlForVhost(loadConfig().amqpUrl, vhost) });
-    const platform = new Platform({
-      config,
+    const boot = startPlatform({
+      vhost,
       roles: [],
       prepare: [topologyBootStep('test/fixtures/topology/many-problems.yaml')],
     });
-    autoTeardown(() => platform.stop());
-    await expect(platform.start()).to.be.rejectedWith(/many-problems\.yaml: partitions\.chats\.count/);
+    await expect(boot).to.be.rejectedWith(/many-problems\.yaml: partitions\.chats\.count/);
   });
 });

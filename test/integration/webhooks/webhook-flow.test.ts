@@ -4,13 +4,12 @@ import { expect } from 'chai';
 import { toAmqpMessage, type WaggleEvent } from '../../../src/envelope';
 import { ManualClock, type SagaRecord } from '../../../src/saga';
 import { createEndpoint, getEndpoint, listAttempts, type WebhookEndpoint } from '../../../src/webhooks';
-import { autoTeardown, uniqueName, verifyStandardWebhook } from '../../support';
+import { autoTeardown, uniqueName, verifyStandardWebhook, eventually } from '../../support';
 import {
   ADMIN_TOKEN,
   httpStub,
   manualRig,
   platformRig,
-  until,
   type ManualRig,
   type PlatformRig,
 } from '../saga/flow-rig';
@@ -74,7 +73,7 @@ async function publishEvent(rig: ManualRig, tenant: string, text: string): Promi
 
 async function deliverySaga(rig: ManualRig, endpoint: WebhookEndpoint, eventId: string): Promise<string> {
   let id: string | undefined;
-  await until(
+  await eventually(
     async () =>
       Boolean((id = await rig.runtime.engine.findId('webhook-delivery', `${endpoint.id}/${eventId}`))),
     'delivery saga started',
@@ -92,7 +91,7 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
     expect(endpoint.secret).to.match(/^whsec_/);
 
     const eventId = await postEvent(rig, 's-web', 'hello hooks');
-    await until(() => receiver.received.length === 1, 'webhook received');
+    await eventually(() => receiver.received.length === 1, 'webhook received');
     const req = receiver.received[0]!;
     const verdict = verifyStandardWebhook(endpoint.secret, req.headers, req.raw);
     expect(verdict, verdict.reason).to.deep.include({ valid: true });
@@ -107,7 +106,7 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
     expect(req.body.data).to.deep.equal({ text: 'hello hooks' });
     expect(req.body.sequence).to.equal(1);
 
-    await until(
+    await eventually(
       async () => (await listAttempts(rig.pool, { endpointId: endpoint.id })).length === 1,
       'attempt logged',
     );
@@ -128,7 +127,7 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
     const other = await httpStub(() => ({ status: 200 }));
     await adminRegister(rig, other.url, ['tool.call.*']);
     await postEvent(rig, 's-web', 'second');
-    await until(() => receiver.received.length === 2, 'second webhook');
+    await eventually(() => receiver.received.length === 2, 'second webhook');
     expect(other.received).to.have.length(0);
   });
 
@@ -167,7 +166,7 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
     const sagaId = await deliverySaga(rig, endpoint, event.id);
     const saga = () => rig.runtime.engine.get(sagaId);
     const waitAttempts = (n: number) =>
-      until(async () => {
+      eventually(async () => {
         const s = await saga();
         return s.status === 'completed' || (s.status === 'running' && s.attempts === n);
       }, `attempt ${n} answered`);
@@ -194,7 +193,7 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
 
     clock.advance(120_000); // attempt 4 → 204
     await rig.timers.runOnce();
-    await until(async () => (await saga()).status === 'completed', 'delivered');
+    await eventually(async () => (await saga()).status === 'completed', 'delivered');
     const attempts = (await listAttempts(rig.pool, { sagaId })).reverse();
     expect(attempts.map((a) => [a.attempt, a.statusCode, a.outcome])).to.deep.equal([
       [1, 500, 'failed'],
@@ -225,8 +224,8 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
     ] as const) {
       clock.advance(wait);
       await rig.timers.runOnce();
-      await until(async () => receiver.received.length === n, `attempt ${n}`);
-      await until(async () => {
+      await eventually(async () => receiver.received.length === n, `attempt ${n}`);
+      await eventually(async () => {
         const s = await rig.runtime.engine.get(sagaId);
         return ['compensating', 'failed'].includes(s.status) || (s.attempts === n && s.status === 'running');
       }, `attempt ${n} answered`);
@@ -244,7 +243,7 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
     autoTeardown(() => connection.close().catch(() => undefined));
     const channel = await connection.createChannel();
     let disabled: WaggleEvent | undefined;
-    await until(async () => {
+    await eventually(async () => {
       const msg = await channel.get('waggle.admission', { noAck: true });
       const e = msg && (JSON.parse(msg.content.toString()) as WaggleEvent);
       if (e && e.type === 'webhook.endpoint.disabled') disabled = e;

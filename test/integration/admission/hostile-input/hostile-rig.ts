@@ -1,30 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { KeyStore, TenantStore } from '../../../../src/admission';
 import { ChannelCredentialStore } from '../../../../src/channels';
 import type { WaggleConfig } from '../../../../src/config';
 import { poolOf } from '../../../../src/db';
-import { SagaRuntime } from '../../../../src/flows';
-import {
-  createIngressRole,
-  Platform,
-  schedulerRole,
-  topologyBootStep,
-  withChannels,
-} from '../../../../src/roles';
 import { TOOL_SAGA_TYPE, toolCallKey, upsertTool, type ToolCallState } from '../../../../src/tools';
 import {
   SHIPPED_TOPOLOGY,
-  amqpUrlFor,
   autoTeardown,
   eventually,
   isolatedDb,
   isolatedDbUrl,
   tapExchange,
-  testConfig,
-  uniqueName,
   type EventTap,
+  startPlatform,
+  tenantWithKey,
 } from '../../../support';
+import { createIngressRole, schedulerRole, withChannels, topologyBootStep } from '../../../../src/roles';
+import { SagaRuntime } from '../../../../src/flows';
 
 /** The database of the hostile-input suites: their scheduler wakes only their own sagas. */
 const HOSTILE_DB = 'hostile';
@@ -60,33 +52,23 @@ export interface HostileRig {
 export async function hostileRig(vhost: string): Promise<HostileRig> {
   const db = await isolatedDb(HOSTILE_DB);
   const pool = poolOf(db);
-  const config = testConfig({
-    databaseUrl: isolatedDbUrl(HOSTILE_DB),
-    amqpUrl: amqpUrlFor(vhost),
-    httpHost: '127.0.0.1',
-    httpPort: 0,
-    adminToken: ADMIN_TOKEN,
-    topologyFile: SHIPPED_TOPOLOGY,
-    rateLimit: 0,
-    republishAfterMs: 60_000,
-    shutdownTimeoutMs: 5_000,
-    demoTools: true,
-  });
-  const platform = new Platform({
-    config,
-    roles: [withChannels(createIngressRole({ amqpAdmission: false })), schedulerRole()],
-    prepare: [topologyBootStep(config.topologyFile)],
-    connectTimeoutMs: 10_000,
-  });
   // The tap goes first, so it is closed after the platform: whatever the platform publishes reaches it.
   const tap = await tapExchange(vhost, 'events', '#');
-  autoTeardown(() => platform.stop());
-  const address = await platform.start();
-  const url = `http://127.0.0.1:${address.port}`;
+  const { url, config } = await startPlatform({
+    vhost,
+    roles: [withChannels(createIngressRole({ amqpAdmission: false })), schedulerRole()],
+    prepare: [topologyBootStep(SHIPPED_TOPOLOGY)],
+    config: {
+      databaseUrl: isolatedDbUrl(HOSTILE_DB),
+      adminToken: ADMIN_TOKEN,
+      topologyFile: SHIPPED_TOPOLOGY,
+      rateLimit: 0,
+      republishAfterMs: 60_000,
+      demoTools: true,
+    },
+  });
 
-  const tenant = uniqueName('hostile');
-  await new TenantStore(db).create(tenant);
-  const { token } = await new KeyStore(db).create(tenant);
+  const { tenant, token } = await tenantWithKey('hostile', { db });
   const credentials = new ChannelCredentialStore(db);
   await credentials.set(tenant, 'whatsapp', WHATSAPP);
   await credentials.set(tenant, 'slack', SLACK);

@@ -10,6 +10,7 @@ import { ConsumerRuntime, loadHandlerModule, resolveConsumerSettings } from '../
 import { createDataSource, ensureDatabase, migrate, poolOf } from '../src/db';
 import { toAmqpMessage, type WaggleEvent } from '../src/envelope';
 import { SagaRuntime } from '../src/flows';
+import { HttpClient } from '../src/http-client';
 import { OutboxRelay } from '../src/outbox';
 import { SagaTimers } from '../src/saga';
 import { applyTopology, loadTopology, planTopology } from '../src/topology';
@@ -73,7 +74,9 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
   const broker = new BrokerConnection({ url: amqpUrl, name: 'bench-saga' });
   await broker.waitForConnect(10_000);
   const publisher = new ConfirmedPublisher(broker);
-  const runtime = new SagaRuntime({ db, config });
+  // One client for the platform's calls and the baselines', so both sides pay the same per request.
+  const httpClient = new HttpClient();
+  const runtime = new SagaRuntime({ db, config, httpClient });
   const relay = new OutboxRelay({ pool, publisher, databaseUrl: dbUrl });
   await relay.start();
   const consumers: ConsumerRuntime[] = [];
@@ -92,7 +95,13 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
       defaultPrefetch: config.prefetch,
     });
     const consumer = new ConsumerRuntime(
-      { db, broker, publisher, services: { config, sagas: runtime }, instanceId: `bench-${c.name}` },
+      {
+        db,
+        broker,
+        publisher,
+        services: { config, sagas: runtime, httpClient },
+        instanceId: `bench-${c.name}`,
+      },
       settings,
       definition,
     );
@@ -125,6 +134,7 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
       await relay.stop(2_000);
       await publisher.close().catch(() => undefined);
       await broker.close().catch(() => undefined);
+      await httpClient.close();
       await admin.close().catch(() => undefined);
       await probe.end();
       await db.destroy();

@@ -127,11 +127,18 @@ async function directToolCalls(stack: SagaStack, toolUrl: string, n: number): Pr
     void ch.consume(queue, (msg) => {
       if (!msg) return;
       const sent = Number(msg.properties.timestamp);
-      void fetch(toolUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': String(msg.properties.messageId) },
-        body: msg.content,
-      })
+      void stack.runtime.httpClient
+        .send({
+          url: toolUrl,
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'idempotency-key': String(msg.properties.messageId),
+          },
+          body: msg.content.toString('utf8'),
+          redirect: 'manual',
+          signal: AbortSignal.timeout(30_000),
+        })
         .then((r) => r.text())
         .then(() => {
           ch.ack(msg);
@@ -194,7 +201,7 @@ async function webhookDeliveries(stack: SagaStack, hookUrl: string, n: number): 
   };
 }
 
-async function directWebhooks(hookUrl: string, n: number): Promise<Row> {
+async function directWebhooks(stack: SagaStack, hookUrl: string, n: number): Promise<Row> {
   const secret = generateSecret();
   const latencies: number[] = [];
   let next = 0;
@@ -203,7 +210,7 @@ async function directWebhooks(hookUrl: string, n: number): Promise<Row> {
     while (next < n) {
       const i = next++;
       const t = performance.now();
-      await sendWebhook({
+      await sendWebhook(stack.runtime.httpClient, {
         url: hookUrl,
         secret,
         messageId: `msg_${i}`,
@@ -276,7 +283,7 @@ async function main(): Promise<void> {
       add(base);
       add(sagas);
       await stack.vacuum();
-      const hb = await directWebhooks(hook.url, n);
+      const hb = await directWebhooks(stack, hook.url, n);
       await stack.vacuum();
       const hooks = await webhookDeliveries(stack, hook.url, n);
       hooks.ratio = hooks.rate / hb.rate;

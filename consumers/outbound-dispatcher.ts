@@ -42,7 +42,12 @@ export function outboundDispatcher(options: OutboundDispatcherOptions = {}): Con
       const result = await deliverOutbound(
         event,
         { tx: ctx.db, read: ctx.read },
-        { credentials: new ChannelCredentialStore(ctx.db, { ttlMs: 0 }), baseUrls, timeoutMs },
+        {
+          credentials: new ChannelCredentialStore(ctx.db, { ttlMs: 0 }),
+          baseUrls,
+          timeoutMs,
+          httpClient: ctx.httpClient,
+        },
         ctx.signal,
       );
       ctx.log.info({ channel: result.channel, via: result.via }, 'outbound delivered');

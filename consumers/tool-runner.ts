@@ -13,7 +13,11 @@ export default defineConsumer({
   ordering: 'none',
   concurrency: 8,
   async handle(event, ctx) {
-    const outcome = await handleToolMessage({ engine: ctx.sagas.engine }, event, ctx.db);
+    const outcome = await handleToolMessage(
+      { engine: ctx.sagas.engine, httpClient: ctx.sagas.httpClient },
+      event,
+      ctx.db,
+    );
     ctx.log.debug({ type: event.type, outcome }, 'tool message handled');
   },
 });

@@ -19,7 +19,11 @@ export default defineConsumer({
       const data = event.data as AttemptCommand | undefined;
       if (!data?.sagaId)
         throw new NonRetryableError('WAGGLE_WEBHOOK_COMMAND_INVALID', 'attempt command without sagaId');
-      const outcome = await runAttempt({ engine: runtime.engine, settings: runtime.webhooks }, data, ctx.db);
+      const outcome = await runAttempt(
+        { engine: runtime.engine, settings: runtime.webhooks, httpClient: runtime.httpClient },
+        data,
+        ctx.db,
+      );
       ctx.log.debug({ sagaId: data.sagaId, attempt: data.attempt, outcome }, 'webhook attempt');
       return;
     }

@@ -7,6 +7,7 @@ import {
 } from '../../producers/channels';
 import type { WaggleEvent } from '../envelope';
 import { InvalidInputError, NonRetryableError, RetryableError } from '../errors';
+import type { HttpClient } from '../http-client';
 import { counter, histogram } from '../observability';
 import type { ChannelCredentialStore } from './credential-store';
 import { OutboundLog, type Queryable } from './outbound-log';
@@ -19,6 +20,8 @@ export interface OutboundDeliveryDeps {
   baseUrls: ProviderBaseUrls;
   /** Longest wait for one provider answer. */
   timeoutMs: number;
+  /** The process's pooled client the providers are called with. */
+  httpClient: HttpClient;
 }
 
 /** What happened to one outbound event. */
@@ -113,7 +116,7 @@ export async function deliverOutbound(
   const adapter = PROVIDERS[channel];
   // Settings were checked against the channel's fields when stored; see channel-routes for the cast.
   const call = adapter.sendCall(reply as ReplyMessage, stored.settings as never, deps.baseUrls[channel]);
-  const answer = await send(channel, call, deps.timeoutMs, signal);
+  const answer = await send(deps.httpClient, channel, call, deps.timeoutMs, signal);
   const verdict = adapter.verdict(answer);
   if (verdict.outcome === 'retry') {
     deliveries.inc({ channel, outcome: 'retried' });
@@ -133,6 +136,7 @@ export async function deliverOutbound(
 }
 
 async function send(
+  httpClient: HttpClient,
   channel: string,
   call: { method: string; url: string; headers: Record<string, string>; body: string },
   timeoutMs: number,
@@ -140,16 +144,16 @@ async function send(
 ): Promise<ProviderAnswer> {
   const started = process.hrtime.bigint();
   try {
-    const res = await fetch(call.url, {
+    const res = await httpClient.send({
+      url: call.url,
       method: call.method,
       headers: call.headers,
       body: call.body,
+      redirect: 'follow',
       signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
     });
     const body = await res.text();
-    const headers: Record<string, string> = {};
-    res.headers.forEach((value, name) => (headers[name] = value));
-    return { status: res.status, headers, body };
+    return { status: res.status, headers: res.headers, body };
   } catch (err) {
     // The URL may hold a token (Telegram's /bot<token>/): name the host only.
     const host = new URL(call.url).host;

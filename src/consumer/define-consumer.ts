@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { WaggleConfig } from '../config';
 import type { AdmittedEvent, WaggleEvent } from '../envelope';
+import type { HttpClient } from '../http-client';
 import type { Logger } from '../observability';
 import type { PublishOptions } from '../outbox';
 import type { AgentLookup, HandlerSagas } from './handler-services';
@@ -63,6 +64,11 @@ export interface HandlerContext {
    * demo agent. Throws WAGGLE_SERVICE_UNAVAILABLE when the role gave it none.
    */
   readonly agents: AgentLookup;
+  /**
+   * The process's pooled HTTP client for outbound calls (keep-alive, bounded connections per origin).
+   * Throws WAGGLE_SERVICE_UNAVAILABLE when the role gave it none.
+   */
+  readonly httpClient: HttpClient;
 }
 
 /** Where `ctx.publishTransient` sends an event. */

@@ -3,6 +3,7 @@ import { transientDropped, type TransientPublisher } from '../broker';
 import type { WaggleConfig } from '../config';
 import { toAmqpMessage, validateEnvelope, type WaggleEvent } from '../envelope';
 import { NonRetryableError } from '../errors';
+import type { HttpClient } from '../http-client';
 import { logger, type Logger } from '../observability';
 import { outboxMessageFor, type OutboxMessage, type PublishOptions } from '../outbox';
 import type { HandlerContext, TransientPublishOptions } from './define-consumer';
@@ -25,7 +26,7 @@ export interface HandlerContextInput {
   read: Pick<DataSource, 'query'>;
   /** Where `ctx.publishTransient` sends; without one, transient events are dropped (and counted). */
   transient?: TransientSink;
-  /** What `ctx.sagas`, `ctx.config` and `ctx.agents` give; a member left out throws when asked for. */
+  /** What `ctx.sagas`, `ctx.config`, `ctx.agents` and `ctx.httpClient` give; a member left out throws when asked for. */
   services?: HandlerServices;
 }
 
@@ -111,6 +112,12 @@ class RunContext implements HandlerContext {
     const agents = this.input.services?.agents;
     if (!agents) throw new HandlerServiceUnavailableError(this.input.consumer, 'agents');
     return agents;
+  }
+
+  get httpClient(): HttpClient {
+    const httpClient = this.input.services?.httpClient;
+    if (!httpClient) throw new HandlerServiceUnavailableError(this.input.consumer, 'httpClient');
+    return httpClient;
   }
 
   async startSaga(type: string, sagaInput: unknown, options?: StartSagaOptions): Promise<string> {

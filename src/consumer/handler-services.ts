@@ -1,5 +1,6 @@
 import type { AgentDirectory } from '../agent';
 import type { WaggleConfig } from '../config';
+import type { HttpClient } from '../http-client';
 import type { SagaEngine } from '../saga';
 import type { WebhookSettings } from '../webhooks';
 import type { SagaStartRequest } from './saga-starter';
@@ -10,6 +11,8 @@ export interface HandlerSagas {
   readonly engine: SagaEngine;
   /** The settings the webhook delivery saga runs with. */
   readonly webhooks: WebhookSettings;
+  /** The pooled HTTP client the flows' steps call tools and webhook endpoints with. */
+  readonly httpClient: HttpClient;
   /** Starts a saga in the handler's transaction: what `ctx.startSaga` calls. */
   startFromHandler(request: SagaStartRequest): Promise<string>;
 }
@@ -28,4 +31,6 @@ export interface HandlerServices {
   sagas?: HandlerSagas;
   /** `ctx.agents`: the process's agent directory (one set of HTTP connections for every agent). */
   agents?: AgentLookup;
+  /** `ctx.httpClient`: the process's pooled HTTP client for outbound calls. */
+  httpClient?: HttpClient;
 }

@@ -33,9 +33,9 @@ export class SagasUnavailableError extends NonRetryableError {
   }
 }
 
-/** Raised by `ctx.config` or `ctx.agents` when the role running the consumer handed it no such service. */
+/** Raised by `ctx.config`, `ctx.agents` or `ctx.httpClient` when the role running the consumer handed it no such service. */
 export class HandlerServiceUnavailableError extends NonRetryableError {
-  constructor(consumer: string, service: 'config' | 'agents') {
+  constructor(consumer: string, service: 'config' | 'agents' | 'httpClient') {
     super(
       'WAGGLE_SERVICE_UNAVAILABLE',
       `ctx.${service}: consumer "${consumer}" runs without it (the role gives it in services.${service})`,

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { WaggleConfig } from '../config';
 import type { HandlerSagas, SagaStartRequest } from '../consumer';
 import { poolOf, type SqlPool } from '../db';
+import { HttpClient } from '../http-client';
 import { SagaEngine, systemClock, type Clock } from '../saga';
 import {
   TOOL_SAGA_TYPE,
@@ -18,6 +19,8 @@ export interface SagaRuntimeOptions {
   config: WaggleConfig;
   /** @default the wall clock */
   clock?: Clock;
+  /** The process's pooled client for tool calls and webhook attempts. @default a client of the runtime's own */
+  httpClient?: HttpClient;
   /** Overrides of the settings the config gives (tests point queues or exchanges elsewhere). */
   tools?: Partial<ToolSettings>;
   webhooks?: Partial<WebhookSettings>;
@@ -34,11 +37,13 @@ export class SagaRuntime implements HandlerSagas {
   readonly tools: ToolSettings;
   readonly webhooks: WebhookSettings;
   readonly config: WaggleConfig;
+  readonly httpClient: HttpClient;
 
   constructor(options: SagaRuntimeOptions) {
     const { config } = options;
     this.config = config;
     this.pool = poolOf(options.db);
+    this.httpClient = options.httpClient ?? new HttpClient();
     this.tools = { ...DEFAULT_TOOL_SETTINGS, publicUrl: config.publicUrl, ...options.tools };
     this.webhooks = {
       ...DEFAULT_WEBHOOK_SETTINGS,

@@ -9,6 +9,7 @@ import { createDataSource, DatabaseUnreachableError, ensureDatabase, migrate, po
 import { errorReason } from '../errors';
 import { SagaRuntime } from '../flows';
 import { HttpServer, systemRoutes } from '../http';
+import { HttpClient } from '../http-client';
 import { HealthRegistry, logger } from '../observability';
 import { InstanceRegistry } from './instance-registry';
 import type { PlatformContext, PrepareStep, Role } from './role';
@@ -30,11 +31,12 @@ interface Held {
   broker?: BrokerConnection;
   publisher?: ConfirmedPublisher;
   transientPublisher?: TransientPublisher;
+  httpClient?: HttpClient;
 }
 
 /**
  * One waggle process, and its composition root: the shared resources (config, DB pool, AMQP connection,
- * publishers, HTTP server, health and metrics, the API key authenticator, the saga runtime, the agent
+ * publishers, HTTP server, the outbound HTTP client, health and metrics, the API key authenticator, the saga runtime, the agent
  * directory) are made here once and handed to the roles it runs; nothing below reaches for them. Boot order: HTTP port → database → migrations → broker → prepare
  * steps → roles → HTTP routes served. The port comes first so that a port in use ends boot before anything
  * consumes; any boot step failing stops what had started and rejects, with a StartError naming the port,
@@ -114,6 +116,8 @@ export class Platform {
     const instanceId = randomUUID();
     const pool = poolOf(db);
     const fallback = configuredAgent(config);
+    const httpClient = new HttpClient();
+    this.held.httpClient = httpClient;
     this.ctx = {
       config,
       instanceId,
@@ -124,7 +128,8 @@ export class Platform {
       http,
       health,
       authenticator: new ApiKeyAuthenticator(new KeyStore(db), { ttlMs: config.keyCacheTtlMs }),
-      sagas: new SagaRuntime({ db, config }),
+      httpClient,
+      sagas: new SagaRuntime({ db, config, httpClient }),
       // The registry is read through the pool: no transaction is open while an agent answers.
       agents: new AgentDirectory({ db: pool, ...(fallback ? { fallback } : {}) }),
     };
@@ -179,7 +184,7 @@ export class Platform {
   }
 
   private async doStop(): Promise<void> {
-    const { http, db, broker, publisher, transientPublisher } = this.held;
+    const { http, db, broker, publisher, transientPublisher, httpClient } = this.held;
     if (!http) return;
     const { config } = this.options;
     const log = logger({ component: 'platform' });
@@ -196,6 +201,7 @@ export class Platform {
       ),
     ]);
     await this.instances?.deregister();
+    await httpClient?.close().catch(() => undefined);
     await publisher?.close().catch(() => undefined);
     await transientPublisher?.close().catch(() => undefined);
     await broker?.close().catch(() => undefined);

@@ -5,6 +5,7 @@ import type { BrokerConnection, ConfirmedPublisher, TransientPublisher } from '.
 import type { WaggleConfig } from '../config';
 import type { SagaRuntime } from '../flows';
 import type { HttpServer } from '../http';
+import type { HttpClient } from '../http-client';
 import type { HealthRegistry } from '../observability';
 import type { Topology } from '../topology';
 
@@ -29,6 +30,8 @@ export interface PlatformContext {
   sagas: SagaRuntime;
   /** Which agent answers a tenant's turns, over one set of HTTP connections; handlers get it as `ctx.agents`. */
   agents: AgentDirectory;
+  /** The pooled HTTP client for outbound calls (tools, webhooks, channel providers); closed at stop. */
+  httpClient: HttpClient;
   /** The topology the boot step applied; undefined in a process that ran none (see topologyOf). */
   topology?: Topology;
 }

@@ -70,7 +70,7 @@ export function consumerRuntimeDeps(ctx: PlatformContext): ConsumerRuntimeDeps {
     broker: ctx.broker,
     publisher: ctx.publisher,
     transientPublisher: ctx.transientPublisher,
-    services: { config: ctx.config, sagas: ctx.sagas, agents: ctx.agents },
+    services: { config: ctx.config, sagas: ctx.sagas, agents: ctx.agents, httpClient: ctx.httpClient },
     instanceId: ctx.instanceId,
     leaseScope: vhostOfAmqpUrl(ctx.config.amqpUrl),
     leaseTtlMs: ctx.config.leaseTtlMs,

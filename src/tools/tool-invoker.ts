@@ -1,3 +1,5 @@
+import type { HttpClient } from '../http-client';
+
 /** What one HTTP call to a tool gave. */
 export interface ToolResponse {
   /** `done`: the answer holds the result; `accepted`: 202, a callback follows; `failed`: see `retryable`. */
@@ -22,10 +24,11 @@ export interface ToolRequest {
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 /** POSTs to a tool with an `Idempotency-Key` header and classifies the answer. */
-export async function callTool(request: ToolRequest): Promise<ToolResponse> {
+export async function callTool(httpClient: HttpClient, request: ToolRequest): Promise<ToolResponse> {
   const started = performance.now();
   try {
-    const response = await fetch(request.url, {
+    const response = await httpClient.send({
+      url: request.url,
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -51,7 +54,7 @@ export async function callTool(request: ToolRequest): Promise<ToolResponse> {
       retryable: RETRYABLE_STATUS.has(status),
       latencyMs,
     };
-    const retryAfter = Number(response.headers.get('retry-after'));
+    const retryAfter = Number(response.headers['retry-after'] ?? null);
     if (Number.isFinite(retryAfter) && retryAfter > 0)
       failed.retryAfterMs = Math.min(retryAfter, 3_600) * 1_000;
     return failed;

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { NonRetryableError, RetryableError } from '../errors';
+import type { HttpClient } from '../http-client';
 import { OutboundCallMetrics } from '../observability';
 import type { SagaEngine } from '../saga';
 import { callTool } from './tool-invoker';
@@ -21,6 +22,8 @@ import {
 
 export interface ToolRunnerDeps {
   engine: SagaEngine;
+  /** The process's pooled client the tools are called with. */
+  httpClient: HttpClient;
 }
 
 const invocations = new OutboundCallMetrics(
@@ -48,7 +51,7 @@ export async function handleToolMessage(
     case TOOL_INVOKE_REQUESTED:
       return invoke(deps, event.data as InvokeCommand, tx);
     case TOOL_COMPENSATE_REQUESTED:
-      return compensate(event.data as CompensateCommand);
+      return compensate(deps.httpClient, event.data as CompensateCommand);
     default:
       throw new NonRetryableError(
         'WAGGLE_TOOL_MESSAGE_UNKNOWN',
@@ -112,7 +115,7 @@ async function invoke(
   const { engine } = deps;
   // Only the try the saga waits for runs: a repeated or overtaken command must not call the tool again.
   if (!(await engine.awaitsTry(command.sagaId, command, tx))) return 'stale';
-  const response = await callTool({
+  const response = await callTool(deps.httpClient, {
     url: command.url,
     idempotencyKey: command.idempotencyKey,
     body: command.request,
@@ -132,8 +135,8 @@ async function invoke(
   return 'invoked';
 }
 
-async function compensate(command: CompensateCommand): Promise<ToolRunnerOutcome> {
-  const response = await callTool({
+async function compensate(httpClient: HttpClient, command: CompensateCommand): Promise<ToolRunnerOutcome> {
+  const response = await callTool(httpClient, {
     url: command.url,
     idempotencyKey: command.idempotencyKey,
     body: command.request,

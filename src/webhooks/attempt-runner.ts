@@ -1,6 +1,7 @@
 import { formatDuration } from '../config';
 import type { PgSql, Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
+import type { HttpClient } from '../http-client';
 import { counter, logger, OutboundCallMetrics } from '../observability';
 import { outboxMessageFor, writeOutbox } from '../outbox';
 import type { SagaEngine } from '../saga';
@@ -19,6 +20,8 @@ import { ATTEMPT_COMPLETED, ENDPOINT_DISABLED, type WebhookSettings } from './we
 export interface AttemptRunnerDeps {
   engine: SagaEngine;
   settings: WebhookSettings;
+  /** The process's pooled client the attempts are sent with. */
+  httpClient: HttpClient;
 }
 
 const attempts = new OutboundCallMetrics(
@@ -53,7 +56,7 @@ export async function runAttempt(
       error: 'endpoint disabled or deleted',
     };
   } else {
-    result = await sendWebhook({
+    result = await sendWebhook(deps.httpClient, {
       url: endpoint.url,
       secret: endpoint.secret,
       messageId: command.messageId,

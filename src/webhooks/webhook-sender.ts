@@ -1,3 +1,4 @@
+import type { HttpClient } from '../http-client';
 import type { AttemptOutcome } from './attempt-log';
 import { retryAfterMs } from './retry-after';
 import { signedHeaders } from './standard-webhooks';
@@ -37,7 +38,7 @@ export const EXCERPT_BYTES = 1_024;
  * endpoint asks to be disabled); anything else, a redirect, a timeout or a network error failed.
  * Redirects are not followed (the spec: update the URL instead).
  */
-export async function sendWebhook(request: AttemptRequest): Promise<AttemptResult> {
+export async function sendWebhook(httpClient: HttpClient, request: AttemptRequest): Promise<AttemptResult> {
   const now = request.now ?? new Date();
   const timeoutMs = request.timeoutMs ?? 15_000;
   const headers = {
@@ -47,21 +48,22 @@ export async function sendWebhook(request: AttemptRequest): Promise<AttemptResul
   };
   const started = performance.now();
   try {
-    const response = await fetch(request.url, {
+    const response = await httpClient.send({
+      url: request.url,
       method: 'POST',
       headers,
       body: request.body,
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const excerpt = await readExcerpt(response);
+    const excerpt = await response.excerpt(EXCERPT_BYTES);
     const latencyMs = performance.now() - started;
     const status = response.status;
     const outcome: AttemptOutcome =
       status >= 200 && status < 300 ? 'delivered' : status === 410 ? 'gone' : 'failed';
     const result: AttemptResult = { outcome, statusCode: status, latencyMs, excerpt };
     if (status === 429 || status === 503) {
-      const wait = retryAfterMs(response.headers.get('retry-after'), new Date());
+      const wait = retryAfterMs(response.headers['retry-after'] ?? null, new Date());
       if (wait !== undefined) result.retryAfterMs = wait;
     }
     return result;
@@ -79,25 +81,4 @@ export async function sendWebhook(request: AttemptRequest): Promise<AttemptResul
       error,
     };
   }
-}
-
-async function readExcerpt(response: Response): Promise<string | null> {
-  if (!response.body) return null;
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < EXCERPT_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } catch {
-    // A body cut short still leaves what arrived.
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  if (size === 0) return null;
-  return Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8');
 }

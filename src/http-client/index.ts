@@ -1,0 +1,8 @@
+export {
+  DEFAULT_HTTP_CLIENT_OPTIONS,
+  HttpClient,
+  HttpUnreachableError,
+  type HttpAnswer,
+  type HttpClientOptions,
+  type HttpRequest,
+} from './http-client';

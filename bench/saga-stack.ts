@@ -10,7 +10,7 @@ import { ConsumerRuntime, loadHandlerModule, resolveConsumerSettings } from '../
 import { createDataSource, ensureDatabase, migrate, poolOf } from '../src/db';
 import { toAmqpMessage, type WaggleEvent } from '../src/envelope';
 import { SagaRuntime } from '../src/flows';
-import { OutboxRelay } from '../src/outbox';
+import { OutboxDispatch, OutboxRelay } from '../src/outbox';
 import { SagaTimers } from '../src/saga';
 import { applyTopology, loadTopology, planTopology } from '../src/topology';
 import { countStatements } from './lib/statement-counter';
@@ -73,7 +73,9 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
   const broker = new BrokerConnection({ url: amqpUrl, name: 'bench-saga' });
   await broker.waitForConnect(10_000);
   const publisher = new ConfirmedPublisher(broker);
-  const runtime = new SagaRuntime({ db, config });
+  // One dispatch per process, as the platform makes it: saga messages leave as their transaction commits.
+  const outbox = new OutboxDispatch(pool, publisher);
+  const runtime = new SagaRuntime({ db, config, outbox });
   const relay = new OutboxRelay({ pool, publisher, databaseUrl: dbUrl });
   await relay.start();
   const consumers: ConsumerRuntime[] = [];
@@ -123,6 +125,7 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
       await timers.stop(2_000);
       await Promise.all(consumers.map((c) => c.stop(2_000)));
       await relay.stop(2_000);
+      await outbox.drain();
       await publisher.close().catch(() => undefined);
       await broker.close().catch(() => undefined);
       await admin.close().catch(() => undefined);

@@ -13,7 +13,8 @@ export default defineConsumer({
   ordering: 'none',
   concurrency: 8,
   async handle(event, ctx) {
-    const outcome = await handleToolMessage({ engine: ctx.sagas.engine }, event, ctx.db);
+    // The saga's commands join this run's outbox: they leave as soon as its transaction commits.
+    const outcome = await handleToolMessage({ engine: ctx.sagas.engine, outbox: ctx }, event, ctx.db);
     ctx.log.debug({ type: event.type, outcome }, 'tool message handled');
   },
 });

@@ -10,6 +10,7 @@ import { errorReason } from '../errors';
 import { SagaRuntime } from '../flows';
 import { HttpServer, systemRoutes } from '../http';
 import { HealthRegistry, logger } from '../observability';
+import { OutboxDispatch } from '../outbox';
 import { InstanceRegistry } from './instance-registry';
 import type { PlatformContext, PrepareStep, Role } from './role';
 import { listenFailed, StartError } from './start-error';
@@ -30,11 +31,12 @@ interface Held {
   broker?: BrokerConnection;
   publisher?: ConfirmedPublisher;
   transientPublisher?: TransientPublisher;
+  outbox?: OutboxDispatch;
 }
 
 /**
  * One waggle process, and its composition root: the shared resources (config, DB pool, AMQP connection,
- * publishers, HTTP server, health and metrics, the API key authenticator, the saga runtime, the agent
+ * publishers, the outbox dispatch, HTTP server, health and metrics, the API key authenticator, the saga runtime, the agent
  * directory) are made here once and handed to the roles it runs; nothing below reaches for them. Boot order: HTTP port → database → migrations → broker → prepare
  * steps → roles → HTTP routes served. The port comes first so that a port in use ends boot before anything
  * consumes; any boot step failing stops what had started and rejects, with a StartError naming the port,
@@ -113,6 +115,8 @@ export class Platform {
 
     const instanceId = randomUUID();
     const pool = poolOf(db);
+    const outbox = new OutboxDispatch(pool, publisher);
+    this.held.outbox = outbox;
     const fallback = configuredAgent(config);
     this.ctx = {
       config,
@@ -121,10 +125,11 @@ export class Platform {
       broker,
       publisher,
       transientPublisher,
+      outbox,
       http,
       health,
       authenticator: new ApiKeyAuthenticator(new KeyStore(db), { ttlMs: config.keyCacheTtlMs }),
-      sagas: new SagaRuntime({ db, config }),
+      sagas: new SagaRuntime({ db, config, outbox }),
       // The registry is read through the pool: no transaction is open while an agent answers.
       agents: new AgentDirectory({ db: pool, ...(fallback ? { fallback } : {}) }),
     };
@@ -179,7 +184,7 @@ export class Platform {
   }
 
   private async doStop(): Promise<void> {
-    const { http, db, broker, publisher, transientPublisher } = this.held;
+    const { http, db, broker, publisher, transientPublisher, outbox } = this.held;
     if (!http) return;
     const { config } = this.options;
     const log = logger({ component: 'platform' });
@@ -196,6 +201,8 @@ export class Platform {
       ),
     ]);
     await this.instances?.deregister();
+    // What the roles committed last goes out before the publisher closes (the relay sweeps it otherwise).
+    await outbox?.drain().catch(() => undefined);
     await publisher?.close().catch(() => undefined);
     await transientPublisher?.close().catch(() => undefined);
     await broker?.close().catch(() => undefined);

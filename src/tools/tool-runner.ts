@@ -2,7 +2,7 @@ import type { Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { NonRetryableError, RetryableError } from '../errors';
 import { OutboundCallMetrics } from '../observability';
-import type { SagaEngine } from '../saga';
+import type { CallerOutbox, SagaEngine } from '../saga';
 import { callTool } from './tool-invoker';
 import type {
   CompensateCommand,
@@ -21,6 +21,11 @@ import {
 
 export interface ToolRunnerDeps {
   engine: SagaEngine;
+  /**
+   * The runner's own outbox (its handler `ctx`): what the saga sends in the runner's transaction is
+   * published as soon as that commits. @default none: the relay publishes it
+   */
+  outbox?: CallerOutbox;
 }
 
 const invocations = new OutboundCallMetrics(
@@ -100,6 +105,7 @@ async function startToolCall(
       input,
     },
     tx,
+    deps.outbox,
   );
   return created ? 'saga-started' : 'saga-exists';
 }
@@ -128,6 +134,7 @@ async function invoke(
       data: reply,
     },
     tx,
+    deps.outbox,
   );
   return 'invoked';
 }

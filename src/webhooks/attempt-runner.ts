@@ -3,7 +3,7 @@ import type { PgSql, Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { counter, logger, OutboundCallMetrics } from '../observability';
 import { outboxMessageFor, writeOutbox } from '../outbox';
-import type { SagaEngine } from '../saga';
+import type { CallerOutbox, SagaEngine } from '../saga';
 import { recordAttempt } from './attempt-log';
 import type { AttemptCommand, AttemptReply } from './delivery-saga';
 import {
@@ -19,6 +19,11 @@ import { ATTEMPT_COMPLETED, ENDPOINT_DISABLED, type WebhookSettings } from './we
 export interface AttemptRunnerDeps {
   engine: SagaEngine;
   settings: WebhookSettings;
+  /**
+   * The dispatcher's own outbox (its handler `ctx`): what the saga sends in the dispatcher's transaction is
+   * published as soon as that commits. @default none: the relay publishes it
+   */
+  outbox?: CallerOutbox;
 }
 
 const attempts = new OutboundCallMetrics(
@@ -100,6 +105,7 @@ export async function runAttempt(
         data: reply,
       },
       tx,
+      deps.outbox,
     );
   }
   return 'sent';

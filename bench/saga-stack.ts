@@ -11,7 +11,7 @@ import { createDataSource, ensureDatabase, migrate, poolOf } from '../src/db';
 import { toAmqpMessage, type WaggleEvent } from '../src/envelope';
 import { SagaRuntime } from '../src/flows';
 import { HttpClient } from '../src/http-client';
-import { OutboxRelay } from '../src/outbox';
+import { OutboxDispatch, OutboxRelay } from '../src/outbox';
 import { SagaTimers } from '../src/saga';
 import { applyTopology, loadTopology, planTopology } from '../src/topology';
 import { countStatements } from './lib/statement-counter';
@@ -76,7 +76,9 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
   const publisher = new ConfirmedPublisher(broker);
   // One client for the platform's calls and the baselines', so both sides pay the same per request.
   const httpClient = new HttpClient();
-  const runtime = new SagaRuntime({ db, config, httpClient });
+  // One dispatch per process, as the platform makes it: saga messages leave as their transaction commits.
+  const outbox = new OutboxDispatch(pool, publisher);
+  const runtime = new SagaRuntime({ db, config, httpClient, outbox });
   const relay = new OutboxRelay({ pool, publisher, databaseUrl: dbUrl });
   await relay.start();
   const consumers: ConsumerRuntime[] = [];
@@ -132,6 +134,7 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
       await timers.stop(2_000);
       await Promise.all(consumers.map((c) => c.stop(2_000)));
       await relay.stop(2_000);
+      await outbox.drain();
       await publisher.close().catch(() => undefined);
       await broker.close().catch(() => undefined);
       await httpClient.close();

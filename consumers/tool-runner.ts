@@ -13,8 +13,9 @@ export default defineConsumer({
   ordering: 'none',
   concurrency: 8,
   async handle(event, ctx) {
+    // The saga's commands join this run's outbox: they leave as soon as its transaction commits.
     const outcome = await handleToolMessage(
-      { engine: ctx.sagas.engine, httpClient: ctx.sagas.httpClient },
+      { engine: ctx.sagas.engine, httpClient: ctx.sagas.httpClient, outbox: ctx },
       event,
       ctx.db,
     );

@@ -6,7 +6,7 @@ import { ATTEMPT_REQUESTED, runAttempt, startDeliveries, type AttemptCommand } f
  * webhook-dispatcher: consumes `webhook.deliveries`. An event starts one delivery saga per matching
  * endpoint of its tenant; an attempt command (from a delivery saga) makes one signed Standard Webhooks
  * POST, records it and replies to the saga — in this handler's transaction, so the attempt log, the
- * endpoint's health and the saga move together.
+ * endpoint's health and the saga move together. What the sagas send joins this run's outbox.
  */
 export default defineConsumer({
   name: 'webhook-dispatcher',
@@ -20,14 +20,14 @@ export default defineConsumer({
       if (!data?.sagaId)
         throw new NonRetryableError('WAGGLE_WEBHOOK_COMMAND_INVALID', 'attempt command without sagaId');
       const outcome = await runAttempt(
-        { engine: runtime.engine, settings: runtime.webhooks, httpClient: runtime.httpClient },
+        { engine: runtime.engine, settings: runtime.webhooks, httpClient: runtime.httpClient, outbox: ctx },
         data,
         ctx.db,
       );
       ctx.log.debug({ sagaId: data.sagaId, attempt: data.attempt, outcome }, 'webhook attempt');
       return;
     }
-    const sagas = await startDeliveries(runtime.engine, event, { tx: ctx.db, read: ctx.read });
+    const sagas = await startDeliveries(runtime.engine, event, { tx: ctx.db, read: ctx.read, outbox: ctx });
     if (sagas.length > 0) ctx.log.debug({ deliveries: sagas.length }, 'webhook deliveries started');
   },
 });

@@ -3,6 +3,7 @@ import type { WaggleConfig } from '../config';
 import type { HandlerSagas, SagaStartRequest } from '../consumer';
 import { poolOf, type SqlPool } from '../db';
 import { HttpClient } from '../http-client';
+import { outboxMessageFor, type OutboxDispatch } from '../outbox';
 import { SagaEngine, systemClock, type Clock } from '../saga';
 import {
   TOOL_SAGA_TYPE,
@@ -21,6 +22,11 @@ export interface SagaRuntimeOptions {
   clock?: Clock;
   /** The process's pooled client for tool calls and webhook attempts. @default a client of the runtime's own */
   httpClient?: HttpClient;
+  /**
+   * The process's dispatch, made by the composition root: the engine's own transactions publish their
+   * messages through it as soon as they commit. @default none: the relay publishes them
+   */
+  outbox?: OutboxDispatch;
   /** Overrides of the settings the config gives (tests point queues or exchanges elsewhere). */
   tools?: Partial<ToolSettings>;
   webhooks?: Partial<WebhookSettings>;
@@ -52,13 +58,17 @@ export class SagaRuntime implements HandlerSagas {
       disableAfterMs: config.webhookDisableAfterMs,
       ...options.webhooks,
     };
-    this.engine = new SagaEngine({ pool: this.pool, clock: options.clock ?? systemClock }).register(
-      toolCallSaga(this.tools),
-      deliverySaga(this.webhooks),
-    );
+    this.engine = new SagaEngine({
+      pool: this.pool,
+      clock: options.clock ?? systemClock,
+      outbox: options.outbox,
+    }).register(toolCallSaga(this.tools), deliverySaga(this.webhooks));
   }
 
-  /** `ctx.startSaga` in a handler: the saga row is written in the handler's transaction. */
+  /**
+   * `ctx.startSaga` in a handler: the saga row is written in the handler's transaction, and what its first
+   * steps send joins the handler's outbox (published once that transaction commits).
+   */
   async startFromHandler(request: SagaStartRequest): Promise<string> {
     const toolCall = request.type === TOOL_SAGA_TYPE;
     const input = toolCall ? toolCallInput(request.input, request.origin) : request.input;
@@ -72,6 +82,7 @@ export class SagaRuntime implements HandlerSagas {
         input,
       },
       request.db,
+      { publish: (event, options) => request.publish(outboxMessageFor(event, options)) },
     );
     return id;
   }

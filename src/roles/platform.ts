@@ -11,6 +11,7 @@ import { SagaRuntime } from '../flows';
 import { HttpServer, systemRoutes } from '../http';
 import { HttpClient } from '../http-client';
 import { HealthRegistry, logger } from '../observability';
+import { OutboxDispatch } from '../outbox';
 import { InstanceRegistry } from './instance-registry';
 import type { PlatformContext, PrepareStep, Role } from './role';
 import { listenFailed, StartError } from './start-error';
@@ -32,11 +33,12 @@ interface Held {
   publisher?: ConfirmedPublisher;
   transientPublisher?: TransientPublisher;
   httpClient?: HttpClient;
+  outbox?: OutboxDispatch;
 }
 
 /**
  * One waggle process, and its composition root: the shared resources (config, DB pool, AMQP connection,
- * publishers, HTTP server, the outbound HTTP client, health and metrics, the API key authenticator, the saga runtime, the agent
+ * publishers, the outbox dispatch, HTTP server, the outbound HTTP client, health and metrics, the API key authenticator, the saga runtime, the agent
  * directory) are made here once and handed to the roles it runs; nothing below reaches for them. Boot order: HTTP port → database → migrations → broker → prepare
  * steps → roles → HTTP routes served. The port comes first so that a port in use ends boot before anything
  * consumes; any boot step failing stops what had started and rejects, with a StartError naming the port,
@@ -115,6 +117,8 @@ export class Platform {
 
     const instanceId = randomUUID();
     const pool = poolOf(db);
+    const outbox = new OutboxDispatch(pool, publisher);
+    this.held.outbox = outbox;
     const fallback = configuredAgent(config);
     const httpClient = new HttpClient();
     this.held.httpClient = httpClient;
@@ -125,11 +129,12 @@ export class Platform {
       broker,
       publisher,
       transientPublisher,
+      outbox,
       http,
       health,
       authenticator: new ApiKeyAuthenticator(new KeyStore(db), { ttlMs: config.keyCacheTtlMs }),
       httpClient,
-      sagas: new SagaRuntime({ db, config, httpClient }),
+      sagas: new SagaRuntime({ db, config, httpClient, outbox }),
       // The registry is read through the pool: no transaction is open while an agent answers.
       agents: new AgentDirectory({ db: pool, ...(fallback ? { fallback } : {}) }),
     };
@@ -184,7 +189,7 @@ export class Platform {
   }
 
   private async doStop(): Promise<void> {
-    const { http, db, broker, publisher, transientPublisher, httpClient } = this.held;
+    const { http, db, broker, publisher, transientPublisher, httpClient, outbox } = this.held;
     if (!http) return;
     const { config } = this.options;
     const log = logger({ component: 'platform' });
@@ -201,6 +206,8 @@ export class Platform {
       ),
     ]);
     await this.instances?.deregister();
+    // What the roles committed last goes out before the publisher closes (the relay sweeps it otherwise).
+    await outbox?.drain().catch(() => undefined);
     await httpClient?.close().catch(() => undefined);
     await publisher?.close().catch(() => undefined);
     await transientPublisher?.close().catch(() => undefined);

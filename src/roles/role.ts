@@ -7,6 +7,7 @@ import type { SagaRuntime } from '../flows';
 import type { HttpServer } from '../http';
 import type { HttpClient } from '../http-client';
 import type { HealthRegistry } from '../observability';
+import type { OutboxDispatch } from '../outbox';
 import type { Topology } from '../topology';
 
 /** The roles one waggle process can run; `waggle start` runs all of them by default. */
@@ -22,6 +23,11 @@ export interface PlatformContext {
   publisher: ConfirmedPublisher;
   /** Sends what only matters live (streamed agent text): at once, unconfirmed, dropped when it cannot. */
   transientPublisher: TransientPublisher;
+  /**
+   * Publishes outbox rows written outside handler runs (saga steps, cron ticks) as soon as their transaction
+   * commits; the relay only sweeps what a crash or a failed publish left.
+   */
+  outbox: OutboxDispatch;
   http: HttpServer;
   health: HealthRegistry;
   /** Checks API keys at every door of the process (events, channels, streams, webhook endpoints): one key cache. */

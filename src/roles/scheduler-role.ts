@@ -65,7 +65,7 @@ export function schedulerRole(): Role {
       timers = new SagaTimers({ engine, db: pool, databaseUrl: ctx.config.databaseUrl });
       await timers.start();
       const schedules = topologyOrNone(ctx)?.schedules ?? [];
-      cron = new CronScheduler({ pool, schedules, instanceId: ctx.instanceId });
+      cron = new CronScheduler({ pool, schedules, instanceId: ctx.instanceId, outbox: ctx.outbox });
       cron.start();
       if (ctx.config.demoTools && (await registerDemoTools(pool, ctx.config.publicUrl))) {
         logger({ component: 'scheduler' }).info('registered the demo tool "weather" for every tenant');

@@ -1,9 +1,9 @@
 import { CronExpressionParser } from 'cron-parser';
-import { firstRow, inTransaction, type PgSql, type SqlPool } from '../db';
+import { firstRow, inTransaction, type SqlPool } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { NonRetryableError } from '../errors';
 import { counter, logger } from '../observability';
-import { outboxMessageFor, writeOutbox } from '../outbox';
+import { outboxMessageFor, writeOutbox, type OutboxDispatch } from '../outbox';
 import { systemClock, type Clock } from './clock';
 
 /** An event published once per cron tick (the topology's `schedules:` entries have this shape). */
@@ -28,6 +28,8 @@ export interface CronSchedulerOptions {
   checkEveryMs?: number;
   /** A tick missed by longer than this (every instance was down) is skipped, not published late. @default 60000 */
   catchUpMs?: number;
+  /** The process's dispatch: a tick is published as soon as its row commits. @default none: the relay publishes it */
+  outbox?: Pick<OutboxDispatch, 'sweepAfterMs' | 'committed'>;
 }
 
 /** A cron expression that does not parse; raised at boot, naming the schedule. */
@@ -102,21 +104,25 @@ export class CronScheduler {
     return published;
   }
 
-  private publishTick(schedule: CronSchedule, tick: Date): Promise<boolean> {
-    return inTransaction(this.options.pool, async (tx) => {
+  private async publishTick(schedule: CronSchedule, tick: Date): Promise<boolean> {
+    const { outbox } = this.options;
+    const messages = [
+      outboxMessageFor(tickEvent(schedule, tick), { exchange: schedule.exchange ?? 'events' }),
+    ];
+    const ids = await inTransaction(this.options.pool, async (tx) => {
       const won = await firstRow(
         tx,
         `INSERT INTO cron_tick (schedule, tick, instance_id) VALUES ($1, $2, $3)
          ON CONFLICT DO NOTHING RETURNING schedule`,
         [schedule.name, tick, this.options.instanceId],
       );
-      if (!won) return false;
-      await writeOutbox(tx as unknown as PgSql, [
-        outboxMessageFor(tickEvent(schedule, tick), { exchange: schedule.exchange ?? 'events' }),
-      ]);
-      ticksPublished.inc({ schedule: schedule.name });
-      return true;
+      if (!won) return undefined;
+      return writeOutbox(tx, messages, { sweepAfterMs: outbox?.sweepAfterMs });
     });
+    if (!ids) return false;
+    outbox?.committed(ids, messages);
+    ticksPublished.inc({ schedule: schedule.name });
+    return true;
   }
 }
 

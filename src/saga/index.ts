@@ -1,4 +1,5 @@
 export { ManualClock, systemClock, type Clock } from './clock';
+export type { CallerOutbox } from './commit-effects';
 export {
   CronScheduleError,
   CronScheduler,
@@ -33,6 +34,7 @@ export {
   SagaEngine,
   type AnySagaDefinition,
   type DeliveryResult,
+  type DueListener,
   type SagaEngineOptions,
   type SagaTry,
   type StartSagaRequest,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { PgSql, Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
-import { outboxMessageFor, writeOutbox, type OutboxMessage } from '../outbox';
+import { outboxMessageFor, type OutboxMessage, type PublishOptions } from '../outbox';
 import type { SagaCommand, SagaEventInput } from './define-saga';
 
 /** Header naming the saga a command belongs to; replies carry it back. */
@@ -28,17 +27,16 @@ export function sagaEvent(
   };
 }
 
-/** The outbox row of a saga's command; it carries the saga id in a header. */
-export function commandMessage(command: SagaCommand, sagaId: string): OutboxMessage {
-  return outboxMessageFor(command.event, {
+/** Where a saga's command goes: its exchange and routing key, and the saga id in a header. */
+export function commandOptions(command: SagaCommand, sagaId: string): PublishOptions {
+  return {
     exchange: command.exchange ?? 'events',
     routingKey: command.routingKey,
     headers: { ...command.headers, [SAGA_HEADER]: sagaId },
-  });
+  };
 }
 
-/** Writes a saga command to the outbox in the caller's transaction. */
-export async function sendCommand(tx: Queryable, command: SagaCommand, sagaId: string): Promise<void> {
-  // writeOutbox only issues statements and never reads their results, so any Queryable serves.
-  await writeOutbox(tx as unknown as PgSql, [commandMessage(command, sagaId)]);
+/** The outbox row of a saga's command; it carries the saga id in a header. */
+export function commandMessage(command: SagaCommand, sagaId: string): OutboxMessage {
+  return outboxMessageFor(command.event, commandOptions(command, sagaId));
 }

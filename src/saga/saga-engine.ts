@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { inTransaction, type Queryable, type SqlPool } from '../db';
 import { logger } from '../observability';
+import { outboxMessageFor, writeOutbox, type OutboxDispatch, type OutboxMessage } from '../outbox';
 import { systemClock, type Clock } from './clock';
+import { CommitEffects, type CallerOutbox } from './commit-effects';
 import { next, type SagaDefinition, type SagaMessage } from './define-saga';
 import { SagaConflictError, SagaNotFoundError, SagaTypeUnknownError } from './saga-errors';
 import { sagaConflicts, sagaMessages, sagaStarted } from './saga-metrics';
@@ -16,6 +18,7 @@ import {
   listSagas,
   loadSaga,
   loadTimeline,
+  notifyDue,
   recordMessage,
   type SagaFilter,
 } from './saga-store';
@@ -34,6 +37,23 @@ export interface SagaEngineOptions {
    * rest are left to the timers). 0 leaves every step to the timers. @default 8
    */
   inlineSteps?: number;
+  /**
+   * The process's dispatch: the messages of the engine's own transactions (timers, replies without a
+   * transaction, operator actions) are published from memory as soon as they commit, and the relay only
+   * sweeps what a crash or a failed publish left. @default none: the relay publishes them, woken by NOTIFY
+   */
+  outbox?: Pick<OutboxDispatch, 'sweepAfterMs' | 'committed'>;
+  /**
+   * A saga falling due within this long is announced to the schedulers of every process (NOTIFY) when no
+   * timers of this process can be told after the commit; later wake-ups are found by the timers' looks,
+   * which come at least this often. @default 1000 (SagaTimers' `pollMs`)
+   */
+  dueNoticeMs?: number;
+}
+
+/** Timers of this process, told when a saga the engine moved falls due (SagaTimers attach themselves). */
+export interface DueListener {
+  dueAt(at: Date): void;
 }
 
 export interface StartSagaRequest<S = unknown> {
@@ -66,21 +86,38 @@ type AnySaga = AnySagaDefinition;
  * (FOR UPDATE SKIP LOCKED) and its step runs in that transaction; a reply is delivered in the receiving
  * consumer's transaction and guarded by the saga's `version` (optimistic concurrency, retried on conflict),
  * so any process can continue any saga and concurrent replies never lose an update.
+ *
+ * The messages steps send leave with their transaction: in the engine's own transactions they are written
+ * to the outbox and published from memory right after the commit (`outbox`); in a caller's transaction
+ * they go to the caller's outbox (a handler's `ctx`), which does the same once it commits. A saga left
+ * due soon wakes this process's timers after the commit; NOTIFY is only sent when no timers here can be
+ * told after the commit: in a caller's transaction, or in a process without running timers.
  */
 export class SagaEngine {
   readonly clock: Clock;
   private readonly pool: SqlPool;
   private readonly maxConflictRetries: number;
   private readonly inlineSteps: number;
+  private readonly dueNoticeMs: number;
+  private readonly outbox: SagaEngineOptions['outbox'];
   private readonly steps: StepRunner;
   private readonly definitions = new Map<string, AnySaga>();
+  private readonly timers = new Set<DueListener>();
 
   constructor(options: SagaEngineOptions) {
     this.pool = options.pool;
     this.clock = options.clock ?? systemClock;
     this.maxConflictRetries = options.maxConflictRetries ?? 50;
     this.inlineSteps = options.inlineSteps ?? 8;
+    this.dueNoticeMs = options.dueNoticeMs ?? 1_000;
+    this.outbox = options.outbox;
     this.steps = new StepRunner(this.clock);
+  }
+
+  /** Timers of this process to tell after each commit of the engine's own; returns what detaches them. */
+  attachTimers(timers: DueListener): () => void {
+    this.timers.add(timers);
+    return () => this.timers.delete(timers);
   }
 
   /** Makes saga types known to this engine (every process that may continue them registers them). */
@@ -103,10 +140,23 @@ export class SagaEngine {
    * Starts a saga (in `tx` when given, e.g. a consumer's transaction). Idempotent per type and correlation
    * key: a second start answers the first saga's id with `created: false`. The first steps run right away
    * in the same transaction (up to `inlineSteps`, until the saga waits); whatever is left runs on whichever
-   * scheduler wakes first once it commits.
+   * scheduler wakes first once it commits. In a caller's `tx`, the messages its steps send go to `outbox`
+   * (the caller's, published once `tx` commits); without one they are written to the outbox table for the
+   * relay.
    */
-  async start<S>(request: StartSagaRequest<S>, tx?: Queryable): Promise<{ id: string; created: boolean }> {
-    if (!tx) return inTransaction(this.pool, (own) => this.start(request, own));
+  start<S>(
+    request: StartSagaRequest<S>,
+    tx?: Queryable,
+    outbox?: CallerOutbox,
+  ): Promise<{ id: string; created: boolean }> {
+    return this.moving(tx, outbox, (db, effects) => this.startIn(db, effects, request));
+  }
+
+  private async startIn<S>(
+    tx: Queryable,
+    effects: CommitEffects,
+    request: StartSagaRequest<S>,
+  ): Promise<{ id: string; created: boolean }> {
     const def = this.definition(request.type);
     const id = request.id ?? randomUUID();
     const now = this.clock.now();
@@ -126,35 +176,53 @@ export class SagaEngine {
         [{ kind: 'started', detail: { correlationKey: request.correlationKey ?? id } }],
         now,
       );
-      await tx.query(`SELECT pg_notify('waggle_saga_due', $1)`, [id]);
+      // Due at once: its first steps run just below, and a saga left due after them is noted then.
+      effects.moved(id, now);
       sagaStarted.inc({ type: request.type });
-      await this.continueInline(tx, id);
+      await this.continueInline(tx, effects, id);
     }
     return result;
   }
 
   /**
-   * Delivers a reply or event to a saga (in `tx` when given). A message id seen before is a duplicate and
-   * changes nothing; a message the saga is not waiting for is recorded and ignored.
+   * Delivers a reply or event to a saga (in `tx` when given, its messages then going to `outbox` as for
+   * `start`). A message id seen before is a duplicate and changes nothing; a message the saga is not waiting
+   * for is recorded and ignored.
    */
-  async deliver(sagaId: string, message: SagaMessage, tx?: Queryable): Promise<DeliveryResult> {
-    if (!tx) return inTransaction(this.pool, (own) => this.deliver(sagaId, message, own));
+  deliver(
+    sagaId: string,
+    message: SagaMessage,
+    tx?: Queryable,
+    outbox?: CallerOutbox,
+  ): Promise<DeliveryResult> {
+    return this.moving(tx, outbox, (db, effects) => this.deliverIn(db, effects, sagaId, message));
+  }
+
+  private async deliverIn(
+    tx: Queryable,
+    effects: CommitEffects,
+    sagaId: string,
+    message: SagaMessage,
+  ): Promise<DeliveryResult> {
     for (let round = 1; round <= this.maxConflictRetries; round++) {
       await tx.query('SAVEPOINT saga_deliver');
+      const mark = effects.mark();
       let result: DeliveryResult | 'delivered-due' | 'conflict';
       try {
-        result = await this.tryDeliver(tx, sagaId, message);
+        result = await this.tryDeliver(tx, effects, sagaId, message);
       } catch (err) {
         await tx.query('ROLLBACK TO SAVEPOINT saga_deliver');
+        effects.rollbackTo(mark);
         throw err;
       }
       if (result === 'conflict') {
         await tx.query('ROLLBACK TO SAVEPOINT saga_deliver');
+        effects.rollbackTo(mark);
         continue;
       }
       await tx.query('RELEASE SAVEPOINT saga_deliver');
       if (result === 'delivered-due') {
-        await this.continueInline(tx, sagaId);
+        await this.continueInline(tx, effects, sagaId);
         return 'delivered';
       }
       return result;
@@ -164,7 +232,7 @@ export class SagaEngine {
 
   // Runs the steps that are due right now in the caller's transaction, which already holds the saga's row
   // (it just wrote it): a start or reply then moves the saga as far as it can go without a timer hop.
-  private async continueInline(tx: Queryable, sagaId: string): Promise<void> {
+  private async continueInline(tx: Queryable, effects: CommitEffects, sagaId: string): Promise<void> {
     for (let i = 0; i < this.inlineSteps; i++) {
       const now = this.clock.now();
       const saga = await claimDueSaga(tx, sagaId, now);
@@ -173,15 +241,16 @@ export class SagaEngine {
       if (!def) return;
       const t =
         saga.status === 'compensating'
-          ? await this.steps.compensateOne(tx, saga, def, now)
-          : await this.steps.runStep(tx, saga, def, now);
-      await writeTransition(tx, saga, t, now);
+          ? await this.steps.compensateOne(tx, effects, saga, def, now)
+          : await this.steps.runStep(tx, effects, saga, def, now);
+      await writeTransition(tx, effects, saga, t, now);
       if (!dueNow(t.change, now)) return;
     }
   }
 
   private async tryDeliver(
     tx: Queryable,
+    effects: CommitEffects,
     sagaId: string,
     message: SagaMessage,
   ): Promise<DeliveryResult | 'delivered-due' | 'conflict'> {
@@ -209,7 +278,7 @@ export class SagaEngine {
     }
     const step = def.steps[saga.step];
     const handler = step?.on?.[message.type] ?? (() => next());
-    const tried = await this.steps.attempt(tx, saga, def, saga.step, (ctx) => handler(ctx, message));
+    const tried = await this.steps.attempt(tx, effects, saga, def, saga.step, (ctx) => handler(ctx, message));
     if ('outcome' in tried && tried.outcome.kind === 'ignore') {
       if (!(await confirmVersion(tx, sagaId, saga.version))) return this.conflict(saga);
       return this.counted(saga, 'ignored');
@@ -218,7 +287,7 @@ export class SagaEngine {
       'error' in tried
         ? afterFailure(saga, def, tried.error, now)
         : afterOutcome(saga, def, tried.outcome, tried.state, now);
-    if (!(await writeTransition(tx, saga, t, now))) return this.conflict(saga);
+    if (!(await writeTransition(tx, effects, saga, t, now))) return this.conflict(saga);
     this.counted(saga, 'delivered');
     return dueNow(t.change, now) ? 'delivered-due' : 'delivered';
   }
@@ -237,8 +306,8 @@ export class SagaEngine {
    * Runs one step (or compensation, or timeout) of a saga that is due now, in its own transaction. Answers
    * false when the saga is not due or another worker holds it.
    */
-  async runDue(sagaId: string): Promise<boolean> {
-    return inTransaction(this.pool, async (tx) => {
+  runDue(sagaId: string): Promise<boolean> {
+    return this.moving(undefined, undefined, async (tx, effects) => {
       const now = this.clock.now();
       const saga = await claimDueSaga(tx, sagaId, now);
       if (!saga) return false;
@@ -250,9 +319,9 @@ export class SagaEngine {
       }
       const t =
         saga.status === 'compensating'
-          ? await this.steps.compensateOne(tx, saga, def, now)
-          : await this.steps.runStep(tx, saga, def, now);
-      await writeTransition(tx, saga, t, now);
+          ? await this.steps.compensateOne(tx, effects, saga, def, now)
+          : await this.steps.runStep(tx, effects, saga, def, now);
+      await writeTransition(tx, effects, saga, t, now);
       return true;
     });
   }
@@ -266,7 +335,9 @@ export class SagaEngine {
 
   /** Cancels a live saga: compensations run for the steps that began, then it ends as `cancelled`. */
   cancel(sagaId: string, reason?: string): Promise<SagaRecord> {
-    return cancelSaga(this.pool, this.clock, sagaId, reason);
+    return this.moving(undefined, undefined, (tx, effects) =>
+      cancelSaga(tx, effects, this.clock, sagaId, reason),
+    );
   }
 
   /**
@@ -275,7 +346,9 @@ export class SagaEngine {
    * step with its original input (its `run` number goes up, so idempotency keys differ from the last run).
    */
   retry(sagaId: string): Promise<SagaRecord> {
-    return retrySaga(this.pool, this.clock, this.definitions, sagaId);
+    return this.moving(undefined, undefined, (tx, effects) =>
+      retrySaga(tx, effects, this.clock, this.definitions, sagaId),
+    );
   }
 
   /** One saga, or throws SagaNotFoundError. */
@@ -318,6 +391,46 @@ export class SagaEngine {
 
   private queryable(): Queryable {
     return this.pool;
+  }
+
+  // Moves sagas in the caller's `tx`, or in a transaction of the engine's own, and hands on what the work
+  // sent and left due (see the class comment).
+  private async moving<T>(
+    tx: Queryable | undefined,
+    outbox: CallerOutbox | undefined,
+    work: (tx: Queryable, effects: CommitEffects) => Promise<T>,
+  ): Promise<T> {
+    const effects = new CommitEffects();
+    if (tx) {
+      const result = await work(tx, effects);
+      if (outbox) for (const m of effects.messages) outbox.publish(m.event, m.options);
+      else await writeOutbox(tx, this.outboxMessages(effects));
+      // This process learns of the commit only through the caller: schedulers hear of it by NOTIFY.
+      if (this.dueSoon(effects)) await notifyDue(tx);
+      return result;
+    }
+    let messages: OutboxMessage[] = [];
+    let ids: string[] = [];
+    const result = await inTransaction(this.pool, async (own) => {
+      const done = await work(own, effects);
+      messages = this.outboxMessages(effects);
+      ids = await writeOutbox(own, messages, { sweepAfterMs: this.outbox?.sweepAfterMs });
+      if (this.timers.size === 0 && this.dueSoon(effects)) await notifyDue(own);
+      return done;
+    });
+    this.outbox?.committed(ids, messages);
+    const due = effects.earliestWake();
+    if (due) for (const timers of this.timers) timers.dueAt(due);
+    return result;
+  }
+
+  private outboxMessages(effects: CommitEffects): OutboxMessage[] {
+    return effects.messages.map((m) => outboxMessageFor(m.event, m.options));
+  }
+
+  private dueSoon(effects: CommitEffects): boolean {
+    const due = effects.earliestWake();
+    return due !== undefined && due.getTime() <= this.clock.now().getTime() + this.dueNoticeMs;
   }
 }
 

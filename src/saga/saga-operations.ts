@@ -1,5 +1,6 @@
-import { firstRow, inTransaction, type Queryable, type SqlPool } from '../db';
+import { firstRow, type Queryable } from '../db';
 import type { Clock } from './clock';
+import type { CommitEffects } from './commit-effects';
 import type { SagaDefinition } from './define-saga';
 import { SagaNotFoundError, SagaStateError } from './saga-errors';
 import type { SagaRecord } from './saga-record';
@@ -7,31 +8,30 @@ import { isSagaId, loadSaga } from './saga-store';
 import { writeTransition } from './step-runner';
 import { beginCompensation, unchanged, type Transition } from './transitions';
 
-/** Cancels a live saga: compensations run for the steps that began, then it ends as `cancelled`. */
+/** Cancels a live saga in `tx`: compensations run for the steps that began, then it ends as `cancelled`. */
 export async function cancelSaga(
-  pool: SqlPool,
+  tx: Queryable,
+  effects: CommitEffects,
   clock: Clock,
   sagaId: string,
   reason = 'cancelled by an operator',
 ): Promise<SagaRecord> {
-  return inTransaction(pool, async (tx) => {
-    const now = clock.now();
-    const saga = await lockForOperator(tx, sagaId);
-    if (saga.status !== 'running' && saga.status !== 'waiting') {
-      throw new SagaStateError(
-        `saga ${sagaId} is ${saga.status}; only running or waiting sagas can be cancelled`,
-      );
-    }
-    const t = beginCompensation(
-      saga,
-      unchanged(saga),
-      { code: 'WAGGLE_SAGA_CANCELLED', message: reason },
-      true,
-      now,
+  const now = clock.now();
+  const saga = await lockForOperator(tx, sagaId);
+  if (saga.status !== 'running' && saga.status !== 'waiting') {
+    throw new SagaStateError(
+      `saga ${sagaId} is ${saga.status}; only running or waiting sagas can be cancelled`,
     );
-    await writeTransition(tx, saga, t, now);
-    return (await loadSaga(tx, sagaId)) as SagaRecord;
-  });
+  }
+  const t = beginCompensation(
+    saga,
+    unchanged(saga),
+    { code: 'WAGGLE_SAGA_CANCELLED', message: reason },
+    true,
+    now,
+  );
+  await writeTransition(tx, effects, saga, t, now);
+  return (await loadSaga(tx, sagaId)) as SagaRecord;
 }
 
 /**
@@ -40,57 +40,56 @@ export async function cancelSaga(
  * step with its original input (its `run` number goes up, so idempotency keys differ from the last run).
  */
 export async function retrySaga(
-  pool: SqlPool,
+  tx: Queryable,
+  effects: CommitEffects,
   clock: Clock,
   definitions: ReadonlyMap<string, SagaDefinition<unknown>>,
   sagaId: string,
 ): Promise<SagaRecord> {
-  return inTransaction(pool, async (tx) => {
-    const now = clock.now();
-    const saga = await lockForOperator(tx, sagaId);
-    const base = unchanged(saga);
-    let t: Transition;
-    if (saga.status === 'completed')
-      throw new SagaStateError(`saga ${sagaId} completed; there is nothing to retry`);
-    if (saga.status === 'running' || saga.status === 'waiting' || saga.status === 'compensating') {
-      t = {
-        change: {
-          ...base,
-          status: saga.status === 'waiting' ? 'running' : saga.status,
-          waitingFor: null,
-          wakeAt: now,
-        },
-        timeline: [{ kind: 'retried-by-operator', step: saga.stepName }],
-      };
-    } else if (saga.outcome?.compensationFailed) {
-      t = {
-        change: { ...base, status: 'compensating', attempts: 0, wakeAt: now, finishedAt: null },
-        timeline: [{ kind: 'compensation-resumed-by-operator', step: saga.stepName }],
-      };
-    } else {
-      // The first step's name is cosmetic here (the engine runs steps by index), so an operator's
-      // process need not know the saga type.
-      const first = definitions.get(saga.type)?.steps[0]?.name ?? (await firstStepName(tx, sagaId));
-      t = {
-        change: {
-          status: 'running',
-          step: 0,
-          stepName: first,
-          state: saga.input,
-          wakeAt: now,
-          waitingFor: null,
-          attempts: 0,
-          lastError: null,
-          outcome: null,
-          finishedAt: null,
-          run: saga.run + 1,
-        },
-        timeline: [{ kind: 'restarted-by-operator', detail: { run: saga.run + 1, previous: saga.status } }],
-      };
-    }
-    await writeTransition(tx, saga, t, now);
-    return (await loadSaga(tx, sagaId)) as SagaRecord;
-  });
+  const now = clock.now();
+  const saga = await lockForOperator(tx, sagaId);
+  const base = unchanged(saga);
+  let t: Transition;
+  if (saga.status === 'completed')
+    throw new SagaStateError(`saga ${sagaId} completed; there is nothing to retry`);
+  if (saga.status === 'running' || saga.status === 'waiting' || saga.status === 'compensating') {
+    t = {
+      change: {
+        ...base,
+        status: saga.status === 'waiting' ? 'running' : saga.status,
+        waitingFor: null,
+        wakeAt: now,
+      },
+      timeline: [{ kind: 'retried-by-operator', step: saga.stepName }],
+    };
+  } else if (saga.outcome?.compensationFailed) {
+    t = {
+      change: { ...base, status: 'compensating', attempts: 0, wakeAt: now, finishedAt: null },
+      timeline: [{ kind: 'compensation-resumed-by-operator', step: saga.stepName }],
+    };
+  } else {
+    // The first step's name is cosmetic here (the engine runs steps by index), so an operator's
+    // process need not know the saga type.
+    const first = definitions.get(saga.type)?.steps[0]?.name ?? (await firstStepName(tx, sagaId));
+    t = {
+      change: {
+        status: 'running',
+        step: 0,
+        stepName: first,
+        state: saga.input,
+        wakeAt: now,
+        waitingFor: null,
+        attempts: 0,
+        lastError: null,
+        outcome: null,
+        finishedAt: null,
+        run: saga.run + 1,
+      },
+      timeline: [{ kind: 'restarted-by-operator', detail: { run: saga.run + 1, previous: saga.status } }],
+    };
+  }
+  await writeTransition(tx, effects, saga, t, now);
+  return (await loadSaga(tx, sagaId)) as SagaRecord;
 }
 
 async function lockForOperator(tx: Queryable, sagaId: string): Promise<SagaRecord> {

@@ -8,7 +8,11 @@ export function isSagaId(id: string): boolean {
   return UUID.test(id);
 }
 
-/** The channel a scheduler LISTENs on; every transition that sets a wake-up time notifies it. */
+/**
+ * The channel a scheduler LISTENs on. Only a saga falling due soon that no timers of the writing process
+ * will be told of after the commit is announced on it (see `SagaEngine`); other wake-ups are found by the
+ * timers' own looks.
+ */
 export const SAGA_DUE_CHANNEL = 'waggle_saga_due';
 
 const SAGA_COLUMNS = recordColumns<SagaRecord>()([
@@ -131,8 +135,8 @@ export async function nextWakeAt(db: Queryable, types: readonly string[]): Promi
 
 /**
  * Writes a transition and its timeline entries if the saga is still at `expectedVersion` (optimistic
- * concurrency) — one statement, so a transition costs one round trip — and notifies the schedulers when the
- * saga has a wake-up time. False when someone else changed the saga first (then nothing is written).
+ * concurrency) — one statement, so a transition costs one round trip. False when someone else changed the
+ * saga first (then nothing is written).
  */
 export async function updateSaga(
   db: Queryable,
@@ -149,17 +153,15 @@ export async function updateSaga(
               attempts = $9, last_error = $10, outcome = $11, finished_at = $12, run = COALESCE($13, run),
               version = version + 1, updated_at = $14
         WHERE id = $1 AND version = $2
-        RETURNING id, wake_at
+        RETURNING id
      ), t AS (
        INSERT INTO saga_event (saga_id, at, kind, step, message_id, detail)
        SELECT u.id, $14, e.kind, e.step, e.message_id, e.detail
          FROM u, ROWS FROM (jsonb_to_recordset($15::jsonb) AS (kind text, step text, message_id text, detail jsonb))
               WITH ORDINALITY AS e(kind, step, message_id, detail, n)
         ORDER BY e.n
-     ), n AS (
-       SELECT pg_notify('${SAGA_DUE_CHANNEL}', u.id::text) FROM u WHERE u.wake_at IS NOT NULL
      )
-     SELECT (SELECT count(*) FROM u) AS updated, (SELECT count(*) FROM n) AS notified`,
+     SELECT count(*) AS updated FROM u`,
     [
       id,
       expectedVersion,
@@ -186,6 +188,11 @@ export async function updateSaga(
     ],
   );
   return Number(row?.updated) === 1;
+}
+
+/** Wakes the schedulers of every process when `db`'s transaction commits (NOTIFY is not sent on rollback). */
+export async function notifyDue(db: Queryable): Promise<void> {
+  await db.query(`SELECT pg_notify('${SAGA_DUE_CHANNEL}', '')`);
 }
 
 /**

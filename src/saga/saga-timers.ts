@@ -1,6 +1,6 @@
 import { RoundLoop, type Queryable } from '../db';
 import { gauge, logger } from '../observability';
-import type { SagaEngine } from './saga-engine';
+import type { DueListener, SagaEngine } from './saga-engine';
 import { SAGA_DUE_CHANNEL, dueSagaIds, nextWakeAt } from './saga-store';
 
 export interface SagaTimersOptions {
@@ -22,14 +22,18 @@ const dueGauge = gauge('waggle_saga_due', 'Sagas found due in the last look of t
 /**
  * Wakes sagas at their `wake_at`: looks for due sagas, and runs each with SKIP LOCKED so that several
  * scheduler processes share the work and none runs a saga another holds. Durable by construction: the
- * wake-up time is a column, so a restart (or another instance) picks up where a dead one stopped. A NOTIFY
- * on every transition wakes the loop early; otherwise it sleeps until the earliest `wake_at` (at most
- * `pollMs`).
+ * wake-up time is a column, so a restart (or another instance) picks up where a dead one stopped. While
+ * running, the timers are attached to their engine, which tells them after each commit of its own when a
+ * saga falls due; a NOTIFY (from a process that could not tell its own timers) wakes them too; otherwise
+ * they sleep until the earliest `wake_at` (at most `pollMs`).
  */
-export class SagaTimers extends RoundLoop {
+export class SagaTimers extends RoundLoop implements DueListener {
   private readonly pollMs: number;
   private readonly concurrency: number;
   private readonly batchSize: number;
+  private detach: (() => void) | undefined;
+  // A look planned before the next poll, for a saga this process left due soon.
+  private early: { at: number; timer: NodeJS.Timeout } | undefined;
 
   constructor(private readonly options: SagaTimersOptions) {
     const { databaseUrl } = options;
@@ -45,6 +49,35 @@ export class SagaTimers extends RoundLoop {
     this.pollMs = options.pollMs ?? 1_000;
     this.concurrency = options.concurrency ?? 8;
     this.batchSize = options.batchSize ?? 200;
+  }
+
+  override async start(): Promise<void> {
+    this.detach ??= this.options.engine.attachTimers(this);
+    await super.start();
+  }
+
+  override async stop(deadlineMs?: number): Promise<void> {
+    this.detach?.();
+    this.detach = undefined;
+    clearTimeout(this.early?.timer);
+    this.early = undefined;
+    await super.stop(deadlineMs);
+  }
+
+  /** A saga falls due at `at`: look then, unless the next poll comes first. */
+  dueAt(at: Date): void {
+    const inMs = at.getTime() - this.options.engine.clock.now().getTime();
+    if (inMs <= 0) return this.wake();
+    if (inMs >= this.pollMs) return;
+    const when = Date.now() + inMs;
+    if (this.early && this.early.at <= when) return;
+    clearTimeout(this.early?.timer);
+    const timer = setTimeout(() => {
+      this.early = undefined;
+      this.wake();
+    }, inMs);
+    timer.unref();
+    this.early = { at: when, timer };
   }
 
   /**

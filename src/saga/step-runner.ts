@@ -11,7 +11,8 @@ import {
   type StepContext,
   type StepOutcome,
 } from './define-saga';
-import { sagaEvent, sendCommand } from './saga-command';
+import type { CommitEffects } from './commit-effects';
+import { sagaEvent } from './saga-command';
 import { SagaTimeoutError } from './saga-errors';
 import { sagaFinished, sagaStepSeconds, sagaTransitions } from './saga-metrics';
 import { FINISHED_STATUSES, type SagaRecord } from './saga-record';
@@ -33,12 +34,19 @@ type AnySaga = SagaDefinition<any>;
 /**
  * Runs one step, timeout or compensation of a saga inside a transaction and says where it leads. Each
  * handler runs in a savepoint: on throw, its writes and commands are undone and the error decides the
- * transition (retry after backoff, or compensation).
+ * transition (retry after backoff, or compensation). Commands a step sends are kept in the transaction's
+ * `CommitEffects` until it commits.
  */
 export class StepRunner {
   constructor(private readonly clock: Clock) {}
 
-  async runStep(tx: Queryable, saga: SagaRecord, def: AnySaga, now: Date): Promise<Transition> {
+  async runStep(
+    tx: Queryable,
+    effects: CommitEffects,
+    saga: SagaRecord,
+    def: AnySaga,
+    now: Date,
+  ): Promise<Transition> {
     const step = def.steps[saga.step];
     if (!step) return finishedAfterCompensation(unchanged(saga), now);
     let handler: (ctx: StepContext<unknown>) => Promise<StepOutcome | void> | StepOutcome | void;
@@ -55,7 +63,7 @@ export class StepRunner {
       intro.push({ kind: 'step-started', step: step.name, detail: { attempt: saga.attempts + 1 } });
       handler = step.run ?? (() => next());
     }
-    const tried = await this.attempt(tx, saga, def, saga.step, handler);
+    const tried = await this.attempt(tx, effects, saga, def, saga.step, handler);
     const t =
       'error' in tried
         ? afterFailure(saga, def, tried.error, now)
@@ -63,15 +71,22 @@ export class StepRunner {
     return { change: t.change, timeline: [...intro, ...t.timeline] };
   }
 
-  async compensateOne(tx: Queryable, saga: SagaRecord, def: AnySaga, now: Date): Promise<Transition> {
+  async compensateOne(
+    tx: Queryable,
+    effects: CommitEffects,
+    saga: SagaRecord,
+    def: AnySaga,
+    now: Date,
+  ): Promise<Transition> {
     const base = unchanged(saga);
     const index = nextCompensation(def, saga.step);
-    if (index < 0) return this.finishFailed(tx, saga, def, base, now);
+    if (index < 0) return this.finishFailed(tx, effects, saga, def, base, now);
     const step = def.steps[index];
     const compensate = step?.compensate;
-    if (!step || !compensate) return this.finishFailed(tx, saga, def, base, now);
+    if (!step || !compensate) return this.finishFailed(tx, effects, saga, def, base, now);
     const tried = await this.attempt(
       tx,
+      effects,
       { ...saga, stepName: step.name },
       def,
       index,
@@ -130,12 +145,13 @@ export class StepRunner {
     };
     const done: Transition['timeline'] = [{ kind: 'compensated', step: step.name }];
     if (nextCompensation(def, index - 1) >= 0) return { change: after, timeline: done };
-    const finished = await this.finishFailed(tx, { ...saga, ...after }, def, after, now);
+    const finished = await this.finishFailed(tx, effects, { ...saga, ...after }, def, after, now);
     return { change: finished.change, timeline: [...done, ...finished.timeline] };
   }
 
   private async finishFailed(
     tx: Queryable,
+    effects: CommitEffects,
     saga: SagaRecord,
     def: AnySaga,
     base: Transition['change'],
@@ -152,6 +168,7 @@ export class StepRunner {
     if (onFailed) {
       const tried = await this.attempt(
         tx,
+        effects,
         { ...saga, state: base.state },
         def,
         saga.step,
@@ -189,6 +206,7 @@ export class StepRunner {
   /** Runs a step's code in a savepoint: on throw its writes (and commands) are undone and the error returned. */
   async attempt(
     tx: Queryable,
+    effects: CommitEffects,
     saga: SagaRecord,
     def: AnySaga,
     stepIndex: number,
@@ -209,7 +227,7 @@ export class StepRunner {
       },
       state: structuredClone(saga.state),
       db: tx,
-      send: (command) => sendCommand(tx, command, saga.id),
+      send: async (command) => effects.send(command, saga.id),
       event: (input) => sagaEvent(saga, input, this.clock.now()),
       now: () => this.clock.now(),
       log: logger({
@@ -222,6 +240,7 @@ export class StepRunner {
     };
     const timer = sagaStepSeconds.startTimer({ type: saga.type, step: stepName });
     await tx.query('SAVEPOINT saga_step');
+    const mark = effects.mark();
     try {
       const outcome = (await handler(ctx)) ?? next();
       const finishes =
@@ -233,6 +252,7 @@ export class StepRunner {
       return { outcome, state: ctx.state };
     } catch (err) {
       await tx.query('ROLLBACK TO SAVEPOINT saga_step');
+      effects.rollbackTo(mark);
       ctx.log.warn({ err, attempt: ctx.saga.attempt }, 'saga step failed');
       return { error: err };
     } finally {
@@ -241,14 +261,19 @@ export class StepRunner {
   }
 }
 
-/** Writes a transition (version-checked) and its timeline; false when the saga changed meanwhile. */
+/**
+ * Writes a transition (version-checked) and its timeline, and notes in `effects` when the saga wakes next;
+ * false when the saga changed meanwhile.
+ */
 export async function writeTransition(
   tx: Queryable,
+  effects: CommitEffects,
   saga: SagaRecord,
   t: Transition,
   now: Date,
 ): Promise<boolean> {
   if (!(await updateSaga(tx, saga.id, saga.version, t.change, now, t.timeline))) return false;
+  effects.moved(saga.id, t.change.wakeAt);
   sagaTransitions.inc({ type: saga.type, status: t.change.status });
   if (FINISHED_STATUSES.includes(t.change.status) && saga.status !== t.change.status) {
     sagaFinished.inc({ type: saga.type, status: t.change.status });

@@ -3,7 +3,7 @@ import type { WaggleEvent } from '../envelope';
 import { NonRetryableError, RetryableError } from '../errors';
 import type { HttpClient } from '../http-client';
 import { OutboundCallMetrics } from '../observability';
-import type { SagaEngine } from '../saga';
+import type { CallerOutbox, SagaEngine } from '../saga';
 import { callTool } from './tool-invoker';
 import type {
   CompensateCommand,
@@ -24,6 +24,11 @@ export interface ToolRunnerDeps {
   engine: SagaEngine;
   /** The process's pooled client the tools are called with. */
   httpClient: HttpClient;
+  /**
+   * The runner's own outbox (its handler `ctx`): what the saga sends in the runner's transaction is
+   * published as soon as that commits. @default none: the relay publishes it
+   */
+  outbox?: CallerOutbox;
 }
 
 const invocations = new OutboundCallMetrics(
@@ -103,6 +108,7 @@ async function startToolCall(
       input,
     },
     tx,
+    deps.outbox,
   );
   return created ? 'saga-started' : 'saga-exists';
 }
@@ -131,6 +137,7 @@ async function invoke(
       data: reply,
     },
     tx,
+    deps.outbox,
   );
   return 'invoked';
 }

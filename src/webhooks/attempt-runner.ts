@@ -4,7 +4,7 @@ import type { WaggleEvent } from '../envelope';
 import type { HttpClient } from '../http-client';
 import { counter, logger, OutboundCallMetrics } from '../observability';
 import { outboxMessageFor, writeOutbox } from '../outbox';
-import type { SagaEngine } from '../saga';
+import type { CallerOutbox, SagaEngine } from '../saga';
 import { recordAttempt } from './attempt-log';
 import type { AttemptCommand, AttemptReply } from './delivery-saga';
 import {
@@ -22,6 +22,11 @@ export interface AttemptRunnerDeps {
   settings: WebhookSettings;
   /** The process's pooled client the attempts are sent with. */
   httpClient: HttpClient;
+  /**
+   * The dispatcher's own outbox (its handler `ctx`): what the saga sends in the dispatcher's transaction is
+   * published as soon as that commits. @default none: the relay publishes it
+   */
+  outbox?: CallerOutbox;
 }
 
 const attempts = new OutboundCallMetrics(
@@ -103,6 +108,7 @@ export async function runAttempt(
         data: reply,
       },
       tx,
+      deps.outbox,
     );
   }
   return 'sent';

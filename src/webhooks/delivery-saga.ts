@@ -9,6 +9,7 @@ import {
   fail,
   ignore,
   waitFor,
+  type CallerOutbox,
   type SagaDefinition,
   type SagaEngine,
 } from '../saga';
@@ -150,13 +151,14 @@ export function deliverySaga(settings: WebhookSettings): SagaDefinition<Delivery
 /**
  * Starts one delivery saga per enabled endpoint of the event's tenant whose filter accepts its type (in
  * `db.tx`, e.g. the dispatcher's transaction). The endpoints are looked up through `db.read` (outside the
- * transaction, default `db.tx`), so an event no endpoint wants touches no transaction at all. Idempotent per
- * (endpoint, event). Returns the saga ids.
+ * transaction, default `db.tx`), so an event no endpoint wants touches no transaction at all; what the
+ * sagas send goes to `db.outbox` (the dispatcher's, published once `db.tx` commits) when given. Idempotent
+ * per (endpoint, event). Returns the saga ids.
  */
 export async function startDeliveries(
   engine: SagaEngine,
   event: WaggleEvent,
-  db: { tx: Queryable; read?: Queryable },
+  db: { tx: Queryable; read?: Queryable; outbox?: CallerOutbox },
   now: Date = engine.clock.now(),
 ): Promise<string[]> {
   const { tx } = db;
@@ -186,6 +188,7 @@ export async function startDeliveries(
         id,
       },
       tx,
+      db.outbox,
     );
     ids.push(started.id);
   }

@@ -53,3 +53,4 @@ export {
   type OpenApiDoc,
 } from './openapi';
 export { postOnOwnConnection } from './own-connection';
+export { listenTo, recordStatements, type StatementLog } from './statement-log';

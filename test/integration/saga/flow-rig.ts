@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -7,8 +9,10 @@ import type { DataSource } from 'typeorm';
 import type { WaggleConfig } from '../../../src/config';
 import { loadHandlerModule } from '../../../src/consumer';
 import { poolOf } from '../../../src/db';
-import { OutboxRelay } from '../../../src/outbox';
-import { SagaTimers, type Clock } from '../../../src/saga';
+import { OutboxDispatch, OutboxRelay } from '../../../src/outbox';
+import { SagaEngine, SagaTimers, type Clock, type SagaRecord } from '../../../src/saga';
+import { upsertTool, type ToolInput } from '../../../src/tools';
+import type { ConfirmedPublisher } from '../../../src/broker';
 import { applyTopology, loadTopology, planTopology } from '../../../src/topology';
 import type { WebhookSettings } from '../../../src/webhooks';
 import {
@@ -66,7 +70,10 @@ export interface PlatformRig {
  * A real platform in-process — ingress (with AMQP admission), workers (tool-runner, webhook-dispatcher),
  * relay and scheduler — on a fresh vhost with the flow topology and the saga suites' own database.
  */
-export async function platformRig(overrides: Partial<WaggleConfig> = {}): Promise<PlatformRig> {
+export async function platformRig(
+  overrides: Partial<WaggleConfig> = {},
+  options: { relay?: boolean } = {},
+): Promise<PlatformRig> {
   const db = await isolatedDb(SAGA_TEST_DB);
   const pool = poolOf(db);
   await cleanFlows(pool);
@@ -76,7 +83,12 @@ export async function platformRig(overrides: Partial<WaggleConfig> = {}): Promis
   const baseUrl = `http://127.0.0.1:${port}`;
   const { platform, config } = await startPlatform({
     vhost,
-    roles: [createIngressRole(), workersRole(), relayRole(), schedulerRole()],
+    roles: [
+      createIngressRole(),
+      workersRole(),
+      ...(options.relay === false ? [] : [relayRole()]),
+      schedulerRole(),
+    ],
     prepare: [topologyBootStep(FLOW_TOPOLOGY)],
     config: {
       databaseUrl: isolatedDbUrl(SAGA_TEST_DB),
@@ -119,11 +131,25 @@ export interface ManualRig {
   results: ResultReader;
 }
 
+/** What a manual rig's saga runtime publishes through after its commits. */
+type Publisher = Pick<ConfirmedPublisher, 'publish'>;
+
+export interface ManualRigOptions {
+  /** How long the relay leaves the rows the runtime publishes itself. @default 10000 */
+  sweepAfterMs?: number;
+  /** Stands between the runtime's publishes after commit and the broker (a test injects a failed publish). */
+  publishThrough?: (publisher: Publisher) => Publisher;
+}
+
 /**
  * The flows without the scheduler's own loop: relay and the two consumers run for real, but sagas wake only
  * when the test calls `timers.runOnce()` after moving its clock.
  */
-export async function manualRig(clock: Clock, webhooks: Partial<WebhookSettings> = {}): Promise<ManualRig> {
+export async function manualRig(
+  clock: Clock,
+  webhooks: Partial<WebhookSettings> = {},
+  options: ManualRigOptions = {},
+): Promise<ManualRig> {
   const db = await isolatedDb(SAGA_TEST_DB);
   const pool = poolOf(db);
   await cleanFlows(pool);
@@ -135,7 +161,11 @@ export async function manualRig(clock: Clock, webhooks: Partial<WebhookSettings>
   await connection.close();
   const stack = await consumerStack(amqpUrl, 'flow-manual');
   const config = testConfig();
-  const runtime = new SagaRuntime({ db, config, clock, webhooks });
+  const outbox = new OutboxDispatch(pool, options.publishThrough?.(stack.publisher) ?? stack.publisher, {
+    sweepAfterMs: options.sweepAfterMs,
+  });
+  autoTeardown(() => outbox.drain());
+  const runtime = new SagaRuntime({ db, config, clock, webhooks, outbox });
   const relay = new OutboxRelay({
     pool,
     publisher: stack.publisher,
@@ -247,4 +277,53 @@ export async function httpStub(
   autoTeardown(() => new Promise((resolve) => server.close(resolve)));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, received, server };
+}
+
+/** POSTs a `tool.call.requested` event into a session through the ingress; answers its admitted sequence. */
+export async function requestTool(
+  rig: PlatformRig,
+  session: string,
+  callId: string,
+  tool: string,
+  args: Record<string, unknown> = {},
+): Promise<number> {
+  const res = await fetch(`${rig.baseUrl}/v1/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${rig.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      specversion: '1.0',
+      id: randomUUID(),
+      source: '/tests/turns',
+      type: 'tool.call.requested',
+      channel: 'webchat',
+      sessionid: session,
+      data: { callId, tool, arguments: args },
+    }),
+  });
+  expect(res.status, await res.clone().text()).to.equal(202);
+  return ((await res.json()) as { sequence: number }).sequence;
+}
+
+/** Registers a tool for the rig's tenant. */
+export async function registerTool(
+  rig: PlatformRig,
+  tool: Partial<ToolInput> & { name: string; url: string },
+): Promise<void> {
+  await upsertTool(rig.pool, { tenant: rig.tenant, ...tool });
+}
+
+/** An engine over the rig's database, for reading sagas. */
+export function engineOf(rig: PlatformRig): SagaEngine {
+  return new SagaEngine({ pool: poolOf(rig.db) });
+}
+
+/** The tool-call saga of a call id, once it started. */
+export async function sagaOfCall(rig: PlatformRig, callId: string): Promise<SagaRecord> {
+  const engine = engineOf(rig);
+  let id: string | undefined;
+  await eventually(
+    async () => Boolean((id = await engine.findId('tool-call', `${rig.tenant}/${callId}`))),
+    'saga started',
+  );
+  return engine.get(id as string);
 }

@@ -1,56 +1,15 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
-import { poolOf } from '../../../src/db';
-import { SagaEngine, type SagaRecord } from '../../../src/saga';
-import { upsertTool, type ToolInput } from '../../../src/tools';
-import { httpStub, platformRig, type PlatformRig, type Received } from './flow-rig';
+import {
+  engineOf,
+  httpStub,
+  platformRig,
+  registerTool as register,
+  requestTool,
+  sagaOfCall,
+  type Received,
+} from './flow-rig';
 import { eventually } from '../../support';
-
-/** POSTs a `tool.call.requested` event into a session through the ingress; answers its admitted sequence. */
-async function requestTool(
-  rig: PlatformRig,
-  session: string,
-  callId: string,
-  tool: string,
-  args: Record<string, unknown> = {},
-): Promise<number> {
-  const res = await fetch(`${rig.baseUrl}/v1/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${rig.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      specversion: '1.0',
-      id: randomUUID(),
-      source: '/tests/turns',
-      type: 'tool.call.requested',
-      channel: 'webchat',
-      sessionid: session,
-      data: { callId, tool, arguments: args },
-    }),
-  });
-  expect(res.status, await res.clone().text()).to.equal(202);
-  return ((await res.json()) as { sequence: number }).sequence;
-}
-
-async function register(
-  rig: PlatformRig,
-  tool: Partial<ToolInput> & { name: string; url: string },
-): Promise<void> {
-  await upsertTool(rig.pool, { tenant: rig.tenant, ...tool });
-}
-
-function engineOf(rig: PlatformRig): SagaEngine {
-  return new SagaEngine({ pool: poolOf(rig.db) });
-}
-
-async function sagaOfCall(rig: PlatformRig, callId: string): Promise<SagaRecord> {
-  const engine = engineOf(rig);
-  let id: string | undefined;
-  await eventually(
-    async () => Boolean((id = await engine.findId('tool-call', `${rig.tenant}/${callId}`))),
-    'saga started',
-  );
-  return engine.get(id as string);
-}
 
 /** What a tool does to call back: a Standard Webhooks signature made with the per-call secret. */
 function signedCallback(secret: string, id: string, body: string): Record<string, string> {

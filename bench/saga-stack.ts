@@ -9,7 +9,7 @@ import { loadConfig } from '../src/config';
 import { ConsumerRuntime, loadHandlerModule, resolveConsumerSettings } from '../src/consumer';
 import { createDataSource, ensureDatabase, migrate, poolOf } from '../src/db';
 import { toAmqpMessage, type WaggleEvent } from '../src/envelope';
-import { SagaRuntime } from '../src/flows';
+import { SagaRuntime } from '../src/roles';
 import { OutboxRelay } from '../src/outbox';
 import { SagaTimers } from '../src/saga';
 import { applyTopology, loadTopology, planTopology } from '../src/topology';

@@ -7,7 +7,7 @@ import { BrokerConnection, ConfirmedPublisher, TransientPublisher } from '../bro
 import { formatDuration, hidePasswords, type WaggleConfig } from '../config';
 import { createDataSource, DatabaseUnreachableError, ensureDatabase, migrate, poolOf } from '../db';
 import { errorReason } from '../errors';
-import { SagaRuntime } from '../flows';
+import { SagaRuntime } from './saga-runtime';
 import { HttpServer, systemRoutes } from '../http';
 import { HealthRegistry, logger } from '../observability';
 import { InstanceRegistry } from './instance-registry';

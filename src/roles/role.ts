@@ -3,7 +3,7 @@ import type { ApiKeyAuthenticator } from '../admission';
 import type { AgentDirectory } from '../agent';
 import type { BrokerConnection, ConfirmedPublisher, TransientPublisher } from '../broker';
 import type { WaggleConfig } from '../config';
-import type { SagaRuntime } from '../flows';
+import type { SagaRuntime } from './saga-runtime';
 import type { HttpServer } from '../http';
 import type { HealthRegistry } from '../observability';
 import type { Topology } from '../topology';

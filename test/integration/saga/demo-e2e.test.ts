@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { KeyStore, TenantStore } from '../../../src/admission';
-import { demoWeather } from '../../../src/flows';
+import { demoWeather } from '../../../src/agent';
 import {
   amqpUrlFor,
   isolatedDb,

@@ -7,13 +7,13 @@ import type { DataSource } from 'typeorm';
 import { KeyStore, TenantStore } from '../../../src/admission';
 import type { WaggleConfig } from '../../../src/config';
 import { ConsumerRuntime, loadHandlerModule, resolveConsumerSettings } from '../../../src/consumer';
-import { SagaRuntime } from '../../../src/flows';
 import { poolOf } from '../../../src/db';
 import { OutboxRelay } from '../../../src/outbox';
 import {
   createIngressRole,
   Platform,
   relayRole,
+  SagaRuntime,
   schedulerRole,
   topologyBootStep,
   workersRole,

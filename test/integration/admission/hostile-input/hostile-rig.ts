@@ -4,10 +4,10 @@ import { KeyStore, TenantStore } from '../../../../src/admission';
 import { ChannelCredentialStore } from '../../../../src/channels';
 import type { WaggleConfig } from '../../../../src/config';
 import { poolOf } from '../../../../src/db';
-import { SagaRuntime } from '../../../../src/flows';
 import {
   createIngressRole,
   Platform,
+  SagaRuntime,
   schedulerRole,
   topologyBootStep,
   withChannels,

@@ -13,7 +13,8 @@ import {
 import type { Admission, ApiKeyAuthenticator, EventOrigin, TenantDirectory } from '../admission';
 import { TENANT_ID_PATTERN, type WaggleEvent } from '../envelope';
 import { errorKind, WaggleError } from '../errors';
-import { admissionProblem, authenticateTenant, HttpProblem, readRawBody, requireUtf8 } from '../http';
+import { authenticateTenant, HttpProblem, readRawBody, requireUtf8 } from '../http';
+import { admissionProblem } from '../ingress';
 import { counter } from '../observability';
 import type { ChannelCredentialStore } from './credential-store';
 

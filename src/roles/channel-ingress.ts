@@ -11,7 +11,7 @@ import { documented } from '../http';
 import { logger } from '../observability';
 import type { PlatformContext, Role } from './role';
 
-/** An ingress role that exposes its Admission once mounted (the `ingress` role of src/http does). */
+/** An ingress role that exposes its Admission once mounted (the `ingress` role does). */
 export interface AdmittingRole extends Role {
   readonly service: Pick<Admission, 'admit'>;
 }

@@ -5,11 +5,7 @@ import type { Logger } from '../observability';
 import { admissionProblem } from './admission-problems';
 import { isBinaryMode, readBinaryEvent } from './cloudevents-binary';
 import { eventsApi } from './events-api';
-import { readJsonBody } from './json-body';
-import { authenticateTenant } from './tenant-key-auth';
-import { documented } from './openapi';
-import { HttpProblem } from './problem';
-import type { TenantRateLimiter } from './rate-limit';
+import { authenticateTenant, documented, HttpProblem, readJsonBody, type TenantRateLimiter } from '../http';
 
 export interface EventsRoutesDeps {
   admission: Admission;

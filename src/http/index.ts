@@ -2,8 +2,6 @@ export { HttpServer, type HttpServerOptions } from './http-server';
 export { HttpProblem, type ProblemDetails } from './problem';
 export { PROBLEM_JSON, problemMiddleware } from './problem-middleware';
 export { systemRoutes } from './system-routes';
-export { authenticateTenant, type TenantKeyOptions } from './tenant-key-auth';
-export { tenantProblem } from './tenant-problems';
 export { parseJsonBody, readJsonBody, type JsonBodyOptions } from './json-body';
 export { optionalJsonObject } from './optional-json-object';
 export { asProblem } from './invalid-input-problem';

@@ -1,14 +1,13 @@
 import {
   AdmissionBusyError,
   AdmissionStoreError,
-  ApiKeyRejectedError,
   EventInvalidError,
   EventUnstorableError,
   TenantMismatchError,
-  TenantNotAdmittedError,
 } from '../admission';
+import { ApiKeyRejectedError, TenantNotAdmittedError, tenantProblem } from '../tenants';
 import { BrokerUnavailableError, PublishBufferFullError, PublishNotConfirmedError } from '../broker';
-import { HttpProblem, tenantProblem } from '../http';
+import { HttpProblem } from '../http';
 
 /**
  * The HTTP answer for an admission failure: 400 with every violation, 401/403 for who may send what,

@@ -1,4 +1,5 @@
-import { TenantDirectory, type Admission } from '../admission';
+import type { Admission } from '../admission';
+import { TenantDirectory } from '../tenants';
 import {
   channelRoutes,
   CHANNELS_API,

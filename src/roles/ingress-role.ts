@@ -7,12 +7,11 @@ import {
   AdmissionConsumer,
   AdmissionLedger,
   DedupPruner,
-  EventSchemas,
   EVENTS_EXCHANGE,
+  EventSchemas,
   Republisher,
-  TenantDirectory,
-  type ApiKeyAuthenticator,
 } from '../admission';
+import { type ApiKeyAuthenticator, TenantDirectory } from '../tenants';
 import type { BrokerConnection, ConfirmedPublisher } from '../broker';
 import type { WaggleConfig } from '../config';
 import { type HttpServer, TenantRateLimiter } from '../http';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
-import { ApiKeyAuthenticator, KeyStore } from '../admission';
+import { ApiKeyAuthenticator, KeyStore } from '../tenants';
 import { AgentDirectory, configuredAgent } from '../agent';
 import { BrokerConnection, ConfirmedPublisher, TransientPublisher } from '../broker';
 import { formatDuration, hidePasswords, type WaggleConfig } from '../config';

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { ApiKeyAuthenticator } from '../admission';
+import type { ApiKeyAuthenticator } from '../tenants';
 import type { AgentDirectory } from '../agent';
 import type { BrokerConnection, ConfirmedPublisher, TransientPublisher } from '../broker';
 import type { WaggleConfig } from '../config';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { KeyStore, TenantStore } from '../../src/admission';
+import { KeyStore, TenantStore } from '../../src/tenants';
 import type { WaggleConfig } from '../../src/config';
 import { createIngressRole, Platform, type IngressRole, type IngressRoleOptions } from '../../src/roles';
 import { applyShippedTopology } from './admission-topology';

@@ -1,6 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { expect } from 'chai';
-import { KeyStore, TenantStore } from '../../../src/admission';
+import { KeyStore, TenantStore } from '../../../src/tenants';
 import { ChannelCredentialStore } from '../../../src/channels';
 import type { ServedOperation } from '../../../src/http';
 import {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Pool } from 'pg';
-import { TenantStore } from '../../../src/admission';
+import { TenantStore } from '../../../src/tenants';
 import { AgentDirectory, findAgentEndpoint, setAgent, type Turn } from '../../../src/agent';
 import { poolOf } from '../../../src/db';
 import { adminAgentRoutes } from '../../../src/admin';

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { KeyStore, TenantStore } from '../../../src/admission';
+import { KeyStore, TenantStore } from '../../../src/tenants';
 import type { WaggleConfig } from '../../../src/config';
 import { createIngressRole, Platform, withChannels, type Role } from '../../../src/roles';
 import { amqpUrlFor, autoTeardown, testConfig, uniqueName } from '../../support';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { KeyStore, TenantStore } from '../../../src/admission';
+import { KeyStore, TenantStore } from '../../../src/tenants';
 import { demoWeather } from '../../../src/agent';
 import {
   amqpUrlFor,

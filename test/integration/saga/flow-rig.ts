@@ -4,7 +4,7 @@ import path from 'node:path';
 import amqplib, { type Channel } from 'amqplib';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
-import { KeyStore, TenantStore } from '../../../src/admission';
+import { KeyStore, TenantStore } from '../../../src/tenants';
 import type { WaggleConfig } from '../../../src/config';
 import { ConsumerRuntime, loadHandlerModule, resolveConsumerSettings } from '../../../src/consumer';
 import { poolOf } from '../../../src/db';

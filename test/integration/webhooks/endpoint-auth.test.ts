@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ApiKeyAuthenticator, KeyStore, mintKey } from '../../../src/admission';
+import { ApiKeyAuthenticator, KeyStore, mintKey } from '../../../src/tenants';
 import { createDataSource } from '../../../src/db';
 import { webhookEndpointRoutes } from '../../../src/webhooks';
 import { HttpServer } from '../../../src/http';

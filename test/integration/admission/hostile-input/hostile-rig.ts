@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { KeyStore, TenantStore } from '../../../../src/admission';
+import { KeyStore, TenantStore } from '../../../../src/tenants';
 import { ChannelCredentialStore } from '../../../../src/channels';
 import type { WaggleConfig } from '../../../../src/config';
 import { poolOf } from '../../../../src/db';

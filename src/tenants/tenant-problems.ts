@@ -1,5 +1,5 @@
-import { ApiKeyRejectedError, TenantNotAdmittedError } from '../admission';
-import { HttpProblem } from './problem';
+import { ApiKeyRejectedError, TenantNotAdmittedError } from './tenant-errors';
+import { HttpProblem } from '../http';
 
 /**
  * The HTTP answer for a caller the tenant checks refuse: 401 for a rejected key, 403 for an unknown or

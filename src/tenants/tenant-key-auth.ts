@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
-import type { ApiKeyAuthenticator, Principal } from '../admission';
+import type { ApiKeyAuthenticator, Principal } from './authenticator';
 import { WaggleError } from '../errors';
-import { HttpProblem } from './problem';
+import { HttpProblem } from '../http';
 import { tenantProblem } from './tenant-problems';
 
 export interface TenantKeyOptions {

@@ -24,3 +24,4 @@ export {
 export { AUTOSCALE_MODES, withLocalAutoscale, type AutoscaleMode } from './local-mode';
 export { topologyBootStep, topologyOf } from './topology-boot-step';
 export { SagaRuntime, type SagaRuntimeOptions } from './saga-runtime';
+export { ConsumerRuntime, type ConsumerRuntimeDeps } from './consumer-runtime';

@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import {
-  ConsumerRuntime,
-  defineConsumer,
-  resolveConsumerSettings,
-  type ConsumerDefinition,
-  type ConsumerRuntimeDeps,
-} from '../../../src/consumer';
+import { type ConsumerDefinition, defineConsumer, resolveConsumerSettings } from '../../../src/consumer';
+import { ConsumerRuntime, type ConsumerRuntimeDeps } from '../../../src/roles';
 import type { Topology } from '../../../src/topology';
 import { autoTeardown, consumerVhost, testDb, uniqueName, type ConsumerStack } from '../../support';
 

@@ -6,10 +6,11 @@ import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
 import { KeyStore, TenantStore } from '../../../src/tenants';
 import type { WaggleConfig } from '../../../src/config';
-import { ConsumerRuntime, loadHandlerModule, resolveConsumerSettings } from '../../../src/consumer';
+import { loadHandlerModule, resolveConsumerSettings } from '../../../src/consumer';
 import { poolOf } from '../../../src/db';
 import { OutboxRelay } from '../../../src/outbox';
 import {
+  ConsumerRuntime,
   createIngressRole,
   Platform,
   relayRole,

@@ -19,7 +19,7 @@ import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import amqplib from 'amqplib';
 import autocannon from 'autocannon';
-import { KeyStore, TenantStore } from '../src/admission';
+import { KeyStore, TenantStore } from '../src/tenants';
 import { loadConfig } from '../src/config';
 import { createDataSource, ensureDatabase, migrate } from '../src/db';
 import { writeIngressRows, type IngressRow } from './ingress-report';

@@ -17,7 +17,7 @@
  * into BENCHMARKS.md between the turns markers.
  */
 import path from 'node:path';
-import { KeyStore, TenantStore } from '../src/admission';
+import { KeyStore, TenantStore } from '../src/tenants';
 import { createDataSource, ensureDatabase, migrate } from '../src/db';
 import { loadTopology } from '../src/topology';
 import { generateSecret } from '../src/webhooks';

@@ -8,7 +8,7 @@ import type { Admission } from './admission';
 import { EventInvalidError } from './admission-errors';
 import { checkEvent } from './event-check';
 import type { EventSchemas } from './event-schemas';
-import type { TenantDirectory } from './tenant-directory';
+import type { TenantDirectory } from '../tenants';
 
 /** The queue external AMQP producers' events arrive on, and where refused ones are parked. */
 export const ADMISSION_QUEUE = 'waggle.admission';

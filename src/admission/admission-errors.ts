@@ -1,4 +1,4 @@
-import { codedError, InvalidInputError, NonRetryableError, RetryableError } from '../errors';
+import { codedError, InvalidInputError, RetryableError } from '../errors';
 
 /** One problem with an event: a JSON pointer into the event (or a header name) and what to change. */
 export interface EventViolation {
@@ -35,24 +35,6 @@ export class TenantMismatchError extends InvalidInputError {
     );
   }
 }
-
-/** The tenant does not exist or is disabled; its events are not admitted. */
-export class TenantNotAdmittedError extends InvalidInputError {
-  constructor(
-    readonly tenant: string,
-    readonly reason: 'unknown' | 'disabled',
-  ) {
-    super(
-      reason === 'unknown' ? 'WAGGLE_TENANT_UNKNOWN' : 'WAGGLE_TENANT_DISABLED',
-      reason === 'unknown'
-        ? `tenant "${tenant}" does not exist; create it with \`waggle tenants create ${tenant}\``
-        : `tenant "${tenant}" is disabled; its events are refused until it is enabled again`,
-    );
-  }
-}
-
-/** A bearer key that is malformed, unknown or revoked. */
-export class ApiKeyRejectedError extends codedError(NonRetryableError, 'WAGGLE_API_KEY_REJECTED') {}
 
 /** Too many admissions are already waiting for Postgres; the caller should back off and retry. */
 export class AdmissionBusyError extends RetryableError {

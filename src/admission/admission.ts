@@ -10,7 +10,7 @@ import { counter, labelledChildren } from '../observability';
 import { eventKey, type AdmissionLedger } from './admission-ledger';
 import { checkEvent, type EventOrigin } from './event-check';
 import type { EventSchemas } from './event-schemas';
-import { TtlCache } from './ttl-cache';
+import { TtlCache } from '../tenants';
 
 /** The exchange every admitted event is published to. */
 export const EVENTS_EXCHANGE = 'events';

@@ -1,4 +1,4 @@
-import { TtlCache } from '../admission';
+import { TtlCache } from '../tenants';
 import type { WaggleConfig } from '../config';
 import type { Queryable } from '../db';
 import type { TurnAgent } from './agent';

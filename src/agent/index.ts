@@ -25,3 +25,4 @@ export {
 export { DemoAgent, type DemoAgentOptions } from './demo-agent';
 export { HttpAgent, agentConnections, type AgentConnections, type HttpAgentOptions } from './http-agent';
 export { turnRequest, type TurnRequest, type TurnRequestInput } from './turn-request';
+export { demoToolRoutes, demoWeather, registerDemoTools } from './demo-tools';

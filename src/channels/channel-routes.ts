@@ -10,10 +10,12 @@ import {
   type ProviderName,
   type WhatsAppCredentials,
 } from '../../producers/channels';
-import type { Admission, ApiKeyAuthenticator, EventOrigin, TenantDirectory } from '../admission';
+import type { Admission, EventOrigin } from '../admission';
+import { type ApiKeyAuthenticator, authenticateTenant, type TenantDirectory } from '../tenants';
 import { TENANT_ID_PATTERN, type WaggleEvent } from '../envelope';
 import { errorKind, WaggleError } from '../errors';
-import { admissionProblem, authenticateTenant, HttpProblem, readRawBody, requireUtf8 } from '../http';
+import { HttpProblem, readRawBody, requireUtf8 } from '../http';
+import { admissionProblem } from '../ingress';
 import { counter } from '../observability';
 import type { ChannelCredentialStore } from './credential-store';
 

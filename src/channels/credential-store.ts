@@ -4,7 +4,7 @@ import {
   credentialProblems,
   type ChannelName,
 } from '../../producers/channels';
-import { TtlCache } from '../admission';
+import { TtlCache } from '../tenants';
 import type { Queryable } from './outbound-log';
 
 /** One tenant's stored settings for one channel. */

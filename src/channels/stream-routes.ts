@@ -1,6 +1,6 @@
 import Router from '@koa/router';
-import type { ApiKeyAuthenticator } from '../admission';
-import { authenticateTenant, HttpProblem } from '../http';
+import { type ApiKeyAuthenticator, authenticateTenant } from '../tenants';
+import { HttpProblem } from '../http';
 import type { OutboundLog } from './outbound-log';
 import type { SessionStreamHub } from './session-stream-hub';
 import { SseSessionStream } from './sse-session-stream';

@@ -1,6 +1,5 @@
 import type { ConsumeMessage, MessageProperties } from 'amqplib';
-import { HEADERS, fromAmqpMessage, type WaggleEvent } from '../envelope';
-import type { SessionKey } from '../ordering';
+import { fromAmqpMessage, HEADERS, type SessionKey, type WaggleEvent } from '../envelope';
 import { attemptsOf, originalRoutingKeyOf, replaysOf, sourceOf, type SourceMessage } from '../retry';
 
 /** A consumed message read once: its envelope (or why it has none) and what ordering needs. */

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { logger } from '../observability';
-import { sessionKeyString, type SessionFence, type SessionKey } from '../ordering';
+import { type SessionKey, sessionKeyString } from '../envelope';
 import { writeOutbox, type OutboxDispatch, type OutboxMessage } from '../outbox';
 
 /** The bookkeeping of one handler run that wrote nothing itself: a cursor move or an inbox row, and its outbox rows. */
@@ -8,6 +8,17 @@ export interface Bookkeeping {
   cursor?: { key: SessionKey; seq: number };
   inbox?: string;
   outbox: OutboxMessage[];
+}
+
+/**
+ * What group commit needs of the ordered path's fence: move many sessions' cursors, each only from `seq - 1`;
+ * answers the sessions whose cursor moved (by `sessionKeyString`) with the number of events in their stash.
+ */
+export interface CursorMoves {
+  advanceMany(
+    sql: Pool | PoolClient,
+    moves: ReadonlyArray<{ key: SessionKey; seq: number }>,
+  ): Promise<Map<string, number>>;
 }
 
 /** Whether the run's bookkeeping committed (false: another run of the same event got there first). */
@@ -37,7 +48,7 @@ export class GroupCommit {
   constructor(
     private readonly pool: Pool,
     private readonly consumer: string,
-    private readonly fence: SessionFence | undefined,
+    private readonly fence: CursorMoves | undefined,
     /** Publishes the committed outbox rows at once; without it the relay sends them. */
     private readonly dispatch?: OutboxDispatch,
     private readonly maxBatch = 500,

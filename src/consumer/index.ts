@@ -23,7 +23,6 @@ export {
   type PartitionGroupBinding,
   type ResolveOptions,
 } from './consumer-settings';
-export { ConsumerRuntime, type ConsumerRuntimeDeps } from './consumer-runtime';
 export { loadHandlerModule } from './handler-module';
 export {
   HandlerServiceUnavailableError,
@@ -32,3 +31,25 @@ export {
   type StartSagaOptions,
 } from './saga-starter';
 export type { AgentLookup, HandlerSagas, HandlerServices } from './handler-services';
+// The handler run, delivery and commit machinery that the ordered path (src/ordering) and the consumer runtime
+// (src/roles) build on.
+export { type Delivery, readDelivery, readSource } from './delivery';
+export { GroupCommit } from './group-commit';
+export type { HandlerTransaction } from './handler-transaction';
+export {
+  beginTransaction,
+  CURSOR_MOVED_PAUSE_MS,
+  DELIVERY_COUNT_RETENTION_MS,
+  HOUSEKEEPING_EVERY_MS,
+  INFRA_RETRY_MS,
+  type MessageProcessor,
+  type ProcessorDeps,
+  sleep,
+} from './processor';
+export { Semaphore } from './semaphore';
+export { deliveryLimitFailure, UnorderedProcessor } from './unordered-processor';
+export { HandlerFailure, RunAborted, runHandler } from './handler-run';
+export { FenceMovedError, LazyTransaction, ReplayClaimedError } from './lazy-transaction';
+export { RunAbort } from './run-abort';
+export { ConsumerMetrics } from './consumer-metrics';
+export { missingQueues } from './queue-check';

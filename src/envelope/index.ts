@@ -14,3 +14,4 @@ export { newEvent, type NewEventInput } from './new-event';
 export { isRoutingKeyOf, parseRoutingKey, routingKeyOf } from './routing-key';
 export { isTraceparent, newTraceparent, propagateTraceparent } from './trace-context';
 export { MAX_NESTING, findUnstorableValue, unstorableText, type UnstorableValue } from './unstorable-text';
+export { sessionKeyString, type SessionKey } from './session-key';

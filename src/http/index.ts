@@ -2,11 +2,10 @@ export { HttpServer, type HttpServerOptions } from './http-server';
 export { HttpProblem, type ProblemDetails } from './problem';
 export { PROBLEM_JSON, problemMiddleware } from './problem-middleware';
 export { systemRoutes } from './system-routes';
-export { admissionProblem } from './admission-problems';
-export { authenticateTenant, type TenantKeyOptions } from './tenant-key-auth';
-export { eventsApi } from './events-api';
-export { eventsRoutes, type EventsRoutesDeps } from './events-routes';
 export { parseJsonBody, readJsonBody, type JsonBodyOptions } from './json-body';
+export { optionalJsonObject } from './optional-json-object';
+export { asProblem } from './invalid-input-problem';
+export { queryInt, queryText } from './query-params';
 export { readRawBody } from './request-body';
 export { servedOperations, type ServedOperation } from './served-routes';
 export {
@@ -23,7 +22,6 @@ export {
 } from './openapi';
 export { TenantRateLimiter, type RateDecision, type TenantRateLimitOptions } from './rate-limit';
 export { SYSTEM_API } from './system-api';
-export { adminAuth } from './admin-auth';
 export { JSON_DEPTH_LIMIT } from './json-depth';
 export { refuseUnstorableText } from './unstorable-text-problem';
 export { requireUtf8 } from './utf8-body';

@@ -11,5 +11,5 @@ export {
 export { claimReplayStatement, replayPending } from './replay-claim';
 export { skipStaleGaps, skippedAsGap, type SkippedGap } from './sequence-gaps';
 export { describeSession, skipSessionTo, type SessionStanding } from './session-standing';
-export { sessionKeyString, type SessionKey } from './session-key';
 export { SessionLane, SessionLanes, type PauseEnd, type SessionLanesOptions } from './session-lanes';
+export { OrderedProcessor } from './ordered-processor';

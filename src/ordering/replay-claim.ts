@@ -1,7 +1,7 @@
 import { escapeLiteral } from 'pg';
 import type { PgSql } from '../db';
 import type { SessionFence } from './session-fence';
-import type { SessionKey } from './session-key';
+import type { SessionKey } from '../envelope';
 import { sessionSkipWhere } from './session-skip';
 
 /**

@@ -1,6 +1,6 @@
 import type { PgSql } from '../db';
 import type { SessionFence } from './session-fence';
-import type { SessionKey } from './session-key';
+import type { SessionKey } from '../envelope';
 import { sessionSkipWhere } from './session-skip';
 
 /** Sequences a session skipped because they never arrived (`from`..`to`, inclusive). */

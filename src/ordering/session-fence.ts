@@ -1,6 +1,6 @@
 import { escapeLiteral } from 'pg';
 import type { PgSql } from '../db';
-import { sessionKeyString, type SessionKey } from './session-key';
+import { type SessionKey, sessionKeyString } from '../envelope';
 
 /** What the fence says about one event of a session, inside the caller's transaction. */
 export type FenceEntry =

@@ -1,5 +1,5 @@
 import { logger } from '../observability';
-import { sessionKeyString, type SessionKey } from './session-key';
+import { type SessionKey, sessionKeyString } from '../envelope';
 
 /** Why a lane's pause ended. */
 export type PauseEnd = 'elapsed' | 'arrival' | 'aborted';

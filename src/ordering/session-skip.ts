@@ -1,6 +1,6 @@
 import type { PgSql } from '../db';
 import { KEY, type SessionFence } from './session-fence';
-import type { SessionKey } from './session-key';
+import type { SessionKey } from '../envelope';
 
 /** True when `seq` of the session has a `session_skip` row that meets `condition` (SQL over that row). */
 export async function sessionSkipWhere(

@@ -1,6 +1,6 @@
 import type { PgSql } from '../db';
 import { KEY, type SessionFence } from './session-fence';
-import type { SessionKey } from './session-key';
+import type { SessionKey } from '../envelope';
 
 /** A session as an operator sees it (`waggle sessions show`). */
 export interface SessionStanding {

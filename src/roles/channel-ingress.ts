@@ -1,4 +1,5 @@
-import { TenantDirectory, type Admission } from '../admission';
+import type { Admission } from '../admission';
+import { TenantDirectory } from '../tenants';
 import {
   channelRoutes,
   CHANNELS_API,
@@ -11,7 +12,7 @@ import { documented } from '../http';
 import { logger } from '../observability';
 import type { PlatformContext, Role } from './role';
 
-/** An ingress role that exposes its Admission once mounted (the `ingress` role of src/http does). */
+/** An ingress role that exposes its Admission once mounted (the `ingress` role does). */
 export interface AdmittingRole extends Role {
   readonly service: Pick<Admission, 'admit'>;
 }

@@ -23,3 +23,5 @@ export {
 } from './autoscaler-role';
 export { AUTOSCALE_MODES, withLocalAutoscale, type AutoscaleMode } from './local-mode';
 export { topologyBootStep, topologyOf } from './topology-boot-step';
+export { SagaRuntime, type SagaRuntimeOptions } from './saga-runtime';
+export { ConsumerRuntime, type ConsumerRuntimeDeps } from './consumer-runtime';

@@ -7,15 +7,15 @@ import {
   AdmissionConsumer,
   AdmissionLedger,
   DedupPruner,
-  EventSchemas,
   EVENTS_EXCHANGE,
+  EventSchemas,
   Republisher,
-  TenantDirectory,
-  type ApiKeyAuthenticator,
 } from '../admission';
+import { type ApiKeyAuthenticator, TenantDirectory } from '../tenants';
 import type { BrokerConnection, ConfirmedPublisher } from '../broker';
 import type { WaggleConfig } from '../config';
-import { eventsRoutes, TenantRateLimiter, type HttpServer } from '../http';
+import { type HttpServer, TenantRateLimiter } from '../http';
+import { eventsRoutes } from '../ingress';
 import { logger, type HealthRegistry } from '../observability';
 
 /** What the ingress role uses from the platform (a structural subset of the runtime's PlatformContext). */

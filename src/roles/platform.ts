@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
-import { ApiKeyAuthenticator, KeyStore } from '../admission';
+import { ApiKeyAuthenticator, KeyStore } from '../tenants';
 import { AgentDirectory, configuredAgent } from '../agent';
 import { BrokerConnection, ConfirmedPublisher, TransientPublisher } from '../broker';
 import { formatDuration, hidePasswords, type WaggleConfig } from '../config';
 import { createDataSource, DatabaseUnreachableError, ensureDatabase, migrate, poolOf } from '../db';
 import { errorReason } from '../errors';
-import { SagaRuntime } from '../flows';
+import { SagaRuntime } from './saga-runtime';
 import { HttpServer, systemRoutes } from '../http';
 import { HttpClient } from '../http-client';
 import { HealthRegistry, logger } from '../observability';

@@ -1,9 +1,9 @@
 import type { DataSource } from 'typeorm';
-import type { ApiKeyAuthenticator } from '../admission';
+import type { ApiKeyAuthenticator } from '../tenants';
 import type { AgentDirectory } from '../agent';
 import type { BrokerConnection, ConfirmedPublisher, TransientPublisher } from '../broker';
 import type { WaggleConfig } from '../config';
-import type { SagaRuntime } from '../flows';
+import type { SagaRuntime } from './saga-runtime';
 import type { HttpServer } from '../http';
 import type { HttpClient } from '../http-client';
 import type { HealthRegistry } from '../observability';

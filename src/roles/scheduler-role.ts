@@ -1,14 +1,10 @@
 import { firstRow, type Queryable } from '../db';
 import { logger } from '../observability';
 import { ParkingLots } from '../retry';
-import {
-  adminAgentRoutes,
-  adminRoutes,
-  callbackRoutes,
-  demoToolRoutes,
-  registerDemoTools,
-  webhookEndpointRoutes,
-} from '../flows';
+import { adminAgentRoutes, adminRoutes } from '../admin';
+import { callbackRoutes } from '../tools';
+import { demoToolRoutes, registerDemoTools } from '../agent';
+import { webhookEndpointRoutes } from '../webhooks';
 import { CronScheduler, SagaTimers } from '../saga';
 import { planTopology, type Topology } from '../topology';
 import type { PlatformContext, Role } from './role';

@@ -1,11 +1,10 @@
 import {
+  type ConsumerBinding,
   ConsumerConfigError,
-  ConsumerRuntime,
   loadHandlerModule,
   resolveConsumerSettings,
-  type ConsumerBinding,
-  type ConsumerRuntimeDeps,
 } from '../consumer';
+import { ConsumerRuntime, type ConsumerRuntimeDeps } from './consumer-runtime';
 import { vhostOfAmqpUrl, type Topology } from '../topology';
 import type { PlatformContext, Role } from './role';
 import { topologyOf } from './topology-boot-step';

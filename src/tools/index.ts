@@ -32,3 +32,4 @@ export {
 } from './tool-saga';
 // Every setting and message type of the tool flow is public.
 export * from './tool-settings';
+export { callbackRoutes, type CallbackRoutesDeps } from './callback-routes';

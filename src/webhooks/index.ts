@@ -58,3 +58,5 @@ export {
   WEBHOOK_SAGA_TYPE,
   type WebhookSettings,
 } from './webhook-settings';
+export { webhookEndpointRoutes, type WebhookEndpointRoutesDeps } from './webhook-endpoint-routes';
+export { webhookEndpointHandlers } from './webhook-endpoint-handlers';

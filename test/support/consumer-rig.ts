@@ -1,10 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  ConsumerRuntime,
-  resolveConsumerSettings,
-  type ConsumerDefinition,
-  type ConsumerRuntimeDeps,
-} from '../../src/consumer';
+import { type ConsumerDefinition, resolveConsumerSettings } from '../../src/consumer';
+import { ConsumerRuntime, type ConsumerRuntimeDeps } from '../../src/roles';
 import type { Topology } from '../../src/topology';
 import type { ConsumerStack } from './consumer-stack';
 import { autoTeardown } from './teardown';

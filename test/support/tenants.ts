@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { KeyStore, TenantStore } from '../../src/admission';
+import { KeyStore, TenantStore } from '../../src/tenants';
 import { testDb } from './db';
 import { uniqueName } from './names';
 

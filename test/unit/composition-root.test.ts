@@ -143,14 +143,14 @@ describe('composition root: dependencies are handed in, never reached for', () =
       const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest);
       return findingsIn(file, source).map((f) => f.what);
     };
-    expect(probe('src/flows/x.ts', 'let starter: number | undefined;')).to.deep.equal([
+    expect(probe('src/admin/x.ts', 'let starter: number | undefined;')).to.deep.equal([
       'module-level let starter',
     ]);
     expect(
-      probe('src/flows/x.ts', 'const m = new Map();\nexport function f() { m.set(1, 2); }'),
+      probe('src/admin/x.ts', 'const m = new Map();\nexport function f() { m.set(1, 2); }'),
     ).to.deep.equal(['module-level new Map() m changed at run time']);
     expect(
-      probe('src/flows/x.ts', "const CODES = new Set(['a']);\nexport const f = (c: string) => CODES.has(c);"),
+      probe('src/admin/x.ts', "const CODES = new Set(['a']);\nexport const f = (c: string) => CODES.has(c);"),
     ).to.deep.equal([]);
     expect(probe('consumers/x.ts', 'export const f = () => loadConfig().amqpUrl;')).to.deep.equal([
       'loadConfig() outside src/cli, src/config, src/roles',

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { KeyStore } from '../../admission';
+import { KeyStore } from '../../tenants';
 import { loadConfig, formatDuration } from '../../config';
 import { CliError } from '../cli-error';
 import { shortTime, withAdmissionDb } from './admission-db';

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { inTransaction, poolOf } from '../../db';
-import { SessionFence, describeSession, skipSessionTo, type SessionKey } from '../../ordering';
+import type { SessionKey } from '../../envelope';
+import { describeSession, SessionFence, skipSessionTo } from '../../ordering';
 import { CliError } from '../cli-error';
 import { shortTime, withAdmissionDb } from './admission-db';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { TenantStore } from '../../admission';
+import { TenantStore } from '../../tenants';
 import { CliError } from '../cli-error';
 import { shortTime, withAdmissionDb } from './admission-db';
 import { addListCommand } from './listing';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { KeyStore, TenantStore } from '../../../src/admission';
+import { KeyStore, TenantStore } from '../../../src/tenants';
 import {
   postJson,
   sampleEvent,

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import type { Pool } from 'pg';
-import { TenantStore } from '../../../src/admission';
+import { TenantStore } from '../../../src/tenants';
 import { AgentDirectory, findAgentEndpoint, setAgent, type Turn } from '../../../src/agent';
 import { poolOf } from '../../../src/db';
-import { adminAgentRoutes } from '../../../src/flows';
+import { adminAgentRoutes } from '../../../src/admin';
 import { HttpServer } from '../../../src/http';
 import { generateSecret } from '../../../src/webhooks';
 import {

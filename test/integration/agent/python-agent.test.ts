@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { AgentRefusedError, HttpAgent, type Turn } from '../../../src/agent';
-import { demoWeather } from '../../../src/flows';
+import { AgentRefusedError, demoWeather, HttpAgent, type Turn } from '../../../src/agent';
 import { generateSecret } from '../../../src/webhooks';
 import {
   amqpUrlFor,

@@ -1,5 +1,5 @@
-import { ConsumerRuntime, resolveConsumerSettings, type ConsumerDefinition } from '../../../src/consumer';
-import { consumerRuntimeDeps, type PlatformContext, type Role } from '../../../src/roles';
+import { type ConsumerDefinition, resolveConsumerSettings } from '../../../src/consumer';
+import { ConsumerRuntime, consumerRuntimeDeps, type PlatformContext, type Role } from '../../../src/roles';
 import { loadTopology } from '../../../src/topology';
 import { SHIPPED_TOPOLOGY } from '../../support';
 

@@ -3,7 +3,7 @@ import amqplib from 'amqplib';
 import type { Pool } from 'pg';
 import { BrokerConnection, ConfirmedPublisher } from '../../../src/broker';
 import { toAmqpMessage, type WaggleEvent } from '../../../src/envelope';
-import { adminRoutes } from '../../../src/flows';
+import { adminRoutes } from '../../../src/admin';
 import { HttpServer } from '../../../src/http';
 import { poolOf } from '../../../src/db';
 import { ParkingLots, describeFailure, parkMessage } from '../../../src/retry';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { demoWeather } from '../../../src/flows';
+import { demoWeather } from '../../../src/agent';
 import {
   amqpUrlFor,
   isolatedDb,

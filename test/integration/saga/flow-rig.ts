@@ -35,11 +35,11 @@ import {
   createIngressRole,
   Platform,
   relayRole,
+  SagaRuntime,
   schedulerRole,
-  workersRole,
   topologyBootStep,
+  workersRole,
 } from '../../../src/roles';
-import { SagaRuntime } from '../../../src/flows';
 
 /** The topology flow tests apply: admission entry, events, tool.calls, webhook.deliveries, session.results. */
 export const FLOW_TOPOLOGY = path.join(REPO_ROOT, 'test/fixtures/sagas/topology.yaml');

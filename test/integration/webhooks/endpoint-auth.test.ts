@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { ApiKeyAuthenticator, KeyStore, mintKey } from '../../../src/admission';
+import { ApiKeyAuthenticator, KeyStore, mintKey } from '../../../src/tenants';
 import { createDataSource } from '../../../src/db';
-import { webhookEndpointRoutes } from '../../../src/flows';
+import { webhookEndpointRoutes } from '../../../src/webhooks';
 import { HttpServer } from '../../../src/http';
 import { autoTeardown, TEST_DATABASE_URL, testDb } from '../../support';
 

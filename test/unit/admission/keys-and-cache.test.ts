@@ -4,10 +4,10 @@ import {
   ApiKeyRejectedError,
   mintKey,
   parseKey,
+  type StoredKey,
   TenantNotAdmittedError,
   TtlCache,
-  type StoredKey,
-} from '../../../src/admission';
+} from '../../../src/tenants';
 
 describe('admission: API keys', () => {
   it('mints wgl_<id>_<secret> tokens whose secret is stored only as a hash', () => {

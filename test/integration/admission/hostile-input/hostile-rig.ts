@@ -15,8 +15,13 @@ import {
   startPlatform,
   tenantWithKey,
 } from '../../../support';
-import { createIngressRole, schedulerRole, withChannels, topologyBootStep } from '../../../../src/roles';
-import { SagaRuntime } from '../../../../src/flows';
+import {
+  createIngressRole,
+  SagaRuntime,
+  schedulerRole,
+  topologyBootStep,
+  withChannels,
+} from '../../../../src/roles';
 
 /** The database of the hostile-input suites: their scheduler wakes only their own sagas. */
 const HOSTILE_DB = 'hostile';

@@ -1,12 +1,17 @@
 import type { Logger } from '../observability';
-import type { SessionFence, SessionKey, SessionLane, SessionLanes } from '../ordering';
+import type { SessionKey } from '../envelope';
+import type { SessionFence } from './session-fence';
+import type { SessionLane, SessionLanes } from './session-lanes';
 import { DeliveryLedger, parkMessage, type Failure } from '../retry';
 import type { CursorCache } from './cursor-cache';
-import type { GroupCommit } from './group-commit';
-import type { HandlerTransaction } from './handler-transaction';
+import {
+  beginTransaction,
+  type GroupCommit,
+  type HandlerTransaction,
+  type ProcessorDeps,
+  type Semaphore,
+} from '../consumer';
 import { stashInputOf, type OrderedItem } from './ordered-item';
-import { beginTransaction, type ProcessorDeps } from './processor';
-import type { Semaphore } from './semaphore';
 
 /** What parking needs of an item (a stashed event whose content is unreadable has no envelope). */
 export type ParkTarget = Omit<OrderedItem, 'event' | 'session'>;

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import type { ApiKeyAuthenticator } from '../admission';
+import { type ApiKeyAuthenticator, authenticateTenant } from '../tenants';
 import type { Queryable } from '../db';
-import { authenticateTenant, documented, jsonRequestBody, objectSchema, problemResponse } from '../http';
+import { documented, jsonRequestBody, objectSchema, problemResponse } from '../http';
 import { webhookEndpointHandlers } from './webhook-endpoint-handlers';
 
 export interface WebhookEndpointRoutesDeps {

@@ -1,6 +1,5 @@
 import type { Context } from 'koa';
-import { HttpProblem } from './problem';
-import { readRawBody } from './request-body';
+import { HttpProblem, readRawBody } from '../http';
 
 /** The header that marks a request as a CloudEvent in HTTP binary mode. */
 export const BINARY_MODE_HEADER = 'ce-specversion';

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Queryable } from '../db';
-import { documented, problemResponse } from '../http';
-import { optionalJsonObject } from './admin-json';
+import { documented, optionalJsonObject, problemResponse } from '../http';
 import { EVERY_TENANT, registerToolIfMissing } from '../tools';
 
 const CONDITIONS = ['sunny', 'cloudy', 'light rain', 'windy', 'foggy', 'snow showers'];

@@ -2,20 +2,12 @@ import Router from '@koa/router';
 import type { Queryable } from '../db';
 import type { ParkingLots } from '../retry';
 import { FINISHED_STATUSES, ACTIVE_STATUSES, type SagaEngine, type SagaStatus } from '../saga';
-import { enableEndpoint, publicEndpoint, rotateSecret } from '../webhooks';
+import { enableEndpoint, publicEndpoint, rotateSecret, webhookEndpointHandlers } from '../webhooks';
 import { listTools, removeTool, upsertTool, type ToolInput } from '../tools';
-import { adminAuth, documented, HttpProblem } from '../http';
+import { adminAuth } from './admin-auth';
+import { asProblem, documented, HttpProblem, optionalJsonObject, queryInt, queryText } from '../http';
 import { adminApi } from './admin-api';
-import { webhookEndpointHandlers } from './webhook-endpoint-handlers';
-import {
-  asProblem,
-  optionalJsonObject,
-  parkedJson,
-  queryInt,
-  queryText,
-  sagaJson,
-  timelineJson,
-} from './admin-json';
+import { parkedJson, sagaJson, timelineJson } from './admin-json';
 
 export interface AdminRoutesDeps {
   /** WAGGLE_ADMIN_TOKEN; every route answers 401 while it is unset. */

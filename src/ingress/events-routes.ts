@@ -1,15 +1,12 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Admission, ApiKeyAuthenticator, AdmitOutcome, EventOrigin, Principal } from '../admission';
+import type { Admission, AdmitOutcome, EventOrigin } from '../admission';
+import { type ApiKeyAuthenticator, authenticateTenant, type Principal } from '../tenants';
 import type { Logger } from '../observability';
 import { admissionProblem } from './admission-problems';
 import { isBinaryMode, readBinaryEvent } from './cloudevents-binary';
 import { eventsApi } from './events-api';
-import { readJsonBody } from './json-body';
-import { authenticateTenant } from './tenant-key-auth';
-import { documented } from './openapi';
-import { HttpProblem } from './problem';
-import type { TenantRateLimiter } from './rate-limit';
+import { documented, HttpProblem, readJsonBody, type TenantRateLimiter } from '../http';
 
 export interface EventsRoutesDeps {
   admission: Admission;

@@ -1,5 +1,5 @@
 import { parseKey, secretMatches } from './api-key';
-import { ApiKeyRejectedError, TenantNotAdmittedError } from './admission-errors';
+import { ApiKeyRejectedError, TenantNotAdmittedError } from './tenant-errors';
 import type { KeyStore, StoredKey } from './key-store';
 import { TtlCache } from './ttl-cache';
 

@@ -1,14 +1,24 @@
-import { claimReplayStatement, replayPending, skippedAsGap, type SessionLane } from '../ordering';
+import { claimReplayStatement, replayPending } from './replay-claim';
+import { skippedAsGap } from './sequence-gaps';
+import type { SessionLane } from './session-lanes';
 import { InvalidInputError, NonRetryableError } from '../errors';
 import { backoffAfter, describeFailure, mayRetry, type Failure } from '../retry';
-import { HandlerFailure, RunAborted, runHandler } from './handler-run';
-import { FenceMovedError, LazyTransaction, ReplayClaimedError } from './lazy-transaction';
-import type { HandlerTransaction } from './handler-transaction';
+import {
+  beginTransaction,
+  CURSOR_MOVED_PAUSE_MS,
+  deliveryLimitFailure,
+  FenceMovedError,
+  HandlerFailure,
+  type HandlerTransaction,
+  INFRA_RETRY_MS,
+  LazyTransaction,
+  ReplayClaimedError,
+  RunAbort,
+  RunAborted,
+  runHandler,
+} from '../consumer';
 import { itemFromStash, stashInputOf, type OrderedItem } from './ordered-item';
 import type { OrderedLaneContext, ParkTarget } from './ordered-lane-context';
-import { CURSOR_MOVED_PAUSE_MS, INFRA_RETRY_MS, beginTransaction } from './processor';
-import { RunAbort } from './run-abort';
-import { deliveryLimitFailure } from './unordered-processor';
 
 type Attempt = 'done' | 'aborted' | 'infra' | 'again' | { failure: Failure };
 

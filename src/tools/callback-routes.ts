@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { SagaEngine } from '../saga';
-import { TOOL_CALLBACK, TOOL_SAGA_TYPE, type ToolCallState } from '../tools';
+import { TOOL_CALLBACK, TOOL_SAGA_TYPE } from './tool-settings';
+import type { ToolCallState } from './tool-saga';
 import { WEBHOOK_HEADERS, verify } from '../webhooks';
 import {
   documented,

@@ -1,8 +1,8 @@
 import type { Settlement } from '../broker';
-import type { WaggleEvent } from '../envelope';
-import type { SessionKey, StashedEvent, StashInput } from '../ordering';
+import type { SessionKey, WaggleEvent } from '../envelope';
+import type { StashedEvent, StashInput } from './session-fence';
 import type { DeliveryLedger, SourceMessage } from '../retry';
-import { readSource, type Delivery } from './delivery';
+import { type Delivery, readSource } from '../consumer';
 
 /** One event in a session lane: a live delivery, or an event taken back out of the stash. */
 export interface OrderedItem {

@@ -3,26 +3,29 @@ import { setMaxListeners } from 'node:events';
 import type { Settlement } from '../broker';
 import { InvalidInputError } from '../errors';
 import { logger } from '../observability';
-import { SessionFence, SessionLanes, skipStaleGaps } from '../ordering';
+import { skipStaleGaps } from './sequence-gaps';
+import { SessionFence } from './session-fence';
+import { SessionLanes } from './session-lanes';
 import { DeliveryLedger, describeFailure, parkMessage, type Failure } from '../retry';
-import { readDelivery, type Delivery } from './delivery';
-import { CursorCache } from './cursor-cache';
-import { GroupCommit } from './group-commit';
-import { LiveItem, type OrderedItem } from './ordered-item';
-import { OrderedLaneContext } from './ordered-lane-context';
 import {
+  beginTransaction,
+  type Delivery,
   DELIVERY_COUNT_RETENTION_MS,
+  deliveryLimitFailure,
+  GroupCommit,
   HOUSEKEEPING_EVERY_MS,
   INFRA_RETRY_MS,
-  beginTransaction,
-  sleep,
   type MessageProcessor,
   type ProcessorDeps,
-} from './processor';
+  readDelivery,
+  Semaphore,
+  sleep,
+} from '../consumer';
+import { CursorCache } from './cursor-cache';
+import { LiveItem, type OrderedItem } from './ordered-item';
+import { OrderedLaneContext } from './ordered-lane-context';
 import { QueueLaneDriver } from './queue-lane-driver';
-import { Semaphore } from './semaphore';
 import { SupersedingLaneDriver } from './superseding-lane-driver';
-import { deliveryLimitFailure } from './unordered-processor';
 
 /** A stashed next event not drained for this long is picked up by the sweep. */
 const SWEEP_STASH_AFTER_MS = 1_000;

@@ -9,16 +9,18 @@ import { guardPool, poolOf } from '../db';
 import { logger } from '../observability';
 import { OutboxDispatch } from '../outbox';
 import { Pool } from 'pg';
-import { leaseGroupName, PartitionLeases } from '../ordering';
+import { leaseGroupName, OrderedProcessor, PartitionLeases } from '../ordering';
 import { retryTierQueue } from '../retry';
-import { ConsumerMetrics } from './consumer-metrics';
-import { ConsumerConfigError, type ConsumerSettings } from './consumer-settings';
-import type { ConsumerDefinition } from './define-consumer';
-import type { HandlerServices } from './handler-services';
-import { OrderedProcessor } from './ordered-processor';
-import type { MessageProcessor } from './processor';
-import { missingQueues } from './queue-check';
-import { UnorderedProcessor } from './unordered-processor';
+import {
+  ConsumerConfigError,
+  type ConsumerDefinition,
+  ConsumerMetrics,
+  type ConsumerSettings,
+  type HandlerServices,
+  type MessageProcessor,
+  missingQueues,
+  UnorderedProcessor,
+} from '../consumer';
 
 /** What a consumer runtime needs from the process. */
 export interface ConsumerRuntimeDeps {

@@ -10,9 +10,9 @@ import {
 } from '../agent';
 import type { Queryable } from '../db';
 import { TENANT_ID_PATTERN } from '../envelope';
-import { adminAuth, documented, HttpProblem } from '../http';
+import { adminAuth } from './admin-auth';
+import { documented, HttpProblem, optionalJsonObject } from '../http';
 import { AGENT_BODY_SCHEMA, agentAdminApi } from './admin-agent-api';
-import { optionalJsonObject } from './admin-json';
 
 export interface AdminAgentRoutesDeps {
   /** WAGGLE_ADMIN_TOKEN; every route answers 401 while it is unset. */

@@ -1,5 +1,5 @@
 import { ENVELOPE_SCHEMA } from '../envelope';
-import { objectSchema, problemResponse, type OpenApiFragment } from './openapi';
+import { objectSchema, type OpenApiFragment, problemResponse } from '../http';
 
 const { $id: _id, properties, required, ...envelopeRest } = ENVELOPE_SCHEMA;
 const { sequence: _sequence, ...submitted } = properties;

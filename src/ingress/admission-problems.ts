@@ -1,14 +1,13 @@
 import {
   AdmissionBusyError,
   AdmissionStoreError,
-  ApiKeyRejectedError,
   EventInvalidError,
   EventUnstorableError,
   TenantMismatchError,
-  TenantNotAdmittedError,
 } from '../admission';
+import { ApiKeyRejectedError, TenantNotAdmittedError, tenantProblem } from '../tenants';
 import { BrokerUnavailableError, PublishBufferFullError, PublishNotConfirmedError } from '../broker';
-import { HttpProblem } from './problem';
+import { HttpProblem } from '../http';
 
 /**
  * The HTTP answer for an admission failure: 400 with every violation, 401/403 for who may send what,
@@ -33,22 +32,7 @@ export function admissionProblem(err: unknown): unknown {
     );
   }
   if (err instanceof TenantMismatchError) return new HttpProblem(403, 'TENANT_MISMATCH', err.message);
-  if (err instanceof TenantNotAdmittedError) {
-    return new HttpProblem(
-      403,
-      err.reason === 'disabled' ? 'TENANT_DISABLED' : 'TENANT_UNKNOWN',
-      err.message,
-    );
-  }
-  if (err instanceof ApiKeyRejectedError) {
-    return new HttpProblem(
-      401,
-      'KEY_REJECTED',
-      err.message,
-      {},
-      { 'WWW-Authenticate': 'Bearer realm="waggle"' },
-    );
-  }
+  if (err instanceof TenantNotAdmittedError || err instanceof ApiKeyRejectedError) return tenantProblem(err);
   if (err instanceof BrokerUnavailableError) {
     return unavailable(
       'BROKER_UNAVAILABLE',

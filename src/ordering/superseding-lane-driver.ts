@@ -1,11 +1,17 @@
-import type { SessionLane } from '../ordering';
+import type { SessionLane } from './session-lanes';
 import { backoffAfter, describeFailure, mayRetry, type Failure } from '../retry';
-import { HandlerFailure, RunAborted, runHandler } from './handler-run';
-import { FenceMovedError, LazyTransaction } from './lazy-transaction';
+import {
+  CURSOR_MOVED_PAUSE_MS,
+  FenceMovedError,
+  HandlerFailure,
+  INFRA_RETRY_MS,
+  LazyTransaction,
+  RunAbort,
+  RunAborted,
+  runHandler,
+} from '../consumer';
 import { itemFromStash, stashInputOf, type OrderedItem } from './ordered-item';
 import type { OrderedLaneContext } from './ordered-lane-context';
-import { CURSOR_MOVED_PAUSE_MS, INFRA_RETRY_MS } from './processor';
-import { RunAbort } from './run-abort';
 
 type Outcome =
   'done' | 'superseded' | 'moved' | 'aborted' | 'infra' | { failure: Failure; batch: OrderedItem[] };

@@ -1,15 +1,9 @@
 import type { Context } from 'koa';
 import type { Queryable } from '../db';
-import {
-  createEndpoint,
-  deleteEndpoint,
-  endpointInput,
-  getEndpoint,
-  listAttempts,
-  listEndpoints,
-  publicEndpoint,
-} from '../webhooks';
-import { asProblem, optionalJsonObject, queryInt, queryText } from './admin-json';
+import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, publicEndpoint } from './endpoint-store';
+import { endpointInput } from './endpoint-input';
+import { listAttempts } from './attempt-log';
+import { asProblem, optionalJsonObject, queryInt, queryText } from '../http';
 
 /**
  * Whose endpoints a request may reach: the tenant of its key (the tenant API), or undefined for an operator,

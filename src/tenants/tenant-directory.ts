@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { TenantNotAdmittedError } from './admission-errors';
+import { TenantNotAdmittedError } from './tenant-errors';
 import { TtlCache } from './ttl-cache';
 
 /**

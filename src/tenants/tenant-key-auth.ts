@@ -1,8 +1,8 @@
 import type { Context } from 'koa';
-import type { ApiKeyAuthenticator, Principal } from '../admission';
+import type { ApiKeyAuthenticator, Principal } from './authenticator';
 import { WaggleError } from '../errors';
-import { admissionProblem } from './admission-problems';
-import { HttpProblem } from './problem';
+import { HttpProblem } from '../http';
+import { tenantProblem } from './tenant-problems';
 
 export interface TenantKeyOptions {
   /**
@@ -42,7 +42,7 @@ export async function authenticateTenant(
   try {
     return await authenticator.authenticate(token);
   } catch (err) {
-    if (err instanceof WaggleError) throw admissionProblem(err);
+    if (err instanceof WaggleError) throw tenantProblem(err);
     throw new HttpProblem(
       503,
       'KEY_CHECK_UNAVAILABLE',

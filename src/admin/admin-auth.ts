@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
-import { HttpProblem } from './problem';
+import { HttpProblem } from '../http';
 
 /**
  * Guards /v1/admin: `Authorization: Bearer <WAGGLE_ADMIN_TOKEN>`, compared in constant time. While no token

@@ -61,6 +61,14 @@ const sagaAnswer = json(obj({ saga: ref('Saga') }));
 const endpointAnswer = json(obj({ endpoint: ref('WebhookEndpoint') }));
 
 /** OpenAPI description of the operations API under /v1/admin. */
+/** The `?tenant=` filter of a list. */
+const BY_TENANT = { parameters: [queryParam('tenant', 'Tenant id')] };
+
+/** An operation's parameters with an optional JSON body of these properties. */
+function withOptionalBody(params: object, properties: Record<string, unknown>) {
+  return { ...params, requestBody: jsonRequestBody(obj(properties), false) };
+}
+
 export function adminApi(): OpenApiFragment {
   return {
     securitySchemes: {
@@ -139,10 +147,12 @@ export function adminApi(): OpenApiFragment {
         ),
       },
       '/v1/admin/sagas/{id}/cancel': {
-        post: op('cancelSaga', 'Cancel a live saga (its compensations run)', sagaAnswer, {
-          ...sagaId,
-          requestBody: jsonRequestBody(obj({ reason: { type: 'string' } }), false),
-        }),
+        post: op(
+          'cancelSaga',
+          'Cancel a live saga (its compensations run)',
+          sagaAnswer,
+          withOptionalBody(sagaId, { reason: { type: 'string' } }),
+        ),
       },
       '/v1/admin/parked': {
         get: op(
@@ -205,9 +215,7 @@ export function adminApi(): OpenApiFragment {
           'adminListEndpoints',
           'Webhook endpoints (of one tenant with ?tenant=)',
           json(obj({ endpoints: { type: 'array', items: ref('WebhookEndpoint') } })),
-          {
-            parameters: [queryParam('tenant', 'Tenant id')],
-          },
+          BY_TENANT,
         ),
         post: op(
           'adminCreateEndpoint',
@@ -241,10 +249,12 @@ export function adminApi(): OpenApiFragment {
         post: op('adminEnableEndpoint', 'Turn a disabled endpoint back on', endpointAnswer, endpointId),
       },
       '/v1/admin/webhooks/endpoints/{id}/rotate-secret': {
-        post: op('adminRotateSecret', 'Replace the signing secret (shown once)', endpointAnswer, {
-          ...endpointId,
-          requestBody: jsonRequestBody(obj({ secret: { type: 'string' } }), false),
-        }),
+        post: op(
+          'adminRotateSecret',
+          'Replace the signing secret (shown once)',
+          endpointAnswer,
+          withOptionalBody(endpointId, { secret: { type: 'string' } }),
+        ),
       },
       '/v1/admin/webhooks/endpoints/{id}/attempts': {
         get: op(
@@ -264,9 +274,7 @@ export function adminApi(): OpenApiFragment {
           'listTools',
           'Registered tools (of one tenant with ?tenant=)',
           json(obj({ tools: { type: 'array', items: ref('Tool') } })),
-          {
-            parameters: [queryParam('tenant', 'Tenant id')],
-          },
+          BY_TENANT,
         ),
       },
       '/v1/admin/tools/{tenant}/{name}': {

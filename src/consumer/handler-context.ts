@@ -103,21 +103,22 @@ class RunContext implements HandlerContext {
   }
 
   get config(): WaggleConfig {
-    const config = this.input.services?.config;
-    if (!config) throw new HandlerServiceUnavailableError(this.input.consumer, 'config');
-    return config;
+    return this.service('config');
   }
 
   get agents(): AgentLookup {
-    const agents = this.input.services?.agents;
-    if (!agents) throw new HandlerServiceUnavailableError(this.input.consumer, 'agents');
-    return agents;
+    return this.service('agents');
   }
 
   get httpClient(): HttpClient {
-    const httpClient = this.input.services?.httpClient;
-    if (!httpClient) throw new HandlerServiceUnavailableError(this.input.consumer, 'httpClient');
-    return httpClient;
+    return this.service('httpClient');
+  }
+
+  // A service the role running the consumer handed in; asking for one it did not is the handler's error.
+  private service<K extends 'config' | 'agents' | 'httpClient'>(name: K): NonNullable<HandlerServices[K]> {
+    const service = this.input.services?.[name];
+    if (!service) throw new HandlerServiceUnavailableError(this.input.consumer, name);
+    return service as NonNullable<HandlerServices[K]>;
   }
 
   async startSaga(type: string, sagaInput: unknown, options?: StartSagaOptions): Promise<string> {

@@ -6,6 +6,7 @@ import { DeliveryLedger, parkMessage, type Failure } from '../retry';
 import type { CursorCache } from './cursor-cache';
 import {
   beginTransaction,
+  RunAbort,
   type GroupCommit,
   type HandlerTransaction,
   type ProcessorDeps,
@@ -157,5 +158,19 @@ export class OrderedLaneContext {
       (t) => t.tx,
       () => undefined,
     );
+  }
+}
+
+/** Runs `work` as the lane's current run, so that a newer event or a stop can abort it (lane.current). */
+export async function runningIn<T>(
+  lane: SessionLane<OrderedItem>,
+  work: (run: RunAbort) => Promise<T>,
+): Promise<T> {
+  const run = new RunAbort();
+  lane.current = run;
+  try {
+    return await work(run);
+  } finally {
+    lane.current = undefined;
   }
 }

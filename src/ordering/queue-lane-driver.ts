@@ -1,3 +1,4 @@
+import { runningIn } from './ordered-lane-context';
 import { claimReplayStatement, replayPending } from './replay-claim';
 import { skippedAsGap } from './sequence-gaps';
 import type { SessionLane } from './session-lanes';
@@ -109,14 +110,7 @@ export class QueueLaneDriver {
     let decidedAgain = 0;
     for (;;) {
       if (this.c.lanes.isClosed) return item.settle('requeue');
-      const run = new RunAbort();
-      lane.current = run;
-      let outcome: Attempt;
-      try {
-        outcome = await this.attempt(lane, item, run);
-      } finally {
-        lane.current = undefined;
-      }
+      const outcome = await runningIn(lane, (run) => this.attempt(lane, item, run));
       if (outcome === 'done') return;
       if (outcome === 'again') {
         // Another worker is moving this session right now: let it get ahead rather than spin.

@@ -1,3 +1,4 @@
+import { runningIn } from './ordered-lane-context';
 import type { SessionLane } from './session-lanes';
 import { backoffAfter, describeFailure, mayRetry, type Failure } from '../retry';
 import {
@@ -37,13 +38,10 @@ export class SupersedingLaneDriver {
       lane.checkStash = false;
       // The permit is taken before the connection (see QueueLaneDriver).
       const release = await this.c.semaphore.acquire();
-      const run = new RunAbort();
-      lane.current = run;
       let outcome: Outcome;
       try {
-        outcome = await this.runBatch(lane, run, lookInStash);
+        outcome = await runningIn(lane, (run) => this.runBatch(lane, run, lookInStash));
       } finally {
-        lane.current = undefined;
         release();
       }
       if (outcome === 'done') {

@@ -1,5 +1,6 @@
 export { ManualClock, systemClock, type Clock } from './clock';
 export type { CallerOutbox } from './commit-effects';
+export type { CommandRunnerDeps } from './command-runner-deps';
 export {
   CronScheduleError,
   CronScheduler,

@@ -239,10 +239,7 @@ export class SagaEngine {
       if (!saga || (saga.status !== 'running' && saga.status !== 'compensating')) return;
       const def = this.definitions.get(saga.type);
       if (!def) return;
-      const t =
-        saga.status === 'compensating'
-          ? await this.steps.compensateOne(tx, effects, saga, def, now)
-          : await this.steps.runStep(tx, effects, saga, def, now);
+      const t = await this.steps.advance({ tx, effects, saga, def, now });
       await writeTransition(tx, effects, saga, t, now);
       if (!dueNow(t.change, now)) return;
     }
@@ -317,10 +314,7 @@ export class SagaEngine {
         logger({ component: 'saga', sagaId, sagaType: saga.type }).warn('saga type not registered here');
         return false;
       }
-      const t =
-        saga.status === 'compensating'
-          ? await this.steps.compensateOne(tx, effects, saga, def, now)
-          : await this.steps.runStep(tx, effects, saga, def, now);
+      const t = await this.steps.advance({ tx, effects, saga, def, now });
       await writeTransition(tx, effects, saga, t, now);
       return true;
     });

@@ -31,6 +31,15 @@ import {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySaga = SagaDefinition<any>;
 
+/** A due saga as a step sees it: the transaction, its commit effects, the row, its definition, the time. */
+export interface SagaTurn {
+  tx: Queryable;
+  effects: CommitEffects;
+  saga: SagaRecord;
+  def: AnySaga;
+  now: Date;
+}
+
 /**
  * Runs one step, timeout or compensation of a saga inside a transaction and says where it leads. Each
  * handler runs in a savepoint: on throw, its writes and commands are undone and the error decides the
@@ -40,13 +49,13 @@ type AnySaga = SagaDefinition<any>;
 export class StepRunner {
   constructor(private readonly clock: Clock) {}
 
-  async runStep(
-    tx: Queryable,
-    effects: CommitEffects,
-    saga: SagaRecord,
-    def: AnySaga,
-    now: Date,
-  ): Promise<Transition> {
+  /** Where a due saga goes next: its next compensation while compensating, else its current step. */
+  advance(turn: SagaTurn): Promise<Transition> {
+    return turn.saga.status === 'compensating' ? this.compensateOne(turn) : this.runStep(turn);
+  }
+
+  private async runStep(turn: SagaTurn): Promise<Transition> {
+    const { tx, effects, saga, def, now } = turn;
     const step = def.steps[saga.step];
     if (!step) return finishedAfterCompensation(unchanged(saga), now);
     let handler: (ctx: StepContext<unknown>) => Promise<StepOutcome | void> | StepOutcome | void;
@@ -71,13 +80,8 @@ export class StepRunner {
     return { change: t.change, timeline: [...intro, ...t.timeline] };
   }
 
-  async compensateOne(
-    tx: Queryable,
-    effects: CommitEffects,
-    saga: SagaRecord,
-    def: AnySaga,
-    now: Date,
-  ): Promise<Transition> {
+  private async compensateOne(turn: SagaTurn): Promise<Transition> {
+    const { tx, effects, saga, def, now } = turn;
     const base = unchanged(saga);
     const index = nextCompensation(def, saga.step);
     if (index < 0) return this.finishFailed(tx, effects, saga, def, base, now);

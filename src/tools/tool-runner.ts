@@ -1,9 +1,9 @@
 import type { Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { NonRetryableError, RetryableError } from '../errors';
-import type { HttpClient } from '../http-client';
 import { OutboundCallMetrics } from '../observability';
-import type { CallerOutbox, SagaEngine } from '../saga';
+import type { HttpClient } from '../http-client';
+import type { CommandRunnerDeps } from '../saga';
 import { callTool } from './tool-invoker';
 import type {
   CompensateCommand,
@@ -20,16 +20,8 @@ import {
   TOOL_SAGA_TYPE,
 } from './tool-settings';
 
-export interface ToolRunnerDeps {
-  engine: SagaEngine;
-  /** The process's pooled client the tools are called with. */
-  httpClient: HttpClient;
-  /**
-   * The runner's own outbox (its handler `ctx`): what the saga sends in the runner's transaction is
-   * published as soon as that commits. @default none: the relay publishes it
-   */
-  outbox?: CallerOutbox;
-}
+/** What the tool runner works with: the saga engine, the pooled HTTP client, the runner's outbox. */
+export type ToolRunnerDeps = CommandRunnerDeps;
 
 const invocations = new OutboundCallMetrics(
   { name: 'waggle_tool_invocations_total', help: 'Tool HTTP invocations, by outcome' },

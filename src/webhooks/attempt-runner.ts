@@ -1,10 +1,9 @@
 import { formatDuration } from '../config';
 import type { PgSql, Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
-import type { HttpClient } from '../http-client';
 import { counter, logger, OutboundCallMetrics } from '../observability';
 import { outboxMessageFor, writeOutbox } from '../outbox';
-import type { CallerOutbox, SagaEngine } from '../saga';
+import type { CommandRunnerDeps } from '../saga';
 import { recordAttempt } from './attempt-log';
 import type { AttemptCommand, AttemptReply } from './delivery-saga';
 import {
@@ -17,16 +16,8 @@ import {
 import { sendWebhook, type AttemptResult } from './webhook-sender';
 import { ATTEMPT_COMPLETED, ENDPOINT_DISABLED, type WebhookSettings } from './webhook-settings';
 
-export interface AttemptRunnerDeps {
-  engine: SagaEngine;
+export interface AttemptRunnerDeps extends CommandRunnerDeps {
   settings: WebhookSettings;
-  /** The process's pooled client the attempts are sent with. */
-  httpClient: HttpClient;
-  /**
-   * The dispatcher's own outbox (its handler `ctx`): what the saga sends in the dispatcher's transaction is
-   * published as soon as that commits. @default none: the relay publishes it
-   */
-  outbox?: CallerOutbox;
 }
 
 const attempts = new OutboundCallMetrics(

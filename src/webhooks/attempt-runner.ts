@@ -115,7 +115,7 @@ async function updateHealth(
 ): Promise<string | undefined> {
   if (!endpoint.enabled) return endpoint.disabledReason ?? 'disabled';
   if (result.outcome === 'delivered') {
-    await markEndpointHealthy(tx, endpoint.id, now);
+    await markEndpointHealthy(tx, endpoint, now);
     return undefined;
   }
   let reason: string | undefined;

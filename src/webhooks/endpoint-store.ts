@@ -188,12 +188,28 @@ export async function rotateSecret(
   return row as WebhookEndpoint;
 }
 
-/** A delivery succeeded: the failure streak ends. */
-export async function markEndpointHealthy(db: Queryable, id: string, now: Date): Promise<void> {
-  await db.query('UPDATE webhook_endpoint SET failing_since = NULL, last_success_at = $2 WHERE id = $1', [
-    id,
-    now,
-  ]);
+/** How often a healthy endpoint's `last_success_at` is written at most. */
+export const SUCCESS_WRITE_EVERY_MS = 1_000;
+
+/**
+ * A delivery succeeded: the failure streak ends. The row is written only when that changes something: a
+ * failure streak to end, or a `last_success_at` older than SUCCESS_WRITE_EVERY_MS. So deliveries to one healthy
+ * endpoint do not queue on its row lock (the WHERE is checked again on the row a concurrent writer left).
+ */
+export async function markEndpointHealthy(
+  db: Queryable,
+  endpoint: Pick<WebhookEndpoint, 'id' | 'failingSince' | 'lastSuccessAt'>,
+  now: Date,
+): Promise<void> {
+  const recent =
+    endpoint.lastSuccessAt && now.getTime() - endpoint.lastSuccessAt.getTime() < SUCCESS_WRITE_EVERY_MS;
+  if (!endpoint.failingSince && recent) return;
+  await db.query(
+    `UPDATE webhook_endpoint SET failing_since = NULL, last_success_at = $2
+     WHERE id = $1 AND (failing_since IS NOT NULL OR last_success_at IS NULL
+                        OR last_success_at < $2::timestamptz - make_interval(secs => $3))`,
+    [endpoint.id, now, SUCCESS_WRITE_EVERY_MS / 1000],
+  );
 }
 
 /** A delivery failed: starts the failure streak if none is running; returns since when it fails. */

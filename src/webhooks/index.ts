@@ -24,8 +24,11 @@ export {
   findEndpoint,
   getEndpoint,
   listEndpoints,
+  markEndpointFailing,
+  markEndpointHealthy,
   publicEndpoint,
   rotateSecret,
+  SUCCESS_WRITE_EVERY_MS,
   type NewEndpoint,
   type WebhookEndpoint,
 } from './endpoint-store';

@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import type { DataSource } from 'typeorm';
+import { poolOf } from '../../../src/db';
+import {
+  createEndpoint,
+  getEndpoint,
+  markEndpointFailing,
+  markEndpointHealthy,
+  SUCCESS_WRITE_EVERY_MS,
+} from '../../../src/webhooks';
+import { autoTeardown, tenantWithKey, testDb } from '../../support';
+
+describe('webhooks: endpoint health is written only when it changes', () => {
+  let db: DataSource;
+
+  before(async () => {
+    db = await testDb();
+  });
+
+  async function endpoint() {
+    const { tenant } = await tenantWithKey('health');
+    const created = await createEndpoint(poolOf(db), { tenant, url: 'http://127.0.0.1:9/hook' });
+    autoTeardown(() => db.query('DELETE FROM webhook_endpoint WHERE id = $1', [created.id]));
+    return created;
+  }
+
+  it('records a success, then leaves the row alone for successes within a second, then records again', async () => {
+    const pool = poolOf(db);
+    const e = await endpoint();
+    const t0 = new Date('2026-01-01T00:00:00.000Z');
+    await markEndpointHealthy(pool, await getEndpoint(pool, e.id), t0);
+    expect((await getEndpoint(pool, e.id)).lastSuccessAt?.toISOString()).to.equal(t0.toISOString());
+
+    const soon = new Date(t0.getTime() + SUCCESS_WRITE_EVERY_MS - 1);
+    // Even handed a stale copy of the endpoint (as a concurrent delivery would hold), the row keeps t0.
+    await markEndpointHealthy(pool, { ...e, lastSuccessAt: null }, soon);
+    expect((await getEndpoint(pool, e.id)).lastSuccessAt?.toISOString()).to.equal(t0.toISOString());
+
+    const later = new Date(t0.getTime() + SUCCESS_WRITE_EVERY_MS + 1);
+    await markEndpointHealthy(pool, await getEndpoint(pool, e.id), later);
+    expect((await getEndpoint(pool, e.id)).lastSuccessAt?.toISOString()).to.equal(later.toISOString());
+  });
+
+  it('ends a failure streak at the first success, however recent the last one', async () => {
+    const pool = poolOf(db);
+    const e = await endpoint();
+    const t0 = new Date('2026-01-01T00:00:00.000Z');
+    await markEndpointHealthy(pool, await getEndpoint(pool, e.id), t0);
+    await markEndpointFailing(pool, e.id, new Date(t0.getTime() + 100));
+    expect((await getEndpoint(pool, e.id)).failingSince).to.not.equal(null);
+
+    await markEndpointHealthy(pool, await getEndpoint(pool, e.id), new Date(t0.getTime() + 200));
+    const after = await getEndpoint(pool, e.id);
+    expect(after.failingSince).to.equal(null);
+    expect(after.lastSuccessAt?.toISOString()).to.equal(new Date(t0.getTime() + 200).toISOString());
+  });
+});

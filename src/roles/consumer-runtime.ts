@@ -34,6 +34,11 @@ export interface ConsumerRuntimeDeps {
    * @default none: each of them throws when a handler asks for it
    */
   services?: HandlerServices;
+  /**
+   * The process's dispatch that publishes each run's outbox messages right after its commit.
+   * @default one of the runtime's own
+   */
+  outbox?: OutboxDispatch;
   /** This process, as a partition-lease owner. */
   instanceId: string;
   /**
@@ -79,7 +84,7 @@ export class ConsumerRuntime {
     this.metrics = new ConsumerMetrics(spec.name);
     this.pool = poolOf(deps.db);
     this.log = logger({ component: 'consumer', consumer: spec.name });
-    this.outbox = new OutboxDispatch(this.pool, deps.publisher);
+    this.outbox = deps.outbox ?? new OutboxDispatch(this.pool, deps.publisher);
     const processorDeps = {
       db: deps.db,
       pool: this.pool,

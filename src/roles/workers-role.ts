@@ -69,6 +69,7 @@ export function consumerRuntimeDeps(ctx: PlatformContext): ConsumerRuntimeDeps {
     broker: ctx.broker,
     publisher: ctx.publisher,
     transientPublisher: ctx.transientPublisher,
+    outbox: ctx.outbox,
     services: { config: ctx.config, sagas: ctx.sagas, agents: ctx.agents, httpClient: ctx.httpClient },
     instanceId: ctx.instanceId,
     leaseScope: vhostOfAmqpUrl(ctx.config.amqpUrl),

@@ -24,9 +24,8 @@ export interface PlatformContext {
   /** Sends what only matters live (streamed agent text): at once, unconfirmed, dropped when it cannot. */
   transientPublisher: TransientPublisher;
   /**
-   * Publishes outbox rows as soon as their transaction commits (handler runs, saga steps, cron ticks): one per
-   * process
-   * commits; the relay only sweeps what a crash or a failed publish left.
+   * Publishes outbox rows as soon as their transaction commits (handler runs, saga steps, cron ticks), one for
+   * the whole process; the relay only sweeps what a crash or a failed publish left.
    */
   outbox: OutboxDispatch;
   http: HttpServer;

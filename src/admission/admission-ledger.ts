@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { DeferredDeletes } from '../db';
+import { DeferredDeletes, poolOf } from '../db';
 import type { AdmittedEvent, WaggleEvent } from '../envelope';
 import { counter, histogram, logger } from '../observability';
 import { AdmissionBusyError, AdmissionStoreError, EventUnstorableError } from './admission-errors';
@@ -223,10 +223,13 @@ export class AdmissionLedger {
     for (let attempt = 1; ; attempt++) {
       const stop = statementSeconds.startTimer();
       try {
-        return (await this.db.query(
-          'SELECT out_idx, out_sequence, out_fresh, out_published, out_envelope, out_batch FROM waggle_admit_batch($1::json)',
-          [batch],
-        )) as AdmitRow[];
+        // A named statement: each pooled connection parses and plans it once, not once per batch.
+        const result = await poolOf(this.db).query<AdmitRow>({
+          name: 'waggle-admit-batch',
+          text: 'SELECT out_idx, out_sequence, out_fresh, out_published, out_envelope, out_batch FROM waggle_admit_batch($1::json)',
+          values: [batch],
+        });
+        return result.rows;
       } catch (err) {
         const code = (err as { code?: string }).code;
         if (code && RETRY_CODES.has(code) && attempt < MAX_ATTEMPTS) {

@@ -6,20 +6,35 @@ import { REPO_ROOT } from '../support';
 const PAGE = 'docs/architecture.md';
 const SECTION = '## Code map';
 
-/** The folders named in the first column of the code map's table: rows of the form | `src/<name>` | … |. */
-function tableFolders(markdown: string): string[] {
+/** The code map section of the page, up to the next heading of its level. */
+function codeMapSection(markdown: string): string {
   const start = markdown.indexOf(`\n${SECTION}\n`);
   if (start < 0) throw new Error(`${PAGE}: no "${SECTION}" section`);
   const next = markdown.indexOf('\n## ', start + SECTION.length + 1);
-  const section = markdown.slice(start, next < 0 ? undefined : next);
+  return markdown.slice(start, next < 0 ? undefined : next);
+}
+
+/** A page whose code map table has these rows (and `after` following the table), for the tests of the checks. */
+function pageWith(rows: string[], after: string[] = []): string {
+  return [
+    '# Architecture',
+    SECTION,
+    '| folder | owns | may import |',
+    '|---|---|---|',
+    ...rows,
+    ...after,
+  ].join('\n');
+}
+
+/** The folders named in the first column of the code map's table: rows of the form | `src/<name>` | … |. */
+function tableFolders(markdown: string): string[] {
+  const section = codeMapSection(markdown);
   return [...section.matchAll(/^\|\s*`src\/([^`/]+)\/?`\s*\|/gm)].map((m) => m[1] as string);
 }
 
 /** Each row's folder and the src/ folders its "may import" cell allows ("every folder above" = earlier rows). */
 function allowedImports(markdown: string): Map<string, Set<string>> {
-  const start = markdown.indexOf(`\n${SECTION}\n`);
-  const next = markdown.indexOf('\n## ', start + SECTION.length + 1);
-  const section = markdown.slice(start, next < 0 ? undefined : next);
+  const section = codeMapSection(markdown);
   const allowed = new Map<string, Set<string>>();
   for (const m of section.matchAll(/^\|\s*`src\/([^`/]+)\/?`\s*\|[^|\n]*\|([^\n]*)\|\s*$/gm)) {
     const cell = m[2] as string;
@@ -101,15 +116,11 @@ describe('docs: architecture.md', () => {
   });
 
   it('reads "every folder above" as the rows before and names an import the row does not allow', () => {
-    const page = [
-      '# Architecture',
-      SECTION,
-      '| folder | owns | may import |',
-      '|---|---|---|',
+    const page = pageWith([
       '| `src/config` | config | nothing |',
       '| `src/db` | pool | `src/config` |',
       '| `src/roles` | root | every folder above |',
-    ].join('\n');
+    ]);
     const actual = new Map([
       ['config', new Set<string>()],
       ['db', new Set(['config', 'roles'])],
@@ -121,17 +132,14 @@ describe('docs: architecture.md', () => {
   });
 
   it('names the folder missing from the table, the row without a folder and a repeated row', () => {
-    const page = [
-      '# Architecture',
-      SECTION,
-      '| folder | owns | may import |',
-      '|---|---|---|',
-      '| `src/config` | config | nothing |',
-      '| `src/gone` | was removed | nothing |',
-      '| `src/config` | again | nothing |',
-      '## Outside `src/`',
-      '| `src/ignored` | not in the code map | |',
-    ].join('\n');
+    const page = pageWith(
+      [
+        '| `src/config` | config | nothing |',
+        '| `src/gone` | was removed | nothing |',
+        '| `src/config` | again | nothing |',
+      ],
+      ['## Outside `src/`', '| `src/ignored` | not in the code map | |'],
+    );
     expect(drift(tableFolders(page), ['config', 'fresh'])).to.deep.equal([
       `src/fresh is missing from the table in ${PAGE}`,
       `src/gone is in the table in ${PAGE} but there is no such folder`,

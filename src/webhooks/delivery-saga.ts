@@ -151,18 +151,18 @@ export function deliverySaga(settings: WebhookSettings): SagaDefinition<Delivery
 /**
  * Starts one delivery saga per enabled endpoint of the event's tenant whose filter accepts its type (in
  * `db.tx`, e.g. the dispatcher's transaction). The endpoints are looked up through `db.read` (outside the
- * transaction, default `db.tx`), so an event no endpoint wants touches no transaction at all; what the
+ * transaction), so an event no endpoint wants touches no transaction at all; what the
  * sagas send goes to `db.outbox` (the dispatcher's, published once `db.tx` commits) when given. Idempotent
  * per (endpoint, event). Returns the saga ids.
  */
 export async function startDeliveries(
   engine: SagaEngine,
   event: WaggleEvent,
-  db: { tx: Queryable; read?: Queryable; outbox?: CallerOutbox },
+  db: { tx: Queryable; read: Queryable; outbox?: CallerOutbox },
   now: Date = engine.clock.now(),
 ): Promise<string[]> {
   const { tx } = db;
-  const endpoints = await endpointsFor(db.read ?? tx, event.tenantid, event.type);
+  const endpoints = await endpointsFor(db.read, event.tenantid, event.type);
   const ids: string[] = [];
   const body = webhookBody(event, now);
   for (const endpoint of endpoints) {

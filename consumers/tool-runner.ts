@@ -13,9 +13,15 @@ export default defineConsumer({
   ordering: 'none',
   concurrency: 8,
   async handle(event, ctx) {
-    // The saga's commands join this run's outbox: they leave as soon as its transaction commits.
+    // A call starts inline: validated and (a sync tool) invoked here, its saga written once with this run's
+    // commit. The saga's commands join this run's outbox: they leave as soon as its transaction commits.
     const outcome = await handleToolMessage(
-      { engine: ctx.sagas.engine, httpClient: ctx.sagas.httpClient, outbox: ctx },
+      {
+        engine: ctx.sagas.engine,
+        httpClient: ctx.sagas.httpClient,
+        outbox: ctx,
+        inline: { read: ctx.read, commitWith: (write) => ctx.commitWith(write) },
+      },
       event,
       ctx.db,
     );

@@ -27,7 +27,13 @@ export default defineConsumer({
       ctx.log.debug({ sagaId: data.sagaId, attempt: data.attempt, outcome }, 'webhook attempt');
       return;
     }
-    const sagas = await startDeliveries(runtime.engine, event, { tx: ctx.db, read: ctx.read, outbox: ctx });
+    // Each delivery starts inline: its first attempt is made here and its saga written with this run's commit.
+    const sagas = await startDeliveries(runtime.engine, event, {
+      tx: ctx.db,
+      read: ctx.read,
+      outbox: ctx,
+      commitWith: (write) => ctx.commitWith(write),
+    });
     if (sagas.length > 0) ctx.log.debug({ deliveries: sagas.length }, 'webhook deliveries started');
   },
 });

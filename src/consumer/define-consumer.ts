@@ -3,7 +3,8 @@ import type { WaggleConfig } from '../config';
 import type { AdmittedEvent, WaggleEvent } from '../envelope';
 import type { HttpClient } from '../http-client';
 import type { Logger } from '../observability';
-import type { PublishOptions } from '../outbox';
+import type { DeferredWrite } from '../db';
+import type { OutboxMessage, PublishOptions } from '../outbox';
 import type { AgentLookup, HandlerSagas } from './handler-services';
 import type { Ordering } from '../topology';
 import type { StartSagaOptions } from './saga-starter';
@@ -52,6 +53,12 @@ export interface HandlerContext {
    * gave it no saga runtime.
    */
   startSaga(type: string, input: unknown, options?: StartSagaOptions): Promise<string>;
+  /**
+   * Hands a write to this run's commit: an unordered consumer batches it with other runs' writes of its kind
+   * (one statement per batch, with the inbox rows) and acknowledges the message once that commits; its
+   * messages leave only when the write is kept. Elsewhere it is written in the run's transaction at once.
+   */
+  commitWith(write: DeferredWrite<OutboxMessage>): Promise<void>;
   /**
    * The process's saga runtime (its engine, the webhook settings), for handlers that run saga commands.
    * Throws WAGGLE_SAGAS_UNAVAILABLE when the role running the consumer gave it none.

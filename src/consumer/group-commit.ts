@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { keptMessages, writeDeferred, type DeferredWrite } from '../db';
 import { logger } from '../observability';
 import { type SessionKey, sessionKeyString } from '../envelope';
 import { writeOutbox, type OutboxDispatch, type OutboxMessage } from '../outbox';
@@ -8,6 +9,8 @@ export interface Bookkeeping {
   cursor?: { key: SessionKey; seq: number };
   inbox?: string;
   outbox: OutboxMessage[];
+  /** Writes the run handed to its commit (`ctx.commitWith`), batched with other runs' writes of their kind. */
+  deferred?: DeferredWrite<OutboxMessage>[];
 }
 
 /**
@@ -90,15 +93,18 @@ export class GroupCommit {
   }
 
   private async flush(entries: Bookkeeping[]): Promise<BookkeepingOutcome[]> {
-    // Without outbox rows a batch is one statement, committed on its own: no BEGIN/COMMIT round trips.
-    if (entries.every((e) => e.outbox.length === 0)) return this.bookkeep(this.pool, entries);
+    // Without outbox rows or deferred writes a batch is one statement, committed on its own: no BEGIN/COMMIT.
+    if (entries.every((e) => e.outbox.length === 0 && !e.deferred?.length)) {
+      return this.bookkeep(this.pool, entries);
+    }
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       const outcomes = await this.bookkeep(client, entries);
-      const messages = entries.flatMap((e, i) =>
-        (outcomes[i] as BookkeepingOutcome).committed ? e.outbox : [],
-      );
+      const committed = entries.filter((_, i) => (outcomes[i] as BookkeepingOutcome).committed);
+      const deferred = committed.flatMap((e) => e.deferred ?? []);
+      const kept = await writeDeferred(client, deferred);
+      const messages = [...committed.flatMap((e) => e.outbox), ...keptMessages(deferred, kept)];
       const ids = await writeOutbox(client, messages, { sweepAfterMs: this.dispatch?.sweepAfterMs });
       await client.query('COMMIT');
       client.release();

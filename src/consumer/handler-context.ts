@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { keptMessages, writeDeferred, type DeferredWrite } from '../db';
 import { transientDropped, type TransientPublisher } from '../broker';
 import type { WaggleConfig } from '../config';
 import { toAmqpMessage, validateEnvelope, type WaggleEvent } from '../envelope';
@@ -28,6 +29,8 @@ export interface HandlerContextInput {
   transient?: TransientSink;
   /** What `ctx.sagas`, `ctx.config`, `ctx.agents` and `ctx.httpClient` give; a member left out throws when asked for. */
   services?: HandlerServices;
+  /** Collects `ctx.commitWith` writes for the run's commit; absent: they are written in the transaction at once. */
+  deferred?: DeferredWrite<OutboxMessage>[];
 }
 
 /** What `ctx.publishTransient` sends through: the process's transient publisher. */
@@ -119,6 +122,17 @@ class RunContext implements HandlerContext {
     const service = this.input.services?.[name];
     if (!service) throw new HandlerServiceUnavailableError(this.input.consumer, name);
     return service as NonNullable<HandlerServices[K]>;
+  }
+
+  async commitWith(write: DeferredWrite<OutboxMessage>): Promise<void> {
+    const { deferred } = this.input;
+    if (deferred) {
+      deferred.push(write);
+      return;
+    }
+    // No commit of the runtime's own to batch it in: written now, in the run's transaction when it has one.
+    const sql = this.manager() ?? this.input.read;
+    this.input.outbox.push(...keptMessages([write], await writeDeferred(sql, [write])));
   }
 
   async startSaga(type: string, sagaInput: unknown, options?: StartSagaOptions): Promise<string> {

@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import type { DeferredWrite } from '../db';
 import type { WaggleEvent } from '../envelope';
 import type { OutboxMessage } from '../outbox';
 import type { ConsumerMetrics } from './consumer-metrics';
@@ -45,6 +46,11 @@ export interface HandlerRun {
   transient?: TransientSink;
   /** What `ctx.sagas`, `ctx.config` and `ctx.agents` give. */
   services?: HandlerServices;
+  /**
+   * Collects the writes the handler hands to the run's commit (`ctx.commitWith`); absent: the runtime has no
+   * commit of its own to batch them in, and they are written in the run's transaction at once.
+   */
+  deferred?: DeferredWrite<OutboxMessage>[];
 }
 
 /**
@@ -64,6 +70,7 @@ export async function runHandler(run: HandlerRun): Promise<OutboxMessage[]> {
     read: run.read,
     ...(run.transient ? { transient: run.transient } : {}),
     ...(run.services ? { services: run.services } : {}),
+    ...(run.deferred ? { deferred: run.deferred } : {}),
   });
   const input = run.definition.onBusy === 'supersede' ? run.events : origin;
   const handle = run.definition.handle as (input: unknown, c: typeof ctx) => Promise<void> | void;

@@ -1,5 +1,6 @@
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { EntityManager, QueryRunner } from 'typeorm';
+import { keptMessages, writeDeferred, type DeferredWrite } from '../db';
 import { writeOutbox, type OutboxMessage } from '../outbox';
 import { HandlerTransaction } from './handler-transaction';
 import type { ProcessorDeps } from './processor';
@@ -92,16 +93,24 @@ export class LazyTransaction<R extends QueryResultRow = QueryResultRow> {
   /**
    * Writes the outbox rows and commits, beginning first if the handler never did (then the transaction is
    * only the run's bookkeeping: a few statements, no handler await inside). `finish` adds the runtime's own
-   * steps (stash moves) to the same transaction.
+   * steps (stash moves) to the same transaction; `deferred` are the writes the run handed to its commit.
    */
-  async commit(outbox: readonly OutboxMessage[], finish?: (sql: PoolClient) => Promise<void>): Promise<void> {
+  async commit(
+    outbox: readonly OutboxMessage[],
+    finish?: (sql: PoolClient) => Promise<void>,
+    deferred: readonly DeferredWrite<OutboxMessage>[] = [],
+  ): Promise<void> {
     const sql = await this.begin();
     if (finish) await finish(sql);
     const dispatch = this.deps.outbox;
-    const ids = await writeOutbox(sql, outbox, { sweepAfterMs: dispatch?.sweepAfterMs });
+    const messages =
+      deferred.length > 0
+        ? [...outbox, ...keptMessages(deferred, await writeDeferred(sql, deferred))]
+        : outbox;
+    const ids = await writeOutbox(sql, messages, { sweepAfterMs: dispatch?.sweepAfterMs });
     this.releaseRunner();
     await (this.tx as HandlerTransaction).commit();
-    dispatch?.committed(ids, outbox);
+    dispatch?.committed(ids, messages);
   }
 
   /** Rolls back whatever began (a no-op after commit). */

@@ -178,13 +178,15 @@ export class UnorderedProcessor implements MessageProcessor {
       },
     );
     run.db = lazy;
+    const deferred: NonNullable<HandlerRun['deferred']> = [];
+    run.deferred = deferred;
     try {
       const outbox = await runHandler(run);
       if (lazy.started) {
-        await lazy.commit(outbox);
+        await lazy.commit(outbox, undefined, deferred);
         return 'handled';
       }
-      const outcome = await this.groupCommit.submit({ inbox: d.messageId, outbox });
+      const outcome = await this.groupCommit.submit({ inbox: d.messageId, outbox, deferred });
       return outcome.committed ? 'handled' : 'duplicate';
     } catch (err) {
       if (lazy.refusal instanceof AlreadyHandledError) return 'duplicate';

@@ -2,6 +2,8 @@ import { runningIn } from './ordered-lane-context';
 import { claimReplayStatement, replayPending } from './replay-claim';
 import { skippedAsGap } from './sequence-gaps';
 import type { SessionLane } from './session-lanes';
+import type { DeferredWrite } from '../db';
+import type { OutboxMessage } from '../outbox';
 import { InvalidInputError, NonRetryableError } from '../errors';
 import { backoffAfter, describeFailure, mayRetry, type Failure } from '../retry';
 import {
@@ -230,6 +232,7 @@ export class QueueLaneDriver {
         else if (stashed > 0) await fence.dropStashedThrough(sql, key, item.seq);
       },
     );
+    const deferred: DeferredWrite<OutboxMessage>[] = [];
     try {
       const outbox = await runHandler({
         definition: deps.definition,
@@ -244,12 +247,13 @@ export class QueueLaneDriver {
         timeoutMs: deps.spec.timeoutMs,
         transient: deps.transient,
         services: deps.services,
+        deferred,
       });
       // Group commit moves existing cursors only: a session's first event creates its row in a transaction.
       if (lazy.started || mode === 'replay' || item.fromStash || item.seq === 1) {
-        await lazy.commit(outbox);
+        await lazy.commit(outbox, undefined, deferred);
       } else {
-        const outcome = await this.c.groupCommit.submit({ cursor: { key, seq: item.seq }, outbox });
+        const outcome = await this.c.groupCommit.submit({ cursor: { key, seq: item.seq }, outbox, deferred });
         if (!outcome.committed) throw new FenceMovedError(item.seq);
         stashed = outcome.stashed;
       }

@@ -62,7 +62,7 @@ export class SagaRuntime implements HandlerSagas {
       pool: this.pool,
       clock: options.clock ?? systemClock,
       outbox: options.outbox,
-    }).register(toolCallSaga(this.tools), deliverySaga(this.webhooks));
+    }).register(toolCallSaga(this.tools, this.httpClient), deliverySaga(this.webhooks, this.httpClient));
   }
 
   /**

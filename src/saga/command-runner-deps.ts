@@ -1,6 +1,6 @@
 import type { HttpClient } from '../http-client';
 import type { CallerOutbox } from './commit-effects';
-import type { SagaEngine } from './saga-engine';
+import type { InlineSink, SagaEngine } from './saga-engine';
 
 /** What a consumer that runs a saga's commands over HTTP (tool calls, webhook attempts) works with. */
 export interface CommandRunnerDeps {
@@ -12,4 +12,9 @@ export interface CommandRunnerDeps {
    * published as soon as that commits. @default none: the relay publishes it
    */
   outbox?: CallerOutbox;
+  /**
+   * The consumer's reads and commit (`ctx.read`, `ctx.commitWith`): the sagas it starts run inline
+   * (`SagaEngine.startInline`). @default none: they start in the consumer's transaction
+   */
+  inline?: Omit<InlineSink, 'tx'>;
 }

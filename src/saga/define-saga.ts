@@ -1,6 +1,7 @@
-import type { Queryable } from '../db';
+import type { DeferredWrite, Queryable } from '../db';
 import { EVENT_TYPE_PATTERN, type WaggleEvent } from '../envelope';
 import type { Logger } from '../observability';
+import type { OutboxMessage } from '../outbox';
 import type { RetryPolicy } from '../retry';
 import { SagaDefinitionError } from './saga-errors';
 import { toMs, type DurationInput } from './durations';
@@ -59,12 +60,27 @@ export interface StepContext<S> {
   state: S;
   /** The transaction the transition commits in: write effects here so they happen exactly when it does. */
   readonly db: Queryable;
+  /** For reads that need not be in the transaction (inline: outside any, so none is begun for them). */
+  readonly read: Queryable;
+  /**
+   * Set when the step runs inline: in the handler that starts the saga, before any transaction, the saga
+   * kept in memory and written once at its durable boundary (waiting, sleeping, finished). A step may then
+   * make its call itself instead of sending a command and waiting for the reply, and hands its writes to
+   * the commit that writes the saga.
+   */
+  readonly inline?: InlineStep;
   /** Writes a command to the outbox in this transaction. */
   send(command: SagaCommand): Promise<void>;
   /** An envelope from this saga (tenant, source, correlation id, time from the engine's clock). */
   event(input: SagaEventInput): WaggleEvent;
   now(): Date;
   readonly log: Logger;
+}
+
+/** What a step running inline can do besides what every step can. */
+export interface InlineStep {
+  /** Hands a write to the commit that writes the saga (batched with other sagas' writes of its kind). */
+  commitWith(write: DeferredWrite<OutboxMessage>): Promise<void>;
 }
 
 /** Why a saga ended without completing. */

@@ -21,6 +21,7 @@ export {
   type SagaDefinition,
   type SagaDefinitionInput,
   type SagaEventInput,
+  type InlineStep,
   type SagaFailure,
   type SagaInfo,
   type SagaMessage,
@@ -36,6 +37,7 @@ export {
   type AnySagaDefinition,
   type DeliveryResult,
   type DueListener,
+  type InlineSink,
   type SagaEngineOptions,
   type SagaTry,
   type StartSagaRequest,
@@ -58,4 +60,5 @@ export {
   type TimelineEntry,
 } from './saga-record';
 export { SAGA_DUE_CHANNEL, countSagas, type SagaFilter } from './saga-store';
+export { sagaIdFor, type SagaRows } from './saga-rows';
 export { SagaTimers, type SagaTimersOptions } from './saga-timers';

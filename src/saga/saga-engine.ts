@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { inTransaction, type Queryable, type SqlPool } from '../db';
+import { deferredWrite, inTransaction, type DeferredWrite, type Queryable, type SqlPool } from '../db';
 import { logger } from '../observability';
 import { outboxMessageFor, writeOutbox, type OutboxDispatch, type OutboxMessage } from '../outbox';
 import { systemClock, type Clock } from './clock';
@@ -7,6 +7,7 @@ import { CommitEffects, type CallerOutbox } from './commit-effects';
 import { next, type SagaDefinition, type SagaMessage } from './define-saga';
 import { SagaConflictError, SagaNotFoundError, SagaTypeUnknownError } from './saga-errors';
 import { sagaConflicts, sagaMessages, sagaStarted } from './saga-metrics';
+import { sagaIdFor, sagaRowsWriter, type SagaRows } from './saga-rows';
 import { cancelSaga, retrySaga } from './saga-operations';
 import type { SagaRecord, TimelineEntry } from './saga-record';
 import {
@@ -22,7 +23,7 @@ import {
   recordMessage,
   type SagaFilter,
 } from './saga-store';
-import { StepRunner, writeTransition } from './step-runner';
+import { StepRunner, countTransition, writeTransition } from './step-runner';
 import { afterFailure, afterOutcome } from './transitions';
 
 export interface SagaEngineOptions {
@@ -49,6 +50,16 @@ export interface SagaEngineOptions {
    * which come at least this often. @default 1000 (SagaTimers' `pollMs`)
    */
   dueNoticeMs?: number;
+}
+
+/** What a handler lends a saga started on its fast path (`SagaEngine.startInline`). */
+export interface InlineSink {
+  /** Autocommit reads, outside any transaction (`ctx.read`). */
+  read: Queryable;
+  /** The handler's transaction (lazy: its first statement begins it), for a step's `ctx.db`. */
+  tx: Queryable;
+  /** The handler's `ctx.commitWith`: the saga's write joins the handler's commit. */
+  commitWith(write: DeferredWrite<OutboxMessage>): Promise<void>;
 }
 
 /** Timers of this process, told when a saga the engine moved falls due (SagaTimers attach themselves). */
@@ -150,6 +161,65 @@ export class SagaEngine {
     outbox?: CallerOutbox,
   ): Promise<{ id: string; created: boolean }> {
     return this.moving(tx, outbox, (db, effects) => this.startIn(db, effects, request));
+  }
+
+  /**
+   * Starts a saga on the fast path, in a handler (`sink`: the handler's reads, transaction and commit). Its
+   * steps that are due at once run right here, before any transaction, and may make their calls themselves
+   * (`ctx.inline`: a tool's HTTP call, a webhook's first attempt); the saga is kept in memory and handed to
+   * the handler's commit once, at its durable boundary (waiting, sleeping, finished, or after `inlineSteps`
+   * steps), with its timeline and what its steps sent — so a burst of starts costs one statement per batch.
+   * The message that triggered it is acknowledged only after that commit: a crash before it runs the start
+   * again under the same id (derived from the type and correlation key), so the calls carry the same
+   * idempotency keys. A start whose correlation key is taken already writes and sends nothing.
+   */
+  async startInline<S>(request: StartSagaRequest<S>, sink: InlineSink): Promise<{ id: string }> {
+    const def = this.definition(request.type);
+    const id =
+      request.id ?? (request.correlationKey ? sagaIdFor(request.type, request.correlationKey) : randomUUID());
+    const correlationKey = request.correlationKey ?? id;
+    const started = this.clock.now();
+    let saga: SagaRecord = {
+      id,
+      type: request.type,
+      tenant: request.tenant,
+      correlationKey,
+      status: 'running',
+      step: 0,
+      stepName: def.steps[0]?.name ?? '',
+      run: 1,
+      input: request.input,
+      state: structuredClone(request.input),
+      version: 1,
+      wakeAt: started,
+      waitingFor: null,
+      attempts: 0,
+      lastError: null,
+      outcome: null,
+      createdAt: started,
+      updatedAt: started,
+      finishedAt: null,
+    };
+    const timeline: SagaRows['timeline'] = [{ kind: 'started', detail: { correlationKey }, at: started }];
+    const effects = new CommitEffects();
+    const place = { tx: sink.tx, read: sink.read, inline: { commitWith: sink.commitWith } };
+    for (let i = 0; i < this.inlineSteps; i++) {
+      const now = this.clock.now();
+      const t = await this.steps.advance({ ...place, effects, saga, def, now });
+      countTransition(saga, t.change);
+      saga = {
+        ...saga,
+        ...t.change,
+        run: t.change.run ?? saga.run,
+        version: saga.version + 1,
+        updatedAt: now,
+      };
+      timeline.push(...t.timeline.map((e) => ({ ...e, at: now })));
+      if (!dueNow(t.change, now)) break;
+    }
+    sagaStarted.inc({ type: request.type });
+    await sink.commitWith(deferredWrite(sagaRowsWriter, { saga, timeline }, this.outboxMessages(effects)));
+    return { id };
   }
 
   private async startIn<S>(
@@ -275,7 +345,9 @@ export class SagaEngine {
     }
     const step = def.steps[saga.step];
     const handler = step?.on?.[message.type] ?? (() => next());
-    const tried = await this.steps.attempt(tx, effects, saga, def, saga.step, (ctx) => handler(ctx, message));
+    const tried = await this.steps.attempt({ tx }, effects, saga, def, saga.step, (ctx) =>
+      handler(ctx, message),
+    );
     if ('outcome' in tried && tried.outcome.kind === 'ignore') {
       if (!(await confirmVersion(tx, sagaId, saga.version))) return this.conflict(saga);
       return this.counted(saga, 'ignored');

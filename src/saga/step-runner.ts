@@ -9,6 +9,7 @@ import {
   type SagaDefinition,
   type SagaFailure,
   type StepContext,
+  type InlineStep,
   type StepOutcome,
 } from './define-saga';
 import type { CommitEffects } from './commit-effects';
@@ -31,9 +32,20 @@ import {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySaga = SagaDefinition<any>;
 
-/** A due saga as a step sees it: the transaction, its commit effects, the row, its definition, the time. */
-export interface SagaTurn {
+/**
+ * Where a step's code runs: in the transaction its transition commits in (`tx`), or inline — before any
+ * transaction, the saga kept in memory until its durable boundary (then `inline` is set, and `tx` is the
+ * caller's transaction, which its first statement begins).
+ */
+export interface StepPlace {
   tx: Queryable;
+  /** Reads that need not be in the transaction. @default `tx` */
+  read?: Queryable;
+  inline?: InlineStep;
+}
+
+/** A due saga as a step sees it: where it runs, its commit effects, the row, its definition, the time. */
+export interface SagaTurn extends StepPlace {
   effects: CommitEffects;
   saga: SagaRecord;
   def: AnySaga;
@@ -55,7 +67,7 @@ export class StepRunner {
   }
 
   private async runStep(turn: SagaTurn): Promise<Transition> {
-    const { tx, effects, saga, def, now } = turn;
+    const { effects, saga, def, now } = turn;
     const step = def.steps[saga.step];
     if (!step) return finishedAfterCompensation(unchanged(saga), now);
     let handler: (ctx: StepContext<unknown>) => Promise<StepOutcome | void> | StepOutcome | void;
@@ -72,7 +84,7 @@ export class StepRunner {
       intro.push({ kind: 'step-started', step: step.name, detail: { attempt: saga.attempts + 1 } });
       handler = step.run ?? (() => next());
     }
-    const tried = await this.attempt(tx, effects, saga, def, saga.step, handler);
+    const tried = await this.attempt(turn, effects, saga, def, saga.step, handler);
     const t =
       'error' in tried
         ? afterFailure(saga, def, tried.error, now)
@@ -81,15 +93,15 @@ export class StepRunner {
   }
 
   private async compensateOne(turn: SagaTurn): Promise<Transition> {
-    const { tx, effects, saga, def, now } = turn;
+    const { effects, saga, def, now } = turn;
     const base = unchanged(saga);
     const index = nextCompensation(def, saga.step);
-    if (index < 0) return this.finishFailed(tx, effects, saga, def, base, now);
+    if (index < 0) return this.finishFailed(turn, effects, saga, def, base, now);
     const step = def.steps[index];
     const compensate = step?.compensate;
-    if (!step || !compensate) return this.finishFailed(tx, effects, saga, def, base, now);
+    if (!step || !compensate) return this.finishFailed(turn, effects, saga, def, base, now);
     const tried = await this.attempt(
-      tx,
+      turn,
       effects,
       { ...saga, stepName: step.name },
       def,
@@ -149,12 +161,12 @@ export class StepRunner {
     };
     const done: Transition['timeline'] = [{ kind: 'compensated', step: step.name }];
     if (nextCompensation(def, index - 1) >= 0) return { change: after, timeline: done };
-    const finished = await this.finishFailed(tx, effects, { ...saga, ...after }, def, after, now);
+    const finished = await this.finishFailed(turn, effects, { ...saga, ...after }, def, after, now);
     return { change: finished.change, timeline: [...done, ...finished.timeline] };
   }
 
   private async finishFailed(
-    tx: Queryable,
+    place: StepPlace,
     effects: CommitEffects,
     saga: SagaRecord,
     def: AnySaga,
@@ -171,7 +183,7 @@ export class StepRunner {
     const onFailed = def.onFailed;
     if (onFailed) {
       const tried = await this.attempt(
-        tx,
+        place,
         effects,
         { ...saga, state: base.state },
         def,
@@ -207,9 +219,13 @@ export class StepRunner {
     return finishedAfterCompensation(base, now);
   }
 
-  /** Runs a step's code in a savepoint: on throw its writes (and commands) are undone and the error returned. */
+  /**
+   * Runs a step's code in a savepoint: on throw its writes (and commands) are undone and the error returned.
+   * Inline there is no transaction to mark yet: its commands are taken back, and it should write only
+   * through `ctx.inline.commitWith` (a write made through `ctx.db` before the throw stays).
+   */
   async attempt(
-    tx: Queryable,
+    place: StepPlace,
     effects: CommitEffects,
     saga: SagaRecord,
     def: AnySaga,
@@ -230,7 +246,9 @@ export class StepRunner {
         run: saga.run,
       },
       state: structuredClone(saga.state),
-      db: tx,
+      db: place.tx,
+      read: place.read ?? place.tx,
+      ...(place.inline ? { inline: place.inline } : {}),
       send: async (command) => effects.send(command, saga.id),
       event: (input) => sagaEvent(saga, input, this.clock.now()),
       now: () => this.clock.now(),
@@ -243,7 +261,8 @@ export class StepRunner {
       }),
     };
     const timer = sagaStepSeconds.startTimer({ type: saga.type, step: stepName });
-    await tx.query('SAVEPOINT saga_step');
+    const savepoint = place.inline ? undefined : place.tx;
+    await savepoint?.query('SAVEPOINT saga_step');
     const mark = effects.mark();
     try {
       const outcome = (await handler(ctx)) ?? next();
@@ -252,10 +271,10 @@ export class StepRunner {
         (outcome.kind === 'complete' || (outcome.kind === 'next' && stepIndex === def.steps.length - 1));
       if (finishes && def.onCompleted)
         await def.onCompleted(ctx, outcome.kind === 'complete' ? outcome.result : undefined);
-      await tx.query('RELEASE SAVEPOINT saga_step');
+      await savepoint?.query('RELEASE SAVEPOINT saga_step');
       return { outcome, state: ctx.state };
     } catch (err) {
-      await tx.query('ROLLBACK TO SAVEPOINT saga_step');
+      await savepoint?.query('ROLLBACK TO SAVEPOINT saga_step');
       effects.rollbackTo(mark);
       ctx.log.warn({ err, attempt: ctx.saga.attempt }, 'saga step failed');
       return { error: err };
@@ -278,9 +297,17 @@ export async function writeTransition(
 ): Promise<boolean> {
   if (!(await updateSaga(tx, saga.id, saga.version, t.change, now, t.timeline))) return false;
   effects.moved(saga.id, t.change.wakeAt);
-  sagaTransitions.inc({ type: saga.type, status: t.change.status });
-  if (FINISHED_STATUSES.includes(t.change.status) && saga.status !== t.change.status) {
-    sagaFinished.inc({ type: saga.type, status: t.change.status });
-  }
+  countTransition(saga, t.change);
   return true;
+}
+
+/** Counts a transition (and a saga's end) in the saga metrics. */
+export function countTransition(
+  saga: Pick<SagaRecord, 'type' | 'status'>,
+  change: Transition['change'],
+): void {
+  sagaTransitions.inc({ type: saga.type, status: change.status });
+  if (FINISHED_STATUSES.includes(change.status) && saga.status !== change.status) {
+    sagaFinished.inc({ type: saga.type, status: change.status });
+  }
 }

@@ -1,4 +1,5 @@
 import type { HttpClient } from '../http-client';
+import { OutboundCallMetrics } from '../observability';
 
 /** What one HTTP call to a tool gave. */
 export interface ToolResponse {
@@ -22,6 +23,18 @@ export interface ToolRequest {
 }
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+const invocations = new OutboundCallMetrics(
+  { name: 'waggle_tool_invocations_total', help: 'Tool HTTP invocations, by outcome' },
+  { name: 'waggle_tool_invocation_seconds', help: 'Duration of one tool HTTP invocation' },
+);
+
+/** Invokes a tool (`callTool`) and counts the invocation in the tool metrics. */
+export async function invokeTool(httpClient: HttpClient, request: ToolRequest): Promise<ToolResponse> {
+  const response = await callTool(httpClient, request);
+  invocations.record(response);
+  return response;
+}
 
 /** POSTs to a tool with an `Idempotency-Key` header and classifies the answer. */
 export async function callTool(httpClient: HttpClient, request: ToolRequest): Promise<ToolResponse> {

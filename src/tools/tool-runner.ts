@@ -1,10 +1,9 @@
 import type { Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { NonRetryableError, RetryableError } from '../errors';
-import { OutboundCallMetrics } from '../observability';
 import type { HttpClient } from '../http-client';
 import type { CommandRunnerDeps } from '../saga';
-import { callTool } from './tool-invoker';
+import { callTool, invokeTool } from './tool-invoker';
 import type {
   CompensateCommand,
   InvokeCommand,
@@ -22,11 +21,6 @@ import {
 
 /** What the tool runner works with: the saga engine, the pooled HTTP client, the runner's outbox. */
 export type ToolRunnerDeps = CommandRunnerDeps;
-
-const invocations = new OutboundCallMetrics(
-  { name: 'waggle_tool_invocations_total', help: 'Tool HTTP invocations, by outcome' },
-  { name: 'waggle_tool_invocation_seconds', help: 'Duration of one tool HTTP invocation' },
-);
 
 /** What the runner did with one message from `tool.calls`. */
 export type ToolRunnerOutcome = 'saga-started' | 'saga-exists' | 'invoked' | 'stale' | 'compensated';
@@ -92,16 +86,18 @@ async function startToolCall(
   tx: Queryable,
 ): Promise<ToolRunnerOutcome> {
   const input = toolCallInput(event.data, event);
-  const { created } = await deps.engine.start(
-    {
-      type: TOOL_SAGA_TYPE,
-      tenant: event.tenantid,
-      correlationKey: toolCallKey(event.tenantid, input.callId),
-      input,
-    },
-    tx,
-    deps.outbox,
-  );
+  const request = {
+    type: TOOL_SAGA_TYPE,
+    tenant: event.tenantid,
+    correlationKey: toolCallKey(event.tenantid, input.callId),
+    input,
+  };
+  if (deps.inline) {
+    // Validated and (a sync tool) invoked right here; the saga is written once, with this run's commit.
+    await deps.engine.startInline(request, { tx, ...deps.inline });
+    return 'saga-started';
+  }
+  const { created } = await deps.engine.start(request, tx, deps.outbox);
   return created ? 'saga-started' : 'saga-exists';
 }
 
@@ -113,13 +109,12 @@ async function invoke(
   const { engine } = deps;
   // Only the try the saga waits for runs: a repeated or overtaken command must not call the tool again.
   if (!(await engine.awaitsTry(command.sagaId, command, tx))) return 'stale';
-  const response = await callTool(deps.httpClient, {
+  const response = await invokeTool(deps.httpClient, {
     url: command.url,
     idempotencyKey: command.idempotencyKey,
     body: command.request,
     timeoutMs: command.timeoutMs,
   });
-  invocations.record(response);
   const reply: InvokeReply = { ...response, attempt: command.attempt, run: command.run };
   await engine.deliver(
     command.sagaId,

@@ -9,9 +9,11 @@ import {
   waitFor,
   type SagaDefinition,
   type StepContext,
+  type StepOutcome,
 } from '../saga';
+import type { HttpClient } from '../http-client';
 import { generateSecret } from '../webhooks';
-import type { ToolResponse } from './tool-invoker';
+import { invokeTool, type ToolResponse } from './tool-invoker';
 import { findTool, type Tool } from './tool-registry';
 import {
   TOOL_CALLBACK,
@@ -116,7 +118,7 @@ function argumentProblems(schema: Record<string, unknown>, args: unknown): strin
  * session's next sequence). A failure after the tool's attempts compensates (the tool's compensate URL is
  * POSTed) and tells the session with `tool.call.failed`.
  */
-export function toolCallSaga(settings: ToolSettings): SagaDefinition<ToolCallState> {
+export function toolCallSaga(settings: ToolSettings, httpClient?: HttpClient): SagaDefinition<ToolCallState> {
   const request = (ctx: StepContext<ToolCallState>): ToolRequestBody => ({
     callId: ctx.state.callId,
     tool: ctx.state.tool,
@@ -147,7 +149,7 @@ export function toolCallSaga(settings: ToolSettings): SagaDefinition<ToolCallSta
       {
         name: 'validate',
         run: async (ctx) => {
-          const tool = await findTool(ctx.db, ctx.saga.tenant, ctx.state.tool);
+          const tool = await findTool(ctx.read, ctx.saga.tenant, ctx.state.tool);
           if (!tool) {
             return fail(
               'WAGGLE_TOOL_UNKNOWN',
@@ -171,6 +173,19 @@ export function toolCallSaga(settings: ToolSettings): SagaDefinition<ToolCallSta
         run: async (ctx) => {
           const tool = ctx.state.resolved as NonNullable<ToolCallState['resolved']>;
           ctx.state.accepted = false;
+          const idempotencyKey = `${ctx.saga.id}:${ctx.saga.run}`;
+          // Inline (the saga is still in memory, no transaction open): a sync tool is called right here, and
+          // the saga is written once with its result. An async tool's callback names the saga, so that saga
+          // is written (waiting) before the tool is asked.
+          if (ctx.inline && httpClient && tool.mode !== 'async') {
+            const response = await invokeTool(httpClient, {
+              url: tool.url,
+              idempotencyKey,
+              body: request(ctx),
+              timeoutMs: tool.timeoutMs,
+            });
+            return afterInvoke(ctx, response);
+          }
           const command: InvokeCommand = {
             sagaId: ctx.saga.id,
             run: ctx.saga.run,
@@ -179,7 +194,7 @@ export function toolCallSaga(settings: ToolSettings): SagaDefinition<ToolCallSta
             tool: ctx.state.tool,
             url: tool.url,
             timeoutMs: tool.timeoutMs,
-            idempotencyKey: `${ctx.saga.id}:${ctx.saga.run}`,
+            idempotencyKey,
             request: request(ctx),
           };
           await ctx.send({
@@ -202,20 +217,7 @@ export function toolCallSaga(settings: ToolSettings): SagaDefinition<ToolCallSta
           [TOOL_INVOKE_COMPLETED]: (ctx, message) => {
             const reply = message.data as InvokeReply;
             if (reply.attempt !== ctx.saga.attempt || reply.run !== ctx.saga.run) return ignore();
-            if (reply.outcome === 'done') {
-              ctx.state.result = reply.result;
-              return next();
-            }
-            if (reply.outcome === 'accepted') {
-              ctx.state.accepted = true;
-              const timeout = ctx.state.resolved?.callbackTimeoutMs ?? 300_000;
-              return waitFor(TOOL_CALLBACK, { timeout });
-            }
-            const why = reply.error ?? `HTTP ${reply.statusCode}`;
-            if (!reply.retryable) return fail('WAGGLE_TOOL_REFUSED', why);
-            if (reply.retryAfterMs)
-              throw new RetryLaterError('WAGGLE_TOOL_THROTTLED', why, reply.retryAfterMs);
-            throw new RetryableError('WAGGLE_TOOL_UNAVAILABLE', why);
+            return afterInvoke(ctx, reply);
           },
           [TOOL_CALLBACK]: (ctx, message) => {
             const callback = message.data as ToolCallback;
@@ -271,6 +273,23 @@ export function toolCallSaga(settings: ToolSettings): SagaDefinition<ToolCallSta
       });
     },
   });
+}
+
+// Where a tool's answer leads: its result and the next step, a wait for its callback, or a failure.
+function afterInvoke(ctx: StepContext<ToolCallState>, reply: ToolResponse): StepOutcome {
+  if (reply.outcome === 'done') {
+    ctx.state.result = reply.result;
+    return next();
+  }
+  if (reply.outcome === 'accepted') {
+    ctx.state.accepted = true;
+    const timeout = ctx.state.resolved?.callbackTimeoutMs ?? 300_000;
+    return waitFor(TOOL_CALLBACK, { timeout });
+  }
+  const why = reply.error ?? `HTTP ${reply.statusCode}`;
+  if (!reply.retryable) return fail('WAGGLE_TOOL_REFUSED', why);
+  if (reply.retryAfterMs) throw new RetryLaterError('WAGGLE_TOOL_THROTTLED', why, reply.retryAfterMs);
+  throw new RetryableError('WAGGLE_TOOL_UNAVAILABLE', why);
 }
 
 /** The URL an async tool POSTs its result to. */

@@ -4,8 +4,9 @@ import type { WaggleEvent } from '../envelope';
 import { counter, logger, OutboundCallMetrics } from '../observability';
 import { outboxMessageFor, writeOutbox } from '../outbox';
 import type { CommandRunnerDeps } from '../saga';
-import { recordAttempt } from './attempt-log';
-import type { AttemptCommand, AttemptReply } from './delivery-saga';
+import type { HttpClient } from '../http-client';
+import { recordAttempt, type NewAttempt } from './attempt-log';
+import type { AttemptCommand, AttemptReply } from './attempt-command';
 import {
   disableEndpoint,
   findEndpoint,
@@ -42,72 +43,98 @@ export async function runAttempt(
   const { engine, settings } = deps;
   if (!(await engine.awaitsTry(command.sagaId, command, tx))) return 'stale';
   const endpoint = await findEndpoint(tx, command.endpointId);
-  let result: AttemptResult;
+  const result = await sendAttempt(deps.httpClient, settings, endpoint, command);
+  const reply = await settleAttempt(settings, tx, endpoint, command, result, engine.clock.now(), (a) =>
+    recordAttempt(tx, a),
+  );
+  await engine.deliver(
+    command.sagaId,
+    {
+      id: `${command.messageId}-r${command.run}-a${command.attempt}`,
+      type: ATTEMPT_COMPLETED,
+      data: reply,
+    },
+    tx,
+    deps.outbox,
+  );
+  return 'sent';
+}
+
+/** Makes one signed attempt (counted in the attempt metrics); a deleted or disabled endpoint gets none. */
+export async function sendAttempt(
+  httpClient: HttpClient,
+  settings: WebhookSettings,
+  endpoint: WebhookEndpoint | undefined,
+  command: AttemptCommand,
+): Promise<AttemptResult> {
   if (!endpoint || !endpoint.enabled) {
-    result = {
+    return {
       outcome: 'failed',
       statusCode: null,
       latencyMs: 0,
       excerpt: null,
       error: 'endpoint disabled or deleted',
     };
-  } else {
-    result = await sendWebhook(deps.httpClient, {
-      url: endpoint.url,
-      secret: endpoint.secret,
+  }
+  const result = await sendWebhook(httpClient, {
+    url: endpoint.url,
+    secret: endpoint.secret,
+    messageId: command.messageId,
+    body: command.body,
+    timeoutMs: settings.timeoutMs,
+  });
+  attempts.record(result);
+  return result;
+}
+
+/**
+ * What follows an attempt: it is recorded (through `record`: in the transaction, or handed to the commit
+ * that writes the saga), the endpoint's health is updated in `tx` (disabling it after a 410 or a failure
+ * streak longer than the configured span, and telling the tenant through the outbox), and the reply the
+ * saga gets is made.
+ */
+export async function settleAttempt(
+  settings: WebhookSettings,
+  tx: Queryable,
+  endpoint: WebhookEndpoint | undefined,
+  command: AttemptCommand,
+  result: AttemptResult,
+  now: Date,
+  record: (attempt: NewAttempt) => Promise<void>,
+): Promise<AttemptReply> {
+  if (endpoint) {
+    await record({
+      endpointId: endpoint.id,
+      sagaId: command.sagaId,
       messageId: command.messageId,
-      body: command.body,
-      timeoutMs: settings.timeoutMs,
-    });
-    attempts.record(result);
-  }
-  {
-    const now = engine.clock.now();
-    if (endpoint) {
-      await recordAttempt(tx, {
-        endpointId: endpoint.id,
-        sagaId: command.sagaId,
-        messageId: command.messageId,
-        eventId: command.eventId,
-        eventType: command.eventType,
-        attempt: command.attempt,
-        statusCode: result.statusCode,
-        outcome: result.outcome,
-        error: result.error ?? null,
-        latencyMs: result.latencyMs,
-        responseExcerpt: result.excerpt,
-        attemptedAt: now,
-      });
-    }
-    const disabledReason = endpoint
-      ? await updateHealth(deps, tx, endpoint, result, now)
-      : 'the endpoint was deleted';
-    const reply: AttemptReply = {
+      eventId: command.eventId,
+      eventType: command.eventType,
       attempt: command.attempt,
-      run: command.run,
-      outcome: result.outcome,
       statusCode: result.statusCode,
+      outcome: result.outcome,
       error: result.error ?? null,
-      ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
-      ...(disabledReason ? { endpointDisabled: disabledReason } : {}),
-    };
-    await engine.deliver(
-      command.sagaId,
-      {
-        id: `${command.messageId}-r${command.run}-a${command.attempt}`,
-        type: ATTEMPT_COMPLETED,
-        data: reply,
-      },
-      tx,
-      deps.outbox,
-    );
+      latencyMs: result.latencyMs,
+      responseExcerpt: result.excerpt,
+      attemptedAt: now,
+    });
   }
-  return 'sent';
+  const disabledReason = endpoint
+    ? await updateHealth(settings, tx, endpoint, result, now)
+    : 'the endpoint was deleted';
+  return {
+    attempt: command.attempt,
+    run: command.run,
+    outcome: result.outcome,
+    statusCode: result.statusCode,
+    error: result.error ?? null,
+    ...(result.retryAfterMs !== undefined ? { retryAfterMs: result.retryAfterMs } : {}),
+    ...(disabledReason ? { endpointDisabled: disabledReason } : {}),
+  };
 }
 
 // Returns why the endpoint is disabled now (by this attempt or before), or undefined while it is enabled.
 async function updateHealth(
-  deps: AttemptRunnerDeps,
+  settings: WebhookSettings,
   tx: Queryable,
   endpoint: WebhookEndpoint,
   result: AttemptResult,
@@ -124,8 +151,8 @@ async function updateHealth(
   else {
     failingSince = await markEndpointFailing(tx, endpoint.id, now);
     const span = failingSince ? now.getTime() - failingSince.getTime() : 0;
-    if (failingSince && span >= deps.settings.disableAfterMs) {
-      reason = `no successful delivery since ${failingSince.toISOString()} (longer than ${formatDuration(deps.settings.disableAfterMs)})`;
+    if (failingSince && span >= settings.disableAfterMs) {
+      reason = `no successful delivery since ${failingSince.toISOString()} (longer than ${formatDuration(settings.disableAfterMs)})`;
     }
   }
   if (!reason) return undefined;
@@ -139,7 +166,7 @@ async function updateHealth(
     const event = endpointDisabledEvent(disabled, reason, now, failingSince);
     // writeOutbox only issues statements, so the handler's transaction (any Queryable) serves.
     await writeOutbox(tx as unknown as PgSql, [
-      outboxMessageFor(event, { exchange: deps.settings.notifyExchange }),
+      outboxMessageFor(event, { exchange: settings.notifyExchange }),
     ]);
   }
   return reason;

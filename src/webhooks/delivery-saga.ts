@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type { Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { RetryableError } from '../errors';
 import {
@@ -11,8 +9,18 @@ import {
   waitFor,
   type CallerOutbox,
   type SagaDefinition,
+  sagaIdFor,
+  type InlineSink,
   type SagaEngine,
+  type StepContext,
+  type StepOutcome,
 } from '../saga';
+import { deferredWrite, type Queryable } from '../db';
+import type { HttpClient } from '../http-client';
+import type { AttemptCommand, AttemptReply } from './attempt-command';
+export type { AttemptCommand, AttemptReply } from './attempt-command';
+import { attemptRowsWriter } from './attempt-log';
+import { sendAttempt, settleAttempt } from './attempt-runner';
 import { endpointsFor, findEndpoint } from './endpoint-store';
 import { webhookBody, webhookMessageId } from './webhook-payload';
 import {
@@ -35,37 +43,15 @@ export interface DeliveryState {
   lastError?: string | null;
 }
 
-/** The command the dispatcher gets for one attempt. */
-export interface AttemptCommand {
-  sagaId: string;
-  endpointId: string;
-  messageId: string;
-  eventId: string;
-  eventType: string;
-  /** 1-based attempt of this delivery, and the saga's run (an operator restart starts a new run). */
-  attempt: number;
-  run: number;
-  body: string;
-}
-
-/** The dispatcher's reply after an attempt. */
-export interface AttemptReply {
-  attempt: number;
-  run: number;
-  outcome: 'delivered' | 'gone' | 'failed';
-  statusCode: number | null;
-  error?: string | null;
-  retryAfterMs?: number;
-  /** The dispatcher disabled the endpoint after this attempt (410, or failing for too long). */
-  endpointDisabled?: string;
-}
-
 /**
  * One event to one endpoint: each attempt is a command to the dispatcher, which replies; a failure waits
  * out the retry schedule on the saga's timer (`wake_at`), a 429/503 waits what Retry-After asks, 2xx
  * completes, and a disabled endpoint ends it. When the schedule runs out, the tenant is told.
  */
-export function deliverySaga(settings: WebhookSettings): SagaDefinition<DeliveryState> {
+export function deliverySaga(
+  settings: WebhookSettings,
+  httpClient?: HttpClient,
+): SagaDefinition<DeliveryState> {
   const replyTimeoutMs = Math.max(settings.timeoutMs * 4, 120_000);
   return defineSaga<DeliveryState>({
     type: WEBHOOK_SAGA_TYPE,
@@ -74,7 +60,7 @@ export function deliverySaga(settings: WebhookSettings): SagaDefinition<Delivery
         name: 'deliver',
         retry: { attempts: settings.retryScheduleMs.length + 1, backoff: settings.retryScheduleMs },
         run: async (ctx) => {
-          const endpoint = await findEndpoint(ctx.db, ctx.state.endpointId);
+          const endpoint = await findEndpoint(ctx.read, ctx.state.endpointId);
           if (!endpoint) return complete({ skipped: 'the endpoint was deleted' });
           if (!endpoint.enabled)
             return complete({ skipped: `the endpoint is disabled: ${endpoint.disabledReason}` });
@@ -88,6 +74,16 @@ export function deliverySaga(settings: WebhookSettings): SagaDefinition<Delivery
             run: ctx.saga.run,
             body: ctx.state.body,
           };
+          const inline = ctx.inline;
+          if (inline && httpClient) {
+            // The first attempt, made right here: its row joins the commit that writes the saga, and only a
+            // change of the endpoint's health (rare) opens a transaction.
+            const result = await sendAttempt(httpClient, settings, endpoint, command);
+            const reply = await settleAttempt(settings, ctx.db, endpoint, command, result, ctx.now(), (a) =>
+              inline.commitWith(deferredWrite(attemptRowsWriter, a)),
+            );
+            return afterAttempt(ctx, reply);
+          }
           await ctx.send({
             exchange: '',
             routingKey: settings.queue,
@@ -106,22 +102,7 @@ export function deliverySaga(settings: WebhookSettings): SagaDefinition<Delivery
             const reply = message.data as AttemptReply;
             // A late answer to an earlier attempt (its wait timed out and it was sent again).
             if (reply.attempt !== ctx.saga.attempt || reply.run !== ctx.saga.run) return ignore();
-            ctx.state.lastStatus = reply.statusCode;
-            ctx.state.lastError = reply.error ?? null;
-            if (reply.outcome === 'delivered') {
-              return complete({ statusCode: reply.statusCode, attempts: reply.attempt });
-            }
-            if (reply.endpointDisabled)
-              return fail('WAGGLE_WEBHOOK_ENDPOINT_DISABLED', reply.endpointDisabled);
-            const what = reply.statusCode ? `answered HTTP ${reply.statusCode}` : (reply.error ?? 'failed');
-            if (reply.retryAfterMs !== undefined) {
-              throw new RetryLaterError(
-                'WAGGLE_WEBHOOK_THROTTLED',
-                `${what}; Retry-After ${Math.round(reply.retryAfterMs / 1000)} s`,
-                Math.max(reply.retryAfterMs, 1_000),
-              );
-            }
-            throw new RetryableError('WAGGLE_WEBHOOK_ATTEMPT_FAILED', what);
+            return afterAttempt(ctx, reply);
           },
         },
       },
@@ -148,25 +129,48 @@ export function deliverySaga(settings: WebhookSettings): SagaDefinition<Delivery
   });
 }
 
+// Where an attempt leads: delivered, the endpoint disabled, or another attempt after the schedule's wait.
+function afterAttempt(ctx: StepContext<DeliveryState>, reply: AttemptReply): StepOutcome {
+  ctx.state.lastStatus = reply.statusCode;
+  ctx.state.lastError = reply.error ?? null;
+  if (reply.outcome === 'delivered') {
+    return complete({ statusCode: reply.statusCode, attempts: reply.attempt });
+  }
+  if (reply.endpointDisabled) return fail('WAGGLE_WEBHOOK_ENDPOINT_DISABLED', reply.endpointDisabled);
+  const what = reply.statusCode ? `answered HTTP ${reply.statusCode}` : (reply.error ?? 'failed');
+  if (reply.retryAfterMs !== undefined) {
+    throw new RetryLaterError(
+      'WAGGLE_WEBHOOK_THROTTLED',
+      `${what}; Retry-After ${Math.round(reply.retryAfterMs / 1000)} s`,
+      Math.max(reply.retryAfterMs, 1_000),
+    );
+  }
+  throw new RetryableError('WAGGLE_WEBHOOK_ATTEMPT_FAILED', what);
+}
+
 /**
  * Starts one delivery saga per enabled endpoint of the event's tenant whose filter accepts its type (in
  * `db.tx`, e.g. the dispatcher's transaction). The endpoints are looked up through `db.read` (outside the
  * transaction), so an event no endpoint wants touches no transaction at all; what the
- * sagas send goes to `db.outbox` (the dispatcher's, published once `db.tx` commits) when given. Idempotent
- * per (endpoint, event). Returns the saga ids.
+ * sagas send goes to `db.outbox` (the dispatcher's, published once `db.tx` commits) when given. With
+ * `db.commitWith` (the dispatcher's commit) each saga starts inline: its first attempt is made right here
+ * and the saga is written once, with the dispatcher's batch (`SagaEngine.startInline`). Idempotent per
+ * (endpoint, event): the saga id, and so the `webhook-id`, derive from that pair, the same on every try.
+ * Returns the saga ids.
  */
 export async function startDeliveries(
   engine: SagaEngine,
   event: WaggleEvent,
-  db: { tx: Queryable; read: Queryable; outbox?: CallerOutbox },
+  db: { tx: Queryable; read: Queryable; outbox?: CallerOutbox; commitWith?: InlineSink['commitWith'] },
   now: Date = engine.clock.now(),
 ): Promise<string[]> {
-  const { tx } = db;
+  const { tx, commitWith } = db;
   const endpoints = await endpointsFor(db.read, event.tenantid, event.type);
   const ids: string[] = [];
   const body = webhookBody(event, now);
   for (const endpoint of endpoints) {
-    const id = randomUUID();
+    const correlationKey = `${endpoint.id}/${event.id}`;
+    const id = sagaIdFor(WEBHOOK_SAGA_TYPE, correlationKey);
     const state: DeliveryState = {
       endpointId: endpoint.id,
       messageId: webhookMessageId(id),
@@ -179,17 +183,10 @@ export async function startDeliveries(
       },
       body,
     };
-    const started = await engine.start(
-      {
-        type: WEBHOOK_SAGA_TYPE,
-        tenant: event.tenantid,
-        correlationKey: `${endpoint.id}/${event.id}`,
-        input: state,
-        id,
-      },
-      tx,
-      db.outbox,
-    );
+    const request = { type: WEBHOOK_SAGA_TYPE, tenant: event.tenantid, correlationKey, input: state, id };
+    const started = commitWith
+      ? await engine.startInline(request, { tx, read: db.read, commitWith })
+      : await engine.start(request, tx, db.outbox);
     ids.push(started.id);
   }
   return ids;

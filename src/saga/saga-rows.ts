@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { rowsOf, type BatchWriter, type Queryable } from '../db';
+import type { NewTimelineEntry, SagaRecord } from './saga-record';
+
+/** A saga moved in memory to its durable boundary, and the timeline it wrote on the way. */
+export interface SagaRows {
+  saga: SagaRecord;
+  timeline: Array<NewTimelineEntry & { at: Date }>;
+}
+
+/**
+ * The id of the saga of `type` started with `correlationKey`: a name-based UUID (version 5 layout over
+ * SHA-1), so a start that runs again after a crash — before anything was written — names the same saga,
+ * and the idempotency keys and `webhook-id`s made from its id are the same on every try.
+ */
+export function sagaIdFor(type: string, correlationKey: string): string {
+  const hash = createHash('sha1')
+    .update('waggle-saga\u0000')
+    .update(type)
+    .update('\u0000')
+    .update(correlationKey);
+  const b = hash.digest().subarray(0, 16);
+  b[6] = ((b[6] as number) & 0x0f) | 0x50;
+  b[8] = ((b[8] as number) & 0x3f) | 0x80;
+  const hex = b.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const INSERT_SAGAS = `
+  WITH s AS (
+    INSERT INTO saga (id, type, tenant, correlation_key, status, step, step_name, run, input, state, version,
+                      wake_at, waiting_for, attempts, last_error, outcome, created_at, updated_at, finished_at)
+    SELECT id, type, tenant, correlation_key, status, step, step_name, run, input, state, 1,
+           wake_at, waiting_for, attempts, last_error, outcome, created_at, updated_at, finished_at
+      FROM jsonb_to_recordset($1::jsonb) AS x(
+             id uuid, type text, tenant text, correlation_key text, status text, step integer, step_name text,
+             run integer, input jsonb, state jsonb, wake_at timestamptz, waiting_for text[], attempts integer,
+             last_error text, outcome jsonb, created_at timestamptz, updated_at timestamptz,
+             finished_at timestamptz)
+    ON CONFLICT DO NOTHING
+    RETURNING id
+  ), t AS (
+    INSERT INTO saga_event (saga_id, at, kind, step, message_id, detail)
+    SELECT e.saga_id, e.at, e.kind, e.step, e.message_id, e.detail
+      FROM jsonb_to_recordset($2::jsonb) AS e(saga_id uuid, at timestamptz, kind text, step text,
+                                               message_id text, detail jsonb, n integer)
+      JOIN s ON s.id = e.saga_id
+     ORDER BY e.n
+  )
+  SELECT id FROM s`;
+
+/**
+ * Writes sagas that moved in memory to their durable boundary, with their timelines: one statement for a
+ * whole batch. A saga whose type and correlation key are taken already (another run of the same start
+ * committed first, or a second copy in the batch) is not written, and neither is its timeline.
+ */
+export const sagaRowsWriter: BatchWriter<SagaRows> = {
+  async write(sql: Queryable, items: readonly SagaRows[]): Promise<boolean[]> {
+    const seen = new Set<string>();
+    const unique = items.map((r) => {
+      const key = `${r.saga.type}\u0000${r.saga.correlationKey}`;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    const rows = items.filter((_, i) => unique[i]);
+    if (rows.length === 0) return unique;
+    let n = 0;
+    const inserted = await rowsOf<{ id: string }>(sql, INSERT_SAGAS, [
+      JSON.stringify(rows.map(({ saga: s }) => sagaJson(s))),
+      JSON.stringify(
+        rows.flatMap(({ saga, timeline }) =>
+          timeline.map((e) => ({
+            saga_id: saga.id,
+            at: e.at,
+            kind: e.kind,
+            step: e.step ?? null,
+            message_id: e.messageId ?? null,
+            detail: e.detail ?? null,
+            n: n++,
+          })),
+        ),
+      ),
+    ]);
+    const written = new Set(inserted.map((r) => r.id));
+    return items.map((r, i) => unique[i] === true && written.has(r.saga.id));
+  },
+};
+
+function sagaJson(s: SagaRecord): Record<string, unknown> {
+  return {
+    id: s.id,
+    type: s.type,
+    tenant: s.tenant,
+    correlation_key: s.correlationKey,
+    status: s.status,
+    step: s.step,
+    step_name: s.stepName,
+    run: s.run,
+    input: s.input ?? {},
+    state: s.state ?? {},
+    wake_at: s.wakeAt,
+    waiting_for: s.waitingFor,
+    attempts: s.attempts,
+    last_error: s.lastError,
+    outcome: s.outcome,
+    created_at: s.createdAt,
+    updated_at: s.updatedAt,
+    finished_at: s.finishedAt,
+  };
+}

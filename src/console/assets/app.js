@@ -59,4 +59,6 @@ function App() {
     </main>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.replaceChildren(); // the "Loading…" the page shows until this script runs
+render(html`<${App} />`, root);

@@ -95,7 +95,7 @@ export function Overview() {
       </tbody>
     </table>
     <p class="muted">
-      Sampled ${when(data.queues.sampledAt)}.
+      ${`Sampled ${when(data.queues.sampledAt)}. `}
       ${data.autoscale ? `Autoscaler: ${data.autoscale.mode} mode.` : 'The autoscaler does not run in this process.'}
     </p>
     <h3>Health</h3>

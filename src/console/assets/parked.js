@@ -24,7 +24,8 @@ async function replayInBatches(queue, selection, total, onProgress) {
     done += replayed;
     onProgress(Math.min(done, total));
   }
-  return done;
+  // A batch may pick up messages parked again meanwhile: the bar counts the group as it was.
+  return Math.min(done, total);
 }
 
 function Progress({ job }) {

@@ -22,7 +22,11 @@ async function adminCall(url: string, method: string, path: string, body?: unkno
 
 describe('operations console in a real browser', function () {
   this.timeout(60_000);
-  const waggle = useEveryRole(DATABASE, { adminToken: CONSOLE_TOKEN });
+  const waggle = useEveryRole(DATABASE, {
+    adminToken: CONSOLE_TOKEN,
+    // Relative, as an operator names it: the health view (in the screenshots) shows this path.
+    topologyFile: 'topology/waggle.yaml',
+  });
   let browser: Browser;
 
   before(async function () {
@@ -136,7 +140,12 @@ describe('operations console in a real browser', function () {
     await group.locator('[data-action=replay]').click();
     const progress = page.locator('[data-view=replay-progress]');
     await progress.waitFor();
-    await progress.locator('text=Replayed 12 of 12').waitFor({ timeout: 20_000 });
+    await progress
+      .locator('text=Replayed 12 of 12')
+      .waitFor({ timeout: 20_000 })
+      .catch(async (err: unknown) => {
+        throw new Error(`${(err as Error).message}\npage: ${await page.locator('main').innerText()}`);
+      });
     expect(await progress.locator('progress').getAttribute('value')).to.equal('12');
     await group.waitFor({ state: 'detached' });
 

@@ -1,16 +1,19 @@
 import { jsonRequestBody, objectSchema, problemResponse, type OpenApiFragment } from '../http';
 
-const json = (schema: Record<string, unknown>, description = 'OK') => ({
+/** A JSON answer of this schema. */
+export const json = (schema: Record<string, unknown>, description = 'OK') => ({
   description,
   content: { 'application/json': { schema } },
 });
-const obj = (properties: Record<string, unknown> = {}) => ({
+/** An object schema that allows more properties than it lists. */
+export const obj = (properties: Record<string, unknown> = {}) => ({
   type: 'object',
   properties,
   additionalProperties: true,
 });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const idParam = (name: string, description: string) => ({
+/** A required path parameter. */
+export const idParam = (name: string, description: string) => ({
   name,
   in: 'path',
   required: true,
@@ -29,7 +32,8 @@ const queryParam = (
   schema,
 });
 
-function op(
+/** An admin operation: bearer-token security and the problems every admin route may answer. */
+export function op(
   operationId: string,
   summary: string,
   ok: Record<string, unknown>,
@@ -49,6 +53,9 @@ function op(
       '404': problemResponse('No such saga, endpoint, tool or parking lot'),
       ...(operationId === 'retrySaga' || operationId === 'cancelSaga'
         ? { '409': problemResponse('The saga is not in a state that allows this') }
+        : {}),
+      ...(operationId === 'skipSessionTo'
+        ? { '409': problemResponse("The sequence is not ahead of the session's cursor") }
         : {}),
       ...('requestBody' in extra ? { '413': problemResponse('Body larger than 64 KiB') } : {}),
     },

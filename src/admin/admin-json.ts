@@ -47,7 +47,22 @@ export function timelineJson(t: TimelineEntry): Record<string, unknown> {
 const BODY_EXCERPT = 2_048;
 
 export function parkedJson(m: ParkedMessage): Record<string, unknown> {
-  const { content, headers: _headers, ...rest } = m;
+  const { content, headers, ...rest } = m;
   const text = content.subarray(0, BODY_EXCERPT).toString('utf8');
-  return { ...rest, body: content.length > BODY_EXCERPT ? `${text}…` : text, bodyBytes: content.length };
+  return {
+    ...rest,
+    headers: headerText(headers),
+    body: content.length > BODY_EXCERPT ? `${text}…` : text,
+    bodyBytes: content.length,
+  };
+}
+
+// AMQP header values as text an operator can read (numbers and booleans stay as they are).
+function headerText(headers: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      Buffer.isBuffer(value) ? value.toString('utf8') : value,
+    ]),
+  );
 }

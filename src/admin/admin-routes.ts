@@ -5,6 +5,8 @@ import { FINISHED_STATUSES, ACTIVE_STATUSES, type SagaEngine, type SagaStatus } 
 import { enableEndpoint, publicEndpoint, rotateSecret, webhookEndpointHandlers } from '../webhooks';
 import { listTools, removeTool, upsertTool, type ToolInput } from '../tools';
 import { adminAuth } from './admin-auth';
+import type { OperatorSessions } from './operator-sessions';
+import { querySelection, requirePurgeConfirmation, selectionOf } from './parked-selection';
 import { asProblem, documented, HttpProblem, optionalJsonObject, queryInt, queryText } from '../http';
 import { adminApi } from './admin-api';
 import { parkedJson, sagaJson, timelineJson } from './admin-json';
@@ -16,6 +18,8 @@ export interface AdminRoutesDeps {
   /** Where endpoints, attempts and tools are read and written (the pool). */
   db: Queryable;
   parking: ParkingLots;
+  /** The console's sign-ins, accepted besides the bearer token (with CSRF checks on changes). */
+  sessions?: OperatorSessions;
 }
 
 const STATUSES = [...ACTIVE_STATUSES, ...FINISHED_STATUSES];
@@ -27,7 +31,7 @@ const STATUSES = [...ACTIVE_STATUSES, ...FINISHED_STATUSES];
  */
 export function adminRoutes(deps: AdminRoutesDeps): Router {
   const router = new Router({ prefix: '/v1/admin' });
-  router.use(adminAuth(deps.adminToken));
+  router.use(adminAuth(deps.adminToken, deps.sessions));
   const { engine, db, parking } = deps;
 
   router.get('/sagas', async (ctx) => {
@@ -81,9 +85,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   router.get('/parked/:queue', async (ctx) => {
     await asProblem(async () => {
       const messages = await parking.list(ctx.params.queue as string, {
-        errorCode: queryText(ctx, 'errorCode'),
-        messageId: queryText(ctx, 'messageId'),
-        originalQueue: queryText(ctx, 'originalQueue'),
+        ...querySelection(ctx),
         limit: queryInt(ctx, 'limit', 1000),
       });
       ctx.body = { queue: ctx.params.queue, messages: messages.map(parkedJson) };
@@ -100,19 +102,9 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
 
   router.delete('/parked/:queue', async (ctx) => {
     const queue = ctx.params.queue as string;
-    if (queryText(ctx, 'confirm') !== queue) {
-      throw new HttpProblem(
-        400,
-        'CONFIRMATION_REQUIRED',
-        `purging deletes messages for good: repeat the queue name as ?confirm=${queue}`,
-      );
-    }
+    requirePurgeConfirmation(queue, queryText(ctx, 'confirm'), '?confirm');
     await asProblem(async () => {
-      const purged = await parking.purge(queue, {
-        errorCode: queryText(ctx, 'errorCode'),
-        messageId: queryText(ctx, 'messageId'),
-        originalQueue: queryText(ctx, 'originalQueue'),
-      });
+      const purged = await parking.purge(queue, querySelection(ctx));
       ctx.body = { queue, purged };
     });
   });
@@ -163,18 +155,4 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   });
 
   return documented(router, adminApi());
-}
-
-function selectionOf(body: Record<string, unknown>) {
-  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
-  const limit = body.limit === undefined ? undefined : Number(body.limit);
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
-    throw new HttpProblem(400, 'BODY_INVALID', `limit: ${String(body.limit)} is not a whole number ≥ 1`);
-  }
-  return {
-    messageId: text(body.messageId),
-    errorCode: text(body.errorCode),
-    originalQueue: text(body.originalQueue),
-    limit,
-  };
 }

@@ -1,14 +1,24 @@
-import { firstRow, type Queryable } from '../db';
+import { firstRow, poolOf, type Queryable } from '../db';
 import { logger } from '../observability';
 import { ParkingLots } from '../retry';
-import { adminAgentRoutes, adminRoutes } from '../admin';
+import {
+  adminAgentRoutes,
+  adminOperatorRoutes,
+  adminRoutes,
+  managementQueueOverview,
+  OperatorSessions,
+} from '../admin';
+import { consoleRoutes } from '../console';
 import { callbackRoutes } from '../tools';
 import { demoToolRoutes, registerDemoTools } from '../agent';
 import { webhookEndpointRoutes } from '../webhooks';
 import { CronScheduler, SagaTimers } from '../saga';
-import { planTopology, type Topology } from '../topology';
+import { ManagementClient, planTopology, vhostOfAmqpUrl, type Topology } from '../topology';
 import type { PlatformContext, Role } from './role';
 import { topologyOf } from './topology-boot-step';
+
+/** How long the console's queue overview waits for RabbitMQ's management API. */
+const QUEUE_SAMPLE_TIMEOUT_MS = 3_000;
 
 /** The parking lots a topology declares. */
 export function parkingLotsOf(topology: Topology | undefined): string[] {
@@ -29,7 +39,7 @@ function topologyOrNone(ctx: PlatformContext): Topology | undefined {
 /**
  * The `scheduler` role: wakes sagas at their `wake_at` (SKIP LOCKED, so any number of schedulers share the
  * work), publishes the topology's cron schedules once per tick across instances, and serves the routes of
- * the saga flows: the operations API under /v1/admin, tool callbacks (POST /v1/callbacks/:sagaId), the
+ * the saga flows: the operations API under /v1/admin and the operations console under /console, tool callbacks (POST /v1/callbacks/:sagaId), the
  * tenants' webhook endpoint API, and the demo weather tool.
  */
 export function schedulerRole(): Role {
@@ -39,13 +49,31 @@ export function schedulerRole(): Role {
     name: 'scheduler',
     mount(ctx: PlatformContext) {
       const runtime = ctx.sagas;
+      const topology = topologyOrNone(ctx);
       const parking = new ParkingLots({
         amqpUrl: ctx.config.amqpUrl,
-        queues: parkingLotsOf(topologyOrNone(ctx)),
+        queues: parkingLotsOf(topology),
       });
-      ctx.http.mount(
-        adminRoutes({ adminToken: ctx.config.adminToken, engine: runtime.engine, db: runtime.pool, parking }),
+      const adminToken = ctx.config.adminToken;
+      const sessions = new OperatorSessions();
+      const management = new ManagementClient(
+        ctx.config.managementUrl,
+        vhostOfAmqpUrl(ctx.config.amqpUrl),
+        QUEUE_SAMPLE_TIMEOUT_MS,
       );
+      ctx.http.mount(
+        adminRoutes({ adminToken, sessions, engine: runtime.engine, db: runtime.pool, parking }),
+      );
+      ctx.http.mount(
+        adminOperatorRoutes({
+          adminToken,
+          sessions,
+          pool: poolOf(ctx.db),
+          parking,
+          queues: managementQueueOverview(management, topology ? planTopology(topology).queues : []),
+        }),
+      );
+      ctx.http.mount(consoleRoutes({ adminToken, sessions }));
       ctx.http.mount(adminAgentRoutes({ adminToken: ctx.config.adminToken, db: runtime.pool }));
       ctx.http.mount(callbackRoutes({ engine: runtime.engine, bodyLimit: ctx.config.ingressBodyLimit }));
       ctx.http.mount(

@@ -80,6 +80,9 @@ Examples:
         http: `http://${host}:${address.port}`,
         health: `http://${host}:${address.port}/v1/health`,
         metrics: `http://${host}:${address.port}/metrics`,
+        ...(roles.some((r) => r.name === 'scheduler')
+          ? { console: `http://${host}:${address.port}/console` }
+          : {}),
         managementUi: mgmt.toString(),
       };
       log.info(urls, 'waggle is up');
@@ -87,7 +90,9 @@ Examples:
       process.stderr.write(
         `\nwaggle is up (${roles.map((r) => r.name).join(', ')})\n` +
           `  HTTP           ${urls.http}\n  health         ${urls.health}\n` +
-          `  metrics        ${urls.metrics}\n  management UI  ${urls.managementUi}\n` +
+          `  metrics        ${urls.metrics}\n` +
+          (urls.console ? `  console        ${urls.console}  (sign in with WAGGLE_ADMIN_TOKEN)\n` : '') +
+          `  management UI  ${urls.managementUi}\n` +
           `Stop with Ctrl-C (drains in-flight work first).\n\n`,
       );
     });

@@ -1,0 +1,2 @@
+export { consoleRoutes, type ConsoleRoutesDeps } from './console-routes';
+export { escapeHtml } from './console-page';

@@ -7,11 +7,10 @@ import { CommitEffects, type CallerOutbox } from './commit-effects';
 import { next, type SagaDefinition, type SagaMessage } from './define-saga';
 import { SagaConflictError, SagaNotFoundError, SagaTypeUnknownError } from './saga-errors';
 import { sagaConflicts, sagaMessages, sagaStarted } from './saga-metrics';
-import { sagaIdFor, sagaRowsWriter, type SagaRows } from './saga-rows';
+import { afterChange, freshSaga, sagaIdFor, sagaRowsWriter, type SagaRows } from './saga-rows';
 import { cancelSaga, retrySaga } from './saga-operations';
 import type { SagaRecord, TimelineEntry } from './saga-record';
 import {
-  appendTimeline,
   claimDueSaga,
   confirmVersion,
   findSagaId,
@@ -179,27 +178,11 @@ export class SagaEngine {
       request.id ?? (request.correlationKey ? sagaIdFor(request.type, request.correlationKey) : randomUUID());
     const correlationKey = request.correlationKey ?? id;
     const started = this.clock.now();
-    let saga: SagaRecord = {
-      id,
-      type: request.type,
-      tenant: request.tenant,
-      correlationKey,
-      status: 'running',
-      step: 0,
-      stepName: def.steps[0]?.name ?? '',
-      run: 1,
-      input: request.input,
-      state: structuredClone(request.input),
-      version: 1,
-      wakeAt: started,
-      waitingFor: null,
-      attempts: 0,
-      lastError: null,
-      outcome: null,
-      createdAt: started,
-      updatedAt: started,
-      finishedAt: null,
-    };
+    const stepName = def.steps[0]?.name ?? '';
+    let saga = freshSaga(
+      { id, type: request.type, tenant: request.tenant, correlationKey, stepName, input: request.input },
+      started,
+    );
     const timeline: SagaRows['timeline'] = [{ kind: 'started', detail: { correlationKey }, at: started }];
     const effects = new CommitEffects();
     const place = { tx: sink.tx, read: sink.read, inline: { commitWith: sink.commitWith } };
@@ -230,26 +213,20 @@ export class SagaEngine {
     const def = this.definition(request.type);
     const id = request.id ?? randomUUID();
     const now = this.clock.now();
-    const result = await insertSaga(tx, {
+    const fresh = {
       id,
       type: request.type,
       tenant: request.tenant,
       correlationKey: request.correlationKey ?? id,
       stepName: def.steps[0]?.name ?? '',
       input: request.input,
-      now,
-    });
+    };
+    const result = await insertSaga(tx, { ...fresh, now });
     if (result.created) {
-      await appendTimeline(
-        tx,
-        id,
-        [{ kind: 'started', detail: { correlationKey: request.correlationKey ?? id } }],
-        now,
-      );
       // Due at once: its first steps run just below, and a saga left due after them is noted then.
       effects.moved(id, now);
       sagaStarted.inc({ type: request.type });
-      await this.continueInline(tx, effects, id);
+      await this.continueInline(tx, effects, freshSaga(fresh, now));
     }
     return result;
   }
@@ -277,7 +254,7 @@ export class SagaEngine {
     for (let round = 1; round <= this.maxConflictRetries; round++) {
       await tx.query('SAVEPOINT saga_deliver');
       const mark = effects.mark();
-      let result: DeliveryResult | 'delivered-due' | 'conflict';
+      let result: DeliveryResult | { moved: SagaRecord } | 'conflict';
       try {
         result = await this.tryDeliver(tx, effects, sagaId, message);
       } catch (err) {
@@ -291,8 +268,8 @@ export class SagaEngine {
         continue;
       }
       await tx.query('RELEASE SAVEPOINT saga_deliver');
-      if (result === 'delivered-due') {
-        await this.continueInline(tx, effects, sagaId);
+      if (typeof result === 'object') {
+        await this.continueInline(tx, effects, result.moved);
         return 'delivered';
       }
       return result;
@@ -301,16 +278,17 @@ export class SagaEngine {
   }
 
   // Runs the steps that are due right now in the caller's transaction, which already holds the saga's row
-  // (it just wrote it): a start or reply then moves the saga as far as it can go without a timer hop.
-  private async continueInline(tx: Queryable, effects: CommitEffects, sagaId: string): Promise<void> {
+  // (it just wrote it, so it knows the row without reading it again): a start or reply then moves the saga
+  // as far as it can go without a timer hop.
+  private async continueInline(tx: Queryable, effects: CommitEffects, written: SagaRecord): Promise<void> {
+    let saga = written;
+    const def = this.definitions.get(saga.type);
+    if (!def) return;
     for (let i = 0; i < this.inlineSteps; i++) {
       const now = this.clock.now();
-      const saga = await claimDueSaga(tx, sagaId, now);
-      if (!saga || (saga.status !== 'running' && saga.status !== 'compensating')) return;
-      const def = this.definitions.get(saga.type);
-      if (!def) return;
       const t = await this.steps.advance({ tx, effects, saga, def, now });
-      await writeTransition(tx, effects, saga, t, now);
+      if (!(await writeTransition(tx, effects, saga, t, now))) return;
+      saga = afterChange(saga, t.change, now);
       if (!dueNow(t.change, now)) return;
     }
   }
@@ -320,7 +298,7 @@ export class SagaEngine {
     effects: CommitEffects,
     sagaId: string,
     message: SagaMessage,
-  ): Promise<DeliveryResult | 'delivered-due' | 'conflict'> {
+  ): Promise<DeliveryResult | { moved: SagaRecord } | 'conflict'> {
     const now = this.clock.now();
     const saga = await loadSaga(tx, sagaId);
     if (!saga) return 'not-found';
@@ -358,7 +336,7 @@ export class SagaEngine {
         : afterOutcome(saga, def, tried.outcome, tried.state, now);
     if (!(await writeTransition(tx, effects, saga, t, now))) return this.conflict(saga);
     this.counted(saga, 'delivered');
-    return dueNow(t.change, now) ? 'delivered-due' : 'delivered';
+    return dueNow(t.change, now) ? { moved: afterChange(saga, t.change, now) } : 'delivered';
   }
 
   private counted(saga: SagaRecord, result: DeliveryResult): DeliveryResult {

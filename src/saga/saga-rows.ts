@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { rowsOf, type BatchWriter, type Queryable } from '../db';
-import type { NewTimelineEntry, SagaRecord } from './saga-record';
+import type { NewTimelineEntry, SagaChange, SagaRecord } from './saga-record';
 
 /** A saga moved in memory to its durable boundary, and the timeline it wrote on the way. */
 export interface SagaRows {
@@ -24,6 +24,34 @@ export function sagaIdFor(type: string, correlationKey: string): string {
   b[8] = ((b[8] as number) & 0x3f) | 0x80;
   const hex = b.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** A saga as its start writes it: running, due now, at its first step. */
+export function freshSaga(
+  s: { id: string; type: string; tenant: string; correlationKey: string; stepName: string; input: unknown },
+  now: Date,
+): SagaRecord {
+  return {
+    ...s,
+    status: 'running',
+    step: 0,
+    run: 1,
+    state: structuredClone(s.input),
+    version: 1,
+    wakeAt: now,
+    waitingFor: null,
+    attempts: 0,
+    lastError: null,
+    outcome: null,
+    createdAt: now,
+    updatedAt: now,
+    finishedAt: null,
+  };
+}
+
+/** The saga as a transition written at `now` leaves it (what its row then holds). */
+export function afterChange(saga: SagaRecord, change: SagaChange, now: Date): SagaRecord {
+  return { ...saga, ...change, run: change.run ?? saga.run, version: saga.version + 1, updatedAt: now };
 }
 
 const INSERT_SAGAS = `

@@ -57,15 +57,24 @@ export interface SagaFilter {
   limit?: number;
 }
 
-/** Inserts a saga unless one of its type already has the correlation key; answers which id holds the key. */
+/**
+ * Inserts a saga, with the `started` entry of its timeline, unless one of its type already has the
+ * correlation key (one statement); answers which id holds the key.
+ */
 export async function insertSaga(db: Queryable, s: NewSaga): Promise<{ id: string; created: boolean }> {
   const inserted = await firstRow<{ id: string }>(
     db,
-    `INSERT INTO saga (id, type, tenant, correlation_key, status, step, step_name, input, state, wake_at,
-                       created_at, updated_at)
-     VALUES ($1, $2, $3, $4, 'running', 0, $5, $6, $6, $7, $7, $7)
-     ON CONFLICT (type, correlation_key) DO NOTHING
-     RETURNING id`,
+    `WITH s AS (
+       INSERT INTO saga (id, type, tenant, correlation_key, status, step, step_name, input, state, wake_at,
+                         created_at, updated_at)
+       VALUES ($1, $2, $3, $4, 'running', 0, $5, $6, $6, $7, $7, $7)
+       ON CONFLICT (type, correlation_key) DO NOTHING
+       RETURNING id
+     ), t AS (
+       INSERT INTO saga_event (saga_id, at, kind, detail)
+       SELECT id, $7, 'started', jsonb_build_object('correlationKey', $4::text) FROM s
+     )
+     SELECT id FROM s`,
     [s.id, s.type, s.tenant, s.correlationKey, s.stepName, JSON.stringify(s.input ?? {}), s.now],
   );
   if (inserted) return { id: inserted.id, created: true };

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db';
 import { errorCode, errorKind } from '../errors';
-import { logger } from '../observability';
+import { logger, type Logger } from '../observability';
 import { backoffAfter } from '../retry';
 import type { Clock } from './clock';
 import {
@@ -18,6 +18,7 @@ import { SagaTimeoutError } from './saga-errors';
 import { sagaFinished, sagaStepSeconds, sagaTransitions } from './saga-metrics';
 import { FINISHED_STATUSES, type SagaRecord } from './saga-record';
 import { updateSaga } from './saga-store';
+import { StepSavepoint } from './step-savepoint';
 import {
   afterFailure,
   afterOutcome,
@@ -233,7 +234,10 @@ export class StepRunner {
     handler: (ctx: StepContext<unknown>) => Promise<StepOutcome | void> | StepOutcome | void,
     mayComplete = true,
   ): Promise<{ outcome: StepOutcome; state: unknown } | { error: unknown }> {
+    // Inline there is no transaction to mark; else the savepoint is taken with the step's first statement.
+    const savepoint = place.inline ? undefined : new StepSavepoint(place.tx);
     const stepName = def.steps[stepIndex]?.name ?? saga.stepName ?? '';
+    let log: Logger | undefined;
     const ctx: StepContext<unknown> = {
       saga: {
         id: saga.id,
@@ -246,23 +250,25 @@ export class StepRunner {
         run: saga.run,
       },
       state: structuredClone(saga.state),
-      db: place.tx,
-      read: place.read ?? place.tx,
+      db: savepoint ?? place.tx,
+      read: place.read ?? savepoint ?? place.tx,
       ...(place.inline ? { inline: place.inline } : {}),
       send: async (command) => effects.send(command, saga.id),
       event: (input) => sagaEvent(saga, input, this.clock.now()),
       now: () => this.clock.now(),
-      log: logger({
-        component: 'saga',
-        sagaId: saga.id,
-        sagaType: saga.type,
-        tenant: saga.tenant,
-        step: stepName,
-      }),
+      // Made when the step first logs: most steps never do.
+      get log() {
+        log ??= logger({
+          component: 'saga',
+          sagaId: saga.id,
+          sagaType: saga.type,
+          tenant: saga.tenant,
+          step: stepName,
+        });
+        return log;
+      },
     };
     const timer = sagaStepSeconds.startTimer({ type: saga.type, step: stepName });
-    const savepoint = place.inline ? undefined : place.tx;
-    await savepoint?.query('SAVEPOINT saga_step');
     const mark = effects.mark();
     try {
       const outcome = (await handler(ctx)) ?? next();
@@ -271,10 +277,10 @@ export class StepRunner {
         (outcome.kind === 'complete' || (outcome.kind === 'next' && stepIndex === def.steps.length - 1));
       if (finishes && def.onCompleted)
         await def.onCompleted(ctx, outcome.kind === 'complete' ? outcome.result : undefined);
-      await savepoint?.query('RELEASE SAVEPOINT saga_step');
+      await savepoint?.release();
       return { outcome, state: ctx.state };
     } catch (err) {
-      await savepoint?.query('ROLLBACK TO SAVEPOINT saga_step');
+      await savepoint?.rollback();
       effects.rollbackTo(mark);
       ctx.log.warn({ err, attempt: ctx.saga.attempt }, 'saga step failed');
       return { error: err };

@@ -20,3 +20,4 @@ export { DeferredDeletes, type DeferredDeletesOptions } from './deferred-deletes
 export { NotifyListener, type NotifyListenerOptions } from './notify-listener';
 export { RoundLoop, type RoundLoopOptions } from './round-loop';
 export { PeriodicRounds } from './periodic-rounds';
+export { whileExclusive, type ExclusiveOutcome } from './exclusive-round';

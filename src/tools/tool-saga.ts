@@ -21,6 +21,7 @@ import {
   TOOL_INVOKE_COMPLETED,
   TOOL_INVOKE_REQUESTED,
   TOOL_SAGA_TYPE,
+  toolQueueOf,
   type ToolSettings,
 } from './tool-settings';
 
@@ -184,7 +185,7 @@ export function toolCallSaga(settings: ToolSettings): SagaDefinition<ToolCallSta
           };
           await ctx.send({
             exchange: '',
-            routingKey: settings.queue,
+            routingKey: toolQueueOf(settings, ctx.saga.tenant),
             event: ctx.event({
               type: TOOL_INVOKE_REQUESTED,
               channel: ctx.state.origin.channel,
@@ -237,7 +238,7 @@ export function toolCallSaga(settings: ToolSettings): SagaDefinition<ToolCallSta
           };
           await ctx.send({
             exchange: '',
-            routingKey: settings.queue,
+            routingKey: toolQueueOf(settings, ctx.saga.tenant),
             event: ctx.event({
               id: `${ctx.saga.id}-r${ctx.saga.run}-compensate`,
               type: TOOL_COMPENSATE_REQUESTED,

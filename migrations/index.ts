@@ -8,6 +8,7 @@ import { ChurnAutovacuum1764011000001 } from './1764011000001-churn-autovacuum';
 import { Channels1764006000001 } from './1764006000001-channels';
 import { Saga1764007000001 } from './1764007000001-saga';
 import { SagaHotIndexes1764011000002 } from './1764011000002-saga-hot-indexes';
+import { RetentionIndexes1764012000003 } from './1764012000003-retention-indexes';
 import { ToolRegistry1764007000002 } from './1764007000002-tool-registry';
 import { Webhooks1764007000003 } from './1764007000003-webhooks';
 import { SessionFence1764005000001 } from './1764005000001-session-fence';
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   AgentRegistry1764010000001,
   ChurnAutovacuum1764011000001,
   SagaHotIndexes1764011000002,
+  RetentionIndexes1764012000003,
 ];

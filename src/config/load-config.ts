@@ -27,6 +27,8 @@ export interface WaggleConfig {
   rateLimit: number;
   rateBurst: number;
   dedupWindowMs: number;
+  /** How long finished history is kept before the retention pruner deletes it; 0 keeps everything (WAGGLE_RETENTION). */
+  retentionMs: number;
   keyCacheTtlMs: number;
   admissionBatch: number;
   admissionQueueLimit: number;

@@ -1,6 +1,13 @@
 import type { ConsumeMessage, MessageProperties } from 'amqplib';
 import { fromAmqpMessage, HEADERS, type SessionKey, type WaggleEvent } from '../envelope';
-import { attemptsOf, originalRoutingKeyOf, replaysOf, sourceOf, type SourceMessage } from '../retry';
+import {
+  attemptsOf,
+  originalExchangeOf,
+  originalRoutingKeyOf,
+  replaysOf,
+  sourceOf,
+  type SourceMessage,
+} from '../retry';
 
 /** A consumed message read once: its envelope (or why it has none) and what ordering needs. */
 export interface Delivery {
@@ -47,7 +54,7 @@ export function readSource(message: SourceMessage, redelivered: boolean): Delive
       content: message.content,
       properties: message.properties as MessageProperties & { headers?: Record<string, unknown> },
       // After a retry tier the key is the queue's name; the envelope is checked against the original one.
-      fields: { routingKey: originalRoutingKeyOf(message) },
+      fields: { routingKey: originalRoutingKeyOf(message), exchange: originalExchangeOf(message) },
     });
     delivery.event = event;
     delivery.messageId = event.id;

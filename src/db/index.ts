@@ -27,3 +27,4 @@ export {
   type BatchWriter,
   type DeferredWrite,
 } from './deferred-writes';
+export { whileExclusive, type ExclusiveOutcome } from './exclusive-round';

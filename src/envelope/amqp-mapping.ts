@@ -37,7 +37,8 @@ export interface IncomingMessage {
     type?: unknown;
     headers?: Record<string, unknown>;
   };
-  fields?: { routingKey?: string };
+  /** Where it was published; a key sent through the default exchange (`''`) is a queue's name. */
+  fields?: { routingKey?: string; exchange?: string };
 }
 
 /**
@@ -119,8 +120,9 @@ export function fromAmqpMessage(message: IncomingMessage): WaggleEvent {
     );
   }
   const key = message.fields?.routingKey;
-  // A key of three words or more is the event's own; shorter ones are queue names (retry tiers, replays).
-  if (key && key.indexOf('.') !== key.lastIndexOf('.')) {
+  // A key of three words or more is the event's own; shorter ones are queue names (retry tiers, replays),
+  // and so is every key of the default exchange (a command sent to a queue such as `tool.calls.<tenant>`).
+  if (key && message.fields?.exchange !== '' && key.indexOf('.') !== key.lastIndexOf('.')) {
     if (!isRoutingKeyOf(key, event)) {
       const expected = routingKeyOf(event);
       (violations ??= []).push({

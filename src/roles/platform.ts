@@ -13,7 +13,7 @@ import { HttpClient } from '../http-client';
 import { HealthRegistry, logger } from '../observability';
 import { OutboxDispatch } from '../outbox';
 import { InstanceRegistry } from './instance-registry';
-import type { PlatformContext, PrepareStep, Role } from './role';
+import type { BootContext, PlatformContext, PrepareStep, Role } from './role';
 import { listenFailed, StartError } from './start-error';
 
 export interface PlatformOptions {
@@ -122,7 +122,7 @@ export class Platform {
     const fallback = configuredAgent(config);
     const httpClient = new HttpClient();
     this.held.httpClient = httpClient;
-    this.ctx = {
+    let boot: BootContext = {
       config,
       instanceId,
       db,
@@ -134,18 +134,23 @@ export class Platform {
       health,
       authenticator: new ApiKeyAuthenticator(new KeyStore(db), { ttlMs: config.keyCacheTtlMs }),
       httpClient,
-      sagas: new SagaRuntime({ db, config, httpClient, outbox }),
       // The registry is read through the pool: no transaction is open while an agent answers.
       agents: new AgentDirectory({ db: pool, ...(fallback ? { fallback } : {}) }),
     };
-    for (const step of this.options.prepare ?? []) this.ctx = { ...this.ctx, ...(await step(this.ctx)) };
+    for (const step of this.options.prepare ?? []) boot = { ...boot, ...(await step(boot)) };
+    // Made once the topology is known: a tenant's dedicated tool queue gets its tool commands.
+    const ctx: PlatformContext = {
+      ...boot,
+      sagas: new SagaRuntime({ db, config, httpClient, outbox, topology: boot.topology }),
+    };
+    this.ctx = ctx;
 
     this.instances = new InstanceRegistry(db, instanceId, roleNames);
     await this.instances.register();
 
-    for (const role of this.options.roles) role.mount?.(this.ctx);
+    for (const role of this.options.roles) role.mount?.(ctx);
     for (const role of this.options.roles) {
-      await role.start(this.ctx);
+      await role.start(ctx);
       log.info({ role: role.name }, 'role started');
     }
   }

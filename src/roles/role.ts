@@ -45,8 +45,14 @@ export interface PlatformContext {
 /** What a boot step adds to the context the roles get (the topology boot step: the topology it applied). */
 export type Prepared = Partial<Pick<PlatformContext, 'topology'>>;
 
+/**
+ * What a boot step gets: the context before the saga runtime is made (the runtime is made from what the
+ * steps prepared, e.g. the tool queues of the applied topology).
+ */
+export type BootContext = Omit<PlatformContext, 'sagas'>;
+
 /** A boot step run after migrations and the broker connection, before the roles mount. */
-export type PrepareStep = (ctx: PlatformContext) => Promise<Prepared | void>;
+export type PrepareStep = (ctx: BootContext) => Promise<Prepared | void>;
 
 /** A role: started after the shared resources are up, stopped before they are closed. */
 export interface Role {

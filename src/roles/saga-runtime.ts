@@ -5,6 +5,7 @@ import { poolOf, type SqlPool } from '../db';
 import { HttpClient } from '../http-client';
 import { outboxMessageFor, type OutboxDispatch } from '../outbox';
 import { SagaEngine, systemClock, type Clock } from '../saga';
+import { planTopology, type Topology } from '../topology';
 import {
   TOOL_SAGA_TYPE,
   toolCallInput,
@@ -27,6 +28,11 @@ export interface SagaRuntimeOptions {
    * messages through it as soon as they commit. @default none: the relay publishes them
    */
   outbox?: OutboxDispatch;
+  /**
+   * The topology the process applied: a tenant with a dedicated copy of the tool queue gets its tool
+   * commands there. @default none: every tenant's commands go to the shared tool queue
+   */
+  topology?: Topology;
   /** Overrides of the settings the config gives (tests point queues or exchanges elsewhere). */
   tools?: Partial<ToolSettings>;
   webhooks?: Partial<WebhookSettings>;
@@ -50,7 +56,13 @@ export class SagaRuntime implements HandlerSagas {
     this.config = config;
     this.pool = poolOf(options.db);
     this.httpClient = options.httpClient ?? new HttpClient();
-    this.tools = { ...DEFAULT_TOOL_SETTINGS, publicUrl: config.publicUrl, ...options.tools };
+    const queue = options.tools?.queue ?? DEFAULT_TOOL_SETTINGS.queue;
+    this.tools = {
+      ...DEFAULT_TOOL_SETTINGS,
+      publicUrl: config.publicUrl,
+      tenantQueues: dedicatedCopies(options.topology, queue),
+      ...options.tools,
+    };
     this.webhooks = {
       ...DEFAULT_WEBHOOK_SETTINGS,
       retryScheduleMs: config.webhookRetryScheduleMs,
@@ -86,4 +98,14 @@ export class SagaRuntime implements HandlerSagas {
     );
     return id;
   }
+}
+
+/** The tenants with a dedicated copy of `queue` in `topology`, each with the copy's name. */
+export function dedicatedCopies(topology: Topology | undefined, queue: string): Record<string, string> {
+  const copies: Record<string, string> = {};
+  if (!topology) return copies;
+  for (const q of planTopology(topology).queues) {
+    if (q.role === 'dedicated' && q.owner === queue && q.tenant) copies[q.tenant] = q.name;
+  }
+  return copies;
 }

@@ -13,6 +13,7 @@ import { callbackRoutes } from '../tools';
 import { demoToolRoutes, registerDemoTools } from '../agent';
 import { webhookEndpointRoutes } from '../webhooks';
 import { CronScheduler, SagaTimers } from '../saga';
+import { RetentionPruner } from '../retention';
 import { ManagementClient, planTopology, vhostOfAmqpUrl, type Topology } from '../topology';
 import type { PlatformContext, Role } from './role';
 import { topologyOf } from './topology-boot-step';
@@ -45,6 +46,7 @@ function topologyOrNone(ctx: PlatformContext): Topology | undefined {
 export function schedulerRole(): Role {
   let timers: SagaTimers | undefined;
   let cron: CronScheduler | undefined;
+  let retention: RetentionPruner | undefined;
   return {
     name: 'scheduler',
     mount(ctx: PlatformContext) {
@@ -91,6 +93,8 @@ export function schedulerRole(): Role {
       const schedules = topologyOrNone(ctx)?.schedules ?? [];
       cron = new CronScheduler({ pool, schedules, instanceId: ctx.instanceId, outbox: ctx.outbox });
       cron.start();
+      retention = new RetentionPruner(pool, { retentionMs: ctx.config.retentionMs });
+      await retention.start();
       if (ctx.config.demoTools && (await registerDemoTools(pool, ctx.config.publicUrl))) {
         logger({ component: 'scheduler' }).info('registered the demo tool "weather" for every tenant');
       }
@@ -100,7 +104,7 @@ export function schedulerRole(): Role {
       });
     },
     async stop(deadlineMs: number) {
-      await Promise.all([timers?.stop(deadlineMs), cron?.stop()]);
+      await Promise.all([timers?.stop(deadlineMs), cron?.stop(), retention?.stop(deadlineMs)]);
     },
   };
 }

@@ -23,6 +23,7 @@ import {
   TOOL_INVOKE_COMPLETED,
   TOOL_INVOKE_REQUESTED,
   TOOL_SAGA_TYPE,
+  toolQueueOf,
   type ToolSettings,
 } from './tool-settings';
 
@@ -199,7 +200,7 @@ export function toolCallSaga(settings: ToolSettings, httpClient?: HttpClient): S
           };
           await ctx.send({
             exchange: '',
-            routingKey: settings.queue,
+            routingKey: toolQueueOf(settings, ctx.saga.tenant),
             event: ctx.event({
               type: TOOL_INVOKE_REQUESTED,
               channel: ctx.state.origin.channel,
@@ -239,7 +240,7 @@ export function toolCallSaga(settings: ToolSettings, httpClient?: HttpClient): S
           };
           await ctx.send({
             exchange: '',
-            routingKey: settings.queue,
+            routingKey: toolQueueOf(settings, ctx.saga.tenant),
             event: ctx.event({
               id: `${ctx.saga.id}-r${ctx.saga.run}-compensate`,
               type: TOOL_COMPENSATE_REQUESTED,

@@ -37,9 +37,16 @@ export interface ConsumerStack {
   publisher: ConfirmedPublisher;
 }
 
-/** A broker connection and confirmed publisher on `amqpUrl` plus the test database; closed after the test. */
-export async function consumerStack(amqpUrl: string, name = 'consumer-test'): Promise<ConsumerStack> {
-  const db = await testDb();
+/**
+ * A broker connection and confirmed publisher on `amqpUrl` plus a database (the test database unless given);
+ * closed after the test.
+ */
+export async function consumerStack(
+  amqpUrl: string,
+  name = 'consumer-test',
+  database?: DataSource,
+): Promise<ConsumerStack> {
+  const db = database ?? (await testDb());
   const broker = new BrokerConnection({ url: amqpUrl, name });
   autoTeardown(() => broker.close().catch(() => undefined));
   await broker.waitForConnect(10_000);

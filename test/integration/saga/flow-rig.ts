@@ -43,6 +43,8 @@ import {
 
 /** The topology flow tests apply: admission entry, events, tool.calls, webhook.deliveries, session.results. */
 export const FLOW_TOPOLOGY = path.join(REPO_ROOT, 'test/fixtures/sagas/topology.yaml');
+/** The same with tenant `bigco` on a dedicated copy of tool.calls. */
+export const DEDICATED_FLOW_TOPOLOGY = path.join(REPO_ROOT, 'test/fixtures/sagas/dedicated-topology.yaml');
 export const ADMIN_TOKEN = 'flow-test-admin-token-0123456789';
 
 /** Removes the flows' sagas and any outbox rows left by an earlier run, so timers here see only this test's. */
@@ -72,8 +74,9 @@ export interface PlatformRig {
  */
 export async function platformRig(
   overrides: Partial<WaggleConfig> = {},
-  options: { relay?: boolean } = {},
+  options: { relay?: boolean; topologyFile?: string } = {},
 ): Promise<PlatformRig> {
+  const topologyFile = options.topologyFile ?? FLOW_TOPOLOGY;
   const db = await isolatedDb(SAGA_TEST_DB);
   const pool = poolOf(db);
   await cleanFlows(pool);
@@ -89,13 +92,13 @@ export async function platformRig(
       ...(options.relay === false ? [] : [relayRole()]),
       schedulerRole(),
     ],
-    prepare: [topologyBootStep(FLOW_TOPOLOGY)],
+    prepare: [topologyBootStep(topologyFile)],
     config: {
       databaseUrl: isolatedDbUrl(SAGA_TEST_DB),
       httpPort: port,
       publicUrl: baseUrl,
       adminToken: ADMIN_TOKEN,
-      topologyFile: FLOW_TOPOLOGY,
+      topologyFile,
       consumers: [],
       rateLimit: 0,
       demoTools: false,

@@ -28,6 +28,7 @@ const FIELDS: Record<keyof WaggleConfig, true> = {
   rateLimit: true,
   rateBurst: true,
   dedupWindowMs: true,
+  retentionMs: true,
   keyCacheTtlMs: true,
   admissionBatch: true,
   admissionQueueLimit: true,

@@ -63,6 +63,14 @@ describe('envelope: AMQP mapping', () => {
     expect(isTraceparent(replaced)).to.equal(true);
   });
 
+  it('reads a command sent to a queue through the default exchange, whatever the queue is called', () => {
+    const msg = toAmqpMessage(event);
+    const read = (exchange: string) => () =>
+      fromAmqpMessage({ ...msg, fields: { routingKey: 'tool.calls.bigco', exchange } });
+    expect(read('')().id).to.equal(event.id);
+    expect(read('events')).to.throw(EnvelopeInvalidError, /routing key: "tool.calls.bigco" does not match/);
+  });
+
   it('rejects a header tenant that contradicts the body as invalid input', () => {
     const msg = toAmqpMessage(event);
     const headers = { ...msg.properties.headers, 'x-tenant': 'other' };

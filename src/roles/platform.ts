@@ -10,7 +10,7 @@ import { errorReason } from '../errors';
 import { SagaRuntime } from './saga-runtime';
 import { HttpServer, systemRoutes } from '../http';
 import { HttpClient } from '../http-client';
-import { HealthRegistry, logger } from '../observability';
+import { HealthRegistry, logger, TraceExport } from '../observability';
 import { OutboxDispatch } from '../outbox';
 import { InstanceRegistry } from './instance-registry';
 import type { PlatformContext, PrepareStep, Role } from './role';
@@ -34,12 +34,14 @@ interface Held {
   transientPublisher?: TransientPublisher;
   httpClient?: HttpClient;
   outbox?: OutboxDispatch;
+  traces?: TraceExport;
 }
 
 /**
  * One waggle process, and its composition root: the shared resources (config, DB pool, AMQP connection,
  * publishers, the outbox dispatch, HTTP server, the outbound HTTP client, health and metrics, the API key authenticator, the saga runtime, the agent
- * directory) are made here once and handed to the roles it runs; nothing below reaches for them. Boot order: HTTP port → database → migrations → broker → prepare
+ * directory) are made here once and handed to the roles it runs; nothing below reaches for them. The span
+ * export, when an OTLP endpoint is configured, starts first and is flushed last. Boot order: span export → HTTP port → database → migrations → broker → prepare
  * steps → roles → HTTP routes served. The port comes first so that a port in use ends boot before anything
  * consumes; any boot step failing stops what had started and rejects, with a StartError naming the port,
  * URL or variable when it is one of those. Stop order is the reverse, each step bounded by the shutdown
@@ -60,6 +62,7 @@ export class Platform {
 
   async start(): Promise<AddressInfo> {
     const { config } = this.options;
+    this.held.traces = startTraceExport(config);
     const http = new HttpServer({ host: config.httpHost, port: config.httpPort });
     const address = await http.listen().catch((err: unknown) => {
       throw listenFailed(err, config.httpHost, config.httpPort);
@@ -189,8 +192,11 @@ export class Platform {
   }
 
   private async doStop(): Promise<void> {
-    const { http, db, broker, publisher, transientPublisher, httpClient, outbox } = this.held;
-    if (!http) return;
+    const { http, db, broker, publisher, transientPublisher, httpClient, outbox, traces } = this.held;
+    if (!http) {
+      await traces?.shutdown().catch(() => undefined);
+      return;
+    }
     const { config } = this.options;
     const log = logger({ component: 'platform' });
     const deadline = Date.now() + config.shutdownTimeoutMs;
@@ -213,6 +219,21 @@ export class Platform {
     await transientPublisher?.close().catch(() => undefined);
     await broker?.close().catch(() => undefined);
     await db?.destroy().catch(() => undefined);
+    // Last: the spans of the drain above are sent too.
+    await traces?.shutdown().catch((err: unknown) => log.warn({ err }, 'sending the last spans failed'));
     log.info('stopped');
   }
+}
+
+// The process's span export when an OTLP endpoint is set; tracing stays off (a no-op API) otherwise.
+function startTraceExport(config: WaggleConfig): TraceExport | undefined {
+  const traces = TraceExport.start({
+    endpoint: config.otlpEndpoint,
+    tracesEndpoint: config.otlpTracesEndpoint,
+    sampler: config.tracesSampler,
+    samplerRatio: config.tracesSamplerArg,
+    scheduleDelayMs: config.traceExportDelayMs,
+  });
+  if (traces) logger({ component: 'platform' }).info({ url: hidePasswords(traces.url) }, 'sending spans');
+  return traces;
 }

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db';
 import { errorCode, errorKind } from '../errors';
-import { logger } from '../observability';
+import { inSpan, logger, spanFailed, traceparentOf, type Span } from '../observability';
+import type { SagaCommand } from './define-saga';
 import { backoffAfter } from '../retry';
 import type { Clock } from './clock';
 import {
@@ -218,6 +219,29 @@ export class StepRunner {
     mayComplete = true,
   ): Promise<{ outcome: StepOutcome; state: unknown } | { error: unknown }> {
     const stepName = def.steps[stepIndex]?.name ?? saga.stepName ?? '';
+    const attributes = {
+      'waggle.saga.type': saga.type,
+      'waggle.saga.id': saga.id,
+      'waggle.saga.step': stepName,
+      'waggle.tenant': saga.tenant,
+      'waggle.attempt': saga.attempts + 1,
+    };
+    return inSpan('saga step', { attributes }, (span) =>
+      this.attemptInSpan(span, tx, effects, saga, def, stepIndex, stepName, handler, mayComplete),
+    );
+  }
+
+  private async attemptInSpan(
+    span: Span,
+    tx: Queryable,
+    effects: CommitEffects,
+    saga: SagaRecord,
+    def: AnySaga,
+    stepIndex: number,
+    stepName: string,
+    handler: (ctx: StepContext<unknown>) => Promise<StepOutcome | void> | StepOutcome | void,
+    mayComplete: boolean,
+  ): Promise<{ outcome: StepOutcome; state: unknown } | { error: unknown }> {
     const ctx: StepContext<unknown> = {
       saga: {
         id: saga.id,
@@ -231,7 +255,7 @@ export class StepRunner {
       },
       state: structuredClone(saga.state),
       db: tx,
-      send: async (command) => effects.send(command, saga.id),
+      send: async (command) => effects.send(tracedCommand(command, span), saga.id),
       event: (input) => sagaEvent(saga, input, this.clock.now()),
       now: () => this.clock.now(),
       log: logger({
@@ -258,6 +282,7 @@ export class StepRunner {
       await tx.query('ROLLBACK TO SAVEPOINT saga_step');
       effects.rollbackTo(mark);
       ctx.log.warn({ err, attempt: ctx.saga.attempt }, 'saga step failed');
+      spanFailed(span, err);
       return { error: err };
     } finally {
       timer();
@@ -283,4 +308,14 @@ export async function writeTransition(
     sagaFinished.inc({ type: saga.type, status: t.change.status });
   }
   return true;
+}
+
+// A command sent by a step is traced as the step's child when it belongs to the step's trace (or to none): a
+// step a timer woke runs in a trace of its own, and its commands keep the trace the saga was started in.
+function tracedCommand(command: SagaCommand, step: Span): SagaCommand {
+  const traceparent = traceparentOf(step);
+  if (!traceparent) return command;
+  const own = command.event.traceparent;
+  if (own && own.slice(3, 35) !== traceparent.slice(3, 35)) return command;
+  return { ...command, event: { ...command.event, traceparent } };
 }

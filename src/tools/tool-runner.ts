@@ -1,7 +1,7 @@
 import type { Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { NonRetryableError, RetryableError } from '../errors';
-import { OutboundCallMetrics } from '../observability';
+import { inSpan, OutboundCallMetrics, spanFailed } from '../observability';
 import type { HttpClient } from '../http-client';
 import type { CommandRunnerDeps } from '../saga';
 import { callTool } from './tool-invoker';
@@ -113,12 +113,28 @@ async function invoke(
   const { engine } = deps;
   // Only the try the saga waits for runs: a repeated or overtaken command must not call the tool again.
   if (!(await engine.awaitsTry(command.sagaId, command, tx))) return 'stale';
-  const response = await callTool(deps.httpClient, {
-    url: command.url,
-    idempotencyKey: command.idempotencyKey,
-    body: command.request,
-    timeoutMs: command.timeoutMs,
-  });
+  const response = await inSpan(
+    'tool call',
+    {
+      attributes: {
+        'waggle.tool.name': command.tool,
+        'waggle.tool.call_id': command.callId,
+        'waggle.saga.id': command.sagaId,
+        'waggle.attempt': command.attempt,
+      },
+    },
+    async (span) => {
+      const answer = await callTool(deps.httpClient, {
+        url: command.url,
+        idempotencyKey: command.idempotencyKey,
+        body: command.request,
+        timeoutMs: command.timeoutMs,
+      });
+      span.setAttribute('waggle.tool.outcome', answer.outcome);
+      if (answer.outcome === 'failed') spanFailed(span, new Error(answer.error ?? 'tool call failed'));
+      return answer;
+    },
+  );
   invocations.record(response);
   const reply: InvokeReply = { ...response, attempt: command.attempt, run: command.run };
   await engine.deliver(

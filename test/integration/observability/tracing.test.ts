@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { TraceExport } from '../../../src/observability';
 import {
   amqpUrlFor,
+  eventually,
   freePort,
   isolatedDb,
   isolatedDbUrl,
@@ -15,6 +16,7 @@ import {
   waitForOutput,
 } from '../../support';
 import { openSse } from '../channels/sse-client';
+import { httpStub } from '../saga/flow-rig';
 import { otlpReceiver, type ReceivedSpan } from './otlp-receiver';
 
 /** Its own database: the relay and scheduler of `waggle start` must not take other suites' rows. */
@@ -48,6 +50,13 @@ describe('tracing: spans over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set'
 
     const { token } = await tenantWithKey('tracing', { db: await isolatedDb(TRACING_DB) });
     const auth = { authorization: `Bearer ${token}` };
+    const webhooks = await httpStub(() => ({ status: 200 }));
+    const registered = await fetch(`${baseUrl}/v1/webhooks/endpoints`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `${webhooks.url}/in`, eventTypes: ['message.received'] }),
+    });
+    expect(registered.status).to.equal(201);
     const session = `trace-${randomUUID()}`;
     const stream = await openSse(`${baseUrl}/v1/sessions/${session}/stream`, auth);
     const sent = await fetch(`${baseUrl}/v1/channels/webchat/messages`, {
@@ -62,6 +71,10 @@ describe('tracing: spans over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set'
       'the reply with the tool result',
       60_000,
     );
+    await eventually(() => webhooks.received.length, 'the webhook of the message', {
+      timeoutMs: 30_000,
+      done: (n) => n >= 1,
+    });
     stream.close();
     // A graceful stop sends the spans still buffered (the export delay is 5 s by default).
     waggle.child.kill('SIGTERM');
@@ -106,6 +119,7 @@ describe('tracing: spans over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set'
       'process tool-runner',
       'saga step',
       'tool call',
+      'webhook attempt',
       'POST',
       'send waggle.admission',
       'send outbound',
@@ -137,6 +151,14 @@ describe('tracing: spans over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set'
     expect(toolRequest.kind).to.equal(KIND.client);
     expect(toolRequest.attributes['url.full']).to.equal(`${baseUrl}/v1/demo/tools/weather`);
     expect(toolRequest.attributes['http.response.status_code']).to.equal(200);
+
+    // The webhook of the message is attempted in the same trace, and its receiver gets the trace context.
+    const attempt = spans.find((s) => s.name === 'webhook attempt') as ReceivedSpan;
+    expect(attempt, 'the webhook attempt').to.not.equal(undefined);
+    expect(chain(attempt)).to.include.members(['handle webhook-dispatcher', 'saga step']);
+    const delivery = spans.find((s) => s.parentSpanId === attempt.spanId) as ReceivedSpan;
+    expect(delivery.name).to.equal('POST');
+    expect(webhooks.received[0]?.headers.traceparent).to.equal(`00-${root.traceId}-${delivery.spanId}-01`);
 
     // The final reply: published by the turn that handled the tool's result, which came back through
     // AMQP admission from the saga, all the way down from the web-chat admission.

@@ -52,6 +52,8 @@ export class Platform {
   private readonly held: Held = {};
   private instances: InstanceRegistry | undefined;
   private stopping: Promise<void> | undefined;
+  // Made before boot: the span export names this process by it too.
+  private readonly instanceId = randomUUID();
 
   constructor(private readonly options: PlatformOptions) {}
 
@@ -62,7 +64,7 @@ export class Platform {
 
   async start(): Promise<AddressInfo> {
     const { config } = this.options;
-    this.held.traces = startTraceExport(config);
+    this.held.traces = startTraceExport(config, this.instanceId);
     const http = new HttpServer({ host: config.httpHost, port: config.httpPort });
     const address = await http.listen().catch((err: unknown) => {
       throw listenFailed(err, config.httpHost, config.httpPort);
@@ -118,7 +120,7 @@ export class Platform {
     const transientPublisher = new TransientPublisher(broker);
     this.held.transientPublisher = transientPublisher;
 
-    const instanceId = randomUUID();
+    const instanceId = this.instanceId;
     const pool = poolOf(db);
     const outbox = new OutboxDispatch(pool, publisher);
     this.held.outbox = outbox;
@@ -226,13 +228,14 @@ export class Platform {
 }
 
 // The process's span export when an OTLP endpoint is set; tracing stays off (a no-op API) otherwise.
-function startTraceExport(config: WaggleConfig): TraceExport | undefined {
+function startTraceExport(config: WaggleConfig, instanceId: string): TraceExport | undefined {
   const traces = TraceExport.start({
     endpoint: config.otlpEndpoint,
     tracesEndpoint: config.otlpTracesEndpoint,
     sampler: config.tracesSampler,
     samplerRatio: config.tracesSamplerArg,
     scheduleDelayMs: config.traceExportDelayMs,
+    attributes: { 'service.instance.id': instanceId },
   });
   if (traces) logger({ component: 'platform' }).info({ url: hidePasswords(traces.url) }, 'sending spans');
   return traces;

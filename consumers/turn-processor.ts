@@ -9,6 +9,7 @@ import type { AgentAction, Turn, TurnAgent, TurnInput } from '../src/agent';
 import { OutboundLog, type Queryable } from '../src/channels';
 import { defineConsumer, type ConsumerDefinition, type HandlerContext } from '../src/consumer';
 import type { AdmittedEvent, WaggleEvent } from '../src/envelope';
+import { inSpan } from '../src/observability';
 import { TurnDeltaStream } from './turn-delta-stream';
 
 /** The channel whose replies only reach the session's SSE streams. */
@@ -67,10 +68,25 @@ export function turnProcessor(options: TurnProcessorOptions = {}): ConsumerDefin
       const stream = new TurnDeltaStream(ctx, turn);
       let replies = 0;
       try {
-        const actions = await agent.respond(turn, ctx.signal, stream);
+        const actions = await inSpan(
+          'agent call',
+          {
+            attributes: {
+              'waggle.tenant': turn.tenant,
+              'waggle.session': turn.sessionId,
+              'waggle.turn.id': turn.turnId,
+              'waggle.turn.inputs': inputs.length,
+            },
+          },
+          async (span) => {
+            const answer = await agent.respond(turn, ctx.signal, stream);
+            span.setAttribute('waggle.agent.actions', answer.length);
+            return answer;
+          },
+        );
         ctx.signal.throwIfAborted();
         for (const action of actions) {
-          if (action.kind === 'tool') ctx.publish(toolRequest(latest, channel, action));
+          if (action.kind === 'tool') ctx.publish(toolRequest(ctx, latest, channel, action));
           else await reply(ctx, events, turn, action.text, (replies += 1));
         }
       } catch (err) {
@@ -115,7 +131,7 @@ async function reply(
     channel,
     sessionid: latest.sessionid,
     correlationid: latest.correlationid,
-    ...(latest.traceparent ? { traceparent: latest.traceparent } : {}),
+    ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
     data,
   };
   // In the log before the outbox: a live stream never sees a reply it could not replay.
@@ -124,6 +140,7 @@ async function reply(
 }
 
 function toolRequest(
+  ctx: HandlerContext,
   latest: AdmittedEvent,
   channel: string,
   action: Extract<AgentAction, { kind: 'tool' }>,
@@ -139,7 +156,7 @@ function toolRequest(
     channel,
     sessionid: latest.sessionid,
     correlationid: latest.correlationid,
-    ...(latest.traceparent ? { traceparent: latest.traceparent } : {}),
+    ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
     data: { callId: action.callId, tool: action.tool, arguments: action.arguments },
   };
 }

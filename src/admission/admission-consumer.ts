@@ -1,6 +1,6 @@
 import type { ConsumeMessage } from 'amqplib';
 import { QueueConsumer, type BrokerConnection, type ConfirmedPublisher, type Settlement } from '../broker';
-import { fromAmqpMessage, routingKeyOf } from '../envelope';
+import { fromAmqpMessage, HEADERS, isTraceparent, routingKeyOf } from '../envelope';
 import { errorKind } from '../errors';
 import { counter, logger } from '../observability';
 import { describeFailure, parkMessage, sourceOf } from '../retry';
@@ -97,7 +97,10 @@ export class AdmissionConsumer {
     }
     await tenants.require(envelope.tenantid);
     const event = checkEvent(envelope, { tenant: envelope.tenantid }, schemas);
-    return { admitted: admission.admitChecked(event, 'amqp') };
+    // The publisher's send span (the header) is the admission's parent, else the event's own context.
+    const hop = msg.properties.headers?.[HEADERS.traceparent] as unknown;
+    const parent = typeof hop === 'string' && isTraceparent(hop) ? hop : envelope.traceparent;
+    return { admitted: admission.admitChecked(event, 'amqp', parent) };
   }
 
   private async settleFailure(msg: ConsumeMessage, err: unknown): Promise<Settlement> {

@@ -4,9 +4,17 @@ import {
   type BrokerConnection,
   type ConfirmedPublisher,
 } from '../broker';
-import { toAmqpMessage, type AdmittedEvent, type WaggleEvent } from '../envelope';
+import { isTraceparent, toAmqpMessage, type AdmittedEvent, type WaggleEvent } from '../envelope';
 import { errorCode, errorKind } from '../errors';
-import { counter, labelledChildren } from '../observability';
+import {
+  contextOf,
+  counter,
+  inSpan,
+  labelledChildren,
+  MESSAGING,
+  SpanKind,
+  traceparentOf,
+} from '../observability';
 import { eventKey, type AdmissionLedger } from './admission-ledger';
 import { checkEvent, type EventOrigin } from './event-check';
 import type { EventSchemas } from './event-schemas';
@@ -68,6 +76,9 @@ export class Admission {
 
   /** Checks and admits one submitted event; throws a WaggleError whose kind says what the caller does. */
   async admit(raw: unknown, origin: EventOrigin, via: AdmissionVia = 'http'): Promise<AdmitOutcome> {
+    // The caller's own trace context, before checkEvent fills in a new one when there is none.
+    const given = (raw as { traceparent?: unknown } | null)?.traceparent;
+    const parent = typeof given === 'string' && isTraceparent(given) ? given : origin.traceparent;
     let event: WaggleEvent;
     try {
       event = checkEvent(raw, origin, this.deps.schemas);
@@ -75,14 +86,41 @@ export class Admission {
       outcomeCounter({ via, outcome: outcomeOf(err) }).inc();
       throw err;
     }
-    return this.admitChecked(event, via);
+    return this.admitChecked(event, via, parent);
   }
 
   /**
    * Admits an event that already passed `checkEvent` (or an equivalent check): record, then publish.
    * Throws BrokerUnavailableError / PublishBufferFullError before recording when the broker cannot take it.
+   * With tracing on this is an `admit` span, child of `parent` (the caller's traceparent), and the event
+   * carries that span's trace context from here on.
    */
-  async admitChecked(event: WaggleEvent, via: AdmissionVia = 'http'): Promise<AdmitOutcome> {
+  admitChecked(event: WaggleEvent, via: AdmissionVia = 'http', parent?: string): Promise<AdmitOutcome> {
+    const kind = via === 'amqp' ? SpanKind.CONSUMER : SpanKind.SERVER;
+    return inSpan(
+      'admit',
+      { kind },
+      async (span) => {
+        const traceparent = traceparentOf(span);
+        if (span.isRecording()) {
+          span.setAttributes({
+            'waggle.admission.via': via,
+            'waggle.tenant': event.tenantid,
+            'waggle.session': event.sessionid,
+            'waggle.event.type': event.type,
+            [MESSAGING.messageId]: event.id,
+          });
+        }
+        const outcome = await this.admitTraced(traceparent ? { ...event, traceparent } : event, via);
+        span.setAttribute('waggle.sequence', outcome.sequence);
+        if (outcome.duplicate) span.setAttribute('waggle.duplicate', true);
+        return outcome;
+      },
+      contextOf(parent),
+    );
+  }
+
+  private async admitTraced(event: WaggleEvent, via: AdmissionVia): Promise<AdmitOutcome> {
     try {
       this.assertBrokerReady();
       const result = await this.deps.ledger.record(event);

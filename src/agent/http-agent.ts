@@ -3,6 +3,7 @@ import { Agent as HttpsPool, request as httpsRequest } from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
 import { formatDuration } from '../config';
 import { errorReason, type WaggleError } from '../errors';
+import { injectTraceContext } from '../observability';
 import { secretKey, signedHeaders } from '../webhooks';
 import type { AgentAction, Turn, TurnAgent, TurnStream } from './agent';
 import { NdjsonAnswer, jsonAnswerActions } from './agent-answer';
@@ -80,13 +81,14 @@ export class HttpAgent implements TurnAgent {
   respond(turn: Turn, signal: AbortSignal, stream?: TurnStream): Promise<AgentAction[]> {
     if (signal.aborted) return Promise.reject(signal.reason);
     const body = JSON.stringify(turnRequest(turn));
-    const headers = {
+    // With tracing on, the agent gets the `traceparent` of the turn's `agent call` span.
+    const headers = injectTraceContext({
       'content-type': JSON_TYPE,
       'content-length': String(Buffer.byteLength(body)),
       accept: `${NDJSON_TYPE}, ${JSON_TYPE}`,
       'user-agent': 'waggle-agents/1',
       ...signedHeaders(this.secret, turn.turnId, Math.floor(Date.now() / 1000), body),
-    };
+    });
     const https = this.target.protocol === 'https:';
     return new Promise((resolve, reject) => {
       const request = (https ? httpsRequest : httpRequest)(this.target, {

@@ -1,6 +1,17 @@
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Options } from 'amqplib';
-import { counter, gauge, labelledChildren } from '../observability';
+import {
+  contextOf,
+  counter,
+  gauge,
+  labelledChildren,
+  MESSAGING,
+  spanFailed,
+  SpanKind,
+  startSpan,
+  traceparentOf,
+  type Span,
+} from '../observability';
 import type { BrokerConnection } from './broker-connection';
 import { BrokerUnavailableError, PublishBufferFullError, PublishNotConfirmedError } from './broker-errors';
 import { WriteCoalescer } from './write-coalescer';
@@ -56,7 +67,10 @@ export class ConfirmedPublisher {
     return this.inFlight;
   }
 
-  /** Publishes `content` and resolves when the broker confirms it. */
+  /**
+   * Publishes `content` and resolves when the broker confirms it. With tracing on, the publish is a `send`
+   * span, child of the message's own `traceparent` header, and the header sent names that span instead.
+   */
   async publish(
     exchange: string,
     routingKey: string,
@@ -78,20 +92,25 @@ export class ConfirmedPublisher {
     this.inFlight += 1;
     this.inFlightChild.set(this.inFlight);
     this.writes.hold();
+    const span = sendSpan(exchange, routingKey, content, properties);
+    const hop = traceparentOf(span);
     try {
       await this.channel.publish(exchange, routingKey, content, {
         persistent: true,
         ...properties,
+        ...(hop ? { headers: { ...properties.headers, traceparent: hop } } : {}),
         timeout: this.confirmTimeoutMs,
       });
       publishedCounter({ exchange: exchange || '(default)' }).inc();
     } catch (err) {
+      spanFailed(span, err);
       publishFailed.inc({ reason: 'not_confirmed' });
       throw new PublishNotConfirmedError(
         `publish to exchange "${exchange}" with key "${routingKey}" was not confirmed: ${(err as Error).message}`,
         { cause: err },
       );
     } finally {
+      span.end();
       this.inFlight -= 1;
       this.inFlightChild.set(this.inFlight);
     }
@@ -100,4 +119,26 @@ export class ConfirmedPublisher {
   async close(): Promise<void> {
     await this.channel.close();
   }
+}
+
+// One span per publish, named for the exchange (declared in the topology, so a short fixed list). Attributes
+// are only built for a recording span: with tracing off this is one no-op span object per publish.
+function sendSpan(exchange: string, routingKey: string, content: Buffer, properties: Options.Publish): Span {
+  const destination = exchange || '(default)';
+  const headers = properties.headers as Record<string, unknown> | undefined;
+  const span = startSpan(`send ${destination}`, { kind: SpanKind.PRODUCER }, contextOf(headers?.traceparent));
+  if (!span.isRecording()) return span;
+  span.setAttributes({
+    [MESSAGING.system]: 'rabbitmq',
+    [MESSAGING.operationType]: 'send',
+    [MESSAGING.operationName]: 'publish',
+    [MESSAGING.destination]: destination,
+    [MESSAGING.routingKey]: routingKey,
+    [MESSAGING.bodySize]: content.length,
+  });
+  if (typeof properties.messageId === 'string') span.setAttribute(MESSAGING.messageId, properties.messageId);
+  if (typeof properties.correlationId === 'string') {
+    span.setAttribute(MESSAGING.conversationId, properties.correlationId);
+  }
+  return span;
 }

@@ -61,6 +61,16 @@ export interface WaggleConfig {
   webhookTimeoutMs: number;
   webhookDisableAfterMs: number;
   demoTools: boolean;
+  /** OTLP/HTTP base URL of the collector (OTEL_EXPORTER_OTLP_ENDPOINT); with the next one unset, tracing is off. */
+  otlpEndpoint: string | undefined;
+  /** OTLP/HTTP URL of the traces signal (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). */
+  otlpTracesEndpoint: string | undefined;
+  /** OTEL_TRACES_SAMPLER: one of the names TraceExport knows (validated against the same list). */
+  tracesSampler: string;
+  /** OTEL_TRACES_SAMPLER_ARG. */
+  tracesSamplerArg: number;
+  /** OTEL_BSP_SCHEDULE_DELAY. */
+  traceExportDelayMs: number;
 }
 
 type Env = Record<string, string | undefined>;

@@ -37,8 +37,13 @@ export interface HandlerContext {
    */
   readonly read: Pick<DataSource, 'query'>;
   /**
+   * The W3C traceparent of this run: its span when tracing is on, the handled event's otherwise. Events
+   * published through `ctx` carry it unless they name their own.
+   */
+  readonly traceparent: string | undefined;
+  /**
    * Publishes an event through the outbox: written in this transaction, sent by the relay once it commits.
-   * The correlation id and trace context of the handled event carry over when the event has none.
+   * The correlation id of the handled event and this run's trace context carry over when the event has none.
    */
   publish(event: WaggleEvent, options?: PublishOptions): void;
   /**

@@ -19,6 +19,8 @@ export interface HandlerContextInput {
   abort: RunAbort;
   /** The event handled (the latest one of a coalesced batch). */
   origin: WaggleEvent;
+  /** The run's trace context, given to what it publishes. @default the origin's */
+  traceparent?: string;
   /** The transaction (or the lazy one its first statement begins); undefined for a consumer without one. */
   db: EntityManager | SomeLazyTransaction | undefined;
   /** Collects what the handler publishes; written to the outbox in the same transaction. */
@@ -54,6 +56,10 @@ class RunContext implements HandlerContext {
 
   get attempt(): number {
     return this.input.attempt;
+  }
+
+  get traceparent(): string | undefined {
+    return this.input.traceparent ?? this.input.origin.traceparent;
   }
 
   get signal(): AbortSignal {
@@ -139,24 +145,27 @@ class RunContext implements HandlerContext {
     const sagas = this.input.services?.sagas;
     if (!sagas) throw new SagasUnavailableError(this.input.consumer, `cannot start saga "${type}"`);
     const { origin } = this.input;
+    const traceparent = this.traceparent;
     return sagas.startFromHandler({
       type,
       input: sagaInput,
       correlationKey: options?.correlationKey ?? origin.id,
       tenant: origin.tenantid,
-      origin,
+      // The saga's steps are traced under this run.
+      origin: traceparent ? { ...origin, traceparent } : origin,
       db: this.manager(),
       publish: (message) => this.input.outbox.push(message),
     });
   }
 
-  // The event with the handled event's correlation id and trace context when it has none; throws if invalid.
+  // The event with the handled event's correlation id and the run's trace context when it has none; throws if invalid.
   private complete(event: WaggleEvent, caller: string): WaggleEvent {
     const { origin } = this.input;
+    const traceparent = event.traceparent ?? this.traceparent;
     const full: WaggleEvent = {
       ...event,
       correlationid: event.correlationid || origin.correlationid,
-      traceparent: event.traceparent ?? origin.traceparent,
+      ...(traceparent ? { traceparent } : {}),
     };
     if (!validateEnvelope(full)) {
       const why = (validateEnvelope.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);

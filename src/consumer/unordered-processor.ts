@@ -142,6 +142,7 @@ export class UnorderedProcessor implements MessageProcessor {
       consumer: spec.name,
       metrics,
       events: [event],
+      delivered: d.message,
       attempt,
       abort,
       permits: this.semaphore,

@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
 import { codedError, RetryableError } from '../errors';
+import { injectTraceContext, inSpan, SpanKind } from '../observability';
 
 export interface HttpClientOptions {
   /** Open connections kept per origin (scheme, host and port); requests beyond them wait for one. @default 64 */
@@ -65,13 +66,34 @@ export class HttpClient {
     this.agent = new Agent({ connections: o.connectionsPerOrigin, keepAliveTimeout: o.keepAliveMs });
   }
 
-  /** Sends the request; rejects with the signal's reason when it fires, HttpUnreachableError otherwise. */
-  async send(request: HttpRequest): Promise<HttpAnswer> {
+  /**
+   * Sends the request; rejects with the signal's reason when it fires, HttpUnreachableError otherwise. With
+   * tracing on it is a client span named for the method, and the request carries its `traceparent`.
+   */
+  send(request: HttpRequest): Promise<HttpAnswer> {
+    return inSpan(request.method, { kind: SpanKind.CLIENT }, async (span) => {
+      if (span.isRecording()) {
+        const target = parseUrl(request.url);
+        span.setAttributes({
+          'http.request.method': request.method,
+          'server.address': target.hostname,
+          // Origin and path only: a query string may carry a token.
+          'url.full': `${target.origin}${target.pathname}`,
+        });
+      }
+      const answer = await this.sendTraced(request);
+      span.setAttribute('http.response.status_code', answer.status);
+      return answer;
+    });
+  }
+
+  private async sendTraced(request: HttpRequest): Promise<HttpAnswer> {
     let method = request.method;
     let body: string | null = request.body;
     const headers: Record<string, string> = { ...FETCH_DEFAULT_HEADERS };
     if (body !== null) headers['content-type'] = 'text/plain;charset=UTF-8';
     for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
+    injectTraceContext(headers);
     let url = parseUrl(request.url);
     for (let redirects = 0; ; redirects++) {
       const answer = await this.once(url, method, headers, body, request.signal);

@@ -239,6 +239,7 @@ export class QueueLaneDriver {
         consumer: deps.spec.name,
         metrics: deps.metrics,
         events: [item.event],
+        delivered: item.delivery.message,
         attempt: item.failures + 1,
         abort,
         db: lazy,

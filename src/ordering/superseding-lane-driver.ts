@@ -166,6 +166,7 @@ export class SupersedingLaneDriver {
             consumer: deps.spec.name,
             metrics: deps.metrics,
             events: batch.map((i) => i.event),
+            delivered: (batch[batch.length - 1] as OrderedItem).delivery.message,
             attempt: Math.max(...batch.map((i) => i.failures)) + 1,
             abort,
             db: lazy,

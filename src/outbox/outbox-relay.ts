@@ -1,7 +1,16 @@
 import type { Options } from 'amqplib';
 import type { ConfirmedPublisher } from '../broker';
 import { RoundLoop, type PgSql } from '../db';
-import { counter, gauge, histogram, logger } from '../observability';
+import {
+  contextOf,
+  counter,
+  gauge,
+  histogram,
+  inSpan,
+  logger,
+  MESSAGING,
+  traceparentOf,
+} from '../observability';
 import { OUTBOX_CHANNEL } from './outbox-writer';
 
 export interface OutboxRelayOptions {
@@ -131,7 +140,7 @@ export class OutboxRelay extends RoundLoop {
       [...byKey.values()].map(async (list) => {
         for (const r of list) {
           try {
-            await this.options.publisher.publish(r.exchange, r.routing_key, r.content, r.properties);
+            await this.relayRow(r);
             published.push(r);
           } catch (err) {
             // The rest of this key waits for the next round, behind the row that failed.
@@ -146,6 +155,31 @@ export class OutboxRelay extends RoundLoop {
   }
 
   // A full batch goes on at once; otherwise the relay waits for a NOTIFY or the next poll.
+  // One row, as an `outbox relay` span under the trace context its writer gave it; the publish is its child.
+  private relayRow(r: OutboxRow): Promise<void> {
+    const headers = r.properties.headers as Record<string, unknown> | undefined;
+    return inSpan(
+      'outbox relay',
+      {},
+      async (span) => {
+        const traceparent = traceparentOf(span);
+        if (span.isRecording()) {
+          span.setAttributes({
+            'waggle.outbox.id': String(r.id),
+            'waggle.outbox.lag_ms': Date.now() - r.created_at.getTime(),
+            [MESSAGING.system]: 'rabbitmq',
+            [MESSAGING.destination]: r.exchange || '(default)',
+          });
+        }
+        const properties = traceparent
+          ? { ...r.properties, headers: { ...headers, traceparent } }
+          : r.properties;
+        await this.options.publisher.publish(r.exchange, r.routing_key, r.content, properties);
+      },
+      contextOf(headers?.traceparent),
+    );
+  }
+
   protected override async round(): Promise<number> {
     try {
       const sent = await this.relayOnce();

@@ -10,7 +10,7 @@ import { errorReason } from '../errors';
 import { SagaRuntime } from './saga-runtime';
 import { HttpServer, systemRoutes } from '../http';
 import { HttpClient } from '../http-client';
-import { HealthRegistry, logger } from '../observability';
+import { HealthRegistry, logger, TraceExport } from '../observability';
 import { OutboxDispatch } from '../outbox';
 import { InstanceRegistry } from './instance-registry';
 import type { BootContext, PlatformContext, PrepareStep, Role } from './role';
@@ -34,12 +34,14 @@ interface Held {
   transientPublisher?: TransientPublisher;
   httpClient?: HttpClient;
   outbox?: OutboxDispatch;
+  traces?: TraceExport;
 }
 
 /**
  * One waggle process, and its composition root: the shared resources (config, DB pool, AMQP connection,
  * publishers, the outbox dispatch, HTTP server, the outbound HTTP client, health and metrics, the API key authenticator, the saga runtime, the agent
- * directory) are made here once and handed to the roles it runs; nothing below reaches for them. Boot order: HTTP port → database → migrations → broker → prepare
+ * directory) are made here once and handed to the roles it runs; nothing below reaches for them. The span
+ * export, when an OTLP endpoint is configured, starts first and is flushed last. Boot order: span export → HTTP port → database → migrations → broker → prepare
  * steps → roles → HTTP routes served. The port comes first so that a port in use ends boot before anything
  * consumes; any boot step failing stops what had started and rejects, with a StartError naming the port,
  * URL or variable when it is one of those. Stop order is the reverse, each step bounded by the shutdown
@@ -50,6 +52,8 @@ export class Platform {
   private readonly held: Held = {};
   private instances: InstanceRegistry | undefined;
   private stopping: Promise<void> | undefined;
+  // Made before boot: the span export names this process by it too.
+  private readonly instanceId = randomUUID();
 
   constructor(private readonly options: PlatformOptions) {}
 
@@ -60,6 +64,7 @@ export class Platform {
 
   async start(): Promise<AddressInfo> {
     const { config } = this.options;
+    this.held.traces = startTraceExport(config, this.instanceId);
     const http = new HttpServer({ host: config.httpHost, port: config.httpPort });
     const address = await http.listen().catch((err: unknown) => {
       throw listenFailed(err, config.httpHost, config.httpPort);
@@ -115,7 +120,7 @@ export class Platform {
     const transientPublisher = new TransientPublisher(broker);
     this.held.transientPublisher = transientPublisher;
 
-    const instanceId = randomUUID();
+    const instanceId = this.instanceId;
     const pool = poolOf(db);
     const outbox = new OutboxDispatch(pool, publisher);
     this.held.outbox = outbox;
@@ -194,8 +199,11 @@ export class Platform {
   }
 
   private async doStop(): Promise<void> {
-    const { http, db, broker, publisher, transientPublisher, httpClient, outbox } = this.held;
-    if (!http) return;
+    const { http, db, broker, publisher, transientPublisher, httpClient, outbox, traces } = this.held;
+    if (!http) {
+      await traces?.shutdown().catch(() => undefined);
+      return;
+    }
     const { config } = this.options;
     const log = logger({ component: 'platform' });
     const deadline = Date.now() + config.shutdownTimeoutMs;
@@ -218,6 +226,22 @@ export class Platform {
     await transientPublisher?.close().catch(() => undefined);
     await broker?.close().catch(() => undefined);
     await db?.destroy().catch(() => undefined);
+    // Last: the spans of the drain above are sent too.
+    await traces?.shutdown().catch((err: unknown) => log.warn({ err }, 'sending the last spans failed'));
     log.info('stopped');
   }
+}
+
+// The process's span export when an OTLP endpoint is set; tracing stays off (a no-op API) otherwise.
+function startTraceExport(config: WaggleConfig, instanceId: string): TraceExport | undefined {
+  const traces = TraceExport.start({
+    endpoint: config.otlpEndpoint,
+    tracesEndpoint: config.otlpTracesEndpoint,
+    sampler: config.tracesSampler,
+    samplerRatio: config.tracesSamplerArg,
+    scheduleDelayMs: config.traceExportDelayMs,
+    attributes: { 'service.instance.id': instanceId },
+  });
+  if (traces) logger({ component: 'platform' }).info({ url: hidePasswords(traces.url) }, 'sending spans');
+  return traces;
 }

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db';
 import { errorCode, errorKind } from '../errors';
-import { logger, type Logger } from '../observability';
+import { inSpan, logger, spanFailed, traceparentOf, type Logger, type Span } from '../observability';
+import type { SagaCommand } from './define-saga';
 import { backoffAfter } from '../retry';
 import type { Clock } from './clock';
 import {
@@ -234,9 +235,32 @@ export class StepRunner {
     handler: (ctx: StepContext<unknown>) => Promise<StepOutcome | void> | StepOutcome | void,
     mayComplete = true,
   ): Promise<{ outcome: StepOutcome; state: unknown } | { error: unknown }> {
+    const stepName = def.steps[stepIndex]?.name ?? saga.stepName ?? '';
+    const attributes = {
+      'waggle.saga.type': saga.type,
+      'waggle.saga.id': saga.id,
+      'waggle.saga.step': stepName,
+      'waggle.tenant': saga.tenant,
+      'waggle.attempt': saga.attempts + 1,
+    };
+    return inSpan('saga step', { attributes }, (span) =>
+      this.attemptInSpan(span, place, effects, saga, def, stepIndex, stepName, handler, mayComplete),
+    );
+  }
+
+  private async attemptInSpan(
+    span: Span,
+    place: StepPlace,
+    effects: CommitEffects,
+    saga: SagaRecord,
+    def: AnySaga,
+    stepIndex: number,
+    stepName: string,
+    handler: (ctx: StepContext<unknown>) => Promise<StepOutcome | void> | StepOutcome | void,
+    mayComplete: boolean,
+  ): Promise<{ outcome: StepOutcome; state: unknown } | { error: unknown }> {
     // Inline there is no transaction to mark; else the savepoint is taken with the step's first statement.
     const savepoint = place.inline ? undefined : new StepSavepoint(place.tx);
-    const stepName = def.steps[stepIndex]?.name ?? saga.stepName ?? '';
     let log: Logger | undefined;
     const ctx: StepContext<unknown> = {
       saga: {
@@ -253,7 +277,7 @@ export class StepRunner {
       db: savepoint ?? place.tx,
       read: place.read ?? savepoint ?? place.tx,
       ...(place.inline ? { inline: place.inline } : {}),
-      send: async (command) => effects.send(command, saga.id),
+      send: async (command) => effects.send(tracedCommand(command, span), saga.id),
       event: (input) => sagaEvent(saga, input, this.clock.now()),
       now: () => this.clock.now(),
       // Made when the step first logs: most steps never do.
@@ -283,6 +307,7 @@ export class StepRunner {
       await savepoint?.rollback();
       effects.rollbackTo(mark);
       ctx.log.warn({ err, attempt: ctx.saga.attempt }, 'saga step failed');
+      spanFailed(span, err);
       return { error: err };
     } finally {
       timer();
@@ -316,4 +341,14 @@ export function countTransition(
   if (FINISHED_STATUSES.includes(change.status) && saga.status !== change.status) {
     sagaFinished.inc({ type: saga.type, status: change.status });
   }
+}
+
+// A command sent by a step is traced as the step's child when it belongs to the step's trace (or to none): a
+// step a timer woke runs in a trace of its own, and its commands keep the trace the saga was started in.
+function tracedCommand(command: SagaCommand, step: Span): SagaCommand {
+  const traceparent = traceparentOf(step);
+  if (!traceparent) return command;
+  const own = command.event.traceparent;
+  if (own && own.slice(3, 35) !== traceparent.slice(3, 35)) return command;
+  return { ...command, event: { ...command.event, traceparent } };
 }

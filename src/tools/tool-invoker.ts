@@ -1,5 +1,5 @@
 import type { HttpClient } from '../http-client';
-import { OutboundCallMetrics } from '../observability';
+import { inSpan, OutboundCallMetrics, spanFailed } from '../observability';
 
 /** What one HTTP call to a tool gave. */
 export interface ToolResponse {
@@ -29,9 +29,37 @@ const invocations = new OutboundCallMetrics(
   { name: 'waggle_tool_invocation_seconds', help: 'Duration of one tool HTTP invocation' },
 );
 
-/** Invokes a tool (`callTool`) and counts the invocation in the tool metrics. */
-export async function invokeTool(httpClient: HttpClient, request: ToolRequest): Promise<ToolResponse> {
-  const response = await callTool(httpClient, request);
+/** Which call of which saga an invocation is, for its span. */
+export interface InvocationOf {
+  tool: string;
+  callId: string;
+  sagaId: string;
+  attempt: number;
+}
+
+/** Invokes a tool (`callTool`) in a `tool call` span and counts the invocation in the tool metrics. */
+export async function invokeTool(
+  httpClient: HttpClient,
+  request: ToolRequest,
+  of: InvocationOf,
+): Promise<ToolResponse> {
+  const response = await inSpan(
+    'tool call',
+    {
+      attributes: {
+        'waggle.tool.name': of.tool,
+        'waggle.tool.call_id': of.callId,
+        'waggle.saga.id': of.sagaId,
+        'waggle.attempt': of.attempt,
+      },
+    },
+    async (span) => {
+      const answer = await callTool(httpClient, request);
+      span.setAttribute('waggle.tool.outcome', answer.outcome);
+      if (answer.outcome === 'failed') spanFailed(span, new Error(answer.error ?? 'tool call failed'));
+      return answer;
+    },
+  );
   invocations.record(response);
   return response;
 }

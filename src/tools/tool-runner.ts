@@ -109,12 +109,16 @@ async function invoke(
   const { engine } = deps;
   // Only the try the saga waits for runs: a repeated or overtaken command must not call the tool again.
   if (!(await engine.awaitsTry(command.sagaId, command, tx))) return 'stale';
-  const response = await invokeTool(deps.httpClient, {
-    url: command.url,
-    idempotencyKey: command.idempotencyKey,
-    body: command.request,
-    timeoutMs: command.timeoutMs,
-  });
+  const response = await invokeTool(
+    deps.httpClient,
+    {
+      url: command.url,
+      idempotencyKey: command.idempotencyKey,
+      body: command.request,
+      timeoutMs: command.timeoutMs,
+    },
+    command,
+  );
   const reply: InvokeReply = { ...response, attempt: command.attempt, run: command.run };
   await engine.deliver(
     command.sagaId,

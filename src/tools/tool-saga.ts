@@ -179,12 +179,16 @@ export function toolCallSaga(settings: ToolSettings, httpClient?: HttpClient): S
           // the saga is written once with its result. An async tool's callback names the saga, so that saga
           // is written (waiting) before the tool is asked.
           if (ctx.inline && httpClient && tool.mode !== 'async') {
-            const response = await invokeTool(httpClient, {
-              url: tool.url,
-              idempotencyKey,
-              body: request(ctx),
-              timeoutMs: tool.timeoutMs,
-            });
+            const response = await invokeTool(
+              httpClient,
+              { url: tool.url, idempotencyKey, body: request(ctx), timeoutMs: tool.timeoutMs },
+              {
+                tool: ctx.state.tool,
+                callId: ctx.state.callId,
+                sagaId: ctx.saga.id,
+                attempt: ctx.saga.attempt,
+              },
+            );
             return afterInvoke(ctx, response);
           }
           const command: InvokeCommand = {

@@ -1,7 +1,7 @@
 import { formatDuration } from '../config';
 import type { PgSql, Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
-import { counter, logger, OutboundCallMetrics } from '../observability';
+import { counter, inSpan, logger, OutboundCallMetrics, spanFailed } from '../observability';
 import { outboxMessageFor, writeOutbox } from '../outbox';
 import type { CommandRunnerDeps } from '../saga';
 import type { HttpClient } from '../http-client';
@@ -76,13 +76,30 @@ export async function sendAttempt(
       error: 'endpoint disabled or deleted',
     };
   }
-  const result = await sendWebhook(httpClient, {
-    url: endpoint.url,
-    secret: endpoint.secret,
-    messageId: command.messageId,
-    body: command.body,
-    timeoutMs: settings.timeoutMs,
-  });
+  const result = await inSpan(
+    'webhook attempt',
+    {
+      attributes: {
+        'waggle.webhook.endpoint_id': command.endpointId,
+        'waggle.webhook.message_id': command.messageId,
+        'waggle.event.type': command.eventType,
+        'waggle.saga.id': command.sagaId,
+        'waggle.attempt': command.attempt,
+      },
+    },
+    async (span) => {
+      const sent = await sendWebhook(httpClient, {
+        url: endpoint.url,
+        secret: endpoint.secret,
+        messageId: command.messageId,
+        body: command.body,
+        timeoutMs: settings.timeoutMs,
+      });
+      span.setAttribute('waggle.webhook.outcome', sent.outcome);
+      if (sent.outcome !== 'delivered') spanFailed(span, new Error(sent.error ?? `HTTP ${sent.statusCode}`));
+      return sent;
+    },
+  );
   attempts.record(result);
   return result;
 }

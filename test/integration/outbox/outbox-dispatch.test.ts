@@ -2,10 +2,8 @@ import { expect } from 'chai';
 import { defineConsumer } from '../../../src/consumer';
 import type { WaggleEvent } from '../../../src/envelope';
 import { RetryableError } from '../../../src/errors';
-import { poolOf } from '../../../src/db';
-import { OutboxRelay, outboxMessageFor, writeOutbox } from '../../../src/outbox';
+import { outboxMessageFor, writeOutbox } from '../../../src/outbox';
 import {
-  autoTeardown,
   confirmChannel,
   consumerStack,
   consumerVhost,
@@ -14,10 +12,10 @@ import {
   sessionEvent,
   takeEvents,
   testDb,
-  TEST_DATABASE_URL,
   uniqueName,
   startConsumer,
 } from '../../support';
+import { outboxRig, startRelay } from './outbox-rig';
 
 describe('outbox: a run’s messages leave as soon as it commits; the relay sweeps only what is left', function () {
   this.timeout(60_000);
@@ -73,14 +71,8 @@ describe('outbox: a run’s messages leave as soon as it commits; the relay swee
   });
 
   it('leaves rows their writer is sending alone until sweep_after, then the relay sends them in order', async () => {
-    const { amqpUrl } = await consumerVhost();
-    const db = await testDb();
-    const stack = await consumerStack(amqpUrl);
-    const tenant = uniqueName('t');
-    const channel = await confirmChannel(amqpUrl);
-    const tap = (await channel.assertQueue('', { exclusive: true })).queue;
-    await channel.bindQueue(tap, 'events', `${tenant}.#`);
-    const pool = poolOf(db);
+    const rig = await outboxRig();
+    const { db, pool, tenant, channel, tap } = rig;
     // As a process that died between its commit and its publishes leaves them.
     const messages = Array.from({ length: 30 }, (_, i) =>
       outboxMessageFor({
@@ -90,15 +82,7 @@ describe('outbox: a run’s messages leave as soon as it commits; the relay swee
     );
     const ids = await writeOutbox(pool, messages, { sweepAfterMs: 2_000 });
     expect(ids).to.have.length(30);
-    const relay = new OutboxRelay({
-      pool,
-      publisher: stack.publisher,
-      databaseUrl: TEST_DATABASE_URL,
-      pollMs: 100,
-      tenants: [tenant],
-    });
-    await relay.start();
-    autoTeardown(() => relay.stop(2_000));
+    await startRelay(rig, { pollMs: 100 });
     await new Promise((r) => setTimeout(r, 700));
     expect(await takeEvents(channel, tap)).to.deep.equal([]);
 

@@ -55,6 +55,11 @@ const FIELDS: Record<keyof WaggleConfig, true> = {
   webhookTimeoutMs: true,
   webhookDisableAfterMs: true,
   demoTools: true,
+  otlpEndpoint: true,
+  otlpTracesEndpoint: true,
+  tracesSampler: true,
+  tracesSamplerArg: true,
+  traceExportDelayMs: true,
 };
 
 describe('config: loadConfig', () => {
@@ -66,6 +71,8 @@ describe('config: loadConfig', () => {
       WAGGLE_ADMIN_TOKEN: 'x'.repeat(16),
       WAGGLE_AGENT_URL: 'http://a/',
       WAGGLE_AGENT_SECRET: `whsec_${Buffer.alloc(32, 1).toString('base64')}`,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces',
     });
     for (const key of Object.keys(FIELDS)) expect(config, key).to.have.property(key).not.equal(undefined);
   });

@@ -16,7 +16,7 @@ describe('config: secrets are never printed', () => {
     const password = `pw-${randomBytes(6).toString('hex')}`;
     const err = captureConfigError({ WAGGLE_AMQP_URL: `rabbit://waggle:${password}@broker:5672` });
     expect(err.problems).to.deep.equal([
-      'WAGGLE_AMQP_URL: "rabbit://waggle:***@broker:5672" is not an amqp:// or amqps:// URL',
+      'WAGGLE_AMQP_URL: "rabbit://waggle:***@broker:5672" is not an amqp:// or amqps:// URL, or a comma-separated list of them (one per cluster node)',
     ]);
     expect(err.message).to.not.include(password);
   });

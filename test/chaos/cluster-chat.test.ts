@@ -1,5 +1,9 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { loadConfig } from '../../src/config';
 import { ChatRun, type ChatReport } from './chat-run';
+import { commandExists } from './disruptions';
 import { busiestLeader, clusterUp, quorumPlacement, type LocalCluster } from './cluster';
 
 /** 300 web-chat users × 30 messages each, through the full chat loop on two waggle instances. */
@@ -61,5 +65,40 @@ describe('chaos: the chat loop on a three-node RabbitMQ cluster (scripts/cluster
     expectClean(report);
     const survivor = run.instances[0]?.process.child;
     expect(survivor?.exitCode, 'the surviving instance still runs').to.equal(null);
+  });
+});
+
+describe('chaos: the same chat loop on a single RabbitMQ node', function () {
+  this.timeout(600_000);
+
+  it(`${SESSIONS} sessions × ${MESSAGES} messages on two instances: every connection to the node cut at 30%, an instance killed -9 at 50%: none lost, none answered twice, none out of order`, async function () {
+    if (!commandExists('rabbitmqctl')) this.skip(); // a broker in a container: nothing to cut with
+    const { amqpUrl, managementUrl } = loadConfig();
+    const run = await ChatRun.start({ amqpUrl, managementUrl }, 2);
+    const victim = run.instances[1];
+    const report = await run.converse(SESSIONS, MESSAGES, [
+      {
+        at: 0.3,
+        // The clients' view of losing their only node, without stopping the broker other suites share.
+        name: "rabbitmqctl close_all_connections on the run's vhost",
+        act: async () =>
+          void (await promisify(execFile)('rabbitmqctl', [
+            'close_all_connections',
+            '-p',
+            run.vhost,
+            'chaos',
+          ])),
+      },
+      {
+        at: 0.5,
+        name: 'kill -9 of one waggle instance',
+        act: async () => {
+          victim?.process.child.kill('SIGKILL');
+          await victim?.process.exited;
+        },
+      },
+    ]);
+    expect(report.disruptions).to.have.length(2);
+    expectClean(report);
   });
 });

@@ -140,7 +140,6 @@ export class ChatRun {
       WAGGLE_RATE_LIMIT: '0',
       // A killed instance's partitions move to the other within seconds.
       WAGGLE_LEASE_TTL: '3s',
-      WAGGLE_REPUBLISH_AFTER: '3s',
     };
     const run = new ChatRun(target, vhost, db, tenant, token, env);
     // One after the other: the first applies the topology and the migrations alone.

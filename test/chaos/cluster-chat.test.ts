@@ -47,7 +47,12 @@ describe('chaos: the chat loop on a three-node RabbitMQ cluster (scripts/cluster
         at: 0.3,
         name: 'kill -9 of the node leading most quorum queues',
         act: async () => {
-          killedNode = busiestLeader(await quorumPlacement(c.managementUrl, run.vhost));
+          const placement = await quorumPlacement(c.managementUrl, run.vhost);
+          killedNode = busiestLeader(placement);
+          const led = placement.filter((q) => q.leader.startsWith(`waggle-c${killedNode}@`)).length;
+          console.log(
+            `      killing node ${killedNode}, leader of ${led} of ${placement.length} quorum queues`,
+          );
           await c.killNode(killedNode);
         },
       },

@@ -17,12 +17,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import amqplib from 'amqplib';
 import autocannon from 'autocannon';
 import { KeyStore, TenantStore } from '../src/tenants';
+import { connectAnyNode } from '../src/broker';
 import { loadConfig } from '../src/config';
 import { createDataSource, ensureDatabase, migrate } from '../src/db';
 import { writeIngressRows, type IngressRow } from './ingress-report';
+import { benchVhost as makeBenchVhost, dropBenchVhost } from './lib/vhost';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -54,44 +55,20 @@ function options(argv: string[]): Options {
   };
 }
 
-async function management(method: string, p: string, body?: unknown): Promise<void> {
-  const base = new URL(loadConfig().managementUrl);
-  const auth = Buffer.from(
-    `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`,
-  ).toString('base64');
-  base.username = '';
-  base.password = '';
-  const res = await fetch(new URL(`/api${p}`, base), {
-    method,
-    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok && !(method === 'DELETE' && res.status === 404))
-    throw new Error(`${method} ${p}: ${res.status}`);
-}
-
 /**
  * A vhost with an `events` topic exchange feeding one durable queue, drained by a consumer as the
  * platform's consumers would (a full queue that drops its head would make every publish slow).
  */
 async function benchVhost(): Promise<{ vhost: string; amqpUrl: string; stopDrain: () => Promise<void> }> {
   const vhost = `waggle-bench-${process.pid}`;
-  const user = decodeURIComponent(new URL(loadConfig().amqpUrl).username || 'guest');
-  await management('PUT', `/vhosts/${vhost}`, {});
-  await management('PUT', `/permissions/${vhost}/${encodeURIComponent(user)}`, {
-    configure: '.*',
-    write: '.*',
-    read: '.*',
-  });
-  const url = new URL(loadConfig().amqpUrl);
-  url.pathname = `/${vhost}`;
-  const connection = await amqplib.connect(url.toString());
+  const amqpUrl = await makeBenchVhost(vhost);
+  const connection = await connectAnyNode(amqpUrl);
   const ch = await connection.createChannel();
   await ch.assertExchange('events', 'topic', { durable: true });
   await ch.assertQueue('bench.events', { durable: true });
   await ch.bindQueue('bench.events', 'events', '#');
   await ch.consume('bench.events', () => undefined, { noAck: true });
-  return { vhost, amqpUrl: url.toString(), stopDrain: () => connection.close() };
+  return { vhost, amqpUrl, stopDrain: () => connection.close() };
 }
 
 async function benchTenant(databaseUrl: string): Promise<{ tenant: string; token: string }> {
@@ -249,7 +226,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await stopDrain().catch(() => undefined);
-    await management('DELETE', `/vhosts/${vhost}`);
+    await dropBenchVhost(vhost);
   }
   await verifyGapless(databaseUrl, tenant);
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

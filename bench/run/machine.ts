@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { Client } from 'pg';
 import { loadConfig } from '../../src/config';
+import { ManagementClient } from '../../src/topology';
 
 /** Where a benchmark ran: the facts a reader needs to compare figures. */
 export interface Machine {
@@ -28,14 +29,8 @@ function quiet(run: () => string): string {
 
 async function rabbitVersion(): Promise<string> {
   try {
-    const base = new URL(loadConfig().managementUrl);
-    const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`);
-    base.username = '';
-    base.password = '';
-    const res = await fetch(new URL('/api/overview', base), {
-      headers: { authorization: `Basic ${auth.toString('base64')}` },
-    });
-    return ((await res.json()) as { rabbitmq_version?: string }).rabbitmq_version ?? 'unknown';
+    const management = new ManagementClient(loadConfig().managementUrl, '/');
+    return (await management.get<{ rabbitmq_version?: string }>('/overview')).rabbitmq_version ?? 'unknown';
   } catch {
     return 'unknown';
   }

@@ -3,9 +3,14 @@ import amqp, {
   type ChannelWrapper,
   type CreateChannelOpts,
 } from 'amqp-connection-manager';
+import { hidePasswords, nodeUrls } from '../config';
 import { gauge, logger } from '../observability';
 
 export interface BrokerConnectionOptions {
+  /**
+   * One AMQP URL, or a comma-separated list of a cluster's nodes: the connection takes them in turn, so a
+   * lost node's clients move to the next one (and come back round to it once it answers again).
+   */
   url: string;
   /** Shown in the management UI's connection list. @default 'waggle' */
   name?: string;
@@ -39,19 +44,19 @@ export class BrokerConnection {
 
   constructor(options: BrokerConnectionOptions) {
     const log = logger({ component: 'broker' });
-    this.manager = amqp.connect([options.url], {
+    this.manager = amqp.connect(nodeUrls(options.url), {
       heartbeatIntervalInSeconds: options.heartbeatSeconds ?? 10,
       reconnectTimeInSeconds: options.reconnectSeconds ?? 1,
       // Nagle's algorithm off: a small frame (a publish, an ack) written while an earlier one is unacknowledged
       // would otherwise wait for the broker's delayed ACK, up to 40 ms. Writes are coalesced per tick instead.
       connectionOptions: { noDelay: true, clientProperties: { connection_name: options.name ?? 'waggle' } },
     });
-    this.manager.on('connect', () => {
+    this.manager.on('connect', ({ url }) => {
       this.lastError = undefined;
       this.blockedReason = undefined;
       connectedGauge.set(1);
       blockedGauge.set(0);
-      log.info('broker connected');
+      log.info({ node: hidePasswords(String(url)) }, 'broker connected');
     });
     this.manager.on('disconnect', ({ err }) => {
       this.lastError = err?.message ?? 'disconnected';

@@ -1,3 +1,4 @@
+export { connectAnyNode } from './any-node';
 export { BrokerConnection, type BrokerConnectionOptions, type BrokerState } from './broker-connection';
 export { BrokerUnavailableError, PublishBufferFullError, PublishNotConfirmedError } from './broker-errors';
 export { ConfirmedPublisher, type ConfirmedPublisherOptions } from './confirmed-publisher';

@@ -2,6 +2,7 @@ import Ajv from 'ajv';
 import { ConfigError } from './config-error';
 import { parseDuration } from './duration';
 import { hidePasswords } from './hide-passwords';
+import { nodeUrls } from './node-urls';
 import { VARIABLES, type VariableKind, type VariableSpec } from './variables';
 
 /** waggle's configuration, fully resolved from the environment. */
@@ -109,6 +110,12 @@ export function loadConfig(env: Env = process.env): WaggleConfig {
   if (raw.WAGGLE_AGENT_URL !== undefined && raw.WAGGLE_AGENT_SECRET === undefined) {
     throw new ConfigError([
       'WAGGLE_AGENT_SECRET: must be set when WAGGLE_AGENT_URL is (the turns sent there are signed with it)',
+    ]);
+  }
+  const vhosts = new Set(nodeUrls(String(raw.WAGGLE_AMQP_URL)).map((u) => new URL(u).pathname || '/'));
+  if (vhosts.size > 1) {
+    throw new ConfigError([
+      `WAGGLE_AMQP_URL: the nodes of a cluster must all name the same vhost (got ${[...vhosts].join(' and ')})`,
     ]);
   }
   return configOf(raw);

@@ -1,4 +1,6 @@
-import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
+import type amqplib from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import { connectAnyNode } from '../broker';
 import { InvalidInputError } from '../errors';
 import {
   groupParked,
@@ -158,7 +160,7 @@ export class ParkingLots {
   }
 
   private async withChannel<T>(work: (connection: ChannelModel) => Promise<T>): Promise<T> {
-    const connection = await amqplib.connect(this.options.amqpUrl);
+    const connection = await connectAnyNode(this.options.amqpUrl);
     connection.on('error', () => undefined);
     try {
       return await work(connection);

@@ -1,12 +1,22 @@
+import { nodeUrls } from '../config';
 import { ManagementApiError } from './topology-errors';
+
+/** One node's management API: where it answers and the Basic auth its URL carries. */
+interface ManagementNode {
+  base: string;
+  authorization: string | undefined;
+}
 
 /**
  * A small client of the RabbitMQ management HTTP API scoped to one vhost. Credentials may sit in the URL
  * (`http://guest:guest@host:15672`); they are sent as Basic auth since fetch refuses URLs with credentials.
+ * A comma-separated list of a cluster's nodes is tried in turn: a node that does not answer (refused,
+ * timed out) hands the request to the next, and the node that answered is asked first from then on. An HTTP
+ * error status is the cluster's answer and is not retried elsewhere.
  */
 export class ManagementClient {
-  private readonly base: string;
-  private readonly authorization: string | undefined;
+  private readonly nodes: ManagementNode[];
+  private preferred = 0;
   /** The vhost, encoded for a URL path (`/` → `%2F`). */
   readonly vhostPath: string;
 
@@ -15,14 +25,7 @@ export class ManagementClient {
     readonly vhost: string,
     private readonly timeoutMs = 10_000,
   ) {
-    const u = new URL(url);
-    this.authorization =
-      u.username || u.password
-        ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
-        : undefined;
-    u.username = '';
-    u.password = '';
-    this.base = `${u.origin}${u.pathname.replace(/\/$/, '')}/api`;
+    this.nodes = nodeUrls(url).map(managementNode);
     this.vhostPath = encodeURIComponent(vhost);
   }
 
@@ -58,47 +61,83 @@ export class ManagementClient {
     body?: unknown,
     allowed: number[] = [],
   ): Promise<Response> {
+    const unreachable: string[] = [];
+    let lastError: unknown;
+    for (let i = 0; i < this.nodes.length; i++) {
+      const at = (this.preferred + i) % this.nodes.length;
+      const node = this.nodes[at] as ManagementNode;
+      const res = await this.send(node, method, path, body).catch((err: unknown) => {
+        unreachable.push(`${node.base} (${this.reason(err)})`);
+        lastError = err;
+        return undefined;
+      });
+      if (!res) continue;
+      this.preferred = at;
+      if (!res.ok && !allowed.includes(res.status)) {
+        const text = (await res.text().catch(() => '')).slice(0, 300);
+        throw new ManagementApiError(
+          `management API ${method} ${path} answered ${res.status}: ${text}`,
+          res.status,
+        );
+      }
+      return res;
+    }
+    throw new ManagementApiError(
+      unreachable.length === 1
+        ? `management API at ${unreachable[0]} is unreachable`
+        : `management API is unreachable at every node: ${unreachable.join(', ')}`,
+      undefined,
+      { cause: lastError },
+    );
+  }
+
+  private send(node: ManagementNode, method: string, path: string, body: unknown): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.authorization) headers.authorization = this.authorization;
+    if (node.authorization) headers.authorization = node.authorization;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      const e = err as Error & { cause?: { code?: string; message?: string } };
-      const reason =
-        e.name === 'TimeoutError'
-          ? `no answer within ${this.timeoutMs} ms`
-          : (e.cause?.code ?? e.cause?.message ?? e.message);
-      throw new ManagementApiError(`management API at ${this.base} is unreachable (${reason})`, undefined, {
-        cause: err,
-      });
-    }
-    if (!res.ok && !allowed.includes(res.status)) {
-      const text = (await res.text().catch(() => '')).slice(0, 300);
-      throw new ManagementApiError(
-        `management API ${method} ${path} answered ${res.status}: ${text}`,
-        res.status,
-      );
-    }
-    return res;
+    return fetch(`${node.base}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+  }
+
+  private reason(err: unknown): string {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    return e.name === 'TimeoutError'
+      ? `no answer within ${this.timeoutMs} ms`
+      : (e.cause?.code ?? e.cause?.message ?? e.message);
   }
 }
 
-/** The vhost an AMQP URL connects to (`amqp://host` and `amqp://host/` mean `/`). */
+function managementNode(url: string): ManagementNode {
+  const u = new URL(url);
+  const authorization =
+    u.username || u.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`
+      : undefined;
+  u.username = '';
+  u.password = '';
+  return { base: `${u.origin}${u.pathname.replace(/\/$/, '')}/api`, authorization };
+}
+
+/**
+ * The vhost an AMQP URL connects to (`amqp://host` and `amqp://host/` mean `/`); of a list of cluster nodes,
+ * the first node's (the config check makes every node name the same one).
+ */
 export function vhostOfAmqpUrl(url: string): string {
-  const path = new URL(url).pathname;
+  const path = new URL(nodeUrls(url)[0] ?? url).pathname;
   return path === '' || path === '/' ? '/' : decodeURIComponent(path.slice(1));
 }
 
-/** The same AMQP URL pointed at another vhost. */
+/** The same AMQP URL (or each node of a list) pointed at another vhost. */
 export function amqpUrlForVhost(url: string, vhost: string): string {
-  const u = new URL(url);
-  u.pathname = `/${encodeURIComponent(vhost)}`;
-  return u.toString();
+  return nodeUrls(url)
+    .map((node) => {
+      const u = new URL(node);
+      u.pathname = `/${encodeURIComponent(vhost)}`;
+      return u.toString();
+    })
+    .join(',');
 }

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
-import amqplib from 'amqplib';
 import { Client } from 'pg';
+import { connectAnyNode } from '../../src/broker';
 import { loadConfig } from '../../src/config';
+import { ManagementClient } from '../../src/topology';
 import { eventually, TEST_DATABASE_URL } from '../support';
 
 const run = promisify(execFile);
@@ -27,27 +28,19 @@ export async function brokerAnswers(timeoutMs = 60_000): Promise<void> {
   const config = loadConfig();
   await eventually(
     async () => {
-      const c = await amqplib.connect(config.amqpUrl);
+      const c = await connectAnyNode(config.amqpUrl);
       await c.close();
       return true;
     },
     'AMQP on 5672',
     { timeoutMs, everyMs: 250, retryErrors: true },
   );
-  const base = new URL(config.managementUrl);
-  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`);
-  base.username = '';
-  base.password = '';
-  await eventually(
-    async () =>
-      (
-        await fetch(new URL('/api/overview', base), {
-          headers: { authorization: `Basic ${auth.toString('base64')}` },
-        })
-      ).ok,
-    'management API on 15672',
-    { timeoutMs, everyMs: 250, retryErrors: true },
-  );
+  const management = new ManagementClient(config.managementUrl, '/');
+  await eventually(async () => (await management.get('/overview')) !== undefined, 'management API on 15672', {
+    timeoutMs,
+    everyMs: 250,
+    retryErrors: true,
+  });
 }
 
 /** Resolves once PostgreSQL accepts connections and answers a query. */

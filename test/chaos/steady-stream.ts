@@ -1,4 +1,4 @@
-import { BrokerConnection, ConfirmedPublisher } from '../../src/broker';
+import { BrokerConnection, ConfirmedPublisher, connectAnyNode } from '../../src/broker';
 import { toAmqpMessage } from '../../src/envelope';
 import { loadTopology } from '../../src/topology';
 import { autoTeardown, CONSUMER_TOPOLOGY, sessionEvent } from '../support';
@@ -71,8 +71,7 @@ async function parkedCount(run: PipelineRun): Promise<number> {
   const topology = await loadTopology(CONSUMER_TOPOLOGY);
   const group = topology.partitionGroups.find((g) => g.name === 'turns');
   if (!group) throw new Error('the consumer test topology has no turns group');
-  const amqplib = await import('amqplib');
-  const connection = await amqplib.connect(run.amqpUrl);
+  const connection = await connectAnyNode(run.amqpUrl);
   try {
     const ch = await connection.createChannel();
     return (await ch.checkQueue(group.parkedQueue)).messageCount;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import amqplib from 'amqplib';
+import { connectAnyNode } from '../../src/broker';
 import { loadConfig } from '../../src/config';
 import {
   applyManagement,
@@ -30,7 +30,7 @@ export const SHIPPED_TOPOLOGY = path.join(REPO_ROOT, 'topology/waggle.yaml');
  */
 export async function applyShippedTopology(vhost: string): Promise<void> {
   const plan = planTopology(await loadTopology(SHIPPED_TOPOLOGY));
-  const connection = await amqplib.connect(amqpUrlFor(vhost));
+  const connection = await connectAnyNode(amqpUrlFor(vhost));
   try {
     const channel = await connection.createChannel();
     const report = await applyTopology(channel, plan);

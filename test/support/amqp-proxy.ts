@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { loadConfig } from '../../src/config';
+import { loadConfig, nodeUrls } from '../../src/config';
 import { autoTeardown } from './teardown';
 
 const FRAME_END = 0xce;
@@ -23,7 +23,7 @@ export class AmqpProxy {
 
   /** Starts a proxy to the configured broker on a free local port; closed after the test. */
   static async start(): Promise<AmqpProxy> {
-    const url = new URL(loadConfig().amqpUrl);
+    const url = new URL(firstNode());
     const proxy = new AmqpProxy({ host: url.hostname, port: Number(url.port || 5672) });
     await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
     autoTeardown(() => proxy.close());
@@ -36,7 +36,7 @@ export class AmqpProxy {
 
   /** An AMQP URL through this proxy to `vhost`. */
   url(vhost: string): string {
-    const url = new URL(loadConfig().amqpUrl);
+    const url = new URL(firstNode());
     url.hostname = '127.0.0.1';
     url.port = String(this.port);
     url.pathname = `/${encodeURIComponent(vhost)}`;
@@ -191,4 +191,10 @@ class Link {
     }
     this.pump();
   }
+}
+
+/** The first node of the configured AMQP URL list: the proxy stands in front of one node. */
+function firstNode(): string {
+  const list = loadConfig().amqpUrl;
+  return nodeUrls(list)[0] ?? list;
 }

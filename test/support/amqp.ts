@@ -1,10 +1,11 @@
-import amqplib, { type Channel, type ChannelModel } from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
+import { connectAnyNode } from '../../src/broker';
 import { loadConfig } from '../../src/config';
 import { autoTeardown } from './teardown';
 
 /** A plain amqplib connection for a test to look at the broker directly; closed after the test. */
 export async function rawAmqp(): Promise<{ connection: ChannelModel; channel: Channel }> {
-  const connection = await amqplib.connect(loadConfig().amqpUrl);
+  const connection = await connectAnyNode(loadConfig().amqpUrl);
   const channel = await connection.createChannel();
   autoTeardown(() => connection.close().catch(() => undefined));
   return { connection, channel };

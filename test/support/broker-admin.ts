@@ -1,34 +1,36 @@
-import { loadConfig } from '../../src/config';
+import { loadConfig, nodeUrls } from '../../src/config';
+import { ManagementClient } from '../../src/topology';
 import { uniqueName } from './names';
 import { autoTeardown } from './teardown';
 
-/** Calls the RabbitMQ management API with the configured credentials; throws on a non-2xx answer. */
-export async function managementApi(method: string, path: string, body?: unknown): Promise<unknown> {
-  const base = new URL(loadConfig().managementUrl);
-  const auth = Buffer.from(
-    `${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`,
-  ).toString('base64');
-  base.username = '';
-  base.password = '';
-  const res = await fetch(new URL(`/api${path}`, base), {
-    method,
-    headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`management API ${method} ${path}: ${res.status} ${await res.text()}`);
-  const text = await res.text();
-  return text ? (JSON.parse(text) as unknown) : undefined;
+/**
+ * Calls the RabbitMQ management API with the configured credentials (each node of a cluster's list in turn
+ * until one answers); throws on a non-2xx answer.
+ */
+export async function managementApi(
+  method: 'GET' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  const client = new ManagementClient(loadConfig().managementUrl, '/');
+  if (method === 'GET') return client.get(path);
+  if (method === 'PUT') return client.put(path, body ?? {});
+  return client.delete(path);
 }
 
-/** The configured AMQP URL pointed at `vhost`, optionally as another user. */
+/** The configured AMQP URL (every node of a cluster's list) pointed at `vhost`, optionally as another user. */
 export function amqpUrlFor(vhost: string, user?: { name: string; password: string }): string {
-  const url = new URL(loadConfig().amqpUrl);
-  url.pathname = `/${encodeURIComponent(vhost)}`;
-  if (user) {
-    url.username = encodeURIComponent(user.name);
-    url.password = encodeURIComponent(user.password);
-  }
-  return url.toString();
+  return nodeUrls(loadConfig().amqpUrl)
+    .map((node) => {
+      const url = new URL(node);
+      url.pathname = `/${encodeURIComponent(vhost)}`;
+      if (user) {
+        url.username = encodeURIComponent(user.name);
+        url.password = encodeURIComponent(user.password);
+      }
+      return url.toString();
+    })
+    .join(',');
 }
 
 /** A fresh vhost the configured user may use fully; deleted (with everything in it) after the test. */
@@ -41,7 +43,8 @@ export async function tempVhost(prefix = 'vh'): Promise<string> {
 
 /** Creates `vhost` and gives the configured user every permission on it. */
 export async function createVhost(vhost: string): Promise<void> {
-  const user = decodeURIComponent(new URL(loadConfig().amqpUrl).username || 'guest');
+  const first = nodeUrls(loadConfig().amqpUrl)[0] ?? loadConfig().amqpUrl;
+  const user = decodeURIComponent(new URL(first).username || 'guest');
   await managementApi('PUT', `/vhosts/${encodeURIComponent(vhost)}`, {});
   await managementApi('PUT', `/permissions/${encodeURIComponent(vhost)}/${encodeURIComponent(user)}`, {
     configure: '.*',

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { promisify } from 'node:util';
-import { loadConfig } from '../../src/config';
+import { loadConfig, nodeUrls } from '../../src/config';
 import { managementApi } from './broker-admin';
 import { eventually } from './eventually';
 
@@ -35,7 +35,8 @@ export async function restartBrokerApp(): Promise<void> {
  */
 export async function ensureBrokerUp(timeoutMs = 120_000): Promise<void> {
   await run('rabbitmqctl', ['start_app'], { timeout: 120_000 }).catch(() => undefined);
-  const url = new URL(loadConfig().amqpUrl);
+  // The machine's own broker, the one rabbitmqctl restarts: the first node of the list.
+  const url = new URL(nodeUrls(loadConfig().amqpUrl)[0] ?? loadConfig().amqpUrl);
   await eventually(
     async () =>
       (await portAnswers(url.hostname, Number(url.port || 5672))) &&

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import amqplib, { type ConfirmChannel, type GetMessage } from 'amqplib';
+import type { ConfirmChannel, GetMessage } from 'amqplib';
 import type { DataSource } from 'typeorm';
-import { BrokerConnection, ConfirmedPublisher } from '../../src/broker';
+import { BrokerConnection, ConfirmedPublisher, connectAnyNode } from '../../src/broker';
 import { toAmqpMessage, type WaggleEvent } from '../../src/envelope';
 import { applyTopology, loadTopology, planTopology, type Topology } from '../../src/topology';
 import { amqpUrlFor, tempVhost } from './broker-admin';
@@ -20,7 +20,7 @@ export async function consumerVhost(
   const vhost = await tempVhost('cons');
   const amqpUrl = amqpUrlFor(vhost);
   const topology = await loadTopology(file);
-  const connection = await amqplib.connect(amqpUrl);
+  const connection = await connectAnyNode(amqpUrl);
   try {
     const report = await applyTopology(await connection.createChannel(), planTopology(topology));
     if (report.conflicts.length > 0) throw new Error(report.conflicts.map((c) => c.message).join('; '));
@@ -57,7 +57,7 @@ export async function consumerStack(
 
 /** A plain confirm channel on `amqpUrl`, closed after the test. */
 export async function confirmChannel(amqpUrl: string): Promise<ConfirmChannel> {
-  const connection = await amqplib.connect(amqpUrl);
+  const connection = await connectAnyNode(amqpUrl);
   // A broker restart closes it with an error; the test decides what that means, not an uncaught event.
   connection.on('error', () => undefined);
   autoTeardown(() => connection.close().catch(() => undefined));

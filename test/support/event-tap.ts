@@ -1,4 +1,6 @@
-import amqplib, { type ConsumeMessage } from 'amqplib';
+import type amqplib from 'amqplib';
+import type { ConsumeMessage } from 'amqplib';
+import { connectAnyNode } from '../../src/broker';
 import { amqpUrlFor } from './broker-admin';
 import { eventually } from './eventually';
 import { uniqueName } from './names';
@@ -32,7 +34,7 @@ export async function tapQueue(
   vhost: string,
   queueOf: string | ((ch: amqplib.Channel) => Promise<string>),
 ): Promise<EventTap> {
-  const connection = await amqplib.connect(amqpUrlFor(vhost));
+  const connection = await connectAnyNode(amqpUrlFor(vhost));
   autoTeardown(() => connection.close().catch(() => undefined));
   const ch = await connection.createChannel();
   const queue = typeof queueOf === 'string' ? queueOf : await queueOf(ch);

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { Option, type Command } from 'commander';
-import { loadConfig } from '../../config';
+import { loadConfig, nodeUrls } from '../../config';
 import { configureLogger, logger } from '../../observability';
 import { AUTOSCALE_MODES, Platform, ROLE_NAMES, topologyBootStep, withLocalAutoscale } from '../../roles';
 import { CliError } from '../cli-error';
@@ -73,7 +73,7 @@ Examples:
         process.exit(reportFailure(new CliError(startFailureLine(err, config.topologyFile), 1)));
       }
       const host = config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost;
-      const mgmt = new URL(config.managementUrl);
+      const mgmt = new URL(nodeUrls(config.managementUrl)[0] ?? config.managementUrl);
       mgmt.username = '';
       mgmt.password = '';
       const urls = {

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import amqplib from 'amqplib';
 import type { Command } from 'commander';
+import { connectAnyNode } from '../../broker';
 import { loadConfig } from '../../config';
 import { configureLogger } from '../../observability';
 import {
@@ -100,15 +100,15 @@ passwordEnv variable (unset: the user name, for development only, with a warning
         const config = loadConfig();
         configureLogger({ level: 'silent' });
         const vhost = opts.vhost ?? vhostOfAmqpUrl(config.amqpUrl);
-        const connection = await amqplib
-          .connect(amqpUrlForVhost(config.amqpUrl, vhost))
-          .catch((err: unknown) => {
+        const connection = await connectAnyNode(amqpUrlForVhost(config.amqpUrl, vhost)).catch(
+          (err: unknown) => {
             throw new CliError(
               `no AMQP connection to vhost "${vhost}" (${(err as Error).message}): is the broker up, does the ` +
                 'vhost exist, and may the user of WAGGLE_AMQP_URL use it?',
               1,
             );
-          });
+          },
+        );
         try {
           const channel = await connection.createChannel();
           const management = new ManagementClient(config.managementUrl, vhost);

@@ -2,10 +2,12 @@ import { expect } from 'chai';
 import {
   ConfigError,
   loadConfig,
+  nodeUrls,
   variablesMarkdown,
   VARIABLES,
   type WaggleConfig,
 } from '../../../src/config';
+import { amqpUrlForVhost, vhostOfAmqpUrl } from '../../../src/topology';
 
 // Every field of WaggleConfig, spelled out so the compiler fails here when a field is added or removed.
 const FIELDS: Record<keyof WaggleConfig, true> = {
@@ -106,7 +108,7 @@ describe('config: loadConfig', () => {
       WAGGLE_AMQP_URL: 'rabbit',
     });
     expect(err.problems).to.deep.equal([
-      'WAGGLE_AMQP_URL: "rabbit" is not an amqp:// or amqps:// URL',
+      'WAGGLE_AMQP_URL: "rabbit" is not an amqp:// or amqps:// URL, or a comma-separated list of them (one per cluster node)',
       'WAGGLE_HTTP_PORT: "abc" is not an integer from 0 to 65535 (0 picks a free port)',
       'WAGGLE_LOG_LEVEL: "loud" is not one of fatal, error, warn, info, debug, trace, silent',
     ]);
@@ -118,6 +120,31 @@ describe('config: loadConfig', () => {
     expect(err.problems).to.have.length(2);
     expect(err.problems[0]).to.match(/^WAGGLE_HTTP_PORT: "70000"/);
     expect(err.problems[1]).to.equal('WAGGLE_ADMIN_TOKEN: must be at least 16 characters (got 5)');
+  });
+
+  it('takes a comma-separated list of cluster nodes for the broker and its management API', () => {
+    const config = loadConfig({
+      WAGGLE_AMQP_URL: 'amqp://u:p@10.0.0.1:5672/app, amqp://u:p@10.0.0.2:5672/app',
+      WAGGLE_MANAGEMENT_URL: 'http://u:p@10.0.0.1:15672,http://u:p@10.0.0.2:15672',
+    });
+    expect(nodeUrls(config.amqpUrl)).to.deep.equal([
+      'amqp://u:p@10.0.0.1:5672/app',
+      'amqp://u:p@10.0.0.2:5672/app',
+    ]);
+    expect(nodeUrls(config.managementUrl)).to.have.length(2);
+    expect(vhostOfAmqpUrl(config.amqpUrl)).to.equal('app');
+    expect(amqpUrlForVhost(config.amqpUrl, 'other')).to.equal(
+      'amqp://u:p@10.0.0.1:5672/other,amqp://u:p@10.0.0.2:5672/other',
+    );
+  });
+
+  it('refuses a node list whose nodes name different vhosts, or a list with a bad entry', () => {
+    expect(
+      captureConfigError({ WAGGLE_AMQP_URL: 'amqp://h1:5672/a,amqp://h2:5672/b' }).problems,
+    ).to.deep.equal(['WAGGLE_AMQP_URL: the nodes of a cluster must all name the same vhost (got /a and /b)']);
+    expect(captureConfigError({ WAGGLE_MANAGEMENT_URL: 'http://h1:15672,h2:15672' }).problems[0]).to.match(
+      /^WAGGLE_MANAGEMENT_URL: "http:\/\/h1:15672,h2:15672" is not an http/,
+    );
   });
 
   it('documents every variable in the Markdown table', () => {

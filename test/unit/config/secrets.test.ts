@@ -16,7 +16,7 @@ describe('config: secrets are never printed', () => {
     const password = `pw-${randomBytes(6).toString('hex')}`;
     const err = captureConfigError({ WAGGLE_AMQP_URL: `rabbit://waggle:${password}@broker:5672` });
     expect(err.problems).to.deep.equal([
-      'WAGGLE_AMQP_URL: "rabbit://waggle:***@broker:5672" is not an amqp:// or amqps:// URL',
+      'WAGGLE_AMQP_URL: "rabbit://waggle:***@broker:5672" is not an amqp:// or amqps:// URL, or a comma-separated list of them (one per cluster node)',
     ]);
     expect(err.message).to.not.include(password);
   });
@@ -26,7 +26,7 @@ describe('config: secrets are never printed', () => {
     const password = `pw-${randomBytes(6).toString('hex')}`;
     const env = {
       WAGGLE_ADMIN_TOKEN: token,
-      WAGGLE_AMQP_URL: `amqp://waggle:${password}@broker:5672/prod`,
+      WAGGLE_AMQP_URL: `amqp://waggle:${password}@broker:5672/prod,amqp://waggle:${password}@broker-2:5672/prod`,
       WAGGLE_MANAGEMENT_URL: `http://waggle:${password}@broker:15672`,
       WAGGLE_DATABASE_URL: `postgres://waggle:${password}@db:5432/waggle`,
       WAGGLE_SLACK_API_URL: `https://bot:${password}@slack.example/api`,
@@ -34,7 +34,7 @@ describe('config: secrets are never printed', () => {
     const lines = Object.fromEntries(describeConfig(env).map(({ env: name, value }) => [name, value]));
     expect(lines).to.include({
       WAGGLE_ADMIN_TOKEN: '***',
-      WAGGLE_AMQP_URL: 'amqp://waggle:***@broker:5672/prod',
+      WAGGLE_AMQP_URL: 'amqp://waggle:***@broker:5672/prod,amqp://waggle:***@broker-2:5672/prod',
       WAGGLE_MANAGEMENT_URL: 'http://waggle:***@broker:15672',
       WAGGLE_DATABASE_URL: 'postgres://waggle:***@db:5432/waggle',
       WAGGLE_SLACK_API_URL: 'https://bot:***@slack.example/api',
@@ -91,6 +91,11 @@ describe('config: hidePasswords', () => {
       'cannot reach amqp://a:b@h1:5672 nor "http://c:d@h2:15672"',
       'cannot reach amqp://a:***@h1:5672 nor "http://c:***@h2:15672"',
     ],
+    [
+      'amqp://a:b@h1:5672/v, amqp://a:b@h2:5672/v,amqp://a:b@h3:5672/v',
+      'amqp://a:***@h1:5672/v, amqp://a:***@h2:5672/v,amqp://a:***@h3:5672/v',
+    ],
+    ['amqp://a:pa,ss@h1:5672', 'amqp://a:***@h1:5672'],
   ];
   for (const [text, shown] of cases) {
     it(`shows ${text} as ${shown}`, () => expect(hidePasswords(text)).to.equal(shown));

@@ -13,6 +13,7 @@ import { Webhooks1764007000003 } from './1764007000003-webhooks';
 import { SessionFence1764005000001 } from './1764005000001-session-fence';
 import { ConsumerInbox1764005000002 } from './1764005000002-consumer-inbox';
 import { Outbox1764005000003 } from './1764005000003-outbox';
+import { Workflows1764012000001 } from './1764012000001-workflows';
 
 /** Every migration in order. Append new ones at the end; never edit one that has landed. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   AgentRegistry1764010000001,
   ChurnAutovacuum1764011000001,
   SagaHotIndexes1764011000002,
+  Workflows1764012000001,
 ];

@@ -12,6 +12,7 @@ import { HttpServer, systemRoutes } from '../http';
 import { HttpClient } from '../http-client';
 import { HealthRegistry, logger } from '../observability';
 import { OutboxDispatch } from '../outbox';
+import type { AnySagaDefinition } from '../saga';
 import { InstanceRegistry } from './instance-registry';
 import type { PlatformContext, PrepareStep, Role } from './role';
 import { listenFailed, StartError } from './start-error';
@@ -23,6 +24,8 @@ export interface PlatformOptions {
   connectTimeoutMs?: number;
   /** Extra boot steps run after migrations and the broker connection, before roles start (e.g. topology). */
   prepare?: PrepareStep[];
+  /** Workflows users wrote (`defineSaga` results), registered with the process's saga runtime. */
+  workflows?: AnySagaDefinition[];
 }
 
 /** What a platform holds, filled in as boot gets that far; a failed boot releases exactly this. */
@@ -134,7 +137,7 @@ export class Platform {
       health,
       authenticator: new ApiKeyAuthenticator(new KeyStore(db), { ttlMs: config.keyCacheTtlMs }),
       httpClient,
-      sagas: new SagaRuntime({ db, config, httpClient, outbox }),
+      sagas: new SagaRuntime({ db, config, httpClient, outbox, workflows: this.options.workflows }),
       // The registry is read through the pool: no transaction is open while an agent answers.
       agents: new AgentDirectory({ db: pool, ...(fallback ? { fallback } : {}) }),
     };

@@ -66,15 +66,26 @@ export interface PlatformRig {
   results: ResultReader;
 }
 
+export interface PlatformRigOptions {
+  /** @default true */
+  relay?: boolean;
+  /** @default FLOW_TOPOLOGY */
+  topology?: string;
+  /** The suffix of its test database. @default SAGA_TEST_DB */
+  database?: string;
+}
+
 /**
  * A real platform in-process — ingress (with AMQP admission), workers (tool-runner, webhook-dispatcher),
  * relay and scheduler — on a fresh vhost with the flow topology and the saga suites' own database.
  */
 export async function platformRig(
   overrides: Partial<WaggleConfig> = {},
-  options: { relay?: boolean } = {},
+  options: PlatformRigOptions = {},
 ): Promise<PlatformRig> {
-  const db = await isolatedDb(SAGA_TEST_DB);
+  const database = options.database ?? SAGA_TEST_DB;
+  const topology = options.topology ?? FLOW_TOPOLOGY;
+  const db = await isolatedDb(database);
   const pool = poolOf(db);
   await cleanFlows(pool);
   const vhost = await tempVhost('flow');
@@ -89,13 +100,13 @@ export async function platformRig(
       ...(options.relay === false ? [] : [relayRole()]),
       schedulerRole(),
     ],
-    prepare: [topologyBootStep(FLOW_TOPOLOGY)],
+    prepare: [topologyBootStep(topology)],
     config: {
-      databaseUrl: isolatedDbUrl(SAGA_TEST_DB),
+      databaseUrl: isolatedDbUrl(database),
       httpPort: port,
       publicUrl: baseUrl,
       adminToken: ADMIN_TOKEN,
-      topologyFile: FLOW_TOPOLOGY,
+      topologyFile: topology,
       consumers: [],
       rateLimit: 0,
       demoTools: false,

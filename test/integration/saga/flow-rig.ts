@@ -132,6 +132,35 @@ export async function platformRig(
   };
 }
 
+/**
+ * Admission alone, in this process (ingress with its AMQP admission consumer), for tests whose saga steps run
+ * in worker processes they spawn: what the sagas send into sessions enters them through it.
+ */
+export async function admissionOnly(vhost: string, topology: string, database: string): Promise<void> {
+  await startPlatform({
+    vhost,
+    roles: [createIngressRole()],
+    prepare: [topologyBootStep(topology)],
+    config: {
+      databaseUrl: isolatedDbUrl(database),
+      topologyFile: topology,
+      consumers: [],
+      rateLimit: 0,
+      demoTools: false,
+    },
+  });
+}
+
+/** The Idempotency-Keys each call id reached a tool with. */
+export function keysPerCall(received: readonly Received[]): Map<string, Set<string>> {
+  const keys = new Map<string, Set<string>>();
+  for (const r of received) {
+    const callId = r.body.callId as string;
+    keys.set(callId, (keys.get(callId) ?? new Set<string>()).add(String(r.headers['idempotency-key'])));
+  }
+  return keys;
+}
+
 export interface ManualRig {
   runtime: SagaRuntime;
   timers: SagaTimers;

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { poolOf } from '../../../src/db';
-import { createIngressRole, topologyBootStep } from '../../../src/roles';
 import {
   amqpUrlFor,
   autoTeardown,
@@ -9,14 +8,13 @@ import {
   isolatedDb,
   isolatedDbUrl,
   spawnTs,
-  startPlatform,
   tempVhost,
   tenantWithKey,
   testEnv,
   uniqueName,
   waitForOutput,
 } from '../../support';
-import { httpStub, type Received } from '../saga/flow-rig';
+import { admissionOnly, httpStub, keysPerCall, type Received } from '../saga/flow-rig';
 import { RunClient, WORKFLOW_DB, WORKFLOW_TOPOLOGY, registerTool, workflowRig } from './workflow-rig';
 
 const DOCUMENTS = [
@@ -127,18 +125,7 @@ describe('example workflow fanout-summarize, through the run API', function () {
     await registerTool(pool, tenant, { name: 'summarize', url: `${tool.url}/summarize` });
 
     // Admission in this process: the summary enters its session through it.
-    await startPlatform({
-      vhost,
-      roles: [createIngressRole()],
-      prepare: [topologyBootStep(WORKFLOW_TOPOLOGY)],
-      config: {
-        databaseUrl: isolatedDbUrl(WORKFLOW_DB),
-        topologyFile: WORKFLOW_TOPOLOGY,
-        consumers: [],
-        rateLimit: 0,
-        demoTools: false,
-      },
-    });
+    await admissionOnly(vhost, WORKFLOW_TOPOLOGY, WORKFLOW_DB);
     const worker = async () => {
       const port = await freePort();
       const publicUrl = `http://127.0.0.1:${port}`;
@@ -179,11 +166,7 @@ describe('example workflow fanout-summarize, through the run API', function () {
     expect(done.result).to.deep.equal({ summaries: expected });
 
     // Each document's call reached the tool again after the kill, always with the key of its one saga.
-    const keys = new Map<string, Set<string>>();
-    for (const r of tool.received) {
-      const callId = r.body.callId as string;
-      keys.set(callId, (keys.get(callId) ?? new Set<string>()).add(String(r.headers['idempotency-key'])));
-    }
+    const keys = keysPerCall(tool.received);
     expect([...keys.keys()].sort()).to.deep.equal(DOCUMENTS.map((d) => `${id}/${d.id}`).sort());
     for (const [callId, set] of keys) expect(set.size, callId).to.equal(1);
     expect(tool.received.length).to.be.greaterThan(DOCUMENTS.length);

@@ -66,7 +66,7 @@ describe('workflow run API', function () {
     expect(unknown.status).to.equal(404);
     expect(unknown.body.code).to.equal('WORKFLOW_UNKNOWN');
     expect(unknown.body.detail).to.equal(
-      'no workflow "no-such-flow" runs here; known: bundle-publish, fanout-summarize, nap',
+      'no workflow "no-such-flow" runs here; known: bundle-publish, fanout-summarize, first-awake, nap, two-awake',
     );
     // The platform's own saga types are not started through the run API.
     expect((await rig.client.start('tool-call', { input: {} })).status).to.equal(404);

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import amqplib from 'amqplib';
 import { expect } from 'chai';
+import { toAmqpMessage } from '../../../src/envelope';
 import { firstRow } from '../../../src/db';
-import { eventually, uniqueName } from '../../support';
+import { autoTeardown, eventually, uniqueName } from '../../support';
 import { httpStub } from '../saga/flow-rig';
 import { registerTool, workflowRig, type WorkflowRig } from './workflow-rig';
 
@@ -112,12 +114,29 @@ describe('example workflow bundle-publish, through the run API', function () {
     expect(await activeBundle(rig)).to.equal('b-old');
   });
 
-  it('a rejection fails the run with its reason', async () => {
+  it('a rejection a gateway publishes over AMQP fails the run with its reason', async () => {
     const { rig } = await bundleRig();
     const bundleId = uniqueName('nope');
     const id = await rig.client.started('bundle-publish', { input: { bundleId, source: 'x' } });
     await rig.client.until(id, (r) => r.status === 'waiting' && r.step === 'approval');
-    await rig.client.postEvent('bundle.rejected', { bundleId, reason: 'typo in the banner' });
+    const connection = await amqplib.connect(rig.amqpUrl);
+    autoTeardown(() => connection.close().catch(() => undefined));
+    const channel = await connection.createConfirmChannel();
+    const rejectionId = randomUUID();
+    const rejection = toAmqpMessage({
+      specversion: '1.0',
+      id: rejectionId,
+      correlationid: rejectionId,
+      source: '/gateways/review-desk',
+      type: 'bundle.rejected',
+      time: new Date().toISOString(),
+      tenantid: rig.tenant,
+      channel: 'web',
+      sessionid: 'reviews',
+      data: { bundleId, reason: 'typo in the banner' },
+    });
+    channel.publish('waggle.admission', rejection.routingKey, rejection.content, rejection.properties);
+    await channel.waitForConfirms();
     const failed = await rig.client.until(id, 'failed');
     expect(failed.error).to.deep.equal({ code: 'BUNDLE_REJECTED', message: 'rejected: typo in the banner' });
     expect(await activeBundle(rig)).to.equal('b-old');

@@ -6,6 +6,7 @@
 // Tools it calls (register them per tenant with `waggle tools add`): `bundle-compile` answers
 // `{ artifact }` (and may have a compensate URL that deletes it); `bundle-verify` answers 2xx when the
 // live bundle works.
+import { firstRow } from '../../src/db';
 import { complete, defineSaga, fail, next, waitFor, type StepContext } from '../../src/saga';
 import { toolCallStep } from '../../src/tools';
 
@@ -63,11 +64,13 @@ export default defineSaga<BundlePublish>({
       name: 'swap',
       run: async (ctx) => {
         await pointerTable(ctx);
-        const rows = (await ctx.db.query(
+        // firstRow reads a row whichever driver runs the step's transaction (pg or typeorm).
+        const active = await firstRow<{ bundle_id: string }>(
+          ctx.db,
           'SELECT bundle_id FROM bundle_pointer WHERE tenant = $1 FOR UPDATE',
           [ctx.saga.tenant],
-        )) as Array<{ bundle_id: string }>;
-        ctx.state.previous = rows[0]?.bundle_id ?? null;
+        );
+        ctx.state.previous = active?.bundle_id ?? null;
         await ctx.db.query(
           `INSERT INTO bundle_pointer (tenant, bundle_id) VALUES ($1, $2)
            ON CONFLICT (tenant) DO UPDATE SET bundle_id = excluded.bundle_id, updated_at = now()`,

@@ -1,10 +1,14 @@
 import path from 'node:path';
 import { expect } from 'chai';
-import { schedulerRole } from '../../../src/roles';
-import { defineSaga, sleep, complete } from '../../../src/saga';
+import { SagaRuntime, schedulerRole } from '../../../src/roles';
+import { SagaTimers, complete, defineSaga, sleep } from '../../../src/saga';
+import nap from '../../fixtures/workflows/nap';
 import { loadWorkflowModule, WorkflowModuleError } from '../../../src/workflows';
 import {
   REPO_ROOT,
+  autoTeardown,
+  eventually,
+  testConfig,
   isolatedDb,
   isolatedDbUrl,
   spawnWaggle,
@@ -90,5 +94,42 @@ describe('workflows: loading user-written modules', function () {
     const id = await client.started(type, { input: { to: 'Ana' } });
     const run = await client.until(id, 'completed');
     expect(run.result).to.deep.equal({ greeting: 'good morning, Ana' });
+  });
+
+  it("a handler's ctx.startSaga starts a workflow in its transaction, and the timers claim it", async () => {
+    const db = await isolatedDb(WORKFLOW_DB);
+    const runtime = new SagaRuntime({ db, config: testConfig(), workflows: [nap] });
+    const timers = new SagaTimers({ engine: runtime.engine, db: runtime.pool, pollMs: 50 });
+    await timers.start();
+    autoTeardown(() => timers.stop());
+    const key = uniqueName('handler');
+    const origin = {
+      specversion: '1.0' as const,
+      id: key,
+      source: '/tests',
+      type: 'message.received',
+      time: new Date().toISOString(),
+      tenantid: 'acme',
+      channel: 'webchat',
+      sessionid: 's-1',
+      correlationid: key,
+    };
+    // What ctx.startSaga hands the runtime: the handler's transaction and outbox.
+    const id = await db.transaction((manager) =>
+      runtime.startFromHandler({
+        type: 'nap',
+        input: { nap: '100ms', name: 'from-a-handler' },
+        correlationKey: key,
+        tenant: 'acme',
+        origin,
+        db: manager,
+        publish: () => undefined,
+      }),
+    );
+    const done = await eventually(async () => {
+      const saga = await runtime.engine.get(id);
+      return saga.status === 'completed' ? saga : undefined;
+    }, 'the nap completed on the timers');
+    expect(done.outcome?.result).to.include({ name: 'from-a-handler' });
   });
 });

@@ -279,7 +279,8 @@ export class StepRunner {
       const outcome = (await handler(ctx)) ?? next();
       const finishes =
         mayComplete &&
-        (outcome.kind === 'complete' || (outcome.kind === 'next' && stepIndex === def.steps.length - 1));
+        (outcome.kind === 'complete' ||
+          ((outcome.kind === 'next' || outcome.kind === 'sleep') && stepIndex === def.steps.length - 1));
       if (finishes && def.onCompleted)
         await def.onCompleted(ctx, outcome.kind === 'complete' ? outcome.result : undefined);
       await savepoint?.query('RELEASE SAVEPOINT saga_step');

@@ -14,6 +14,7 @@ import { Webhooks1764007000003 } from './1764007000003-webhooks';
 import { SessionFence1764005000001 } from './1764005000001-session-fence';
 import { ConsumerInbox1764005000002 } from './1764005000002-consumer-inbox';
 import { Outbox1764005000003 } from './1764005000003-outbox';
+import { Workflows1764012000001 } from './1764012000001-workflows';
 
 /** Every migration in order. Append new ones at the end; never edit one that has landed. */
 export const MIGRATIONS = [
@@ -33,4 +34,5 @@ export const MIGRATIONS = [
   ChurnAutovacuum1764011000001,
   SagaHotIndexes1764011000002,
   RetentionIndexes1764012000003,
+  Workflows1764012000001,
 ];

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { type ApiKeyAuthenticator, authenticateTenant } from '../tenants';
-import { HttpProblem } from '../http';
+import { HttpProblem, openEventStream } from '../http';
 import type { OutboundLog } from './outbound-log';
 import type { SessionStreamHub } from './session-stream-hub';
 import { SseSessionStream } from './sse-session-stream';
@@ -57,20 +57,8 @@ export function streamRoutes(deps: StreamRoutesDeps): Router {
     // The response closes when the client goes away (or the stream ends at shutdown).
     ctx.res.on('close', close);
     stream.body.on('close', () => void unsubscribe());
-    ctx.req.socket.setTimeout(0);
-    ctx.req.socket.setNoDelay(true);
-    // The response is a long-lived stream this route writes itself (koa would report a client's
-    // disconnect as an error of a piped body).
-    ctx.status = 200;
-    ctx.respond = false;
-    ctx.res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      // The stream ends only at shutdown or disconnect; then the connection goes too.
-      Connection: 'close',
-      'X-Accel-Buffering': 'no',
-      'X-Correlation-Id': String(ctx.state.correlationId),
-    });
+    // The stream ends only at shutdown or disconnect.
+    openEventStream(ctx, { 'X-Correlation-Id': String(ctx.state.correlationId) });
     stream.body.pipe(ctx.res);
     stream.begin();
   });

@@ -9,6 +9,7 @@ import { registerSagas } from './commands/sagas';
 import { registerSessions } from './commands/sessions';
 import { registerTools } from './commands/tools';
 import { registerWebhooks } from './commands/webhooks';
+import { registerWorkflows } from './commands/workflows';
 import { registerStart } from './commands/start';
 import { registerTenants } from './commands/tenants';
 import { registerTopology } from './commands/topology';
@@ -37,6 +38,7 @@ Start here: \`waggle start\`, then open http://127.0.0.1:8080/v1/health.`,
   registerKeys(program);
   registerTopology(program);
   registerSagas(program);
+  registerWorkflows(program);
   registerSessions(program);
   registerWebhooks(program);
   registerTools(program);

@@ -4,6 +4,30 @@ import { ConsumerConfigError } from './consumer-settings';
 import { isConsumerDefinition, type ConsumerDefinition } from './define-consumer';
 
 /**
+ * Imports a module (a path relative to `root`, with or without `.ts`) and returns its default export;
+ * throws the loader's error when it cannot be loaded.
+ */
+export async function importDefaultExport(
+  root: string,
+  file: string,
+  accept: (exported: unknown) => boolean,
+): Promise<unknown> {
+  const path = resolve(root, file);
+  let mod: unknown;
+  // waggle runs as CommonJS through tsx's require hook, which compiles TypeScript modules; import() would
+  // bypass it. An ES module falls back to import().
+  try {
+    mod = createRequire(resolve(root, 'package.json'))(path);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw err;
+    mod = await import(path);
+  }
+  // A CommonJS-compiled module can arrive wrapped once more ({ default: { default: … } }).
+  const exported = (mod as { default?: unknown }).default;
+  return accept(exported) ? exported : (exported as { default?: unknown } | undefined)?.default;
+}
+
+/**
  * Imports a handler module (a path relative to `root`, with or without `.ts`) and returns its default export,
  * which must be the result of defineConsumer.
  */
@@ -12,25 +36,14 @@ export async function loadHandlerModule(
   handler: string,
   consumer: string,
 ): Promise<ConsumerDefinition> {
-  const path = resolve(root, handler);
-  let mod: unknown;
+  let exported: unknown;
   try {
-    // waggle runs as CommonJS through tsx's require hook, which compiles TypeScript modules; import() would
-    // bypass it. An ES module falls back to import().
-    try {
-      mod = createRequire(resolve(root, 'package.json'))(path);
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'ERR_REQUIRE_ESM') throw err;
-      mod = await import(path);
-    }
+    exported = await importDefaultExport(root, handler, isConsumerDefinition);
   } catch (err) {
     throw new ConsumerConfigError(consumer, [
       `handler module "${handler}" could not be loaded: ${(err as Error).message}`,
     ]);
   }
-  // A CommonJS-compiled module can arrive wrapped once more ({ default: { default: … } }).
-  let exported = (mod as { default?: unknown }).default;
-  if (!isConsumerDefinition(exported)) exported = (exported as { default?: unknown } | undefined)?.default;
   if (!isConsumerDefinition(exported)) {
     throw new ConsumerConfigError(consumer, [
       `handler module "${handler}": its default export is not a defineConsumer(...) result`,

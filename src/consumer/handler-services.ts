@@ -7,7 +7,7 @@ import type { SagaStartRequest } from './saga-starter';
 
 /** The process's saga runtime as a handler sees it (`ctx.sagas`). */
 export interface HandlerSagas {
-  /** The engine with the platform's flows registered (tool calls, webhook deliveries). */
+  /** The engine with the platform's flows (tool calls, webhook deliveries) and the workflows users wrote. */
   readonly engine: SagaEngine;
   /** The settings the webhook delivery saga runs with. */
   readonly webhooks: WebhookSettings;

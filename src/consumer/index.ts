@@ -23,7 +23,7 @@ export {
   type PartitionGroupBinding,
   type ResolveOptions,
 } from './consumer-settings';
-export { loadHandlerModule } from './handler-module';
+export { importDefaultExport, loadHandlerModule } from './handler-module';
 export {
   HandlerServiceUnavailableError,
   SagasUnavailableError,

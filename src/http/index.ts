@@ -25,3 +25,4 @@ export { SYSTEM_API } from './system-api';
 export { JSON_DEPTH_LIMIT } from './json-depth';
 export { refuseUnstorableText } from './unstorable-text-problem';
 export { requireUtf8 } from './utf8-body';
+export { openEventStream } from './event-stream';

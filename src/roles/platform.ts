@@ -12,6 +12,7 @@ import { HttpServer, systemRoutes } from '../http';
 import { HttpClient } from '../http-client';
 import { HealthRegistry, logger, TraceExport } from '../observability';
 import { OutboxDispatch } from '../outbox';
+import type { AnySagaDefinition } from '../saga';
 import { InstanceRegistry } from './instance-registry';
 import type { BootContext, PlatformContext, PrepareStep, Role } from './role';
 import { listenFailed, StartError } from './start-error';
@@ -23,6 +24,8 @@ export interface PlatformOptions {
   connectTimeoutMs?: number;
   /** Extra boot steps run after migrations and the broker connection, before roles start (e.g. topology). */
   prepare?: PrepareStep[];
+  /** Workflows users wrote (`defineSaga` results), registered with the process's saga runtime. */
+  workflows?: AnySagaDefinition[];
 }
 
 /** What a platform holds, filled in as boot gets that far; a failed boot releases exactly this. */
@@ -142,11 +145,17 @@ export class Platform {
       // The registry is read through the pool: no transaction is open while an agent answers.
       agents: new AgentDirectory({ db: pool, ...(fallback ? { fallback } : {}) }),
     };
-    for (const step of this.options.prepare ?? []) boot = { ...boot, ...(await step(boot)) };
-    // Made once the topology is known: a tenant's dedicated tool queue gets its tool commands.
+    const workflows = [...(this.options.workflows ?? [])];
+    for (const step of this.options.prepare ?? []) {
+      const { workflows: loaded, ...prepared } = (await step(boot)) ?? {};
+      boot = { ...boot, ...prepared };
+      workflows.push(...(loaded ?? []));
+    }
+    // Made once the topology is known: a tenant's dedicated tool queue gets its tool commands, and the
+    // workflows its `workflows:` section names are registered with the platform's own.
     const ctx: PlatformContext = {
       ...boot,
-      sagas: new SagaRuntime({ db, config, httpClient, outbox, topology: boot.topology }),
+      sagas: new SagaRuntime({ db, config, httpClient, outbox, topology: boot.topology, workflows }),
     };
     this.ctx = ctx;
 

@@ -8,6 +8,7 @@ import type { HttpServer } from '../http';
 import type { HttpClient } from '../http-client';
 import type { HealthRegistry } from '../observability';
 import type { OutboxDispatch } from '../outbox';
+import type { AnySagaDefinition } from '../saga';
 import type { Topology } from '../topology';
 
 /** The roles one waggle process can run; `waggle start` runs all of them by default. */
@@ -43,7 +44,10 @@ export interface PlatformContext {
 }
 
 /** What a boot step adds to the context the roles get (the topology boot step: the topology it applied). */
-export type Prepared = Partial<Pick<PlatformContext, 'topology'>>;
+export type Prepared = Partial<Pick<PlatformContext, 'topology'>> & {
+  /** Workflows the step loaded (the topology's `workflows:` section), for the saga runtime to register. */
+  workflows?: AnySagaDefinition[];
+};
 
 /**
  * What a boot step gets: the context before the saga runtime is made (the runtime is made from what the

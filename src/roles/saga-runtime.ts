@@ -4,7 +4,7 @@ import type { HandlerSagas, SagaStartRequest } from '../consumer';
 import { poolOf, type SqlPool } from '../db';
 import { HttpClient } from '../http-client';
 import { outboxMessageFor, type OutboxDispatch } from '../outbox';
-import { SagaEngine, systemClock, type Clock } from '../saga';
+import { SagaEngine, systemClock, type AnySagaDefinition, type Clock } from '../saga';
 import { planTopology, type Topology } from '../topology';
 import {
   TOOL_SAGA_TYPE,
@@ -15,6 +15,7 @@ import {
   type ToolSettings,
 } from '../tools';
 import { deliverySaga, DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../webhooks';
+import { WorkflowModuleError } from '../workflows';
 
 export interface SagaRuntimeOptions {
   db: DataSource;
@@ -36,6 +37,8 @@ export interface SagaRuntimeOptions {
   /** Overrides of the settings the config gives (tests point queues or exchanges elsewhere). */
   tools?: Partial<ToolSettings>;
   webhooks?: Partial<WebhookSettings>;
+  /** Workflows users wrote (`defineSaga` results), besides those the topology's `workflows:` section names. */
+  workflows?: AnySagaDefinition[];
 }
 
 /**
@@ -50,6 +53,7 @@ export class SagaRuntime implements HandlerSagas {
   readonly webhooks: WebhookSettings;
   readonly config: WaggleConfig;
   readonly httpClient: HttpClient;
+  private readonly userWorkflows = new Map<string, AnySagaDefinition>();
 
   constructor(options: SagaRuntimeOptions) {
     const { config } = options;
@@ -75,6 +79,33 @@ export class SagaRuntime implements HandlerSagas {
       clock: options.clock ?? systemClock,
       outbox: options.outbox,
     }).register(toolCallSaga(this.tools, this.httpClient), deliverySaga(this.webhooks, this.httpClient));
+    this.registerWorkflows(...(options.workflows ?? []));
+  }
+
+  /**
+   * Registers workflows users wrote: the timers claim them, `ctx.startSaga` and the run API start them. A
+   * type the platform runs itself, or registered twice, is refused (WorkflowModuleError).
+   */
+  registerWorkflows(...definitions: AnySagaDefinition[]): void {
+    for (const d of definitions) {
+      if (this.userWorkflows.has(d.type) || this.engine.types().includes(d.type)) {
+        throw new WorkflowModuleError(
+          `workflow "${d.type}" is registered twice (or is a built-in saga type)`,
+        );
+      }
+      this.engine.register(d);
+      this.userWorkflows.set(d.type, d);
+    }
+  }
+
+  /** The workflows users wrote that this process runs, by type. */
+  workflows(): AnySagaDefinition[] {
+    return [...this.userWorkflows.values()].sort((a, b) => a.type.localeCompare(b.type));
+  }
+
+  /** Whether `type` is a workflow users wrote (tenants start those through the run API, not the built-ins). */
+  isWorkflow(type: string): boolean {
+    return this.userWorkflows.has(type);
   }
 
   /**

@@ -12,6 +12,7 @@ import { consoleRoutes } from '../console';
 import { callbackRoutes } from '../tools';
 import { demoToolRoutes, registerDemoTools } from '../agent';
 import { webhookEndpointRoutes } from '../webhooks';
+import { workflowRunRoutes } from '../workflows';
 import { CronScheduler, SagaTimers } from '../saga';
 import { RetentionPruner } from '../retention';
 import { ManagementClient, planTopology, vhostOfAmqpUrl, type Topology } from '../topology';
@@ -41,7 +42,8 @@ function topologyOrNone(ctx: PlatformContext): Topology | undefined {
  * The `scheduler` role: wakes sagas at their `wake_at` (SKIP LOCKED, so any number of schedulers share the
  * work), publishes the topology's cron schedules once per tick across instances, and serves the routes of
  * the saga flows: the operations API under /v1/admin and the operations console under /console, tool callbacks (POST /v1/callbacks/:sagaId), the
- * tenants' webhook endpoint API, and the demo weather tool.
+ * tenants' webhook endpoint API, the tenants' workflow run API (/v1/workflows/{type}/runs, /v1/runs/{id}), and
+ * the demo weather tool.
  */
 export function schedulerRole(): Role {
   let timers: SagaTimers | undefined;
@@ -82,6 +84,14 @@ export function schedulerRole(): Role {
         webhookEndpointRoutes({
           authenticator: ctx.authenticator,
           db: runtime.pool,
+        }),
+      );
+      ctx.http.mount(
+        workflowRunRoutes({
+          authenticator: ctx.authenticator,
+          engine: runtime.engine,
+          db: runtime.pool,
+          workflows: runtime,
         }),
       );
       if (ctx.config.demoTools) ctx.http.mount(demoToolRoutes());

@@ -10,10 +10,12 @@ import {
   type AmqpApplyReport,
   type Topology,
 } from '../topology';
+import { loadWorkflows } from '../workflows';
 import type { PlatformContext, PrepareStep } from './role';
 
 /**
- * A platform boot step: loads the topology file, declares it on a channel whose setup re-runs on every
+ * A platform boot step: loads the topology file and the workflow modules it names (handed on for the
+ * process's saga runtime, so every role runs them), declares it on a channel whose setup re-runs on every
  * reconnect, then declares users and permissions through the management API (best effort: a warning when
  * that API is down). Registers the `topology` health component, ok once applied without conflicts. The
  * topology it applied joins the context the roles get.
@@ -22,6 +24,9 @@ export function topologyBootStep(file: string): PrepareStep {
   return async (ctx) => {
     const log = logger({ component: 'topology' });
     const topology = await loadTopology(file);
+    // Before anything consumes: a bad workflow module ends boot with one line naming its file.
+    const workflows = await loadWorkflows(topology);
+    if (workflows.length > 0) log.info({ workflows: workflows.map((w) => w.type) }, 'workflows loaded');
     const plan = planTopology(topology);
     const vhost = vhostOfAmqpUrl(ctx.config.amqpUrl);
     const management = new ManagementClient(ctx.config.managementUrl, vhost);
@@ -74,7 +79,7 @@ export function topologyBootStep(file: string): PrepareStep {
         'topology users and permissions not applied: management API unavailable',
       );
     }
-    return { topology };
+    return { topology, workflows: workflows.map((w) => w.definition) };
   };
 }
 

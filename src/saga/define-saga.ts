@@ -3,6 +3,7 @@ import { EVENT_TYPE_PATTERN, type WaggleEvent } from '../envelope';
 import type { Logger } from '../observability';
 import type { OutboxMessage } from '../outbox';
 import type { RetryPolicy } from '../retry';
+import type { ChildRuns } from './children';
 import { SagaDefinitionError } from './saga-errors';
 import { toMs, type DurationInput } from './durations';
 
@@ -52,6 +53,8 @@ export interface SagaInfo {
   attempt: number;
   /** 1, then +1 each time an operator restarts a finished saga: part of idempotency keys. */
   run: number;
+  /** Set on a child run: the saga whose fan-out step started it. */
+  parentId?: string;
 }
 
 /** Everything a step, handler or compensation gets. Mutate `state`; the engine saves it with the transition. */
@@ -71,6 +74,8 @@ export interface StepContext<S> {
   readonly inline?: InlineStep;
   /** Writes a command to the outbox in this transaction. */
   send(command: SagaCommand): Promise<void>;
+  /** Child runs of this saga: started in this transaction, read, cancelled or undone (see `fanOut`). */
+  readonly children: ChildRuns;
   /** An envelope from this saga (tenant, source, correlation id, time from the engine's clock). */
   event(input: SagaEventInput): WaggleEvent;
   now(): Date;
@@ -96,10 +101,17 @@ export interface SagaFailure {
 /** What a step asks the engine to do next. */
 export type StepOutcome =
   | { kind: 'next' }
-  | { kind: 'wait'; events: string[]; timeoutMs?: number }
+  | { kind: 'wait'; events: string[]; timeoutMs?: number; match?: EventMatch }
+  | { kind: 'sleep'; ms: number }
   | { kind: 'complete'; result?: unknown }
   | { kind: 'fail'; code: string; message: string }
   | { kind: 'ignore' };
+
+/**
+ * Which outside events a wait takes: dotted paths into the event's envelope and the value each must have,
+ * compared as text (`{ 'data.orderId': '17' }`). Only events of the saga's own tenant are considered.
+ */
+export type EventMatch = Record<string, string | number | boolean>;
 
 type Awaitable<T> = T | Promise<T>;
 export type StepHandler<S> = (ctx: StepContext<S>) => Awaitable<StepOutcome | void>;
@@ -206,15 +218,39 @@ export function next(): StepOutcome {
   return { kind: 'next' };
 }
 
+/** What a wait may say besides the message types it takes. */
+export interface WaitOptions {
+  /** After this long the step's onTimeout runs (default: a retryable failure of the step). */
+  timeout?: DurationInput;
+  /**
+   * Take these types from outside too: an event admitted on the `events` exchange (over HTTP or AMQP) of
+   * the saga's tenant whose envelope matches is delivered to the saga, once. Without `match` only replies
+   * addressed to the saga (by its id) reach it.
+   */
+  match?: EventMatch;
+}
+
 /** Wait for one of these message types; after `timeout` the step's onTimeout runs (default: a retryable failure). */
-export function waitFor(events: string | string[], options: { timeout?: DurationInput } = {}): StepOutcome {
+export function waitFor(events: string | string[], options: WaitOptions = {}): StepOutcome {
   const list = Array.isArray(events) ? events : [events];
   if (list.length === 0) throw new SagaDefinitionError('waitFor needs at least one message type');
+  if (options.match !== undefined && Object.keys(options.match).length === 0) {
+    throw new SagaDefinitionError('waitFor: match needs at least one path, e.g. { "data.orderId": id }');
+  }
   return {
     kind: 'wait',
     events: list,
     timeoutMs: options.timeout === undefined ? undefined : toMs(options.timeout),
+    ...(options.match ? { match: options.match } : {}),
   };
+}
+
+/**
+ * This step is done; go on with the next one after `duration` (durable: the wake-up time is the saga's
+ * `wake_at`, so a restart or another scheduler keeps it).
+ */
+export function sleep(duration: DurationInput): StepOutcome {
+  return { kind: 'sleep', ms: toMs(duration) };
 }
 
 /** From a message handler: this message changes nothing (e.g. a stale reply); keep waiting as before. */

@@ -1,5 +1,17 @@
 export { ManualClock, systemClock, type Clock } from './clock';
+export {
+  CHILD_FINISHED,
+  fanOut,
+  type ChildFinished,
+  type ChildRequest,
+  type ChildRun,
+  type ChildRuns,
+  type FanOutInput,
+  type JoinPolicy,
+} from './children';
+export { childrenOf, type ChildLink } from './child-runs';
 export type { CallerOutbox } from './commit-effects';
+export { sagasAwaiting } from './event-waits';
 export type { CommandRunnerDeps } from './command-runner-deps';
 export {
   CronScheduleError,
@@ -16,7 +28,10 @@ export {
   fail,
   ignore,
   next,
+  sleep,
   waitFor,
+  type EventMatch,
+  type WaitOptions,
   type SagaCommand,
   type SagaDefinition,
   type SagaDefinitionInput,

@@ -3,6 +3,7 @@ import { deferredWrite, inTransaction, type DeferredWrite, type Queryable, type 
 import { logger } from '../observability';
 import { outboxMessageFor, writeOutbox, type OutboxDispatch, type OutboxMessage } from '../outbox';
 import { systemClock, type Clock } from './clock';
+import { StepChildRuns } from './child-runs';
 import { CommitEffects, type CallerOutbox } from './commit-effects';
 import { next, type SagaDefinition, type SagaMessage } from './define-saga';
 import { SagaConflictError, SagaNotFoundError, SagaTypeUnknownError } from './saga-errors';
@@ -121,7 +122,19 @@ export class SagaEngine {
     this.inlineSteps = options.inlineSteps ?? 8;
     this.dueNoticeMs = options.dueNoticeMs ?? 1_000;
     this.outbox = options.outbox;
-    this.steps = new StepRunner(this.clock);
+    this.steps = new StepRunner(
+      this.clock,
+      (place, effects, parent) =>
+        new StepChildRuns({
+          tx: place.tx,
+          effects,
+          clock: this.clock,
+          parent,
+          definition: (type) => this.definitions.get(type),
+          types: () => this.types(),
+          inline: place.inline !== undefined,
+        }),
+    );
   }
 
   /** Timers of this process to tell after each commit of the engine's own; returns what detaches them. */
@@ -425,8 +438,9 @@ export class SagaEngine {
     return findSagaId(db, type, correlationKey);
   }
 
-  timeline(sagaId: string, db: Queryable = this.queryable()): Promise<TimelineEntry[]> {
-    return loadTimeline(db, sagaId);
+  /** A saga's timeline, oldest first; only the entries after `afterId` when given (a stream reading on). */
+  timeline(sagaId: string, db: Queryable = this.queryable(), afterId = 0): Promise<TimelineEntry[]> {
+    return loadTimeline(db, sagaId, afterId);
   }
 
   list(filter: SagaFilter = {}, db: Queryable = this.queryable()): Promise<SagaRecord[]> {

@@ -37,6 +37,10 @@ export interface SagaRecord {
   createdAt: Date;
   updatedAt: Date;
   finishedAt: Date | null;
+  /** The saga whose fan-out step started this one (a child run), with its group and place in it. */
+  parentId?: string | null;
+  childGroup?: string | null;
+  childIndex?: number | null;
 }
 
 /** One entry of a saga's timeline (`saga_event`). */

@@ -35,6 +35,9 @@ const SAGA_COLUMNS = recordColumns<SagaRecord>()([
   'createdAt',
   'updatedAt',
   'finishedAt',
+  'parentId',
+  'childGroup',
+  'childIndex',
 ]);
 
 export interface NewSaga {
@@ -45,6 +48,8 @@ export interface NewSaga {
   stepName: string;
   input: unknown;
   now: Date;
+  /** A child run: the parent saga, the group of children it belongs to and its index there. */
+  parent?: { id: string; group: string; index: number };
 }
 
 export interface SagaFilter {
@@ -66,8 +71,8 @@ export async function insertSaga(db: Queryable, s: NewSaga): Promise<{ id: strin
     db,
     `WITH s AS (
        INSERT INTO saga (id, type, tenant, correlation_key, status, step, step_name, input, state, wake_at,
-                         created_at, updated_at)
-       VALUES ($1, $2, $3, $4, 'running', 0, $5, $6, $6, $7, $7, $7)
+                         created_at, updated_at, parent_id, child_group, child_index)
+       VALUES ($1, $2, $3, $4, 'running', 0, $5, $6, $6, $7, $7, $7, $8, $9, $10)
        ON CONFLICT (type, correlation_key) DO NOTHING
        RETURNING id
      ), t AS (
@@ -75,7 +80,18 @@ export async function insertSaga(db: Queryable, s: NewSaga): Promise<{ id: strin
        SELECT id, $7, 'started', jsonb_build_object('correlationKey', $4::text) FROM s
      )
      SELECT id FROM s`,
-    [s.id, s.type, s.tenant, s.correlationKey, s.stepName, JSON.stringify(s.input ?? {}), s.now],
+    [
+      s.id,
+      s.type,
+      s.tenant,
+      s.correlationKey,
+      s.stepName,
+      JSON.stringify(s.input ?? {}),
+      s.now,
+      s.parent?.id ?? null,
+      s.parent?.group ?? null,
+      s.parent?.index ?? null,
+    ],
   );
   if (inserted) return { id: inserted.id, created: true };
   const existing = await firstRow<{ id: string }>(
@@ -267,8 +283,8 @@ export async function recordMessage(
   return row !== undefined;
 }
 
-/** A saga's timeline, oldest first. */
-export async function loadTimeline(db: Queryable, sagaId: string): Promise<TimelineEntry[]> {
+/** A saga's timeline, oldest first (only the entries after `afterId` when given). */
+export async function loadTimeline(db: Queryable, sagaId: string, afterId = 0): Promise<TimelineEntry[]> {
   const rows = await rowsOf<{
     id: string;
     at: Date;
@@ -276,9 +292,11 @@ export async function loadTimeline(db: Queryable, sagaId: string): Promise<Timel
     step: string | null;
     message_id: string | null;
     detail: Record<string, unknown> | null;
-  }>(db, 'SELECT id, at, kind, step, message_id, detail FROM saga_event WHERE saga_id = $1 ORDER BY id', [
-    sagaId,
-  ]);
+  }>(
+    db,
+    'SELECT id, at, kind, step, message_id, detail FROM saga_event WHERE saga_id = $1 AND id > $2 ORDER BY id',
+    [sagaId, afterId],
+  );
   return rows.map((r) => ({
     id: Number(r.id),
     at: r.at,

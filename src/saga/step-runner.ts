@@ -13,7 +13,9 @@ import {
   type InlineStep,
   type StepOutcome,
 } from './define-saga';
+import { childFinishedCommand, endsChild, type ChildRuns } from './children';
 import type { CommitEffects } from './commit-effects';
+import { recordEventWaits } from './event-waits';
 import { sagaEvent } from './saga-command';
 import { SagaTimeoutError } from './saga-errors';
 import { sagaFinished, sagaStepSeconds, sagaTransitions } from './saga-metrics';
@@ -61,7 +63,14 @@ export interface SagaTurn extends StepPlace {
  * `CommitEffects` until it commits.
  */
 export class StepRunner {
-  constructor(private readonly clock: Clock) {}
+  /**
+   * @param children makes a step try's `ctx.children` (the engine's, which knows the saga types); without
+   * it a step that starts children fails.
+   */
+  constructor(
+    private readonly clock: Clock,
+    private readonly children?: (place: StepPlace, effects: CommitEffects, saga: SagaRecord) => ChildRuns,
+  ) {}
 
   /** Where a due saga goes next: its next compensation while compensating, else its current step. */
   advance(turn: SagaTurn): Promise<Transition> {
@@ -272,12 +281,14 @@ export class StepRunner {
         stepIndex,
         attempt: saga.attempts + 1,
         run: saga.run,
+        ...(saga.parentId ? { parentId: saga.parentId } : {}),
       },
       state: structuredClone(saga.state),
       db: savepoint ?? place.tx,
       read: place.read ?? savepoint ?? place.tx,
       ...(place.inline ? { inline: place.inline } : {}),
       send: async (command) => effects.send(tracedCommand(command, span), saga.id),
+      children: this.children?.(place, effects, saga) ?? NO_CHILDREN,
       event: (input) => sagaEvent(saga, input, this.clock.now()),
       now: () => this.clock.now(),
       // Made when the step first logs: most steps never do.
@@ -298,7 +309,8 @@ export class StepRunner {
       const outcome = (await handler(ctx)) ?? next();
       const finishes =
         mayComplete &&
-        (outcome.kind === 'complete' || (outcome.kind === 'next' && stepIndex === def.steps.length - 1));
+        (outcome.kind === 'complete' ||
+          ((outcome.kind === 'next' || outcome.kind === 'sleep') && stepIndex === def.steps.length - 1));
       if (finishes && def.onCompleted)
         await def.onCompleted(ctx, outcome.kind === 'complete' ? outcome.result : undefined);
       await savepoint?.release();
@@ -315,6 +327,16 @@ export class StepRunner {
   }
 }
 
+const unavailable = (): never => {
+  throw new Error('child runs need a saga engine: this step runner was made without one');
+};
+const NO_CHILDREN: ChildRuns = {
+  start: unavailable,
+  list: unavailable,
+  cancel: unavailable,
+  undo: unavailable,
+};
+
 /**
  * Writes a transition (version-checked) and its timeline, and notes in `effects` when the saga wakes next;
  * false when the saga changed meanwhile.
@@ -328,6 +350,8 @@ export async function writeTransition(
 ): Promise<boolean> {
   if (!(await updateSaga(tx, saga.id, saga.version, t.change, now, t.timeline))) return false;
   effects.moved(saga.id, t.change.wakeAt);
+  await recordEventWaits(tx, saga, t);
+  if (endsChild(saga, t.change)) effects.send(childFinishedCommand(saga, t.change, now), saga.id);
   countTransition(saga, t.change);
   return true;
 }

@@ -50,24 +50,8 @@ export function afterOutcome(
   const stepName = saga.stepName;
   const base = { ...unchanged(saga), state };
   switch (outcome.kind) {
-    case 'next': {
-      const nextIndex = saga.step + 1;
-      const nextStep = def.steps[nextIndex];
-      if (!nextStep) return completed(base, undefined, now, [{ kind: 'step-completed', step: stepName }]);
-      return {
-        change: {
-          ...base,
-          status: 'running',
-          step: nextIndex,
-          stepName: nextStep.name,
-          wakeAt: dueAgain(saga, 'running', now),
-          waitingFor: null,
-          attempts: 0,
-          lastError: null,
-        },
-        timeline: [{ kind: 'step-completed', step: stepName }],
-      };
-    }
+    case 'next':
+      return nextStep(saga, def, base, now, dueAgain(saga, 'running', now));
     case 'wait': {
       const wakeAt = outcome.timeoutMs === undefined ? null : new Date(now.getTime() + outcome.timeoutMs);
       return {
@@ -76,9 +60,22 @@ export function afterOutcome(
           {
             kind: 'waiting',
             step: stepName,
-            detail: { for: outcome.events, ...(wakeAt ? { until: wakeAt.toISOString() } : {}) },
+            detail: {
+              for: outcome.events,
+              ...(wakeAt ? { until: wakeAt.toISOString() } : {}),
+              ...(outcome.match ? { match: outcome.match } : {}),
+            },
           },
         ],
+      };
+    }
+    case 'sleep': {
+      const t = nextStep(saga, def, base, now, new Date(now.getTime() + outcome.ms));
+      const until = t.change.wakeAt?.toISOString();
+      if (t.change.status !== 'running') return t;
+      return {
+        change: t.change,
+        timeline: [...t.timeline, { kind: 'sleeping', step: t.change.stepName, detail: { until } }],
       };
     }
     case 'complete':
@@ -94,6 +91,33 @@ export function afterOutcome(
     case 'ignore':
       return { change: unchanged(saga), timeline: [] };
   }
+}
+
+// On to the next step, due at `wakeAt` (or completed after the last one).
+function nextStep(
+  saga: SagaRecord,
+  def: AnyDefinition,
+  base: SagaChange,
+  now: Date,
+  wakeAt: Date,
+): Transition {
+  const nextIndex = saga.step + 1;
+  const following = def.steps[nextIndex];
+  const done = [{ kind: 'step-completed', step: saga.stepName }];
+  if (!following) return completed(base, undefined, now, done);
+  return {
+    change: {
+      ...base,
+      status: 'running',
+      step: nextIndex,
+      stepName: following.name,
+      wakeAt,
+      waitingFor: null,
+      attempts: 0,
+      lastError: null,
+    },
+    timeline: done,
+  };
 }
 
 function completed(base: SagaChange, result: unknown, now: Date, timeline: NewTimelineEntry[]): Transition {

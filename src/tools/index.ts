@@ -33,3 +33,4 @@ export {
 // Every setting and message type of the tool flow is public.
 export * from './tool-settings';
 export { callbackRoutes, type CallbackRoutesDeps } from './callback-routes';
+export { toolCallChild, toolCallStep, type ToolCallStepInput } from './tool-call-child';

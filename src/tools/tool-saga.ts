@@ -2,6 +2,7 @@ import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import { RetryableError } from '../errors';
 import {
   RetryLaterError,
+  complete,
   defineSaga,
   fail,
   ignore,
@@ -259,6 +260,8 @@ export function toolCallSaga(settings: ToolSettings, httpClient?: HttpClient): S
       {
         name: 'publish',
         run: async (ctx) => {
+          // A workflow's child call: its parent takes the result, no session is told.
+          if (ctx.saga.parentId) return complete(ctx.state.result ?? null);
           await toSession(ctx, TOOL_CALL_COMPLETED, `${ctx.saga.id}-r${ctx.saga.run}-completed`, {
             callId: ctx.state.callId,
             tool: ctx.state.tool,
@@ -269,6 +272,7 @@ export function toolCallSaga(settings: ToolSettings, httpClient?: HttpClient): S
       },
     ],
     onFailed: async (ctx, failure) => {
+      if (ctx.saga.parentId) return;
       await toSession(ctx, TOOL_CALL_FAILED, `${ctx.saga.id}-r${ctx.saga.run}-failed`, {
         callId: ctx.state.callId,
         tool: ctx.state.tool,

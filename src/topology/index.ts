@@ -45,6 +45,7 @@ export {
   type QueueSpec,
   type QueueType,
   type ScheduleSpec,
+  type WorkflowSpec,
   type TenantOverride,
   type Topology,
 } from './model';

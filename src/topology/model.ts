@@ -120,6 +120,14 @@ export interface ScheduleSpec {
   description?: string;
 }
 
+/** A workflow users wrote: its saga type and the module that defines it (a defineSaga default export). */
+export interface WorkflowSpec {
+  type: string;
+  /** Module path relative to the project root. */
+  module: string;
+  description?: string;
+}
+
 /** A loaded, validated topology with every default filled in. */
 export interface Topology {
   /** The file it was loaded from, as given. */
@@ -133,4 +141,5 @@ export interface Topology {
   producers: ProducerSpec[];
   tenants: TenantOverride[];
   schedules: ScheduleSpec[];
+  workflows: WorkflowSpec[];
 }

@@ -12,6 +12,7 @@ import type {
   ScheduleSpec,
   TenantOverride,
   Topology,
+  WorkflowSpec,
 } from './model';
 import { dedicatedConsumerName, dedicatedQueueName, parkedQueueName, partitionQueueNames } from './naming';
 import { isRecord } from './problem-format';
@@ -42,7 +43,23 @@ export function normalizeTopology(doc: unknown, file: string, root: string): Top
     const consumer = consumerOf(name, raw, queues, partitionGroups);
     return [consumer, ...dedicatedCopies(consumer, tenants)];
   });
-  return { file, root, exchanges, queues, partitionGroups, consumers, producers, tenants, schedules };
+  const workflows = entries(d.workflows).map(([type, raw]): WorkflowSpec => ({
+    type,
+    module: typeof raw.module === 'string' ? raw.module : '',
+    description: optString(raw.description),
+  }));
+  return {
+    file,
+    root,
+    exchanges,
+    queues,
+    partitionGroups,
+    consumers,
+    producers,
+    tenants,
+    schedules,
+    workflows,
+  };
 }
 
 function exchangeOf(name: string, raw: Raw): ExchangeSpec {

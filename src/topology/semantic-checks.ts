@@ -197,6 +197,13 @@ export function semanticProblems(t: Topology): string[] {
   }
 
   for (const s of t.schedules) checkExchangeRef(`schedules.${s.name}.exchange`, s.exchange);
+  for (const w of t.workflows) {
+    if (w.module && !moduleExists(t.root, w.module))
+      add(
+        `workflows.${w.type}.module`,
+        `${JSON.stringify(w.module)} does not exist, expected a module path relative to the project root (where package.json is)`,
+      );
+  }
   return problems;
 }
 

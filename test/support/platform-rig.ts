@@ -13,6 +13,8 @@ export interface PlatformRigOptions {
   prepare?: PlatformOptions['prepare'];
   /** Config over the rig's: loopback on a free port, a 5 s shutdown. */
   config?: Partial<WaggleConfig>;
+  /** Workflows registered through the programmatic API. @default none */
+  workflows?: PlatformOptions['workflows'];
 }
 
 /** A platform a test started in-process. */
@@ -35,6 +37,7 @@ export function testPlatform(options: PlatformRigOptions): Platform {
     config,
     roles: options.roles,
     ...(options.prepare ? { prepare: options.prepare } : {}),
+    ...(options.workflows ? { workflows: options.workflows } : {}),
     connectTimeoutMs: 10_000,
   });
 }

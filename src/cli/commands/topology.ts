@@ -226,7 +226,7 @@ extra      carries waggle's ownership marker (argument x-waggle-owned on exchang
 }
 
 // Loads the file (default from the environment) and runs `fn`; a bad topology prints one line per problem.
-async function withTopology(
+export async function withTopology(
   opts: FileOptions,
   fn: (t: Topology, file: string) => void | Promise<void>,
 ): Promise<void> {

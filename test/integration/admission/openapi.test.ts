@@ -54,6 +54,7 @@ describe('OpenAPI document of a process running every role', function () {
       'DELETE /v1/webhooks/endpoints/{id}',
       'POST /v1/demo/tools/weather',
       'GET /v1/autoscale/{group}',
+      'POST /v1/workflows/{type}/runs',
     ]);
     expect(
       served.filter((k, i) => served.indexOf(k) !== i),
@@ -231,6 +232,18 @@ describe('OpenAPI document of a process running every role', function () {
     await expectAnswer(404, 'get', `${sagas}/{id}`, call('GET', `${sagas}/${sagaId}`, admin));
     const cancel = oversized(`${sagas}/${sagaId}/cancel`, admin);
     expect(await expectAnswer(413, 'post', `${sagas}/{id}/cancel`, cancel)).to.include(tooLarge);
+
+    // The shipped topology loads no workflows: a run of any type is unknown, and no run id is the tenant's.
+    const runs = '/v1/workflows/{type}/runs';
+    await expectAnswer(401, 'post', runs, call('POST', '/v1/workflows/nap/runs'));
+    expect(
+      await expectAnswer(404, 'post', runs, call('POST', '/v1/workflows/nap/runs', key, '{}')),
+    ).to.include({
+      code: 'WORKFLOW_UNKNOWN',
+    });
+    await expectAnswer(404, 'get', '/v1/runs/{id}', call('GET', `/v1/runs/${sagaId}`, key));
+    await expectAnswer(404, 'post', '/v1/runs/{id}/cancel', call('POST', `/v1/runs/${sagaId}/cancel`, key));
+    await expectAnswer(403, 'get', '/v1/runs/{id}/stream', call('GET', `/v1/runs/${sagaId}/stream`, offKey));
 
     const endpoints = '/v1/webhooks/endpoints';
     const one = `${endpoints}/{id}`;

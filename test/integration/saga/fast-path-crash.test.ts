@@ -4,7 +4,6 @@ import amqplib from 'amqplib';
 import { poolOf } from '../../../src/db';
 import { toAmqpMessage, type WaggleEvent } from '../../../src/envelope';
 import { sagaIdFor } from '../../../src/saga';
-import { createIngressRole, topologyBootStep } from '../../../src/roles';
 import { toolCallKey, upsertTool } from '../../../src/tools';
 import {
   amqpUrlFor,
@@ -13,13 +12,12 @@ import {
   isolatedDb,
   isolatedDbUrl,
   spawnTs,
-  startPlatform,
   tempVhost,
   tenantWithKey,
   testEnv,
   waitForOutput,
 } from '../../support';
-import { FLOW_TOPOLOGY, httpStub, type Received } from './flow-rig';
+import { FLOW_TOPOLOGY, admissionOnly, httpStub, keysPerCall, type Received } from './flow-rig';
 import { SAGA_TEST_DB } from './saga-harness';
 
 const CALLS = 1_000;
@@ -55,18 +53,7 @@ describe('saga fast path: a worker killed in the middle of a batch', function ()
       FLOW_CONFIG: JSON.stringify({ topologyFile: FLOW_TOPOLOGY, consumers: [], demoTools: false }),
     });
     // Admission, in this process: the sagas' results enter their sessions through it.
-    await startPlatform({
-      vhost,
-      roles: [createIngressRole()],
-      prepare: [topologyBootStep(FLOW_TOPOLOGY)],
-      config: {
-        databaseUrl: isolatedDbUrl(SAGA_TEST_DB),
-        topologyFile: FLOW_TOPOLOGY,
-        consumers: [],
-        rateLimit: 0,
-        demoTools: false,
-      },
-    });
+    await admissionOnly(vhost, FLOW_TOPOLOGY, SAGA_TEST_DB);
     const first = spawnTs('test/fixtures/processes/flow-worker.ts', [], env);
     await waitForOutput(first, /flow worker ready/);
 
@@ -117,13 +104,7 @@ describe('saga fast path: a worker killed in the middle of a batch', function ()
     });
 
     // Every call id reached the tool, always with the key of its one saga.
-    const keys = new Map<string, Set<string>>();
-    for (const r of tool.received) {
-      const callId = r.body.callId as string;
-      const set = keys.get(callId) ?? new Set<string>();
-      set.add(String(r.headers['idempotency-key']));
-      keys.set(callId, set);
-    }
+    const keys = keysPerCall(tool.received);
     expect(keys.size).to.equal(CALLS);
     for (const callId of callIds) {
       const expected = `${sagaIdFor('tool-call', toolCallKey(tenant, callId))}:1`;

@@ -68,16 +68,26 @@ export interface PlatformRig {
   results: ResultReader;
 }
 
+export interface PlatformRigOptions {
+  /** @default true */
+  relay?: boolean;
+  /** @default FLOW_TOPOLOGY */
+  topology?: string;
+  /** The suffix of its test database. @default SAGA_TEST_DB */
+  database?: string;
+}
+
 /**
  * A real platform in-process — ingress (with AMQP admission), workers (tool-runner, webhook-dispatcher),
  * relay and scheduler — on a fresh vhost with the flow topology and the saga suites' own database.
  */
 export async function platformRig(
   overrides: Partial<WaggleConfig> = {},
-  options: { relay?: boolean; topologyFile?: string } = {},
+  options: PlatformRigOptions = {},
 ): Promise<PlatformRig> {
-  const topologyFile = options.topologyFile ?? FLOW_TOPOLOGY;
-  const db = await isolatedDb(SAGA_TEST_DB);
+  const database = options.database ?? SAGA_TEST_DB;
+  const topology = options.topology ?? FLOW_TOPOLOGY;
+  const db = await isolatedDb(database);
   const pool = poolOf(db);
   await cleanFlows(pool);
   const vhost = await tempVhost('flow');
@@ -92,13 +102,13 @@ export async function platformRig(
       ...(options.relay === false ? [] : [relayRole()]),
       schedulerRole(),
     ],
-    prepare: [topologyBootStep(topologyFile)],
+    prepare: [topologyBootStep(topology)],
     config: {
-      databaseUrl: isolatedDbUrl(SAGA_TEST_DB),
+      databaseUrl: isolatedDbUrl(database),
       httpPort: port,
       publicUrl: baseUrl,
       adminToken: ADMIN_TOKEN,
-      topologyFile,
+      topologyFile: topology,
       consumers: [],
       rateLimit: 0,
       demoTools: false,
@@ -122,6 +132,35 @@ export async function platformRig(
     token,
     results: await resultReader(amqpUrl),
   };
+}
+
+/**
+ * Admission alone, in this process (ingress with its AMQP admission consumer), for tests whose saga steps run
+ * in worker processes they spawn: what the sagas send into sessions enters them through it.
+ */
+export async function admissionOnly(vhost: string, topology: string, database: string): Promise<void> {
+  await startPlatform({
+    vhost,
+    roles: [createIngressRole()],
+    prepare: [topologyBootStep(topology)],
+    config: {
+      databaseUrl: isolatedDbUrl(database),
+      topologyFile: topology,
+      consumers: [],
+      rateLimit: 0,
+      demoTools: false,
+    },
+  });
+}
+
+/** The Idempotency-Keys each call id reached a tool with. */
+export function keysPerCall(received: readonly Received[]): Map<string, Set<string>> {
+  const keys = new Map<string, Set<string>>();
+  for (const r of received) {
+    const callId = r.body.callId as string;
+    keys.set(callId, (keys.get(callId) ?? new Set<string>()).add(String(r.headers['idempotency-key'])));
+  }
+  return keys;
 }
 
 export interface ManualRig {

@@ -30,7 +30,7 @@ describe('saga flows: a tenant with a dedicated tool queue', function () {
   this.timeout(90_000);
 
   it('runs its tool invocations on its own queue, so its stalled tool never delays another tenant’s calls', async () => {
-    const rig = await platformRig({}, { topologyFile: DEDICATED_FLOW_TOPOLOGY });
+    const rig = await platformRig({}, { topology: DEDICATED_FLOW_TOPOLOGY });
     const bigco = await asBigco(rig);
     // bigco's tool never answers while the test runs (well past the other tenant's call).
     let unstall: () => void = () => undefined;

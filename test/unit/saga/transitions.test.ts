@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { NonRetryableError, RetryableError } from '../../../src/errors';
-import { RetryLaterError, defineSaga, waitFor, type SagaRecord } from '../../../src/saga';
+import { RetryLaterError, defineSaga, sleep, waitFor, type SagaRecord } from '../../../src/saga';
 import { afterFailure, afterOutcome, nextCompensation } from '../../../src/saga/transitions';
 
 const now = new Date('2030-01-01T00:00:00Z');
@@ -96,6 +96,17 @@ describe('saga: transitions', () => {
     expect(wait.wakeAt?.toISOString()).to.equal('2030-01-01T00:01:00.000Z');
     const done = afterOutcome(record({ step: 2, stepName: 'ship' }), saga, { kind: 'next' }, {}, now).change;
     expect(done).to.deep.include({ status: 'completed', wakeAt: null, finishedAt: now });
+  });
+
+  it("sleeps into the next step (due after the duration), keeps a wait's match on its timeline", () => {
+    const slept = afterOutcome(record(), saga, sleep('10m'), {}, now);
+    expect(slept.change).to.deep.include({ status: 'running', step: 2, stepName: 'ship', waitingFor: null });
+    expect(slept.change.wakeAt?.toISOString()).to.equal('2030-01-01T00:10:00.000Z');
+    expect(slept.timeline.map((e) => e.kind)).to.deep.equal(['step-completed', 'sleeping']);
+    const last = afterOutcome(record({ step: 2, stepName: 'ship' }), saga, sleep('10m'), {}, now).change;
+    expect(last).to.deep.include({ status: 'completed', wakeAt: null });
+    const wait = afterOutcome(record(), saga, waitFor('paid', { match: { 'data.orderId': 17 } }), {}, now);
+    expect(wait.timeline[0]?.detail).to.deep.equal({ for: ['paid'], match: { 'data.orderId': 17 } });
   });
 
   it('finds the next compensation at or below a step', () => {

@@ -253,4 +253,24 @@ tenants:
       'inline.yaml: tenants.big.dedicated[1]: "nope" is not a declared queue (one of a, b, c, d)',
     ]);
   });
+
+  it('reads the workflows: section (type → module) and names a module that does not exist, or a bad type', () => {
+    const ok = parseTopology(
+      'version: 1\nworkflows:\n  nap: { module: test/fixtures/workflows/nap.ts, description: sleeps }\n',
+      'inline.yaml',
+      { root: '.' },
+    );
+    expect(ok.workflows).to.deep.equal([
+      { type: 'nap', module: 'test/fixtures/workflows/nap.ts', description: 'sleeps' },
+    ]);
+    const text =
+      'version: 1\nworkflows:\n  gone: { module: examples/workflows/gone.ts }\n  Bad_Type: { module: x.ts }\n';
+    expect(() => parseTopology(text, 'inline.yaml', { root: '.' }))
+      .to.throw(TopologyInvalidError)
+      .with.property('problems')
+      .that.deep.equals([
+        'inline.yaml: workflows.Bad_Type: "Bad_Type" is not a saga type of dotted lowercase words, like bundle-publish',
+        'inline.yaml: workflows.gone.module: "examples/workflows/gone.ts" does not exist, expected a module path relative to the project root (where package.json is)',
+      ]);
+  });
 });

@@ -8,7 +8,7 @@ import { SagaTypeUnknownError } from './saga-errors';
 import { sagaStarted } from './saga-metrics';
 import type { SagaOutcome, SagaRecord, SagaStatus } from './saga-record';
 import { sagaIdFor } from './saga-rows';
-import { appendTimeline, insertSaga, loadSaga } from './saga-store';
+import { insertSaga, loadSaga } from './saga-store';
 import { writeTransition } from './step-runner';
 import { beginCompensation, unchanged } from './transitions';
 
@@ -55,12 +55,7 @@ export class StepChildRuns implements ChildRuns {
       });
       ids.push(id);
       if (!created) continue;
-      await appendTimeline(
-        tx,
-        id,
-        [{ kind: 'started', detail: { correlationKey, parentId: parent.id } }],
-        now,
-      );
+      // Its `started` entry (with the parent's id) was written with the row.
       effects.moved(id, now);
       sagaStarted.inc({ type: child.type });
     }

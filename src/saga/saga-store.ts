@@ -77,7 +77,8 @@ export async function insertSaga(db: Queryable, s: NewSaga): Promise<{ id: strin
        RETURNING id
      ), t AS (
        INSERT INTO saga_event (saga_id, at, kind, detail)
-       SELECT id, $7, 'started', jsonb_build_object('correlationKey', $4::text) FROM s
+       SELECT id, $7, 'started', jsonb_strip_nulls(jsonb_build_object('correlationKey', $4::text, 'parentId', $8::uuid))
+         FROM s
      )
      SELECT id FROM s`,
     [

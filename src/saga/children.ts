@@ -9,30 +9,15 @@ import {
   type StepOutcome,
   type StepRetryInput,
 } from './define-saga';
+import type { ChildRequest, ChildRun } from './child-run';
 import type { DurationInput } from './durations';
 import { sagaEvent } from './saga-command';
 import { FINISHED_STATUSES, type SagaChange, type SagaRecord, type SagaStatus } from './saga-record';
 
+export type { ChildRequest, ChildRun, ChildRuns } from './child-run';
+
 /** The message a child run sends its parent when it ends (completed, failed or cancelled). */
 export const CHILD_FINISHED = 'workflow.child.finished';
-
-/** A child run to start: a registered saga type (a workflow, or `tool-call`) and its input. */
-export interface ChildRequest {
-  type: string;
-  input: unknown;
-}
-
-/** A child run as its parent sees it. */
-export interface ChildRun {
-  id: string;
-  type: string;
-  /** Its place among the children of its group: results come back in this order. */
-  index: number;
-  status: SagaStatus;
-  /** What it completed with (`complete(result)`; a tool call's answer). */
-  result?: unknown;
-  error?: { code: string; message: string };
-}
 
 /** What a child run tells its parent (`CHILD_FINISHED`'s data). */
 export interface ChildFinished {
@@ -41,21 +26,6 @@ export interface ChildFinished {
   group: string;
   index: number;
   status: SagaStatus;
-}
-
-/** A step's child runs (`ctx.children`); everything happens in the step's transaction. */
-export interface ChildRuns {
-  /**
-   * Starts one child per request, once: starting the same group again (a retried step) starts nothing new.
-   * Children begin on the timers as soon as the step commits. Answers their ids in order.
-   */
-  start(group: string, children: readonly ChildRequest[]): Promise<string[]>;
-  /** The group's children in order, with their status and result. */
-  list(group: string): Promise<ChildRun[]>;
-  /** Cancels the group's children that still run (their compensations run). Answers how many. */
-  cancel(group: string, reason: string): Promise<number>;
-  /** Cancels the running children and compensates the completed ones. Answers how many. */
-  undo(group: string, reason: string): Promise<number>;
 }
 
 /** How a fan-out step joins: every child, the first to complete, or any `quorum` of them. */

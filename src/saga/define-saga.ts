@@ -3,7 +3,7 @@ import { EVENT_TYPE_PATTERN, type WaggleEvent } from '../envelope';
 import type { Logger } from '../observability';
 import type { OutboxMessage } from '../outbox';
 import type { RetryPolicy } from '../retry';
-import type { ChildRuns } from './children';
+import type { ChildRuns } from './child-run';
 import { SagaDefinitionError } from './saga-errors';
 import { toMs, type DurationInput } from './durations';
 

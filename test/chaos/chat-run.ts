@@ -4,6 +4,7 @@ import { ManagementClient, amqpUrlForVhost } from '../../src/topology';
 import {
   autoTeardown,
   dropIsolatedDb,
+  eventually,
   freePort,
   isolatedDb,
   isolatedDbUrl,
@@ -218,30 +219,31 @@ export class ChatRun {
     let at = home;
     for (let n = 1; n <= messages; n++) {
       const message = { id: `${prefix}-${sessionId}-${n}`, sessionId, text: `message ${n}` };
-      let sequence: number | undefined;
-      const deadline = Date.now() + 180_000;
-      while (sequence === undefined) {
-        if (Date.now() > deadline) throw new Error(`${message.id}: not admitted within 180 s`);
-        const instance = this.instances[at] as ChatInstance;
-        const outcome = await postMessage(instance.url, this.token, message).catch((err: Error) => ({
-          status: 0,
-          body: err.message,
-        }));
-        if (outcome.status === 200 || outcome.status === 202) {
-          sequence = (JSON.parse(outcome.body) as { sequence: number }).sequence;
-        } else if (outcome.status === 0 || outcome.status >= 500 || outcome.status === 429) {
-          // The instance is gone or cannot admit right now: the same message, to the other instance.
-          at = (at + 1) % this.instances.length;
-          await pause(250);
-        } else {
+      const sequence = await eventually(
+        async () => {
+          const instance = this.instances[at] as ChatInstance;
+          const outcome = await postMessage(instance.url, this.token, message).catch((err: Error) => ({
+            status: 0,
+            body: err.message,
+          }));
+          if (outcome.status === 200 || outcome.status === 202) {
+            return (JSON.parse(outcome.body) as { sequence: number }).sequence;
+          }
+          if (outcome.status === 0 || outcome.status >= 500 || outcome.status === 429) {
+            // The instance is gone or cannot admit right now: the same message, to the other instance.
+            at = (at + 1) % this.instances.length;
+            return undefined;
+          }
           throw new Error(`${message.id}: HTTP ${outcome.status} ${outcome.body}`);
-        }
-      }
+        },
+        `${message.id} admitted`,
+        { timeoutMs: 180_000, everyMs: 250 },
+      );
       if (sequence !== n) throw new Error(`${message.id} was admitted as sequence ${sequence}, not ${n}`);
-      while ((this.answeredUpTo.get(sessionId) ?? 0) < n) {
-        if (Date.now() > deadline) throw new Error(`${message.id}: no reply within 180 s`);
-        await pause(50);
-      }
+      await eventually(() => (this.answeredUpTo.get(sessionId) ?? 0) >= n, `a reply to ${message.id}`, {
+        timeoutMs: 180_000,
+        everyMs: 50,
+      });
       await pause(Math.random() * thinkMs);
     }
   }

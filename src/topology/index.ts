@@ -16,6 +16,7 @@ export { describePlan } from './describe-plan';
 export { conflictOf, parseInequivalentArg, type TopologyConflict } from './conflict';
 export { type PropertyDifference } from './compare';
 export { ManagementClient, amqpUrlForVhost, vhostOfAmqpUrl } from './management-client';
+export { queueFigures, type ManagementQueue, type QueueFigures } from './queue-figures';
 export { passwordMatches, resolveProducerPassword, type ResolvedPassword } from './producer-password';
 export { TopologyApplyError, TopologyInvalidError, ManagementApiError } from './topology-errors';
 export { TOPOLOGY_SCHEMA } from './schema-validation';

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { keptMessages, writeDeferred, type DeferredWrite } from '../db';
+import { writeDeferred, type DeferredWrite } from '../db';
 import { logger } from '../observability';
 import { type SessionKey, sessionKeyString } from '../envelope';
 import { writeOutbox, type OutboxDispatch, type OutboxMessage } from '../outbox';
@@ -104,7 +104,7 @@ export class GroupCommit {
       const committed = entries.filter((_, i) => (outcomes[i] as BookkeepingOutcome).committed);
       const deferred = committed.flatMap((e) => e.deferred ?? []);
       const kept = await writeDeferred(client, deferred);
-      const messages = [...committed.flatMap((e) => e.outbox), ...keptMessages(deferred, kept)];
+      const messages = [...committed.flatMap((e) => e.outbox), ...kept];
       const ids = await writeOutbox(client, messages, { sweepAfterMs: this.dispatch?.sweepAfterMs });
       await client.query('COMMIT');
       client.release();

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { keptMessages, writeDeferred, type DeferredWrite } from '../db';
+import { writeDeferred, type DeferredWrite } from '../db';
 import { transientDropped, type TransientPublisher } from '../broker';
 import type { WaggleConfig } from '../config';
 import { toAmqpMessage, validateEnvelope, type WaggleEvent } from '../envelope';
@@ -138,7 +138,7 @@ class RunContext implements HandlerContext {
     }
     // No commit of the runtime's own to batch it in: written now, in the run's transaction when it has one.
     const sql = this.manager() ?? this.input.read;
-    this.input.outbox.push(...keptMessages([write], await writeDeferred(sql, [write])));
+    this.input.outbox.push(...(await writeDeferred(sql, [write])));
   }
 
   async startSaga(type: string, sagaInput: unknown, options?: StartSagaOptions): Promise<string> {

@@ -1,6 +1,6 @@
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { EntityManager, QueryRunner } from 'typeorm';
-import { keptMessages, writeDeferred, type DeferredWrite } from '../db';
+import { writeDeferred, type DeferredWrite } from '../db';
 import { writeOutbox, type OutboxMessage } from '../outbox';
 import { HandlerTransaction } from './handler-transaction';
 import type { ProcessorDeps } from './processor';
@@ -103,10 +103,7 @@ export class LazyTransaction<R extends QueryResultRow = QueryResultRow> {
     const sql = await this.begin();
     if (finish) await finish(sql);
     const dispatch = this.deps.outbox;
-    const messages =
-      deferred.length > 0
-        ? [...outbox, ...keptMessages(deferred, await writeDeferred(sql, deferred))]
-        : outbox;
+    const messages = deferred.length > 0 ? [...outbox, ...(await writeDeferred(sql, deferred))] : outbox;
     const ids = await writeOutbox(sql, messages, { sweepAfterMs: dispatch?.sweepAfterMs });
     this.releaseRunner();
     await (this.tx as HandlerTransaction).commit();

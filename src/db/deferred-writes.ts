@@ -31,12 +31,9 @@ export function deferredWrite<T, M>(
 
 /**
  * Makes deferred writes in `sql`'s transaction, one batch per writer (writers in the order they first
- * appear, items in the order given); answers, per write, whether it was kept.
+ * appear, items in the order given); answers the messages of the writes that were kept, in order.
  */
-export async function writeDeferred<M>(
-  sql: Queryable,
-  writes: readonly DeferredWrite<M>[],
-): Promise<boolean[]> {
+export async function writeDeferred<M>(sql: Queryable, writes: readonly DeferredWrite<M>[]): Promise<M[]> {
   const kept = writes.map(() => false);
   const byWriter = new Map<BatchWriter<never>, number[]>();
   writes.forEach((w, i) => {
@@ -51,10 +48,5 @@ export async function writeDeferred<M>(
     );
     indexes.forEach((i, n) => (kept[i] = written[n] === true));
   }
-  return kept;
-}
-
-/** The messages of the writes that were kept. */
-export function keptMessages<M>(writes: readonly DeferredWrite<M>[], kept: readonly boolean[]): M[] {
   return writes.flatMap((w, i) => (kept[i] ? [...w.messages] : []));
 }

@@ -20,11 +20,5 @@ export { DeferredDeletes, type DeferredDeletesOptions } from './deferred-deletes
 export { NotifyListener, type NotifyListenerOptions } from './notify-listener';
 export { RoundLoop, type RoundLoopOptions } from './round-loop';
 export { PeriodicRounds } from './periodic-rounds';
-export {
-  deferredWrite,
-  keptMessages,
-  writeDeferred,
-  type BatchWriter,
-  type DeferredWrite,
-} from './deferred-writes';
+export { deferredWrite, writeDeferred, type BatchWriter, type DeferredWrite } from './deferred-writes';
 export { whileExclusive, type ExclusiveOutcome } from './exclusive-round';

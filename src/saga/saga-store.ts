@@ -233,33 +233,6 @@ export async function confirmVersion(db: Queryable, id: string, expectedVersion:
   return n === 1;
 }
 
-/** Appends timeline entries. */
-export async function appendTimeline(
-  db: Queryable,
-  sagaId: string,
-  entries: NewTimelineEntry[],
-  now: Date,
-): Promise<void> {
-  if (entries.length === 0) return;
-  const values: unknown[] = [];
-  const tuples = entries.map((e, i) => {
-    values.push(
-      sagaId,
-      now,
-      e.kind,
-      e.step ?? null,
-      e.messageId ?? null,
-      e.detail ? JSON.stringify(e.detail) : null,
-    );
-    const b = i * 6;
-    return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6})`;
-  });
-  await db.query(
-    `INSERT INTO saga_event (saga_id, at, kind, step, message_id, detail) VALUES ${tuples.join(', ')}`,
-    values,
-  );
-}
-
 /** Records a received message on the timeline; false when that message id was recorded before (a duplicate). */
 export async function recordMessage(
   db: Queryable,

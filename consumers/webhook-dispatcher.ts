@@ -28,7 +28,7 @@ export default defineConsumer({
       return;
     }
     // Each delivery starts inline: its first attempt is made here and its saga written with this run's commit.
-    const sagas = await startDeliveries(runtime.engine, event, {
+    const sagas = await startDeliveries(runtime.engine, runtime.endpoints, event, {
       tx: ctx.db,
       read: ctx.read,
       outbox: ctx,

@@ -15,6 +15,7 @@ import { SessionFence1764005000001 } from './1764005000001-session-fence';
 import { ConsumerInbox1764005000002 } from './1764005000002-consumer-inbox';
 import { Outbox1764005000003 } from './1764005000003-outbox';
 import { Workflows1764012000001 } from './1764012000001-workflows';
+import { TimelineCascade1764013000001 } from './1764013000001-timeline-cascade';
 
 /** Every migration in order. Append new ones at the end; never edit one that has landed. */
 export const MIGRATIONS = [
@@ -35,4 +36,5 @@ export const MIGRATIONS = [
   SagaHotIndexes1764011000002,
   RetentionIndexes1764012000003,
   Workflows1764012000001,
+  TimelineCascade1764013000001,
 ];

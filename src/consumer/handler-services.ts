@@ -2,7 +2,7 @@ import type { AgentDirectory } from '../agent';
 import type { WaggleConfig } from '../config';
 import type { HttpClient } from '../http-client';
 import type { SagaEngine } from '../saga';
-import type { WebhookSettings } from '../webhooks';
+import type { EndpointLookup, WebhookSettings } from '../webhooks';
 import type { SagaStartRequest } from './saga-starter';
 
 /** The process's saga runtime as a handler sees it (`ctx.sagas`). */
@@ -11,6 +11,8 @@ export interface HandlerSagas {
   readonly engine: SagaEngine;
   /** The settings the webhook delivery saga runs with. */
   readonly webhooks: WebhookSettings;
+  /** The process's batched reads of webhook endpoints (deliveries start and attempt through them). */
+  readonly endpoints: EndpointLookup;
   /** The pooled HTTP client the flows' steps call tools and webhook endpoints with. */
   readonly httpClient: HttpClient;
   /** Starts a saga in the handler's transaction: what `ctx.startSaga` calls. */

@@ -11,10 +11,11 @@ import {
   toolCallInput,
   toolCallKey,
   toolCallSaga,
+  ToolLookup,
   DEFAULT_TOOL_SETTINGS,
   type ToolSettings,
 } from '../tools';
-import { deliverySaga, DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../webhooks';
+import { deliverySaga, DEFAULT_WEBHOOK_SETTINGS, EndpointLookup, type WebhookSettings } from '../webhooks';
 import { WorkflowModuleError } from '../workflows';
 
 export interface SagaRuntimeOptions {
@@ -53,6 +54,10 @@ export class SagaRuntime implements HandlerSagas {
   readonly webhooks: WebhookSettings;
   readonly config: WaggleConfig;
   readonly httpClient: HttpClient;
+  /** Batched reads of tool registrations: the calls validated at about the same time share one statement. */
+  readonly toolLookup: ToolLookup;
+  /** Batched reads of webhook endpoints: the deliveries started at about the same time share one statement. */
+  readonly endpoints: EndpointLookup;
   private readonly userWorkflows = new Map<string, AnySagaDefinition>();
 
   constructor(options: SagaRuntimeOptions) {
@@ -78,7 +83,13 @@ export class SagaRuntime implements HandlerSagas {
       pool: this.pool,
       clock: options.clock ?? systemClock,
       outbox: options.outbox,
-    }).register(toolCallSaga(this.tools, this.httpClient), deliverySaga(this.webhooks, this.httpClient));
+    });
+    this.toolLookup = new ToolLookup(this.pool);
+    this.endpoints = new EndpointLookup(this.pool);
+    this.engine.register(
+      toolCallSaga(this.tools, this.toolLookup, this.httpClient),
+      deliverySaga(this.webhooks, this.endpoints, this.httpClient),
+    );
     this.registerWorkflows(...(options.workflows ?? []));
   }
 

@@ -1,4 +1,5 @@
 export { callTool, type ToolRequest, type ToolResponse } from './tool-invoker';
+export { ToolLookup } from './tool-lookup';
 export {
   EVERY_TENANT,
   TOOL_NAME_PATTERN,

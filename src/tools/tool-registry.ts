@@ -58,7 +58,7 @@ export const EVERY_TENANT = '*';
 // Timeouts are kept as whole milliseconds in a 32-bit column (and a timer cannot wait longer either).
 const MAX_WAIT_MS = 2 ** 31 - 1;
 
-const TOOL_COLUMNS = recordColumns<Tool>()([
+export const TOOL_COLUMNS = recordColumns<Tool>()([
   'tenant',
   'name',
   'url',

@@ -15,7 +15,8 @@ import {
 import type { HttpClient } from '../http-client';
 import { generateSecret } from '../webhooks';
 import { invokeTool, type ToolResponse } from './tool-invoker';
-import { findTool, type Tool } from './tool-registry';
+import type { ToolLookup } from './tool-lookup';
+import type { Tool } from './tool-registry';
 import {
   TOOL_CALLBACK,
   TOOL_CALL_COMPLETED,
@@ -120,7 +121,11 @@ function argumentProblems(schema: Record<string, unknown>, args: unknown): strin
  * session's next sequence). A failure after the tool's attempts compensates (the tool's compensate URL is
  * POSTed) and tells the session with `tool.call.failed`.
  */
-export function toolCallSaga(settings: ToolSettings, httpClient?: HttpClient): SagaDefinition<ToolCallState> {
+export function toolCallSaga(
+  settings: ToolSettings,
+  tools: ToolLookup,
+  httpClient?: HttpClient,
+): SagaDefinition<ToolCallState> {
   const request = (ctx: StepContext<ToolCallState>): ToolRequestBody => ({
     callId: ctx.state.callId,
     tool: ctx.state.tool,
@@ -151,7 +156,7 @@ export function toolCallSaga(settings: ToolSettings, httpClient?: HttpClient): S
       {
         name: 'validate',
         run: async (ctx) => {
-          const tool = await findTool(ctx.read, ctx.saga.tenant, ctx.state.tool);
+          const tool = await tools.find(ctx.saga.tenant, ctx.state.tool);
           if (!tool) {
             return fail(
               'WAGGLE_TOOL_UNKNOWN',

@@ -21,7 +21,7 @@ import type { AttemptCommand, AttemptReply } from './attempt-command';
 export type { AttemptCommand, AttemptReply } from './attempt-command';
 import { attemptRowsWriter } from './attempt-log';
 import { sendAttempt, settleAttempt } from './attempt-runner';
-import { endpointsFor, findEndpoint } from './endpoint-store';
+import type { EndpointLookup } from './endpoint-lookup';
 import { webhookBody, webhookMessageId } from './webhook-payload';
 import {
   ATTEMPT_COMPLETED,
@@ -50,6 +50,7 @@ export interface DeliveryState {
  */
 export function deliverySaga(
   settings: WebhookSettings,
+  endpoints: EndpointLookup,
   httpClient?: HttpClient,
 ): SagaDefinition<DeliveryState> {
   const replyTimeoutMs = Math.max(settings.timeoutMs * 4, 120_000);
@@ -60,7 +61,7 @@ export function deliverySaga(
         name: 'deliver',
         retry: { attempts: settings.retryScheduleMs.length + 1, backoff: settings.retryScheduleMs },
         run: async (ctx) => {
-          const endpoint = await findEndpoint(ctx.read, ctx.state.endpointId);
+          const endpoint = await endpoints.find(ctx.state.endpointId);
           if (!endpoint) return complete({ skipped: 'the endpoint was deleted' });
           if (!endpoint.enabled)
             return complete({ skipped: `the endpoint is disabled: ${endpoint.disabledReason}` });
@@ -160,12 +161,13 @@ function afterAttempt(ctx: StepContext<DeliveryState>, reply: AttemptReply): Ste
  */
 export async function startDeliveries(
   engine: SagaEngine,
+  endpointLookup: EndpointLookup,
   event: WaggleEvent,
   db: { tx: Queryable; read: Queryable; outbox?: CallerOutbox; commitWith?: InlineSink['commitWith'] },
   now: Date = engine.clock.now(),
 ): Promise<string[]> {
   const { tx, commitWith } = db;
-  const endpoints = await endpointsFor(db.read, event.tenantid, event.type);
+  const endpoints = await endpointLookup.forEvent(event.tenantid, event.type);
   const ids: string[] = [];
   const body = webhookBody(event, now);
   for (const endpoint of endpoints) {

@@ -33,7 +33,7 @@ export interface NewEndpoint {
   description?: string;
 }
 
-const ENDPOINT_COLUMNS = recordColumns<WebhookEndpoint>()([
+export const ENDPOINT_COLUMNS = recordColumns<WebhookEndpoint>()([
   'id',
   'tenant',
   'url',
@@ -49,7 +49,7 @@ const ENDPOINT_COLUMNS = recordColumns<WebhookEndpoint>()([
 ]);
 
 const TENANT_RE = new RegExp(TENANT_ID_PATTERN);
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Every problem with a registration, one line each (empty when it is fine). */
 export function endpointProblems(e: NewEndpoint): string[] {

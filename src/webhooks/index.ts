@@ -32,6 +32,7 @@ export {
   type NewEndpoint,
   type WebhookEndpoint,
 } from './endpoint-store';
+export { EndpointLookup } from './endpoint-lookup';
 export { endpointInput } from './endpoint-input';
 export { acceptsEventType, eventTypePatternProblem } from './event-filter';
 export { retryAfterMs } from './retry-after';

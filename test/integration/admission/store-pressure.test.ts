@@ -12,7 +12,7 @@ import {
 } from '../../support';
 
 describe('admission: Postgres under pressure', function () {
-  this.timeout(60_000);
+  this.timeout(90_000);
   const vhost = useTopologyVhost('store');
 
   it('answers 503 ADMISSION_BUSY once the bounded admission queue is full (a statement held by a row lock)', async () => {
@@ -33,19 +33,23 @@ describe('admission: Postgres under pressure', function () {
       [tenant, 's-1'],
     );
     const stuck = postJson(url, sampleEvent(tenant), { token });
+    let answeredEarly: string | undefined;
+    void stuck.then((r) => (answeredEarly = `${r.status} ${JSON.stringify(r.body)}`));
     await eventually(
       async () => {
+        // Answered without waiting on the lock: fail with what it was answered, not after the timeout.
+        if (answeredEarly) throw new Error(`the request that should wait was answered: ${answeredEarly}`);
         const rows = (await locker.query(
           'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pg_blocking_pids(pid) @> ARRAY[pg_backend_pid()]',
         )) as { rows: Array<{ n: number }> };
         return (rows.rows[0]?.n ?? 0) > 0;
       },
       'the admission statement to wait on the lock',
-      { timeoutMs: 15_000, everyMs: 20 },
+      { timeoutMs: 30_000, everyMs: 20 },
     );
     const queued = postJson(url, sampleEvent(tenant, { sessionid: 's-2' }), { token });
     await eventually(() => ingress.role.ledgerWaiting === 1, 'one admission to wait for the ledger', {
-      timeoutMs: 15_000,
+      timeoutMs: 30_000,
       everyMs: 20,
     });
     const busy = await postJson(url, sampleEvent(tenant, { sessionid: 's-3' }), { token });

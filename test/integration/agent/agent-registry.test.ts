@@ -251,7 +251,8 @@ describe('agent: the admin API of the agent registry', function () {
 });
 
 describe('agent: waggle agents set|list|remove', function () {
-  this.timeout(60_000);
+  // Eight CLI processes, each starting Node and compiling its TypeScript: seconds each on a busy machine.
+  this.timeout(180_000);
 
   async function waggle(env: Record<string, string>, ...args: string[]) {
     const p = spawnWaggle(args, testEnv({ WAGGLE_DATABASE_URL: isolatedDbUrl(AGENT_DB), ...env }));

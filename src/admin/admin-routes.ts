@@ -7,7 +7,15 @@ import { listTools, removeTool, upsertTool, type ToolInput } from '../tools';
 import { adminAuth } from './admin-auth';
 import type { OperatorSessions } from './operator-sessions';
 import { querySelection, requirePurgeConfirmation, selectionOf } from './parked-selection';
-import { asProblem, documented, HttpProblem, optionalJsonObject, queryInt, queryText } from '../http';
+import {
+  asProblem,
+  documented,
+  HttpProblem,
+  optionalJsonObject,
+  queryInt,
+  queryText,
+  queryTime,
+} from '../http';
 import { adminApi } from './admin-api';
 import { parkedJson, sagaJson, timelineJson } from './admin-json';
 
@@ -44,12 +52,11 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
         `status: ${unknown.join(',')} is not one of ${STATUSES.join(', ')}`,
       );
     }
-    const before = queryText(ctx, 'before');
     const sagas = await engine.list({
       status,
       type: queryText(ctx, 'type'),
       tenant: queryText(ctx, 'tenant'),
-      before: before ? new Date(before) : undefined,
+      before: queryTime(ctx, 'before'),
       limit: queryInt(ctx, 'limit', 50, 1000),
     });
     ctx.body = { sagas: sagas.map((s) => sagaJson(s)) };

@@ -5,7 +5,7 @@ export { systemRoutes } from './system-routes';
 export { parseJsonBody, readJsonBody, type JsonBodyOptions } from './json-body';
 export { optionalJsonObject } from './optional-json-object';
 export { asProblem } from './invalid-input-problem';
-export { queryInt, queryText } from './query-params';
+export { queryInt, queryText, queryTime } from './query-params';
 export { readRawBody } from './request-body';
 export { servedOperations, type ServedOperation } from './served-routes';
 export {

@@ -37,6 +37,20 @@ describe('operations: admin API', function () {
     expect((list.body.sagas as Array<{ id: string }>).map((s) => s.id)).to.deep.equal([id]);
     const bad = await admin(rig, 'GET', '/v1/admin/sagas?status=sleeping');
     expect([bad.status, bad.body.code]).to.deep.equal([400, 'QUERY_INVALID']);
+    // Filters the database cannot take are refused with what was expected, not a 500.
+    const garbage = await admin(rig, 'GET', '/v1/admin/sagas?before=yesterday-ish');
+    expect([garbage.status, garbage.body.code]).to.deep.equal([400, 'QUERY_INVALID']);
+    expect(garbage.body.detail).to.equal(
+      'before: "yesterday-ish" is not an ISO 8601 time such as 2026-12-06T10:00:00Z',
+    );
+    const nul = await admin(rig, 'GET', '/v1/admin/sagas?tenant=a%00b');
+    expect([nul.status, nul.body.code, nul.body.detail]).to.deep.equal([
+      400,
+      'QUERY_INVALID',
+      'tenant: contains a NUL character (%00)',
+    ]);
+    const paged = await admin(rig, 'GET', `/v1/admin/sagas?type=${type}&before=2000-01-01T00:00:00Z`);
+    expect(paged.body.sagas).to.deep.equal([]);
 
     const shown = await admin(rig, 'GET', `/v1/admin/sagas/${id}`);
     expect(shown.body.saga).to.deep.include({

@@ -195,7 +195,7 @@ export class AdmissionLedger {
     for (const r of found) {
       const sequence = Number(r.out_sequence);
       const result: LedgerResult = { sequence, fresh: r.out_fresh, published: r.out_published };
-      if (r.out_envelope) result.pending = { ...r.out_envelope, sequence };
+      if (r.out_envelope) result.pending = Object.assign({}, r.out_envelope, { sequence });
       if (r.out_fresh) {
         batch = Number(r.out_batch);
         result.batch = batch;
@@ -214,7 +214,7 @@ export class AdmissionLedger {
         sequence: first.sequence,
         fresh: false,
         published: false,
-        pending: { ...original, sequence: first.sequence },
+        pending: Object.assign({}, original, { sequence: first.sequence }),
       };
     });
   }

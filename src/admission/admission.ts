@@ -126,7 +126,7 @@ export class Admission {
       const result = await this.deps.ledger.record(event);
       const key = eventKey(event);
       if (result.fresh) {
-        await this.publishTracked(key, { ...event, sequence: result.sequence }, result.batch);
+        await this.publishTracked(key, Object.assign({}, event, { sequence: result.sequence }), result.batch);
       } else if (result.pending) {
         // Admitted before but not confirmed yet. Publishing it again here would duplicate it, so only
         // wait for this process's own publish of it, or redo one that failed here; a publish another

@@ -61,10 +61,10 @@ export function checkEvent(raw: unknown, origin: EventOrigin, schemas: EventSche
     }
     throw new EventInvalidError(dataViolations);
   }
-  return {
-    ...event,
+  // Object.assign, not a spread: a spread copy that gains keys it lacked is slow on Node 20's V8.
+  return Object.assign({}, event, {
     correlationid: event.correlationid ?? origin.correlationId ?? event.id,
     traceparent: propagateTraceparent(event.traceparent ?? origin.traceparent),
     time: event.time ?? new Date().toISOString(),
-  };
+  });
 }

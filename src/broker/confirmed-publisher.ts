@@ -95,12 +95,18 @@ export class ConfirmedPublisher {
     const span = sendSpan(exchange, routingKey, content, properties);
     const hop = traceparentOf(span);
     try {
-      await this.channel.publish(exchange, routingKey, content, {
-        persistent: true,
-        ...properties,
-        ...(hop ? { headers: { ...properties.headers, traceparent: hop } } : {}),
-        timeout: this.confirmTimeoutMs,
-      });
+      // Object.assign, not spreads: a spread copy that gains keys it lacked is slow on Node 20's V8.
+      await this.channel.publish(
+        exchange,
+        routingKey,
+        content,
+        Object.assign(
+          { persistent: true },
+          properties,
+          hop ? { headers: Object.assign({}, properties.headers, { traceparent: hop }) } : undefined,
+          { timeout: this.confirmTimeoutMs },
+        ),
+      );
       publishedCounter({ exchange: exchange || '(default)' }).inc();
     } catch (err) {
       spanFailed(span, err);

@@ -91,11 +91,13 @@ export class TransientPublisher {
     this.writes.hold();
     try {
       // false: written, but the buffer is now at its bound; the next ones wait for 'drain' or are dropped.
-      this.full = !channel.publish(exchange, routingKey, content, {
-        ...properties,
-        persistent: false,
-        deliveryMode: 1,
-      });
+      // Object.assign, not a spread: a spread copy that gains keys it lacked is slow on Node 20's V8.
+      this.full = !channel.publish(
+        exchange,
+        routingKey,
+        content,
+        Object.assign({}, properties, { persistent: false, deliveryMode: 1 }),
+      );
     } catch {
       // The channel is closing under us (IllegalOperationError); its 'close' handler opens another.
       return transientDropped('unavailable');

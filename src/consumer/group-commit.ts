@@ -120,7 +120,7 @@ export class GroupCommit {
   /** Moves the cursors (or inserts the inbox rows) of a batch; says which runs got there first. */
   private async bookkeep(sql: Pool | PoolClient, entries: Bookkeeping[]): Promise<BookkeepingOutcome[]> {
     const outcomes = entries.map(() => ({ committed: false, stashed: 0 }));
-    const moves = entries.flatMap((e, i) => (e.cursor ? [{ ...e.cursor, i }] : []));
+    const moves = entries.flatMap((e, i) => (e.cursor ? [{ key: e.cursor.key, seq: e.cursor.seq, i }] : []));
     if (moves.length > 0 && this.fence) {
       const moved = await this.fence.advanceMany(sql, moves);
       for (const m of moves) {

@@ -152,7 +152,7 @@ class RunContext implements HandlerContext {
       correlationKey: options?.correlationKey ?? origin.id,
       tenant: origin.tenantid,
       // The saga's steps are traced under this run.
-      origin: traceparent ? { ...origin, traceparent } : origin,
+      origin: traceparent ? Object.assign({}, origin, { traceparent }) : origin,
       db: this.manager(),
       publish: (message) => this.input.outbox.push(message),
     });
@@ -162,11 +162,13 @@ class RunContext implements HandlerContext {
   private complete(event: WaggleEvent, caller: string): WaggleEvent {
     const { origin } = this.input;
     const traceparent = event.traceparent ?? this.traceparent;
-    const full: WaggleEvent = {
-      ...event,
-      correlationid: event.correlationid || origin.correlationid,
-      ...(traceparent ? { traceparent } : {}),
-    };
+    // Object.assign, not a spread: a spread copy that gains keys it lacked is slow on Node 20's V8.
+    const full: WaggleEvent = Object.assign(
+      {},
+      event,
+      { correlationid: event.correlationid || origin.correlationid },
+      traceparent ? { traceparent } : undefined,
+    );
     if (!validateEnvelope(full)) {
       const why = (validateEnvelope.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
       throw new NonRetryableError(

@@ -48,11 +48,11 @@ export interface IncomingMessage {
  * A missing correlation id becomes the event id; a missing or malformed traceparent a new one.
  */
 export function toAmqpMessage(event: WaggleEvent): OutgoingMessage {
-  const normalized: WaggleEvent = {
-    ...event,
+  // Object.assign, not a spread: a spread copy that gains keys it lacked is slow on Node 20's V8.
+  const normalized: WaggleEvent = Object.assign({}, event, {
     correlationid: event.correlationid || event.id,
     traceparent: propagateTraceparent(event.traceparent),
-  };
+  });
   const headers: Record<string, unknown> = {
     [HEADERS.tenant]: normalized.tenantid,
     [HEADERS.channel]: normalized.channel,

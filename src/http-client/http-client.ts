@@ -90,7 +90,8 @@ export class HttpClient {
   private async sendTraced(request: HttpRequest): Promise<HttpAnswer> {
     let method = request.method;
     let body: string | null = request.body;
-    const headers: Record<string, string> = { ...FETCH_DEFAULT_HEADERS };
+    // Object.assign, not a spread: a spread copy that then gains keys is slow on Node 20's V8.
+    const headers: Record<string, string> = Object.assign({}, FETCH_DEFAULT_HEADERS);
     if (body !== null) headers['content-type'] = 'text/plain;charset=UTF-8';
     for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
     injectTraceContext(headers);

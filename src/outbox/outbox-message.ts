@@ -31,7 +31,7 @@ export function outboxMessageFor(event: WaggleEvent, options: PublishOptions = {
     exchange: options.exchange ?? 'events',
     routingKey: options.routingKey ?? out.routingKey,
     content: out.content,
-    properties: { ...out.properties, headers: { ...options.headers, ...out.properties.headers } },
+    properties: { ...out.properties, headers: Object.assign({}, options.headers, out.properties.headers) },
     orderKey: `${event.tenantid}/${event.sessionid}`,
     tenant: event.tenantid,
     messageId: event.id,

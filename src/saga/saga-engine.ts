@@ -201,7 +201,15 @@ export class SagaEngine {
     const place = { tx: sink.tx, read: sink.read, inline: { commitWith: sink.commitWith } };
     for (let i = 0; i < this.inlineSteps; i++) {
       const now = this.clock.now();
-      const t = await this.steps.advance({ ...place, effects, saga, def, now });
+      const t = await this.steps.advance({
+        tx: place.tx,
+        read: place.read,
+        inline: place.inline,
+        effects,
+        saga,
+        def,
+        now,
+      });
       countTransition(saga, t.change);
       saga = {
         ...saga,
@@ -210,7 +218,7 @@ export class SagaEngine {
         version: saga.version + 1,
         updatedAt: now,
       };
-      timeline.push(...t.timeline.map((e) => ({ ...e, at: now })));
+      timeline.push(...t.timeline.map((e) => Object.assign({}, e, { at: now })));
       if (!dueNow(t.change, now)) break;
     }
     sagaStarted.inc({ type: request.type });

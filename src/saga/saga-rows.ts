@@ -31,8 +31,14 @@ export function freshSaga(
   s: { id: string; type: string; tenant: string; correlationKey: string; stepName: string; input: unknown },
   now: Date,
 ): SagaRecord {
+  // Listed field by field: a spread copy that then gains new keys is slow on Node 20's V8 (µs per key).
   return {
-    ...s,
+    id: s.id,
+    type: s.type,
+    tenant: s.tenant,
+    correlationKey: s.correlationKey,
+    stepName: s.stepName,
+    input: s.input,
     status: 'running',
     step: 0,
     run: 1,

@@ -374,5 +374,5 @@ function tracedCommand(command: SagaCommand, step: Span): SagaCommand {
   if (!traceparent) return command;
   const own = command.event.traceparent;
   if (own && own.slice(3, 35) !== traceparent.slice(3, 35)) return command;
-  return { ...command, event: { ...command.event, traceparent } };
+  return { ...command, event: Object.assign({}, command.event, { traceparent }) };
 }

@@ -151,8 +151,9 @@ function afterAttempt(ctx: StepContext<DeliveryState>, reply: AttemptReply): Ste
 
 /**
  * Starts one delivery saga per enabled endpoint of the event's tenant whose filter accepts its type (in
- * `db.tx`, e.g. the dispatcher's transaction). The endpoints are looked up through `db.read` (outside the
- * transaction), so an event no endpoint wants touches no transaction at all; what the
+ * `db.tx`, e.g. the dispatcher's transaction). The endpoints are looked up through `endpointLookup` (outside
+ * the transaction, batched with the other events dispatched meanwhile), so an event no endpoint wants touches
+ * no transaction at all; what the
  * sagas send goes to `db.outbox` (the dispatcher's, published once `db.tx` commits) when given. With
  * `db.commitWith` (the dispatcher's commit) each saga starts inline: its first attempt is made right here
  * and the saga is written once, with the dispatcher's batch (`SagaEngine.startInline`). Idempotent per

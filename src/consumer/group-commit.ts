@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { writeDeferred, type DeferredWrite } from '../db';
+import { BatchLoop, writeDeferred, type DeferredWrite } from '../db';
 import { logger } from '../observability';
 import { type SessionKey, sessionKeyString } from '../envelope';
 import { writeOutbox, type OutboxDispatch, type OutboxMessage } from '../outbox';
@@ -45,8 +45,7 @@ interface Pending {
  */
 export class GroupCommit {
   private queue: Pending[] = [];
-  private flushing = 0;
-  private scheduled = false;
+  private readonly loop: BatchLoop;
 
   constructor(
     private readonly pool: Pool,
@@ -56,39 +55,31 @@ export class GroupCommit {
     private readonly dispatch?: OutboxDispatch,
     private readonly maxBatch = 500,
     /** Batches committing at once: the next one fills while the previous ones wait for their commit. */
-    private readonly maxConcurrent = 1,
-  ) {}
+    maxConcurrent = 1,
+  ) {
+    // The runs finishing in one turn of the event loop join one batch.
+    this.loop = new BatchLoop(
+      () => this.queue.length > 0,
+      () => this.flushNext(),
+      maxConcurrent,
+    );
+  }
 
   submit(entry: Bookkeeping): Promise<BookkeepingOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.flushing >= this.maxConcurrent || this.queue.length === 0) return;
-    this.scheduled = true;
-    // Let the runs finishing in this turn of the event loop join the batch.
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.flushNext();
+      this.loop.poke();
     });
   }
 
   private async flushNext(): Promise<void> {
-    if (this.flushing >= this.maxConcurrent || this.queue.length === 0) return;
     const batch = this.queue.splice(0, this.maxBatch);
-    this.flushing += 1;
     try {
       const outcomes = await this.flush(batch.map((p) => p.entry));
       batch.forEach((p, i) => p.resolve(outcomes[i] as BookkeepingOutcome));
     } catch (err) {
       logger({ component: 'consumer', consumer: this.consumer }).warn({ err }, 'group commit failed');
       for (const p of batch) p.reject(err);
-    } finally {
-      this.flushing -= 1;
-      this.schedule();
     }
   }
 

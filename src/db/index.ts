@@ -21,5 +21,6 @@ export { NotifyListener, type NotifyListenerOptions } from './notify-listener';
 export { RoundLoop, type RoundLoopOptions } from './round-loop';
 export { PeriodicRounds } from './periodic-rounds';
 export { deferredWrite, writeDeferred, type BatchWriter, type DeferredWrite } from './deferred-writes';
+export { BatchLoop } from './batch-loop';
 export { ReadBatcher, type ReadBatcherOptions } from './read-batcher';
 export { whileExclusive, type ExclusiveOutcome } from './exclusive-round';

@@ -1,3 +1,5 @@
+import { BatchLoop } from './batch-loop';
+
 /** How a batcher reads: many keys in one statement, answered by each key's `keyOf`. */
 export interface ReadBatcherOptions<K, V> {
   /** The identity of a key: asks with equal identities share one read. */
@@ -24,14 +26,16 @@ interface Ask<K, V> {
  */
 export class ReadBatcher<K, V> {
   private asks = new Map<string, Ask<K, V>>();
-  private inFlight = 0;
-  private scheduled = false;
   private readonly maxBatch: number;
-  private readonly maxConcurrent: number;
+  private readonly loop: BatchLoop;
 
   constructor(private readonly options: ReadBatcherOptions<K, V>) {
     this.maxBatch = options.maxBatch ?? 500;
-    this.maxConcurrent = options.maxConcurrent ?? 2;
+    this.loop = new BatchLoop(
+      () => this.asks.size > 0,
+      () => this.readNext(),
+      options.maxConcurrent ?? 2,
+    );
   }
 
   /** The row of `key` (undefined: none), read with the other keys asked for meanwhile. */
@@ -41,35 +45,18 @@ export class ReadBatcher<K, V> {
       const ask = this.asks.get(id);
       if (ask) ask.waiters.push({ resolve, reject });
       else this.asks.set(id, { key, waiters: [{ resolve, reject }] });
-      this.schedule();
-    });
-  }
-
-  private schedule(): void {
-    if (this.scheduled || this.inFlight >= this.maxConcurrent || this.asks.size === 0) return;
-    this.scheduled = true;
-    // The asks made in this turn of the event loop join the batch.
-    setImmediate(() => {
-      this.scheduled = false;
-      void this.readNext();
+      this.loop.poke();
     });
   }
 
   private async readNext(): Promise<void> {
-    if (this.inFlight >= this.maxConcurrent || this.asks.size === 0) return;
     const batch: Array<[string, Ask<K, V>]> = [];
     for (const entry of this.asks) {
       batch.push(entry);
       this.asks.delete(entry[0]);
       if (batch.length >= this.maxBatch) break;
     }
-    this.inFlight += 1;
-    try {
-      await this.read(batch);
-    } finally {
-      this.inFlight -= 1;
-      this.schedule();
-    }
+    await this.read(batch);
   }
 
   private async read(batch: Array<[string, Ask<K, V>]>): Promise<void> {

@@ -4,7 +4,6 @@ export {
   EVERY_TENANT,
   TOOL_NAME_PATTERN,
   ToolInvalidError,
-  findTool,
   listTools,
   normalizeTool,
   registerToolIfMissing,

@@ -10,8 +10,8 @@ const keyOf = (k: ToolKey): string => `${k.tenant}\u0000${k.name}`;
 
 /**
  * The tool registrations tool-call sagas validate against, looked up through one batcher per process: the
- * calls validated at about the same time are read in one statement. Each answer is what `findTool` would
- * answer when asked: the tenant's own registration, else the one for every tenant.
+ * calls validated at about the same time are read in one statement. Each answer is the tool as the tenant
+ * sees it when asked: the tenant's own registration, else the one for every tenant.
  */
 export class ToolLookup {
   private readonly batcher: ReadBatcher<ToolKey, Tool>;

@@ -190,15 +190,6 @@ export async function registerToolIfMissing(db: Queryable, input: ToolInput): Pr
   return row !== undefined;
 }
 
-/** The tool `name` as `tenant` sees it: its own registration, else the one for every tenant. */
-export async function findTool(db: Queryable, tenant: string, name: string): Promise<Tool | undefined> {
-  return firstRow<Tool>(
-    db,
-    `SELECT ${TOOL_COLUMNS} FROM tool WHERE name = $2 AND tenant IN ($1, '*') ORDER BY (tenant = '*') LIMIT 1`,
-    [tenant, name],
-  );
-}
-
 /** Tools, optionally of one tenant (its own and the ones for every tenant). */
 export async function listTools(db: Queryable, tenant?: string): Promise<Tool[]> {
   return rowsOf<Tool>(

@@ -5,8 +5,8 @@ import { ENDPOINT_COLUMNS, UUID_RE, type WebhookEndpoint } from './endpoint-stor
 /**
  * The webhook endpoints deliveries are started for and made to, looked up through batchers of this process:
  * the events dispatched at about the same time read their tenants' endpoints in one statement, and the
- * deliveries attempted at about the same time their endpoints in one more. Each answer is what
- * `endpointsFor` / `findEndpoint` would answer when asked.
+ * deliveries attempted at about the same time their endpoints in one more. Each answer is what the table
+ * holds when asked (`find` answers as `findEndpoint` does).
  */
 export class EndpointLookup {
   private readonly byTenant: ReadBatcher<string, WebhookEndpoint[]>;

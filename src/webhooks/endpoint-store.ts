@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { firstRow, recordColumns, rowsOf, type Queryable } from '../db';
 import { TENANT_ID_PATTERN } from '../envelope';
-import { acceptsEventType, eventTypePatternProblem } from './event-filter';
+import { eventTypePatternProblem } from './event-filter';
 import { generateSecret, secretKey } from './standard-webhooks';
 import { WebhookEndpointInvalidError, WebhookEndpointNotFoundError } from './webhook-errors';
 
@@ -119,16 +119,6 @@ export async function listEndpoints(db: Queryable, tenant?: string): Promise<Web
     `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint ${tenant ? 'WHERE tenant = $1' : ''} ORDER BY created_at DESC, id`,
     tenant ? [tenant] : [],
   );
-}
-
-/** The enabled endpoints of `tenant` whose filter accepts `type`. */
-export async function endpointsFor(db: Queryable, tenant: string, type: string): Promise<WebhookEndpoint[]> {
-  const rows = await rowsOf<WebhookEndpoint>(
-    db,
-    `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE tenant = $1 AND enabled ORDER BY id`,
-    [tenant],
-  );
-  return rows.filter((e) => acceptsEventType(e.eventTypes, type));
 }
 
 /** Deletes an endpoint (optionally only if it belongs to `tenant`), or throws WebhookEndpointNotFoundError. */

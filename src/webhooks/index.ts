@@ -20,7 +20,6 @@ export {
   disableEndpoint,
   enableEndpoint,
   endpointProblems,
-  endpointsFor,
   findEndpoint,
   getEndpoint,
   listEndpoints,

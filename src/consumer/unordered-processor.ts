@@ -33,7 +33,8 @@ import { Semaphore } from './semaphore';
 /**
  * Unordered consumption: up to `concurrency` handlers at once. An inbox row (consumer, message id) commits
  * with each run's effects, so a redelivered message never applies them twice: in the handler's transaction
- * when it uses `ctx.db` (begun by its first statement), else group-committed with its outbox rows. A
+ * when it uses `ctx.db` (begun by its first statement), else group-committed with its outbox rows and
+ * deferred writes; a run with none of these writes no row at all. A
  * redelivered message already in the inbox does not run again. A retryable failure goes to the next delay
  * tier (confirmed republish, then ack) or, for partition queues, waits in place; the last failure, a
  * non-retryable one or invalid input goes to the parking lot.
@@ -187,6 +188,8 @@ export class UnorderedProcessor implements MessageProcessor {
         await lazy.commit(outbox, undefined, deferred);
         return 'handled';
       }
+      // A run with no effects in Postgres has nothing for its inbox row to guard: running it again changes nothing.
+      if (outbox.length === 0 && deferred.length === 0) return 'handled';
       const outcome = await this.groupCommit.submit({ inbox: d.messageId, outbox, deferred });
       return outcome.committed ? 'handled' : 'duplicate';
     } catch (err) {

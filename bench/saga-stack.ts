@@ -1,24 +1,19 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import amqplib, { type ConfirmChannel } from 'amqplib';
 import { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
-import { BrokerConnection, ConfirmedPublisher } from '../src/broker';
-import { loadConfig } from '../src/config';
-import { loadHandlerModule, resolveConsumerSettings } from '../src/consumer';
-import { ConsumerRuntime, SagaRuntime } from '../src/roles';
 import { createDataSource, ensureDatabase, migrate, poolOf } from '../src/db';
 import { toAmqpMessage, type WaggleEvent } from '../src/envelope';
-import { HttpClient } from '../src/http-client';
-import { OutboxDispatch, OutboxRelay } from '../src/outbox';
-import { SagaTimers } from '../src/saga';
+import type { SagaRuntime } from '../src/roles';
 import { applyTopology, loadTopology, planTopology } from '../src/topology';
 import { countStatements } from './lib/statement-counter';
 import { benchVhost, dropBenchVhost } from './lib/vhost';
+import { startSagaPieces, TOPOLOGY } from './saga-pieces';
 
-/** The shipped topology: tool.calls and webhook.deliveries as they run in production. */
-const TOPOLOGY = path.resolve(__dirname, '../topology/waggle.yaml');
+const ROOT = path.resolve(__dirname, '..');
 
 /** The tables the flows write: vacuumed before each side, so one side's dead rows do not slow the next. */
 const FLOW_TABLES = [
@@ -32,26 +27,51 @@ const FLOW_TABLES = [
   'tool',
 ];
 
-/** The platform pieces a flow needs, in one process: relay, tool-runner, webhook-dispatcher, saga timers. */
+/**
+ * The platform pieces a flow needs: relay, tool-runner, webhook-dispatcher, saga timers. With `processes: 1`
+ * all in this process; with 2, the webhook-dispatcher runs in a worker process of its own (as a deployment
+ * scales a role out), and this one keeps the rest.
+ */
 export interface SagaStack {
   db: DataSource;
-  /** The pool every platform piece runs its SQL on; its statements are counted. */
+  /** The pool the platform pieces of this process run their SQL on; its statements are counted. */
   pool: Pool;
   /** A pool of the bench's own, for polling and reports, so they stay out of the statement count. */
   probe: Pool;
   amqpUrl: string;
   runtime: SagaRuntime;
-  /** SQL statements the platform pieces have sent so far (see `countStatements`). */
-  statements(): number;
+  /** SQL statements the platform pieces (of every process) have sent so far (see `countStatements`). */
+  statements(): Promise<number>;
   /** VACUUM ANALYZE on the tables the flows write (the bench database may run without autovacuum). */
   vacuum(): Promise<void>;
   publish(events: WaggleEvent[]): Promise<void>;
   close(): Promise<void>;
 }
 
+/** A child process of the bench, running a script of `bench/` with tsx; its stdout read line by line. */
+function benchChild(script: string, args: string[]): { child: ChildProcess; lines: AsyncIterator<string> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join('bench', script), ...args], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+  return { child, lines };
+}
+
+async function nextLine(lines: AsyncIterator<string>, what: string): Promise<string> {
+  const { value, done } = await lines.next();
+  if (done) throw new Error(`${what} ended before answering`);
+  return value;
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+}
+
 /** Starts the stack on a fresh vhost (deleted by `close`) and the bench database. */
-export async function sagaStack(vhost: string): Promise<SagaStack> {
-  const config = loadConfig();
+export async function sagaStack(vhost: string, options: { processes: 1 | 2 }): Promise<SagaStack> {
   const amqpUrl = await benchVhost(vhost);
   const topology = await loadTopology(TOPOLOGY);
   const admin = await amqplib.connect(amqpUrl);
@@ -71,55 +91,29 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
   const counter = countStatements(pool);
   const probe = new Pool({ connectionString: dbUrl, max: 2, application_name: 'waggle-bench-probe' });
 
-  const broker = new BrokerConnection({ url: amqpUrl, name: 'bench-saga' });
-  await broker.waitForConnect(10_000);
-  const publisher = new ConfirmedPublisher(broker);
-  // One client for the platform's calls and the baselines', so both sides pay the same per request.
-  const httpClient = new HttpClient();
-  // One dispatch per process, as the platform makes it: saga messages leave as their transaction commits.
-  const outbox = new OutboxDispatch(pool, publisher);
-  const runtime = new SagaRuntime({ db, config, httpClient, outbox });
-  const relay = new OutboxRelay({ pool, publisher, databaseUrl: dbUrl });
-  await relay.start();
-  const consumers: ConsumerRuntime[] = [];
-  for (const c of topology.consumers.filter(
-    (c) => c.name === 'tool-runner' || c.name === 'webhook-dispatcher',
-  )) {
-    const definition = await loadHandlerModule(topology.root, c.handler, c.name);
-    const settings = resolveConsumerSettings(definition, {
-      binding: {
-        name: c.name,
-        queue: c.queue,
-        retry: c.retry,
-        concurrency: c.concurrency,
-        prefetch: c.prefetch,
-      },
-      defaultPrefetch: config.prefetch,
-    });
-    const consumer = new ConsumerRuntime(
-      {
-        db,
-        broker,
-        publisher,
-        services: { config, sagas: runtime, httpClient },
-        instanceId: `bench-${c.name}`,
-      },
-      settings,
-      definition,
-    );
-    await consumer.start();
-    consumers.push(consumer);
+  const split = options.processes === 2;
+  const pieces = await startSagaPieces(
+    { name: 'bench-saga', amqpUrl, databaseUrl: dbUrl, db, pool },
+    { consumers: split ? ['tool-runner'] : ['tool-runner', 'webhook-dispatcher'], relayAndTimers: true },
+  );
+  const worker = split ? benchChild('saga-worker.ts', [amqpUrl, dbUrl, 'webhook-dispatcher']) : undefined;
+  if (worker) {
+    const ready = await nextLine(worker.lines, 'the worker process');
+    if (ready !== 'ready') throw new Error(`the worker process answered ${ready}`);
   }
-  const timers = new SagaTimers({ engine: runtime.engine, db: pool, databaseUrl: dbUrl, concurrency: 8 });
-  await timers.start();
+  const workerStatements = async () => {
+    if (!worker) return 0;
+    worker.child.stdin?.write('count\n');
+    return Number((await nextLine(worker.lines, 'the worker process')).replace('count ', ''));
+  };
 
   return {
     db,
     pool,
     probe,
     amqpUrl,
-    runtime,
-    statements: () => counter.count(),
+    runtime: pieces.runtime,
+    statements: async () => counter.count() + (await workerStatements()),
     async vacuum() {
       await probe.query(`VACUUM ANALYZE ${FLOW_TABLES.join(', ')}`);
     },
@@ -131,13 +125,8 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
       await pub.waitForConfirms();
     },
     async close() {
-      await timers.stop(2_000);
-      await Promise.all(consumers.map((c) => c.stop(2_000)));
-      await relay.stop(2_000);
-      await outbox.drain();
-      await publisher.close().catch(() => undefined);
-      await broker.close().catch(() => undefined);
-      await httpClient.close();
+      if (worker) await stopChild(worker.child);
+      await pieces.stop();
       await admin.close().catch(() => undefined);
       await probe.end();
       await db.destroy();
@@ -146,20 +135,16 @@ export async function sagaStack(vhost: string): Promise<SagaStack> {
   };
 }
 
-/** A local HTTP endpoint answering every POST with `status` (and a small JSON body). */
-export async function localEndpoint(
-  status: number,
-): Promise<{ url: string; server: Server; hits: () => number }> {
-  let hits = 0;
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      hits += 1;
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(status === 204 ? undefined : '{"ok":true}');
-    });
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server, hits: () => hits };
+/** The local tool (answers 200) and webhook receiver (answers 204), served by a process of their own. */
+export async function localEndpoints(): Promise<{ tool: string; hook: string; close(): Promise<void> }> {
+  const { child, lines } = benchChild('saga-endpoints.ts', []);
+  const urls = new Map<string, string>();
+  for (let i = 0; i < 2; i++) {
+    const [name, url] = (await nextLine(lines, 'the endpoints process')).split(' ');
+    if (name && url) urls.set(name, url);
+  }
+  const tool = urls.get('tool');
+  const hook = urls.get('hook');
+  if (!tool || !hook) throw new Error('the endpoints process did not name its URLs');
+  return { tool, hook, close: () => stopChild(child) };
 }

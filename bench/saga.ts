@@ -5,7 +5,11 @@
  * - webhook deliveries (event → delivery saga → signed attempt by the dispatcher → attempt log) vs the same
  *   signed POSTs sent straight from a loop with the same concurrency.
  *
- *   node --import tsx bench/saga.ts [--sagas 1000] [--rounds 2] [--no-write]
+ *   node --import tsx bench/saga.ts [--sagas 1000] [--rounds 2] [--processes 1,2] [--no-write]
+ *
+ * `--processes` lists the layouts to measure: 1 runs every waggle piece in the bench's process; 2 moves the
+ * webhook-dispatcher into a worker process of its own, as a deployment scales a role out. The local tool and
+ * webhook receiver always run in a process of their own (they stand for services outside the platform).
  *
  * Uses the database `waggle_bench` (WAGGLE_BENCH_DATABASE_URL) and a throwaway vhost on the configured broker;
  * writes its rows into BENCHMARKS.md between the saga markers.
@@ -19,7 +23,7 @@ import type { WaggleEvent } from '../src/envelope';
 import { upsertTool } from '../src/tools';
 import { createEndpoint, generateSecret, sendWebhook } from '../src/webhooks';
 import { writeSection } from './lib/benchmarks-file';
-import { localEndpoint, sagaStack, type SagaStack } from './saga-stack';
+import { localEndpoints, sagaStack, type SagaStack } from './saga-stack';
 
 const CONCURRENCY = 8; // tool-runner and webhook-dispatcher concurrency in topology/waggle.yaml
 
@@ -135,10 +139,21 @@ async function paced(
 const callIdOf = (e: WaggleEvent) => (e.data as { callId: string }).callId;
 const eventIdOf = (e: WaggleEvent) => e.id;
 
-async function toolSagas(stack: SagaStack, toolUrl: string, n: number, pacedAt?: number): Promise<Row> {
+/** How a layout names the waggle rows it measured. */
+function layoutName(processes: number): string {
+  return processes === 1 ? '' : `, ${processes} waggle processes`;
+}
+
+async function toolSagas(
+  stack: SagaStack,
+  toolUrl: string,
+  n: number,
+  processes: number,
+  pacedAt?: number,
+): Promise<Row> {
   await upsertTool(stack.pool, { tenant: 'bench', name: 'bench-echo', url: toolUrl, timeout: '10s' });
   const since = new Date();
-  const sent = stack.statements();
+  const sent = await stack.statements();
   const started = performance.now();
   const published = new Map<string, number>();
   const events = Array.from({ length: n }, (_, i) =>
@@ -157,10 +172,12 @@ async function toolSagas(stack: SagaStack, toolUrl: string, n: number, pacedAt?:
     n,
   );
   const seconds = (performance.now() - started) / 1000;
-  const statements = (stack.statements() - sent) / n;
+  const statements = ((await stack.statements()) - sent) / n;
   const p = await percentiles(stack, 'tool-call', since, published, `state->>'callId'`);
   return {
-    name: pacedAt ? '3-step tool-call sagas, paced at half that rate' : '3-step tool-call sagas (waggle)',
+    name:
+      (pacedAt ? '3-step tool-call sagas, paced at half that rate' : '3-step tool-call sagas (waggle)') +
+      layoutName(processes),
     rate: n / seconds,
     statements,
     ...p,
@@ -230,6 +247,7 @@ async function webhookDeliveries(
   stack: SagaStack,
   hookUrl: string,
   n: number,
+  processes: number,
   pacedAt?: number,
 ): Promise<Row> {
   await stack.pool.query(`DELETE FROM webhook_endpoint WHERE tenant = 'bench'`);
@@ -239,7 +257,7 @@ async function webhookDeliveries(
     eventTypes: ['message.*'],
   });
   const since = new Date();
-  const sent = stack.statements();
+  const sent = await stack.statements();
   const started = performance.now();
   const events = Array.from({ length: n }, (_, i) => event('message.received', i, { text: `hello ${i}` }));
   const published = new Map<string, number>();
@@ -252,10 +270,12 @@ async function webhookDeliveries(
     n,
   );
   const seconds = (performance.now() - started) / 1000;
-  const statements = (stack.statements() - sent) / n;
+  const statements = ((await stack.statements()) - sent) / n;
   const p = await percentiles(stack, 'webhook-delivery', since, published, `state->'event'->>'id'`);
   return {
-    name: pacedAt ? 'webhook deliveries, paced at half that rate' : 'webhook deliveries (waggle)',
+    name:
+      (pacedAt ? 'webhook deliveries, paced at half that rate' : 'webhook deliveries (waggle)') +
+      layoutName(processes),
     rate: n / seconds,
     statements,
     ...p,
@@ -295,7 +315,7 @@ async function directWebhooks(stack: SagaStack, hookUrl: string, n: number): Pro
   };
 }
 
-function write(rows: Row[], run: { sagas: number; rounds: number; load: number }): void {
+function write(rows: Row[], run: { sagas: number; rounds: number; load: number; layouts: number[] }): void {
   const file = path.resolve(__dirname, '../BENCHMARKS.md');
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const ms = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : '–');
@@ -303,13 +323,19 @@ function write(rows: Row[], run: { sagas: number; rounds: number; load: number }
     '## Saga flows: tool calls and webhook deliveries',
     '',
     `Run ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB, ` +
-      `Node ${process.version}; RabbitMQ, PostgreSQL, the local HTTP tool/endpoint and every waggle piece (relay, ` +
-      `tool-runner, webhook-dispatcher, saga timers) in one process. ${run.sagas.toLocaleString('en-US')} sagas per ` +
-      `side and round, ${run.rounds} round(s); rates from the first publish to the last saga completed (or the last ` +
+      `Node ${process.version}; RabbitMQ and PostgreSQL on the same machine. The local HTTP tool and webhook ` +
+      'receiver run in a process of their own (services outside the platform). Every waggle piece (relay, ' +
+      'tool-runner, webhook-dispatcher, saga timers) runs in the bench process' +
+      (run.layouts.includes(2)
+        ? '; in the rows marked "2 waggle processes" the webhook-dispatcher runs in a worker process of its own ' +
+          'instead, as a deployment scales a role out, and each layout is compared with the baselines of its own rounds'
+        : '') +
+      `. ${run.sagas.toLocaleString('en-US')} sagas per ` +
+      `side and round, ${run.rounds} round(s) per layout; rates from the first publish to the last saga completed (or the last ` +
       'baseline request answered) after a warm-up of every side, each ratio against the baseline of its own round, mean shown. Saga latency is ' +
       'from the publish of the triggering event to the saga finished (queueing included, as in the baselines); ' +
       'the paced rows offer half the rate the burst reached, the latency a user sees when the flows keep up. SQL statements per saga or delivery are counted on the pg pool every waggle ' +
-      'piece shares (BEGIN, COMMIT and savepoints included), from the first publish to the last completion. The ' +
+      'piece of a process shares, summed over the processes (BEGIN, COMMIT and savepoints included), from the first publish to the last completion. The ' +
       'flow tables are vacuumed and analyzed before each side.' +
       (run.load > cpus().length
         ? ` **The machine was loaded by other work when this run began (1-minute load ${run.load.toFixed(1)} on ${cpus().length} cores): absolute figures are low; the ratios, taken in the same invocation, still compare.**`
@@ -322,8 +348,53 @@ function write(rows: Row[], run: { sagas: number; rounds: number; load: number }
         `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.ratio === undefined ? '–' : `${(r.ratio * 100).toFixed(0)}%`} | ${r.statements === undefined ? '–' : r.statements.toFixed(1)} | ${r.notes} |`,
     ),
     '',
-    'Reproduce: `node --import tsx bench/saga.ts` (options: `--sagas 1000 --rounds 2 --no-write`).',
+    'Reproduce: `node --import tsx bench/saga.ts` (options: `--sagas 1000 --rounds 2 --processes 1,2 --no-write`).',
   ]);
+}
+
+/** The warm-up and the rounds of one layout on its stack: every side once per round, rows handed to `add`. */
+async function measureLayout(
+  stack: SagaStack,
+  endpoints: { tool: string; hook: string },
+  o: { n: number; rounds: number; processes: number; add: (r: Row) => void },
+): Promise<void> {
+  const { n, processes } = o;
+  // A warm-up of every side first (not recorded): the first round's baseline would otherwise pay for
+  // compiling the code paths every later side reuses.
+  const warm = Math.max(50, Math.ceil(n / 5));
+  await directToolCalls(stack, endpoints.tool, warm);
+  await toolSagas(stack, endpoints.tool, warm, processes);
+  await directWebhooks(stack, endpoints.hook, warm);
+  await webhookDeliveries(stack, endpoints.hook, warm, processes);
+  for (let round = 1; round <= o.rounds; round++) {
+    // Each side starts on freshly vacuumed tables: the previous side's dead rows would slow this one.
+    await stack.vacuum();
+    const base = await directToolCalls(stack, endpoints.tool, n);
+    await stack.vacuum();
+    const sagas = await toolSagas(stack, endpoints.tool, n, processes);
+    sagas.ratio = sagas.rate / base.rate;
+    await stack.vacuum();
+    const calm = await toolSagas(stack, endpoints.tool, Math.ceil(n / 2), processes, sagas.rate / 2);
+    await stack.vacuum();
+    const hb = await directWebhooks(stack, endpoints.hook, n);
+    await stack.vacuum();
+    const hooks = await webhookDeliveries(stack, endpoints.hook, n, processes);
+    hooks.ratio = hooks.rate / hb.rate;
+    await stack.vacuum();
+    const calmHooks = await webhookDeliveries(
+      stack,
+      endpoints.hook,
+      Math.ceil(n / 2),
+      processes,
+      hooks.rate / 2,
+    );
+    for (const r of [base, sagas, calm, hb, hooks, calmHooks]) {
+      o.add(r);
+      console.log(
+        `round ${round}: ${r.name}: ${Math.round(r.rate)}/s p50 ${r.p50.toFixed(0)} ms p99 ${r.p99.toFixed(0)} ms${r.ratio ? ` (${(r.ratio * 100).toFixed(0)}% of baseline)` : ''}${r.statements === undefined ? '' : `, ${r.statements.toFixed(1)} SQL statements each`}`,
+      );
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -332,51 +403,25 @@ async function main(): Promise<void> {
   const load = loadavg()[0] ?? 0;
   const n = arg(argv, 'sagas', 1000);
   const rounds = arg(argv, 'rounds', 2);
-  const tool = await localEndpoint(200);
-  const hook = await localEndpoint(204);
-  const stack = await sagaStack(`bench-saga-${randomUUID().slice(0, 8)}`);
+  const at = argv.indexOf('--processes');
+  const layouts = (at >= 0 ? (argv[at + 1] ?? '') : '1').split(',').map(Number);
+  if (layouts.some((p) => p !== 1 && p !== 2)) throw new Error('--processes: expected 1, 2 or 1,2');
+  const endpoints = await localEndpoints();
   const all = new Map<string, Row[]>();
   const add = (r: Row) => all.set(r.name, [...(all.get(r.name) ?? []), r]);
   try {
-    // A warm-up of every side first (not recorded): the first round's baseline would otherwise pay for
-    // compiling the code paths every later side reuses.
-    const warm = Math.max(50, Math.ceil(n / 5));
-    await directToolCalls(stack, tool.url, warm);
-    await toolSagas(stack, tool.url, warm);
-    await directWebhooks(stack, hook.url, warm);
-    await webhookDeliveries(stack, hook.url, warm);
-    for (let round = 1; round <= rounds; round++) {
-      // Each side starts on freshly vacuumed tables: the previous side's dead rows would slow this one.
-      await stack.vacuum();
-      const base = await directToolCalls(stack, tool.url, n);
-      await stack.vacuum();
-      const sagas = await toolSagas(stack, tool.url, n);
-      sagas.ratio = sagas.rate / base.rate;
-      await stack.vacuum();
-      const calm = await toolSagas(stack, tool.url, Math.ceil(n / 2), sagas.rate / 2);
-      add(base);
-      add(sagas);
-      add(calm);
-      await stack.vacuum();
-      const hb = await directWebhooks(stack, hook.url, n);
-      await stack.vacuum();
-      const hooks = await webhookDeliveries(stack, hook.url, n);
-      hooks.ratio = hooks.rate / hb.rate;
-      await stack.vacuum();
-      const calmHooks = await webhookDeliveries(stack, hook.url, Math.ceil(n / 2), hooks.rate / 2);
-      add(hb);
-      add(hooks);
-      add(calmHooks);
-      for (const r of [base, sagas, calm, hb, hooks, calmHooks]) {
-        console.log(
-          `round ${round}: ${r.name}: ${Math.round(r.rate)}/s p50 ${r.p50.toFixed(0)} ms p99 ${r.p99.toFixed(0)} ms${r.ratio ? ` (${(r.ratio * 100).toFixed(0)}% of baseline)` : ''}${r.statements === undefined ? '' : `, ${r.statements.toFixed(1)} SQL statements each`}`,
-        );
+    for (const processes of layouts) {
+      const stack = await sagaStack(`bench-saga-${randomUUID().slice(0, 8)}`, {
+        processes: processes as 1 | 2,
+      });
+      try {
+        await measureLayout(stack, endpoints, { n, rounds, processes, add });
+      } finally {
+        await stack.close();
       }
     }
   } finally {
-    await stack.close();
-    tool.server.close();
-    hook.server.close();
+    await endpoints.close();
   }
   const mean = (rs: Row[], f: (r: Row) => number) => rs.reduce((s, r) => s + f(r), 0) / rs.length;
   const rows = [...all.values()].map((rs) => ({
@@ -388,7 +433,7 @@ async function main(): Promise<void> {
     ratio: rs[0]?.ratio === undefined ? undefined : mean(rs, (r) => r.ratio as number),
     statements: rs[0]?.statements === undefined ? undefined : mean(rs, (r) => r.statements as number),
   }));
-  if (!argv.includes('--no-write')) write(rows, { sagas: n, rounds, load });
+  if (!argv.includes('--no-write')) write(rows, { sagas: n, rounds, load, layouts });
 }
 
 main().then(

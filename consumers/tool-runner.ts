@@ -3,8 +3,9 @@ import { handleToolMessage } from '../src/tools';
 
 /**
  * tool-runner: consumes `tool.calls`. `tool.call.requested` events start tool-call sagas; the sagas' invoke
- * commands are run here (HTTP with an Idempotency-Key, the reply delivered to the saga in this handler's
- * transaction, so a redelivered command never replies twice); compensate commands POST the tool's undo URL
+ * commands are run here (HTTP with an Idempotency-Key, no transaction open during the call; the reply moves
+ * the saga in memory and joins this run's commit, version-checked, so a redelivered command never replies
+ * twice); compensate commands POST the tool's undo URL
  * and retry through the queue's delay tiers when it fails.
  */
 export default defineConsumer({

@@ -5,8 +5,9 @@ import { ATTEMPT_REQUESTED, runAttempt, startDeliveries, type AttemptCommand } f
 /**
  * webhook-dispatcher: consumes `webhook.deliveries`. An event starts one delivery saga per matching
  * endpoint of its tenant; an attempt command (from a delivery saga) makes one signed Standard Webhooks
- * POST, records it and replies to the saga — in this handler's transaction, so the attempt log, the
- * endpoint's health and the saga move together. What the sagas send joins this run's outbox.
+ * POST, records it and replies to the saga — all with this run's commit, so the attempt log, the
+ * endpoint's health and the saga move together, and no transaction is open during the POST. What the
+ * sagas send joins this run's outbox.
  */
 export default defineConsumer({
   name: 'webhook-dispatcher',
@@ -20,7 +21,13 @@ export default defineConsumer({
       if (!data?.sagaId)
         throw new NonRetryableError('WAGGLE_WEBHOOK_COMMAND_INVALID', 'attempt command without sagaId');
       const outcome = await runAttempt(
-        { engine: runtime.engine, settings: runtime.webhooks, httpClient: runtime.httpClient, outbox: ctx },
+        {
+          engine: runtime.engine,
+          settings: runtime.webhooks,
+          httpClient: runtime.httpClient,
+          outbox: ctx,
+          inline: { read: ctx.read, commitWith: (write) => ctx.commitWith(write) },
+        },
         data,
         ctx.db,
       );

@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { BatchLoop, writeDeferred, type DeferredWrite } from '../db';
+import { BatchLoop, WriteConflictError, writeDeferred, type DeferredWrite } from '../db';
 import { logger } from '../observability';
 import { type SessionKey, sessionKeyString } from '../envelope';
 import { writeOutbox, type OutboxDispatch, type OutboxMessage } from '../outbox';
@@ -29,6 +29,11 @@ export interface BookkeepingOutcome {
   committed: boolean;
   /** Events waiting in the session's stash (ordered). */
   stashed: number;
+  /**
+   * Nothing of the run committed because one of its deferred writes met rows that changed since the run
+   * read them: the run must run again (its cursor move or inbox row did not commit either).
+   */
+  conflict?: boolean;
 }
 
 interface Pending {
@@ -88,12 +93,41 @@ export class GroupCommit {
     if (entries.every((e) => e.outbox.length === 0 && !e.deferred?.length)) {
       return this.bookkeep(this.pool, entries);
     }
+    // A batch in which some runs' writes conflict is rolled back and written again without those runs, which
+    // run again: each round takes at least one run out, so this ends.
+    const outcomes: BookkeepingOutcome[] = entries.map(() => ({ committed: false, stashed: 0 }));
+    let live = entries.map((_, i) => i);
+    while (live.length > 0) {
+      const written = await this.flushOnce(live.map((i) => entries[i] as Bookkeeping));
+      if (Array.isArray(written)) {
+        live.forEach((i, n) => (outcomes[i] = written[n] as BookkeepingOutcome));
+        break;
+      }
+      const conflicted = new Set([...written.conflicts].map((n) => live[n] as number));
+      for (const i of conflicted) outcomes[i] = { committed: false, stashed: 0, conflict: true };
+      live = live.filter((i) => !conflicted.has(i));
+    }
+    return outcomes;
+  }
+
+  /** One transaction for `entries`; rolled back, naming the entries whose writes conflicted, if any did. */
+  private async flushOnce(
+    entries: Bookkeeping[],
+  ): Promise<BookkeepingOutcome[] | { conflicts: Set<number> }> {
     const client = await this.pool.connect();
+    const owners: number[] = [];
     try {
       await client.query('BEGIN');
       const outcomes = await this.bookkeep(client, entries);
       const committed = entries.filter((_, i) => (outcomes[i] as BookkeepingOutcome).committed);
-      const deferred = committed.flatMap((e) => e.deferred ?? []);
+      const deferred: DeferredWrite<OutboxMessage>[] = [];
+      entries.forEach((e, i) => {
+        if (!(outcomes[i] as BookkeepingOutcome).committed) return;
+        for (const w of e.deferred ?? []) {
+          deferred.push(w);
+          owners.push(i);
+        }
+      });
       const kept = await writeDeferred(client, deferred);
       const messages = [...committed.flatMap((e) => e.outbox), ...kept];
       const ids = await writeOutbox(client, messages, { sweepAfterMs: this.dispatch?.sweepAfterMs });
@@ -102,7 +136,14 @@ export class GroupCommit {
       this.dispatch?.committed(ids, messages);
       return outcomes;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      const rolledBack = await client.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      );
+      if (err instanceof WriteConflictError && rolledBack) {
+        client.release();
+        return { conflicts: new Set(err.writes.map((w) => owners[w] as number)) };
+      }
       client.release(err instanceof Error ? err : true);
       throw err;
     }

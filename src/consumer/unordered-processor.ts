@@ -2,6 +2,7 @@ import type { ConsumeMessage } from 'amqplib';
 import { setMaxListeners } from 'node:events';
 import { escapeLiteral } from 'pg';
 import type { Settlement } from '../broker';
+import { WriteConflictError } from '../db';
 import { InvalidInputError } from '../errors';
 import { logger } from '../observability';
 import { writeOutbox } from '../outbox';
@@ -102,12 +103,19 @@ export class UnorderedProcessor implements MessageProcessor {
       }
     }
     let failures = d.failures;
+    let conflicts = 0;
     for (;;) {
       // stop() aborts what is still running at its deadline.
       const run = new RunAbort();
       this.running.add(run);
       try {
         const outcome = await this.runOnce(d, failures + 1, run);
+        if (outcome === 'conflict') {
+          // What the run wrote was made from rows that changed meanwhile: it runs again on what they hold now.
+          conflicts += 1;
+          if (conflicts < MAX_CONFLICT_RUNS) continue;
+          throw new HandlerFailure(new WriteConflictError([0]));
+        }
         if (outcome === 'duplicate') metrics.duplicate();
         else metrics.handled();
         if (d.redelivered) void this.ledger.settled(d.messageId).catch(() => undefined);
@@ -135,7 +143,11 @@ export class UnorderedProcessor implements MessageProcessor {
     }
   }
 
-  private async runOnce(d: Delivery, attempt: number, abort: RunAbort): Promise<'handled' | 'duplicate'> {
+  private async runOnce(
+    d: Delivery,
+    attempt: number,
+    abort: RunAbort,
+  ): Promise<'handled' | 'duplicate' | 'conflict'> {
     const { definition, spec, metrics, pool } = this.deps;
     const event = d.event as NonNullable<Delivery['event']>;
     const run: HandlerRun = {
@@ -191,9 +203,11 @@ export class UnorderedProcessor implements MessageProcessor {
       // A run with no effects in Postgres has nothing for its inbox row to guard: running it again changes nothing.
       if (outbox.length === 0 && deferred.length === 0) return 'handled';
       const outcome = await this.groupCommit.submit({ inbox: d.messageId, outbox, deferred });
+      if (outcome.conflict) return 'conflict';
       return outcome.committed ? 'handled' : 'duplicate';
     } catch (err) {
       if (lazy.refusal instanceof AlreadyHandledError) return 'duplicate';
+      if (err instanceof WriteConflictError) return 'conflict';
       // The database could not begin the handler's transaction: the runtime's failure, not the handler's.
       if (lazy.beginFailure !== undefined) throw lazy.beginFailure;
       throw err;
@@ -247,6 +261,12 @@ export class UnorderedProcessor implements MessageProcessor {
     }
   }
 }
+
+/**
+ * Runs of one delivery in a row whose writes conflicted before it counts as a retryable failure (a saga
+ * changed under it that often: something else keeps moving it).
+ */
+const MAX_CONFLICT_RUNS = 20;
 
 /** Why a message that keeps coming back unsettled is parked without running it again. */
 export function deliveryLimitFailure(deliveries: number): Failure {

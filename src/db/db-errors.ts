@@ -6,3 +6,17 @@ export class DatabaseUnreachableError extends RetryableError {
     super('WAGGLE_DATABASE_UNREACHABLE', message, options);
   }
 }
+
+/**
+ * Deferred writes were made against rows that changed since the run read them (a saga's version moved on):
+ * the transaction they were in must roll back, and the runs that handed them in run again. `writes` are the
+ * indexes, in the list given to `writeDeferred`, of the writes that conflicted.
+ */
+export class WriteConflictError extends RetryableError {
+  constructor(readonly writes: readonly number[]) {
+    super(
+      'WAGGLE_WRITE_CONFLICT',
+      `${writes.length} deferred write(s) met rows that changed since they were read`,
+    );
+  }
+}

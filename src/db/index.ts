@@ -1,5 +1,5 @@
 export { createDataSource, type DataSourceOptions } from './data-source';
-export { DatabaseUnreachableError } from './db-errors';
+export { DatabaseUnreachableError, WriteConflictError } from './db-errors';
 export { ensureDatabase, type EnsureDatabaseOptions } from './ensure-database';
 export { migrate } from './migrate';
 export { guardPool } from './pool-guard';
@@ -20,7 +20,13 @@ export { DeferredDeletes, type DeferredDeletesOptions } from './deferred-deletes
 export { NotifyListener, type NotifyListenerOptions } from './notify-listener';
 export { RoundLoop, type RoundLoopOptions } from './round-loop';
 export { PeriodicRounds } from './periodic-rounds';
-export { deferredWrite, writeDeferred, type BatchWriter, type DeferredWrite } from './deferred-writes';
+export {
+  deferredWrite,
+  writeDeferred,
+  type BatchWriter,
+  type DeferredWrite,
+  type WriteOutcome,
+} from './deferred-writes';
 export { BatchLoop } from './batch-loop';
 export { ReadBatcher, type ReadBatcherOptions } from './read-batcher';
 export { whileExclusive, type ExclusiveOutcome } from './exclusive-round';

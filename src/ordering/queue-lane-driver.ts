@@ -2,7 +2,7 @@ import { runningIn } from './ordered-lane-context';
 import { claimReplayStatement, replayPending } from './replay-claim';
 import { skippedAsGap } from './sequence-gaps';
 import type { SessionLane } from './session-lanes';
-import type { DeferredWrite } from '../db';
+import { WriteConflictError, type DeferredWrite } from '../db';
 import type { OutboxMessage } from '../outbox';
 import { InvalidInputError, NonRetryableError } from '../errors';
 import { backoffAfter, describeFailure, mayRetry, type Failure } from '../retry';
@@ -267,8 +267,13 @@ export class QueueLaneDriver {
       await lazy.rollback();
       // Another copy of the replay committed first: this one is a duplicate now.
       if (err instanceof ReplayClaimedError || lazy.refusal instanceof ReplayClaimedError) return 'again';
-      // The cursor was not where the run expected (another worker ran this event): decide again.
-      if (err instanceof FenceMovedError || lazy.refusal instanceof FenceMovedError) {
+      // The cursor was not where the run expected (another worker ran this event), or what the run handed to
+      // its commit was made from rows that changed meanwhile (nothing committed): decide again.
+      if (
+        err instanceof FenceMovedError ||
+        lazy.refusal instanceof FenceMovedError ||
+        err instanceof WriteConflictError
+      ) {
         cursors.forget(lane.id);
         return 'again';
       }

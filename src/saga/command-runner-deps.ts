@@ -14,7 +14,8 @@ export interface CommandRunnerDeps {
   outbox?: CallerOutbox;
   /**
    * The consumer's reads and commit (`ctx.read`, `ctx.commitWith`): the sagas it starts run inline
-   * (`SagaEngine.startInline`). @default none: they start in the consumer's transaction
+   * (`SagaEngine.startInline`), and the replies it delivers too (`SagaEngine.deliverInline`, with `outbox`).
+   * @default none: both run in the consumer's transaction
    */
   inline?: Omit<InlineSink, 'tx'>;
 }

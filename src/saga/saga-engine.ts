@@ -9,6 +9,8 @@ import { next, type SagaDefinition, type SagaMessage } from './define-saga';
 import { SagaConflictError, SagaNotFoundError, SagaTypeUnknownError } from './saga-errors';
 import { sagaConflicts, sagaMessages, sagaStarted } from './saga-metrics';
 import { afterChange, freshSaga, sagaIdFor, sagaRowsWriter, type SagaRows } from './saga-rows';
+import { sagaReplyWriter } from './saga-replies';
+import { recordEventWaits } from './event-waits';
 import { cancelSaga, retrySaga } from './saga-operations';
 import type { SagaRecord, TimelineEntry } from './saga-record';
 import {
@@ -266,6 +268,89 @@ export class SagaEngine {
     return this.moving(tx, outbox, (db, effects) => this.deliverIn(db, effects, sagaId, message));
   }
 
+  /**
+   * Delivers a reply on the fast path, in a handler (`sink`), to `saga` as the handler read it outside any
+   * transaction (`awaitingTry`). The step's handler for the reply and the steps due right after it run here,
+   * the saga kept in memory; it is handed to the handler's commit once, with its timeline and what its steps
+   * sent, and written only if it still holds the version it was read at — so a burst of replies costs one
+   * statement per batch, and no transaction is open while the handler waits on the call that made the
+   * reply. A saga that recorded the message id before takes it as a duplicate; one that moved on and no
+   * longer waits for the reply records it as ignored (as `deliver` does); one that changed but still waits
+   * for it makes the commit write nothing for this run, and the run runs again. A child saga, or a message
+   * the saga does not wait for, goes the transactional way (`deliver` in the handler's transaction, its
+   * messages to `outbox`).
+   */
+  async deliverInline(
+    saga: SagaRecord,
+    message: SagaMessage,
+    sink: InlineSink,
+    outbox: CallerOutbox,
+  ): Promise<DeliveryResult> {
+    const def = this.definition(saga.type);
+    const awaited = saga.status === 'waiting' && (saga.waitingFor ?? []).includes(message.type);
+    if (!awaited || saga.parentId) return this.deliver(saga.id, message, sink.tx, outbox);
+    const effects = new CommitEffects();
+    const place = { tx: sink.tx, read: sink.read, inline: { commitWith: sink.commitWith } };
+    let now = this.clock.now();
+    const timeline: SagaRows['timeline'] = [
+      {
+        kind: 'message',
+        step: saga.stepName,
+        messageId: message.id,
+        detail: { type: message.type },
+        at: now,
+      },
+    ];
+    const handler = def.steps[saga.step]?.on?.[message.type] ?? (() => next());
+    const tried = await this.steps.attempt(place, effects, saga, def, saga.step, (ctx) =>
+      handler(ctx, message),
+    );
+    let moved = saga;
+    if ('outcome' in tried && tried.outcome.kind === 'ignore') this.counted(saga, 'ignored');
+    else {
+      this.counted(saga, 'delivered');
+      let t =
+        'error' in tried
+          ? afterFailure(saga, def, tried.error, now)
+          : afterOutcome(saga, def, tried.outcome, tried.state, now);
+      for (let i = 0; ; i++) {
+        countTransition(moved, t.change);
+        // A wait for an event from outside is recorded in the handler's transaction (it then begins), so it
+        // commits with the saga's row or not at all.
+        await recordEventWaits(sink.tx, moved, t);
+        for (const e of t.timeline) timeline.push(Object.assign({}, e, { at: now }));
+        moved = afterChange(moved, t.change, now);
+        if (i >= this.inlineSteps || !dueNow(t.change, now)) break;
+        now = this.clock.now();
+        t = await this.steps.advance({
+          tx: place.tx,
+          read: place.read,
+          inline: place.inline,
+          effects,
+          saga: moved,
+          def,
+          now,
+        });
+      }
+    }
+    const dueSoon =
+      moved.wakeAt !== null && moved.wakeAt.getTime() <= this.clock.now().getTime() + this.dueNoticeMs;
+    await sink.commitWith(
+      deferredWrite(
+        sagaReplyWriter,
+        {
+          saga: moved,
+          timeline,
+          read: saga,
+          message: { id: message.id, type: message.type },
+          notifyDue: dueSoon,
+        },
+        this.outboxMessages(effects),
+      ),
+    );
+    return 'delivered';
+  }
+
   private async deliverIn(
     tx: Queryable,
     effects: CommitEffects,
@@ -428,13 +513,22 @@ export class SagaEngine {
    * (another try, another run, or the saga moved on or is gone) answers false and must not act again.
    */
   async awaitsTry(sagaId: string, attempt: SagaTry, db: Queryable = this.queryable()): Promise<boolean> {
+    return (await this.awaitingTry(sagaId, attempt, db)) !== undefined;
+  }
+
+  /** The saga, read in `db`, when it waits for the reply to this try of its current step; else undefined. */
+  async awaitingTry(
+    sagaId: string,
+    attempt: SagaTry,
+    db: Queryable = this.queryable(),
+  ): Promise<SagaRecord | undefined> {
     const saga = await loadSaga(db, sagaId).catch(() => undefined);
-    return (
-      saga !== undefined &&
+    return saga !== undefined &&
       saga.status === 'waiting' &&
       saga.attempts + 1 === attempt.attempt &&
       saga.run === attempt.run
-    );
+      ? saga
+      : undefined;
   }
 
   /** The id of the saga of `type` started with `correlationKey`, if any. */

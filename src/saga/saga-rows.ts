@@ -60,6 +60,20 @@ export function afterChange(saga: SagaRecord, change: SagaChange, now: Date): Sa
   return { ...saga, ...change, run: change.run ?? saga.run, version: saga.version + 1, updatedAt: now };
 }
 
+/**
+ * The statement part that writes the timelines of `timelineJson` (parameter `$2`) for the sagas the CTE
+ * `written` returned (by `id`), in their order; a message id a saga recorded already is skipped.
+ */
+export function insertTimelines(written: string): string {
+  return `INSERT INTO saga_event (saga_id, at, kind, step, message_id, detail)
+    SELECT e.saga_id, e.at, e.kind, e.step, e.message_id, e.detail
+      FROM jsonb_to_recordset($2::jsonb) AS e(saga_id uuid, at timestamptz, kind text, step text,
+                                               message_id text, detail jsonb, n integer)
+      JOIN ${written} ON ${written}.id = e.saga_id
+     ORDER BY e.n
+        ON CONFLICT (saga_id, message_id) WHERE message_id IS NOT NULL DO NOTHING`;
+}
+
 const INSERT_SAGAS = `
   WITH s AS (
     INSERT INTO saga (id, type, tenant, correlation_key, status, step, step_name, run, input, state, version,
@@ -74,12 +88,7 @@ const INSERT_SAGAS = `
     ON CONFLICT DO NOTHING
     RETURNING id
   ), t AS (
-    INSERT INTO saga_event (saga_id, at, kind, step, message_id, detail)
-    SELECT e.saga_id, e.at, e.kind, e.step, e.message_id, e.detail
-      FROM jsonb_to_recordset($2::jsonb) AS e(saga_id uuid, at timestamptz, kind text, step text,
-                                               message_id text, detail jsonb, n integer)
-      JOIN s ON s.id = e.saga_id
-     ORDER BY e.n
+    ${insertTimelines('s')}
   )
   SELECT id FROM s`;
 
@@ -99,29 +108,35 @@ export const sagaRowsWriter: BatchWriter<SagaRows> = {
     });
     const rows = items.filter((_, i) => unique[i]);
     if (rows.length === 0) return unique;
-    let n = 0;
     const inserted = await rowsOf<{ id: string }>(sql, INSERT_SAGAS, [
       JSON.stringify(rows.map(({ saga: s }) => sagaJson(s))),
-      JSON.stringify(
-        rows.flatMap(({ saga, timeline }) =>
-          timeline.map((e) => ({
-            saga_id: saga.id,
-            at: e.at,
-            kind: e.kind,
-            step: e.step ?? null,
-            message_id: e.messageId ?? null,
-            detail: e.detail ?? null,
-            n: n++,
-          })),
-        ),
-      ),
+      timelineJson(rows),
     ]);
     const written = new Set(inserted.map((r) => r.id));
     return items.map((r, i) => unique[i] === true && written.has(r.saga.id));
   },
 };
 
-function sagaJson(s: SagaRecord): Record<string, unknown> {
+/** The timelines of `rows` as the JSON the batch statements read: one entry per row, `n` keeps their order. */
+export function timelineJson(rows: readonly SagaRows[]): string {
+  let n = 0;
+  return JSON.stringify(
+    rows.flatMap(({ saga, timeline }) =>
+      timeline.map((e) => ({
+        saga_id: saga.id,
+        at: e.at,
+        kind: e.kind,
+        step: e.step ?? null,
+        message_id: e.messageId ?? null,
+        detail: e.detail ?? null,
+        n: n++,
+      })),
+    ),
+  );
+}
+
+/** A saga as the JSON the batch statements read (column names). */
+export function sagaJson(s: SagaRecord): Record<string, unknown> {
   return {
     id: s.id,
     type: s.type,

@@ -106,9 +106,11 @@ async function invoke(
   command: InvokeCommand,
   tx: Queryable,
 ): Promise<ToolRunnerOutcome> {
-  const { engine } = deps;
-  // Only the try the saga waits for runs: a repeated or overtaken command must not call the tool again.
-  if (!(await engine.awaitsTry(command.sagaId, command, tx))) return 'stale';
+  const { engine, inline } = deps;
+  // Only the try the saga waits for runs: a repeated or overtaken command must not call the tool again. On
+  // the fast path it is read outside any transaction, so none is open while the tool works.
+  const saga = await engine.awaitingTry(command.sagaId, command, inline?.read ?? tx);
+  if (!saga) return 'stale';
   const response = await invokeTool(
     deps.httpClient,
     {
@@ -120,16 +122,14 @@ async function invoke(
     command,
   );
   const reply: InvokeReply = { ...response, attempt: command.attempt, run: command.run };
-  await engine.deliver(
-    command.sagaId,
-    {
-      id: `${command.sagaId}-r${command.run}-a${command.attempt}-invoked`,
-      type: TOOL_INVOKE_COMPLETED,
-      data: reply,
-    },
-    tx,
-    deps.outbox,
-  );
+  const message = {
+    id: `${command.sagaId}-r${command.run}-a${command.attempt}-invoked`,
+    type: TOOL_INVOKE_COMPLETED,
+    data: reply,
+  };
+  // The reply moves the saga in memory and joins this run's commit, version-checked (a conflict runs it again).
+  if (inline && deps.outbox) await engine.deliverInline(saga, message, { tx, ...inline }, deps.outbox);
+  else await engine.deliver(command.sagaId, message, tx, deps.outbox);
   return 'invoked';
 }
 

@@ -1,11 +1,11 @@
 import { formatDuration } from '../config';
-import type { PgSql, Queryable } from '../db';
+import { deferredWrite, type PgSql, type Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { counter, inSpan, logger, OutboundCallMetrics, spanFailed } from '../observability';
 import { outboxMessageFor, writeOutbox } from '../outbox';
 import type { CommandRunnerDeps } from '../saga';
 import type { HttpClient } from '../http-client';
-import { recordAttempt, type NewAttempt } from './attempt-log';
+import { attemptRowsWriter, recordAttempt, type NewAttempt } from './attempt-log';
 import type { AttemptCommand, AttemptReply } from './attempt-command';
 import {
   disableEndpoint,
@@ -30,33 +30,35 @@ const disabledTotal = counter('waggle_webhook_endpoints_disabled_total', 'Webhoo
 ]);
 
 /**
- * Makes one delivery attempt for the dispatcher, in the dispatcher's transaction `tx`: skips it when the
- * saga no longer waits for it (a stale or repeated command), POSTs the signed request, records the attempt,
- * updates the endpoint's health (disabling it after a 410 or a failure streak longer than the configured
- * span, and telling the tenant through the outbox), and replies to the saga — all committed together.
+ * Makes one delivery attempt for the dispatcher: skips it when the saga no longer waits for it (a stale or
+ * repeated command), POSTs the signed request, records the attempt, updates the endpoint's health (disabling
+ * it after a 410 or a failure streak longer than the configured span, and telling the tenant through the
+ * outbox), and replies to the saga — all committed together. With `deps.inline` (the dispatcher's reads and
+ * commit) the saga and endpoint are read outside any transaction, so none is open during the POST, and the
+ * attempt row and the reply join the dispatcher's batched commit; a change of the endpoint's health is
+ * written in `tx`, the dispatcher's transaction, which it then begins. Without it all of it runs in `tx`.
  */
 export async function runAttempt(
   deps: AttemptRunnerDeps,
   command: AttemptCommand,
   tx: Queryable,
 ): Promise<'sent' | 'stale'> {
-  const { engine, settings } = deps;
-  if (!(await engine.awaitsTry(command.sagaId, command, tx))) return 'stale';
-  const endpoint = await findEndpoint(tx, command.endpointId);
+  const { engine, settings, inline, outbox } = deps;
+  const read = inline?.read ?? tx;
+  const saga = await engine.awaitingTry(command.sagaId, command, read);
+  if (!saga) return 'stale';
+  const endpoint = await findEndpoint(read, command.endpointId);
   const result = await sendAttempt(deps.httpClient, settings, endpoint, command);
   const reply = await settleAttempt(settings, tx, endpoint, command, result, engine.clock.now(), (a) =>
-    recordAttempt(tx, a),
+    inline ? inline.commitWith(deferredWrite(attemptRowsWriter, a)) : recordAttempt(tx, a),
   );
-  await engine.deliver(
-    command.sagaId,
-    {
-      id: `${command.messageId}-r${command.run}-a${command.attempt}`,
-      type: ATTEMPT_COMPLETED,
-      data: reply,
-    },
-    tx,
-    deps.outbox,
-  );
+  const message = {
+    id: `${command.messageId}-r${command.run}-a${command.attempt}`,
+    type: ATTEMPT_COMPLETED,
+    data: reply,
+  };
+  if (inline && outbox) await engine.deliverInline(saga, message, { tx, ...inline }, outbox);
+  else await engine.deliver(command.sagaId, message, tx, outbox);
   return 'sent';
 }
 

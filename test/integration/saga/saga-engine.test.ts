@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { NonRetryableError, RetryableError } from '../../../src/errors';
 import { ManualClock, defineSaga, fail, waitFor, type SagaFailure } from '../../../src/saga';
 import { uniqueName } from '../../support';
-import { cleanupSagas, effectsTable, sagaRig } from './saga-harness';
+import { cleanupSagas, effectsTable, sagaRig, votesSaga } from './saga-harness';
 
 describe('saga engine', () => {
   it('runs ordered steps, waits for a reply and completes, with the whole story on the timeline', async () => {
@@ -75,21 +75,7 @@ describe('saga engine', () => {
   it('loses no update when many replies for one saga arrive at once (optimistic version, retried)', async () => {
     const type = uniqueName('votes');
     const voters = 40;
-    const saga = defineSaga<{ votes: string[] }>({
-      type,
-      steps: [
-        {
-          name: 'collect',
-          run: () => waitFor('vote.cast'),
-          on: {
-            'vote.cast': (ctx, message) => {
-              ctx.state.votes.push((message.data as { voter: string }).voter);
-              return ctx.state.votes.length < voters ? waitFor('vote.cast') : undefined;
-            },
-          },
-        },
-      ],
-    });
+    const saga = votesSaga(type, voters);
     const { engine, timers, pool } = await sagaRig([saga]);
     cleanupSagas(pool, type);
     const { id } = await engine.start({ type, tenant: 'acme', input: { votes: [] } });

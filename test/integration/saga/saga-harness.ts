@@ -1,6 +1,14 @@
 import type { Pool } from 'pg';
 import { poolOf } from '../../../src/db';
-import { ManualClock, SagaEngine, SagaTimers, type AnySagaDefinition, type Clock } from '../../../src/saga';
+import {
+  ManualClock,
+  SagaEngine,
+  SagaTimers,
+  defineSaga,
+  waitFor,
+  type AnySagaDefinition,
+  type Clock,
+} from '../../../src/saga';
 import { autoTeardown, dropIsolatedDb, isolatedDb, uniqueName } from '../../support';
 
 /**
@@ -65,4 +73,26 @@ export async function effectsTable(): Promise<{
 /** Removes a test's sagas (by type) after the test. */
 export function cleanupSagas(pool: Pool, ...types: string[]): void {
   autoTeardown(() => pool.query('DELETE FROM saga WHERE type = ANY($1)', [types]));
+}
+
+/**
+ * A saga that waits for `voters` votes (`vote.cast`, `data.voter`) and completes once it has them all: each
+ * vote moves it, so concurrent votes contend for its version.
+ */
+export function votesSaga(type: string, voters: number) {
+  return defineSaga<{ votes: string[] }>({
+    type,
+    steps: [
+      {
+        name: 'collect',
+        run: () => waitFor('vote.cast'),
+        on: {
+          'vote.cast': (ctx, message) => {
+            ctx.state.votes.push((message.data as { voter: string }).voter);
+            return ctx.state.votes.length < voters ? waitFor('vote.cast') : undefined;
+          },
+        },
+      },
+    ],
+  });
 }

@@ -81,6 +81,49 @@ describe('saga flows: tool calls (Path A)', function () {
     expect(new Set(tool.received.map((r) => r.headers['idempotency-key'])).size).to.equal(1);
   });
 
+  it('holds no transaction open while a retried call waits on the tool; the reply joins the batched commit', async () => {
+    const rig = await platformRig();
+    let release: () => void = () => undefined;
+    const working = new Promise<void>((resolve) => (release = resolve));
+    // The inline first try fails; the retry (a command on tool.calls) takes its time, as a real tool does.
+    const tool = await httpStub(async (_req, n) => {
+      if (n === 1) return { status: 503 };
+      await new Promise((r) => setTimeout(r, 2_000));
+      release();
+      return { status: 200, body: { slow: true } };
+    });
+    await register(rig, { name: 'slow', url: tool.url, attempts: 3 });
+    await requestTool(rig, 's-slow', 'call-slow', 'slow');
+    await eventually(() => tool.received.length === 2, 'the retry reached the tool');
+
+    // While the tool works on the retry, no session of the platform's database sits in a transaction.
+    const { rows: db } = await rig.pool.query<{ name: string }>('SELECT current_database() AS name');
+    const held: string[] = [];
+    let done = false;
+    void working.then(() => (done = true));
+    while (!done) {
+      const { rows } = await rig.pool.query<{ pid: number; query: string }>(
+        `SELECT pid, query FROM pg_stat_activity
+          WHERE datname = $1 AND state LIKE 'idle in transaction%' AND xact_start < now() - interval '300 ms'`,
+        [db[0]?.name],
+      );
+      held.push(...rows.map((r) => `${r.pid}: ${r.query}`));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(held, 'sessions in a transaction during the call').to.deep.equal([]);
+
+    const result = await rig.results.next((r) => r.type === 'tool.call.completed');
+    expect(result.data.result).to.deep.equal({ slow: true });
+    const saga = await sagaOfCall(rig, 'call-slow');
+    expect(saga.status).to.equal('completed');
+    expect(tool.received.map((r) => r.headers['idempotency-key'])).to.deep.equal([
+      `${saga.id}:1`,
+      `${saga.id}:1`,
+    ]);
+    const replies = (await engineOf(rig).timeline(saga.id)).filter((e) => e.kind === 'message');
+    expect(replies.map((e) => e.messageId)).to.deep.equal([`${saga.id}-r1-a2-invoked`]);
+  });
+
   it('waits for a signed async callback; a duplicate callback has no second effect', async () => {
     const rig = await platformRig();
     const tool = await httpStub(() => ({ status: 202 }));

@@ -369,3 +369,24 @@ export async function sagaOfCall(rig: PlatformRig, callId: string): Promise<Saga
   );
   return engine.get(id as string);
 }
+
+/**
+ * Samples `pg_stat_activity` every 100 ms until `done` settles: the sessions of `pool`'s database that have
+ * sat in a transaction for over 300 ms (pid and last statement), as seen at any sample.
+ */
+export async function transactionsHeldUntil(pool: Pool, done: Promise<unknown>): Promise<string[]> {
+  const { rows: db } = await pool.query<{ name: string }>('SELECT current_database() AS name');
+  const held: string[] = [];
+  let settled = false;
+  void done.finally(() => (settled = true));
+  while (!settled) {
+    const { rows } = await pool.query<{ pid: number; query: string }>(
+      `SELECT pid, query FROM pg_stat_activity
+        WHERE datname = $1 AND state LIKE 'idle in transaction%' AND xact_start < now() - interval '300 ms'`,
+      [db[0]?.name],
+    );
+    held.push(...rows.map((r) => `${r.pid}: ${r.query}`));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return held;
+}

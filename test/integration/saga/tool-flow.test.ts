@@ -7,6 +7,7 @@ import {
   registerTool as register,
   requestTool,
   sagaOfCall,
+  transactionsHeldUntil,
   type Received,
 } from './flow-rig';
 import { eventually } from '../../support';
@@ -97,19 +98,7 @@ describe('saga flows: tool calls (Path A)', function () {
     await eventually(() => tool.received.length === 2, 'the retry reached the tool');
 
     // While the tool works on the retry, no session of the platform's database sits in a transaction.
-    const { rows: db } = await rig.pool.query<{ name: string }>('SELECT current_database() AS name');
-    const held: string[] = [];
-    let done = false;
-    void working.then(() => (done = true));
-    while (!done) {
-      const { rows } = await rig.pool.query<{ pid: number; query: string }>(
-        `SELECT pid, query FROM pg_stat_activity
-          WHERE datname = $1 AND state LIKE 'idle in transaction%' AND xact_start < now() - interval '300 ms'`,
-        [db[0]?.name],
-      );
-      held.push(...rows.map((r) => `${r.pid}: ${r.query}`));
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const held = await transactionsHeldUntil(rig.pool, working);
     expect(held, 'sessions in a transaction during the call').to.deep.equal([]);
 
     const result = await rig.results.next((r) => r.type === 'tool.call.completed');

@@ -10,6 +10,7 @@ import {
   httpStub,
   manualRig,
   platformRig,
+  transactionsHeldUntil,
   type ManualRig,
   type PlatformRig,
 } from '../saga/flow-rig';
@@ -204,6 +205,41 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
     expect(attempts[0]?.responseExcerpt).to.equal('{"error":"boom"}');
     expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).to.equal(1);
     expect((await getEndpoint(rig.pool, endpoint.id)).failingSince).to.equal(null);
+  });
+
+  it('holds no transaction open while a slow endpoint takes a retry; the attempt and reply commit together', async () => {
+    const clock = new ManualClock();
+    const rig = await manualRig(clock);
+    const tenant = uniqueName('hook');
+    let answered: () => void = () => undefined;
+    const answering = new Promise<void>((resolve) => (answered = resolve));
+    // The first attempt (made inline as the saga starts) fails; the retry is a command the dispatcher runs.
+    const receiver = await httpStub(async (_req, n) => {
+      if (n === 1) return { status: 500 };
+      await new Promise((r) => setTimeout(r, 2_000));
+      answered();
+      return { status: 204 };
+    });
+    const endpoint = await createEndpoint(rig.pool, { tenant, url: receiver.url });
+    const event = await publishEvent(rig, tenant, 'take your time');
+    const sagaId = await deliverySaga(rig, endpoint, event.id);
+    const saga = () => rig.runtime.engine.get(sagaId);
+    await eventually(async () => (await saga()).attempts === 1, 'the first attempt answered');
+
+    clock.advance(5_000);
+    await rig.timers.runOnce(); // the retry's command reaches the dispatcher, which POSTs
+    await eventually(() => receiver.received.length === 2, 'the retry reached the endpoint');
+    const held = await transactionsHeldUntil(rig.pool, answering);
+    expect(held, 'sessions in a transaction during the attempt').to.deep.equal([]);
+
+    await eventually(async () => (await saga()).status === 'completed', 'delivered');
+    const attempts = (await listAttempts(rig.pool, { sagaId })).reverse();
+    expect(attempts.map((a) => [a.attempt, a.statusCode, a.outcome])).to.deep.equal([
+      [1, 500, 'failed'],
+      [2, 204, 'delivered'],
+    ]);
+    const replies = (await rig.runtime.engine.timeline(sagaId)).filter((e) => e.kind === 'message');
+    expect(replies).to.have.length(1);
   });
 
   it('disables an endpoint failing for longer than the configured span and tells the tenant', async () => {

@@ -26,7 +26,7 @@ import {
   type SagaFilter,
 } from './saga-store';
 import { StepRunner, countTransition, writeTransition } from './step-runner';
-import { afterFailure, afterOutcome } from './transitions';
+import { afterFailure, afterOutcome, type Transition } from './transitions';
 
 export interface SagaEngineOptions {
   /** pg pool for the engine's own transactions (timers, operators) and reads. */
@@ -62,6 +62,14 @@ export interface InlineSink {
   tx: Queryable;
   /** The handler's `ctx.commitWith`: the saga's write joins the handler's commit. */
   commitWith(write: DeferredWrite<OutboxMessage>): Promise<void>;
+}
+
+/** A saga moving in memory on the fast path: its definition, the handler it runs in, what it sent and noted. */
+interface InMemoryTurn {
+  def: AnySaga;
+  effects: CommitEffects;
+  sink: InlineSink;
+  timeline: SagaRows['timeline'];
 }
 
 /** Timers of this process, told when a saga the engine moved falls due (SagaTimers attach themselves). */
@@ -194,34 +202,19 @@ export class SagaEngine {
     const correlationKey = request.correlationKey ?? id;
     const started = this.clock.now();
     const stepName = def.steps[0]?.name ?? '';
-    let saga = freshSaga(
+    const fresh = freshSaga(
       { id, type: request.type, tenant: request.tenant, correlationKey, stepName, input: request.input },
       started,
     );
     const timeline: SagaRows['timeline'] = [{ kind: 'started', detail: { correlationKey }, at: started }];
     const effects = new CommitEffects();
-    const place = { tx: sink.tx, read: sink.read, inline: { commitWith: sink.commitWith } };
-    for (let i = 0; i < this.inlineSteps; i++) {
+    const turn = { def, effects, sink, timeline };
+    let saga = fresh;
+    if (this.inlineSteps > 0) {
       const now = this.clock.now();
-      const t = await this.steps.advance({
-        tx: place.tx,
-        read: place.read,
-        inline: place.inline,
-        effects,
-        saga,
-        def,
-        now,
-      });
-      countTransition(saga, t.change);
-      saga = {
-        ...saga,
-        ...t.change,
-        run: t.change.run ?? saga.run,
-        version: saga.version + 1,
-        updatedAt: now,
-      };
-      timeline.push(...t.timeline.map((e) => Object.assign({}, e, { at: now })));
-      if (!dueNow(t.change, now)) break;
+      const first = await this.advanceInMemory(turn, fresh, now);
+      // The first step counts among the `inlineSteps` a start runs.
+      ({ saga } = await this.continueInMemory(turn, fresh, first, now, this.inlineSteps - 1));
     }
     sagaStarted.inc({ type: request.type });
     await sink.commitWith(deferredWrite(sagaRowsWriter, { saga, timeline }, this.outboxMessages(effects)));
@@ -291,7 +284,7 @@ export class SagaEngine {
     if (!awaited || saga.parentId) return this.deliver(saga.id, message, sink.tx, outbox);
     const effects = new CommitEffects();
     const place = { tx: sink.tx, read: sink.read, inline: { commitWith: sink.commitWith } };
-    let now = this.clock.now();
+    const now = this.clock.now();
     const timeline: SagaRows['timeline'] = [
       {
         kind: 'message',
@@ -309,29 +302,21 @@ export class SagaEngine {
     if ('outcome' in tried && tried.outcome.kind === 'ignore') this.counted(saga, 'ignored');
     else {
       this.counted(saga, 'delivered');
-      let t =
+      const t =
         'error' in tried
           ? afterFailure(saga, def, tried.error, now)
           : afterOutcome(saga, def, tried.outcome, tried.state, now);
-      for (let i = 0; ; i++) {
-        countTransition(moved, t.change);
-        // A wait for an event from outside is recorded in the handler's transaction (it then begins), so it
-        // commits with the saga's row or not at all.
-        await recordEventWaits(sink.tx, moved, t);
-        for (const e of t.timeline) timeline.push(Object.assign({}, e, { at: now }));
-        moved = afterChange(moved, t.change, now);
-        if (i >= this.inlineSteps || !dueNow(t.change, now)) break;
-        now = this.clock.now();
-        t = await this.steps.advance({
-          tx: place.tx,
-          read: place.read,
-          inline: place.inline,
-          effects,
-          saga: moved,
-          def,
-          now,
-        });
-      }
+      const stop = await this.continueInMemory(
+        { def, effects, sink, timeline },
+        saga,
+        t,
+        now,
+        this.inlineSteps,
+      );
+      moved = stop.saga;
+      // A wait for an event from outside (only the last transition can leave the saga waiting) is recorded in
+      // the handler's transaction, which it then begins, so it commits with the saga's row or not at all.
+      await recordEventWaits(sink.tx, moved, stop.last);
     }
     const dueSoon =
       moved.wakeAt !== null && moved.wakeAt.getTime() <= this.clock.now().getTime() + this.dueNoticeMs;
@@ -349,6 +334,40 @@ export class SagaEngine {
       ),
     );
     return 'delivered';
+  }
+
+  // The next step of a saga kept in memory, run in the handler lending its reads and commit (`sink`).
+  private advanceInMemory(turn: InMemoryTurn, saga: SagaRecord, now: Date): Promise<Transition> {
+    const { sink, effects, def } = turn;
+    return this.steps.advance({
+      tx: sink.tx,
+      read: sink.read,
+      inline: { commitWith: sink.commitWith },
+      effects,
+      saga,
+      def,
+      now,
+    });
+  }
+
+  // Takes transition `t` (made at `now`) on a saga kept in memory, then runs the steps due right after it,
+  // `more` at most: counts each transition, notes its entries on the turn's timeline, and answers the saga
+  // where it stops with the last transition.
+  private async continueInMemory(
+    turn: InMemoryTurn,
+    saga: SagaRecord,
+    t: Transition,
+    now: Date,
+    more: number,
+  ): Promise<{ saga: SagaRecord; last: Transition }> {
+    for (let i = 0; ; i++) {
+      countTransition(saga, t.change);
+      for (const e of t.timeline) turn.timeline.push(Object.assign({}, e, { at: now }));
+      saga = afterChange(saga, t.change, now);
+      if (i >= more || !dueNow(t.change, now)) return { saga, last: t };
+      now = this.clock.now();
+      t = await this.advanceInMemory(turn, saga, now);
+    }
   }
 
   private async deliverIn(
@@ -509,14 +528,10 @@ export class SagaEngine {
   }
 
   /**
-   * Whether the saga still waits for this try of its current step: a command that was repeated or overtaken
-   * (another try, another run, or the saga moved on or is gone) answers false and must not act again.
+   * The saga, read in `db`, while it still waits for this try of its current step; undefined for a command
+   * that was repeated or overtaken (another try, another run, or the saga moved on or is gone), which must
+   * not act again.
    */
-  async awaitsTry(sagaId: string, attempt: SagaTry, db: Queryable = this.queryable()): Promise<boolean> {
-    return (await this.awaitingTry(sagaId, attempt, db)) !== undefined;
-  }
-
-  /** The saga, read in `db`, when it waits for the reply to this try of its current step; else undefined. */
   async awaitingTry(
     sagaId: string,
     attempt: SagaTry,

@@ -119,10 +119,11 @@ export class GroupCommit {
     try {
       await client.query('BEGIN');
       const outcomes = await this.bookkeep(client, entries);
-      const committed = entries.filter((_, i) => (outcomes[i] as BookkeepingOutcome).committed);
+      const committed: Bookkeeping[] = [];
       const deferred: DeferredWrite<OutboxMessage>[] = [];
       entries.forEach((e, i) => {
         if (!(outcomes[i] as BookkeepingOutcome).committed) return;
+        committed.push(e);
         for (const w of e.deferred ?? []) {
           deferred.push(w);
           owners.push(i);

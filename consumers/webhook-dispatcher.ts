@@ -27,6 +27,7 @@ export default defineConsumer({
           httpClient: runtime.httpClient,
           outbox: ctx,
           inline: { read: ctx.read, commitWith: (write) => ctx.commitWith(write) },
+          endpoints: runtime.endpoints,
         },
         data,
         ctx.db,

@@ -14,11 +14,14 @@ import {
   markEndpointHealthy,
   type WebhookEndpoint,
 } from './endpoint-store';
+import type { EndpointLookup } from './endpoint-lookup';
 import { sendWebhook, type AttemptResult } from './webhook-sender';
 import { ATTEMPT_COMPLETED, ENDPOINT_DISABLED, type WebhookSettings } from './webhook-settings';
 
 export interface AttemptRunnerDeps extends CommandRunnerDeps {
   settings: WebhookSettings;
+  /** The process's batched endpoint reads, for the fast path (`inline`). @default read on their own */
+  endpoints?: Pick<EndpointLookup, 'find'>;
 }
 
 const attempts = new OutboundCallMetrics(
@@ -34,7 +37,8 @@ const disabledTotal = counter('waggle_webhook_endpoints_disabled_total', 'Webhoo
  * repeated command), POSTs the signed request, records the attempt, updates the endpoint's health (disabling
  * it after a 410 or a failure streak longer than the configured span, and telling the tenant through the
  * outbox), and replies to the saga — all committed together. With `deps.inline` (the dispatcher's reads and
- * commit) the saga and endpoint are read outside any transaction, so none is open during the POST, and the
+ * commit) the saga and endpoint are read outside any transaction (the endpoint through `deps.endpoints`,
+ * batched with the other attempts of the moment, when given), so none is open during the POST, and the
  * attempt row and the reply join the dispatcher's batched commit; a change of the endpoint's health is
  * written in `tx`, the dispatcher's transaction, which it then begins. Without it all of it runs in `tx`.
  */
@@ -47,7 +51,7 @@ export async function runAttempt(
   const read = inline?.read ?? tx;
   const saga = await engine.awaitingTry(command.sagaId, command, read);
   if (!saga) return 'stale';
-  const endpoint = await findEndpoint(read, command.endpointId);
+  const endpoint = await (deps.endpoints?.find(command.endpointId) ?? findEndpoint(read, command.endpointId));
   const result = await sendAttempt(deps.httpClient, settings, endpoint, command);
   const reply = await settleAttempt(settings, tx, endpoint, command, result, engine.clock.now(), (a) =>
     inline ? inline.commitWith(deferredWrite(attemptRowsWriter, a)) : recordAttempt(tx, a),

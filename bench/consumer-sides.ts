@@ -172,7 +172,7 @@ export async function waggleSide(w: Workload, side: WaggleSide, db: DataSource):
     }[side];
     const notes = {
       unordered: `quorum queue, prefetch ${w.prefetch}, concurrency 64`,
-      'unordered-inbox': `an inbox row per message, committed in Postgres before the ack (group-committed: the handler writes nothing itself), prefetch ${w.prefetch}, concurrency 64`,
+      'unordered-inbox': `an inbox row per message, committed in Postgres before the ack (group-committed with the effect the handler hands its commit, one transaction per batch), prefetch ${w.prefetch}, concurrency 64`,
       ordered: `${PARTITIONS} partitions (consistent hash, single active consumer), ${w.sessions} sessions, each event's cursor move committed in Postgres before the ack (group-committed), prefetch ${settings.prefetch} per partition, concurrency 64`,
     }[side];
     return result(label, 'msg', handled, started, latency, notes);

@@ -3,20 +3,36 @@
  *   node --import tsx bench/ingress-server.ts bare     a bare Koa POST handler (read JSON, answer 202)
  *   node --import tsx bench/ingress-server.ts naive    bare Koa plus one confirmed publish per request (amqplib)
  *   node --import tsx bench/ingress-server.ts waggle   the ingress role (auth, schema, sequence, confirmed publish)
+ *   node --import tsx bench/ingress-server.ts floor    naive plus one group-committed Postgres row per request
  * Prints `listening <port>` once ready; stops on SIGTERM.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import amqplib from 'amqplib';
+import amqplib, { type ConfirmChannel } from 'amqplib';
 import Koa from 'koa';
+import { Pool } from 'pg';
 import { loadConfig } from '../src/config';
 import { configureLogger } from '../src/observability';
 import { createIngressRole, Platform } from '../src/roles';
+import { FloorWriter } from './lib/floor-writer';
 
 /** The request body, read in full, the way a bare handler does it. */
 async function readBody(ctx: Koa.Context): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
+}
+
+/** The request's body, published as it came to `events` with a confirm, as the naive handler does. */
+function publishConfirmed(channel: ConfirmChannel, body: Buffer, event: BenchEvent): Promise<void> {
+  return new Promise<void>((resolve, reject) =>
+    channel.publish(
+      'events',
+      `${event.tenantid}.webchat.${event.type}`,
+      body,
+      { persistent: true, messageId: event.id, contentType: 'application/cloudevents+json' },
+      (err) => (err ? reject(err as Error) : resolve()),
+    ),
+  );
 }
 
 /** Listens on a free port of 127.0.0.1; on SIGTERM closes the server, runs `onStop`, exits. */
@@ -38,31 +54,57 @@ async function bare(): Promise<number> {
   return listen(app);
 }
 
+type BenchEvent = { id: string; tenantid: string; type: string };
+
 /**
- * The handler the target is stated against: read the JSON, publish it persistent to `events` on a confirm
- * channel, answer 202 once the broker confirms. No key check, schema, dedup or sequence.
+ * Reads the JSON, runs `before` on it, publishes the body persistent to `events` on a confirm channel and
+ * answers 202 once the broker confirms.
  */
-async function naive(): Promise<number> {
+async function publishing(
+  before: (event: BenchEvent) => Promise<void>,
+  onStop: () => Promise<void>,
+): Promise<number> {
   const connection = await amqplib.connect(loadConfig().amqpUrl);
   const channel = await connection.createConfirmChannel();
   const app = new Koa();
   app.use(async (ctx) => {
     if (ctx.method !== 'POST') return;
     const body = await readBody(ctx);
-    const event = JSON.parse(body.toString('utf8')) as { id: string; tenantid: string; type: string };
-    await new Promise<void>((resolve, reject) =>
-      channel.publish(
-        'events',
-        `${event.tenantid}.webchat.${event.type}`,
-        body,
-        { persistent: true, messageId: event.id, contentType: 'application/cloudevents+json' },
-        (err) => (err ? reject(err as Error) : resolve()),
-      ),
-    );
+    const event = JSON.parse(body.toString('utf8')) as BenchEvent;
+    await before(event);
+    await publishConfirmed(channel, body, event);
     ctx.status = 202;
     ctx.body = { id: event.id, sequence: 1 };
   });
-  return listen(app, () => connection.close());
+  return listen(app, async () => {
+    await connection.close();
+    await onStop();
+  });
+}
+
+/**
+ * The handler the target is stated against: read the JSON, publish it persistent to `events` on a confirm
+ * channel, answer 202 once the broker confirms. No key check, schema, dedup or sequence.
+ */
+function naive(): Promise<number> {
+  return publishing(
+    async () => undefined,
+    async () => undefined,
+  );
+}
+
+/**
+ * The floor: the naive handler plus the least a durable ingress must add, one row per event (keyed by its
+ * id) committed in group-committed batches before the publish. No key check, schema, sequence or outbox:
+ * it bounds from above what admission, which does all of that, can reach here.
+ */
+async function floor(): Promise<number> {
+  const pool = new Pool({ connectionString: loadConfig().databaseUrl, max: 4 });
+  const writer = await FloorWriter.open(pool, 'bench_floor_event');
+  return publishing(
+    (event) => writer.write({ key: `${event.tenantid}/${event.id}`, value: event.type }),
+    () => pool.end(),
+  );
 }
 
 async function waggle(): Promise<number> {
@@ -86,7 +128,7 @@ if (process.env.BENCH_DEBUG) {
   }, 2000).unref();
 }
 
-const modes: Record<string, () => Promise<number>> = { bare, naive, waggle };
+const modes: Record<string, () => Promise<number>> = { bare, naive, floor, waggle };
 const mode = process.argv[2] ?? '';
 (modes[mode]?.() ?? Promise.reject(new Error(`mode: ${Object.keys(modes).join(' | ')}`))).then(
   (port) => console.log(`listening ${port}`),

@@ -1,8 +1,14 @@
 import type { Pool, PoolClient } from 'pg';
-import { BatchLoop, WriteConflictError, writeDeferred, type DeferredWrite } from '../db';
+import { BatchLoop, prepared, rowsOf, WriteConflictError, writeDeferred, type DeferredWrite } from '../db';
 import { logger } from '../observability';
 import { type SessionKey, sessionKeyString } from '../envelope';
 import { writeOutbox, type OutboxDispatch, type OutboxMessage } from '../outbox';
+
+const INBOX_INSERT = prepared(
+  'waggle-inbox-insert',
+  `INSERT INTO consumer_inbox (consumer, message_id) SELECT $1, unnest($2::text[])
+   ON CONFLICT DO NOTHING RETURNING message_id`,
+);
 
 /** The bookkeeping of one handler run that wrote nothing itself: a cursor move or an inbox row, and its outbox rows. */
 export interface Bookkeeping {
@@ -163,11 +169,10 @@ export class GroupCommit {
     }
     const inbox = entries.flatMap((e, i) => (e.inbox !== undefined ? [{ id: e.inbox, i }] : []));
     if (inbox.length > 0) {
-      const { rows } = await sql.query<{ message_id: string }>(
-        `INSERT INTO consumer_inbox (consumer, message_id) SELECT $1, unnest($2::text[])
-         ON CONFLICT DO NOTHING RETURNING message_id`,
-        [this.consumer, inbox.map((x) => x.id)],
-      );
+      const rows = await rowsOf<{ message_id: string }>(sql, INBOX_INSERT, [
+        this.consumer,
+        inbox.map((x) => x.id),
+      ]);
       const fresh = new Set(rows.map((r) => r.message_id));
       for (const x of inbox) {
         // Two copies of one message in a batch: the first one counts.

@@ -1,5 +1,5 @@
 import { logger } from '../observability';
-import type { Queryable } from './sql';
+import { execute, prepared, type PreparedStatement, type Queryable } from './sql';
 
 export interface DeferredDeletesOptions {
   /** Table whose rows are deleted by `id` (a bigint key). */
@@ -20,7 +20,7 @@ export class DeferredDeletes {
   private ids: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private readonly statement: string;
+  private readonly statement: PreparedStatement;
   private readonly intervalMs: number;
 
   constructor(
@@ -28,7 +28,10 @@ export class DeferredDeletes {
     private readonly options: DeferredDeletesOptions,
   ) {
     // The table name comes from code, never from input.
-    this.statement = `DELETE FROM ${options.table} WHERE id = ANY($1::bigint[])`;
+    this.statement = prepared(
+      `waggle-delete-done-${options.table}`,
+      `DELETE FROM ${options.table} WHERE id = ANY($1::bigint[])`,
+    );
     this.intervalMs = options.intervalMs ?? 100;
   }
 
@@ -49,8 +52,7 @@ export class DeferredDeletes {
     if (this.ids.length === 0) return;
     const ids = this.ids;
     this.ids = [];
-    this.running = this.db
-      .query(this.statement, [ids])
+    this.running = execute(this.db, this.statement, [ids])
       .then(
         () => undefined,
         (err: unknown) => {

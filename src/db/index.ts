@@ -6,10 +6,14 @@ export { guardPool } from './pool-guard';
 export { poolOf } from './pool-of';
 export {
   affectedRows,
+  execute,
   firstRow,
   inTransaction,
+  prepared,
   rowsOf,
   type PgSql,
+  type PreparedStatement,
+  type Statement,
   type PgSqlPool,
   type Queryable,
   type SqlPool,

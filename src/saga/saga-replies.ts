@@ -1,4 +1,4 @@
-import { rowsOf, type BatchWriter, type Queryable, type WriteOutcome } from '../db';
+import { prepared, rowsOf, type BatchWriter, type Queryable, type WriteOutcome } from '../db';
 import type { SagaRecord } from './saga-record';
 import { insertTimelines, sagaJson, timelineJson, type SagaRows } from './saga-rows';
 import { notifyDue } from './saga-store';
@@ -17,7 +17,9 @@ export interface SagaReplyRows extends SagaRows {
 // take the reply's result; t: their timelines. stale: a saga that moved on and no longer waits for the
 // reply at the step, run and try it was read at records it as ignored. What is neither written, a
 // duplicate nor stale is a conflict.
-const WRITE_REPLIES = `
+const WRITE_REPLIES = prepared(
+  'waggle-saga-replies',
+  `
   WITH x AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
              id uuid, expected integer, version integer, message_id text, message_type text, read_step integer,
@@ -52,7 +54,8 @@ const WRITE_REPLIES = `
   )
   SELECT id, 'written' AS outcome FROM u
   UNION ALL SELECT id, 'duplicate' FROM dup
-  UNION ALL SELECT saga_id, 'stale' FROM stale`;
+  UNION ALL SELECT saga_id, 'stale' FROM stale`,
+);
 
 /**
  * Writes replies that moved their sagas in memory, with their timelines: one statement for a whole batch,

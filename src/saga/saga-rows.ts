@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { rowsOf, type BatchWriter, type Queryable } from '../db';
+import { prepared, rowsOf, type BatchWriter, type Queryable } from '../db';
 import type { NewTimelineEntry, SagaChange, SagaRecord } from './saga-record';
 
 /** A saga moved in memory to its durable boundary, and the timeline it wrote on the way. */
@@ -74,7 +74,9 @@ export function insertTimelines(written: string): string {
         ON CONFLICT (saga_id, message_id) WHERE message_id IS NOT NULL DO NOTHING`;
 }
 
-const INSERT_SAGAS = `
+const INSERT_SAGAS = prepared(
+  'waggle-saga-insert',
+  `
   WITH s AS (
     INSERT INTO saga (id, type, tenant, correlation_key, status, step, step_name, run, input, state, version,
                       wake_at, waiting_for, attempts, last_error, outcome, created_at, updated_at, finished_at)
@@ -90,7 +92,8 @@ const INSERT_SAGAS = `
   ), t AS (
     ${insertTimelines('s')}
   )
-  SELECT id FROM s`;
+  SELECT id FROM s`,
+);
 
 /**
  * Writes sagas that moved in memory to their durable boundary, with their timelines: one statement for a

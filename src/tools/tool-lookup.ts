@@ -1,4 +1,4 @@
-import { ReadBatcher, rowsOf, type Queryable } from '../db';
+import { prepared, ReadBatcher, rowsOf, type Queryable } from '../db';
 import { TOOL_COLUMNS, type Tool } from './tool-registry';
 
 interface ToolKey {
@@ -7,6 +7,14 @@ interface ToolKey {
 }
 
 const keyOf = (k: ToolKey): string => `${k.tenant}\u0000${k.name}`;
+
+const FIND_TOOLS = prepared(
+  'waggle-tool-lookup',
+  `SELECT DISTINCT ON (k.i) k.want_tenant AS "wantTenant", k.want_name AS "wantName", ${TOOL_COLUMNS}
+     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(want_tenant, want_name, i)
+     JOIN tool ON tool.name = k.want_name AND tool.tenant IN (k.want_tenant, '*')
+    ORDER BY k.i, (tool.tenant = '*')`,
+);
 
 /**
  * The tool registrations tool-call sagas validate against, looked up through one batcher per process: the
@@ -20,14 +28,10 @@ export class ToolLookup {
     this.batcher = new ReadBatcher<ToolKey, Tool>({
       keyOf,
       async readMany(keys) {
-        const rows = await rowsOf<Tool & { wantTenant: string; wantName: string }>(
-          db,
-          `SELECT DISTINCT ON (k.i) k.want_tenant AS "wantTenant", k.want_name AS "wantName", ${TOOL_COLUMNS}
-             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(want_tenant, want_name, i)
-             JOIN tool ON tool.name = k.want_name AND tool.tenant IN (k.want_tenant, '*')
-            ORDER BY k.i, (tool.tenant = '*')`,
-          [keys.map((k) => k.tenant), keys.map((k) => k.name)],
-        );
+        const rows = await rowsOf<Tool & { wantTenant: string; wantName: string }>(db, FIND_TOOLS, [
+          keys.map((k) => k.tenant),
+          keys.map((k) => k.name),
+        ]);
         return new Map(
           rows.map(({ wantTenant, wantName, ...tool }) => [
             keyOf({ tenant: wantTenant, name: wantName }),

@@ -1,4 +1,4 @@
-import { rowsOf, type BatchWriter, type Queryable } from '../db';
+import { execute, prepared, rowsOf, type BatchWriter, type Queryable } from '../db';
 
 /** How one delivery attempt ended. */
 export type AttemptOutcome = 'delivered' | 'gone' | 'failed';
@@ -46,37 +46,39 @@ export async function recordAttempt(db: Queryable, a: NewAttempt): Promise<void>
   );
 }
 
+const INSERT_ATTEMPTS = prepared(
+  'waggle-attempts-insert',
+  `INSERT INTO webhook_attempt (endpoint_id, saga_id, message_id, event_id, event_type, attempt, status_code,
+                                outcome, error, latency_ms, response_excerpt, attempted_at)
+   SELECT endpoint_id, saga_id, message_id, event_id, event_type, attempt, status_code,
+          outcome, error, latency_ms, response_excerpt, attempted_at
+     FROM jsonb_to_recordset($1::jsonb) AS a(
+            endpoint_id uuid, saga_id uuid, message_id text, event_id text, event_type text, attempt integer,
+            status_code integer, outcome text, error text, latency_ms integer, response_excerpt text,
+            attempted_at timestamptz)`,
+);
+
 /** Records many attempts in one statement: how attempts made inline join the commit that writes their sagas. */
 export const attemptRowsWriter: BatchWriter<NewAttempt> = {
   async write(sql: Queryable, items: readonly NewAttempt[]): Promise<boolean[]> {
-    await sql.query(
-      `INSERT INTO webhook_attempt (endpoint_id, saga_id, message_id, event_id, event_type, attempt, status_code,
-                                    outcome, error, latency_ms, response_excerpt, attempted_at)
-       SELECT endpoint_id, saga_id, message_id, event_id, event_type, attempt, status_code,
-              outcome, error, latency_ms, response_excerpt, attempted_at
-         FROM jsonb_to_recordset($1::jsonb) AS a(
-                endpoint_id uuid, saga_id uuid, message_id text, event_id text, event_type text, attempt integer,
-                status_code integer, outcome text, error text, latency_ms integer, response_excerpt text,
-                attempted_at timestamptz)`,
-      [
-        JSON.stringify(
-          items.map((a) => ({
-            endpoint_id: a.endpointId,
-            saga_id: a.sagaId,
-            message_id: a.messageId,
-            event_id: a.eventId,
-            event_type: a.eventType,
-            attempt: a.attempt,
-            status_code: a.statusCode,
-            outcome: a.outcome,
-            error: a.error,
-            latency_ms: Math.round(a.latencyMs),
-            response_excerpt: a.responseExcerpt,
-            attempted_at: a.attemptedAt,
-          })),
-        ),
-      ],
-    );
+    await execute(sql, INSERT_ATTEMPTS, [
+      JSON.stringify(
+        items.map((a) => ({
+          endpoint_id: a.endpointId,
+          saga_id: a.sagaId,
+          message_id: a.messageId,
+          event_id: a.eventId,
+          event_type: a.eventType,
+          attempt: a.attempt,
+          status_code: a.statusCode,
+          outcome: a.outcome,
+          error: a.error,
+          latency_ms: Math.round(a.latencyMs),
+          response_excerpt: a.responseExcerpt,
+          attempted_at: a.attemptedAt,
+        })),
+      ),
+    ]);
     return items.map(() => true);
   },
 };

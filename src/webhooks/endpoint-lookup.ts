@@ -1,6 +1,15 @@
-import { ReadBatcher, rowsOf, type Queryable } from '../db';
+import { prepared, ReadBatcher, rowsOf, type Queryable } from '../db';
 import { acceptsEventType } from './event-filter';
 import { ENDPOINT_COLUMNS, UUID_RE, type WebhookEndpoint } from './endpoint-store';
+
+const BY_TENANTS = prepared(
+  'waggle-endpoints-of-tenants',
+  `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE tenant = ANY($1::text[]) AND enabled ORDER BY id`,
+);
+const BY_IDS = prepared(
+  'waggle-endpoints-by-id',
+  `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE id = ANY($1::uuid[])`,
+);
 
 /**
  * The webhook endpoints deliveries are started for and made to, looked up through batchers of this process:
@@ -16,11 +25,7 @@ export class EndpointLookup {
     this.byTenant = new ReadBatcher<string, WebhookEndpoint[]>({
       keyOf: (tenant) => tenant,
       async readMany(tenants) {
-        const rows = await rowsOf<WebhookEndpoint>(
-          db,
-          `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE tenant = ANY($1::text[]) AND enabled ORDER BY id`,
-          [tenants],
-        );
+        const rows = await rowsOf<WebhookEndpoint>(db, BY_TENANTS, [tenants]);
         const found = new Map<string, WebhookEndpoint[]>();
         for (const row of rows) found.set(row.tenant, [...(found.get(row.tenant) ?? []), row]);
         return found;
@@ -29,11 +34,7 @@ export class EndpointLookup {
     this.byId = new ReadBatcher<string, WebhookEndpoint>({
       keyOf: (id) => id.toLowerCase(),
       async readMany(ids) {
-        const rows = await rowsOf<WebhookEndpoint>(
-          db,
-          `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE id = ANY($1::uuid[])`,
-          [ids],
-        );
+        const rows = await rowsOf<WebhookEndpoint>(db, BY_IDS, [ids]);
         return new Map(rows.map((row) => [row.id.toLowerCase(), row]));
       },
     });

@@ -8,7 +8,7 @@ import {
   markEndpointHealthy,
   SUCCESS_WRITE_EVERY_MS,
 } from '../../../src/webhooks';
-import { autoTeardown, tenantWithKey, testDb } from '../../support';
+import { autoTeardown, recordStatements, tenantWithKey, testDb } from '../../support';
 
 describe('webhooks: endpoint health is written only when it changes', () => {
   let db: DataSource;
@@ -53,5 +53,47 @@ describe('webhooks: endpoint health is written only when it changes', () => {
     const after = await getEndpoint(pool, e.id);
     expect(after.failingSince).to.equal(null);
     expect(after.lastSuccessAt?.toISOString()).to.equal(new Date(t0.getTime() + 200).toISOString());
+  });
+
+  it('does not wait for a row another transaction holds, and a process writes one mark per second however many deliveries are in flight', async () => {
+    const pool = poolOf(db);
+    const e = await endpoint();
+    const statements = recordStatements(pool);
+    const t0 = new Date('2026-01-01T00:00:00.000Z');
+    const stale = { ...e, lastSuccessAt: null };
+
+    // Another transaction holds the endpoint's row (it is writing the endpoint's health too).
+    const holder = await pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT id FROM webhook_endpoint WHERE id = $1 FOR UPDATE', [e.id]);
+      const started = Date.now();
+      await markEndpointHealthy(pool, stale, t0);
+      expect(Date.now() - started, 'the mark waited for the row lock').to.be.below(1_000);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+    // Left out while the row was held: nothing written.
+    expect((await getEndpoint(pool, e.id)).lastSuccessAt).to.equal(null);
+
+    // A second on, 20 deliveries in flight, each with the stale copy it read: this process writes once.
+    const updates = (from: number) =>
+      statements
+        .texts()
+        .slice(from)
+        .filter((sql) => sql.includes('UPDATE webhook_endpoint')).length;
+    let from = statements.texts().length;
+    const later = new Date(t0.getTime() + SUCCESS_WRITE_EVERY_MS);
+    await Promise.all(Array.from({ length: 20 }, () => markEndpointHealthy(pool, stale, later)));
+    expect(updates(from)).to.equal(1);
+    expect((await getEndpoint(pool, e.id)).lastSuccessAt?.toISOString()).to.equal(later.toISOString());
+
+    // Within that second, more deliveries with stale copies send nothing at all.
+    from = statements.texts().length;
+    const soon = new Date(later.getTime() + SUCCESS_WRITE_EVERY_MS / 2);
+    await Promise.all(Array.from({ length: 20 }, () => markEndpointHealthy(pool, stale, soon)));
+    expect(updates(from)).to.equal(0);
+    expect((await getEndpoint(pool, e.id)).lastSuccessAt?.toISOString()).to.equal(later.toISOString());
   });
 });

@@ -13,7 +13,7 @@ import type { SagaStack } from './saga-stack';
 export const CONCURRENCY = 8;
 
 /** The platform's default consumer prefetch (WAGGLE_PREFETCH), which the flows' consumers run with. */
-const PLATFORM_PREFETCH = 100;
+export const PLATFORM_PREFETCH = 100;
 
 /** Runs at most `n` of the functions handed to it at once, the others in order as places free up. */
 function limit(n: number): <T>(task: () => Promise<T>) => Promise<T> {

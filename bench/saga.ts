@@ -26,6 +26,7 @@ import { createEndpoint } from '../src/webhooks';
 import { writeSection } from './lib/benchmarks-file';
 import {
   CONCURRENCY,
+  PLATFORM_PREFETCH,
   directToolCalls,
   directWebhooks,
   floorToolCalls,
@@ -303,7 +304,7 @@ async function measureLayout(
     const floor = directRow(
       await floorToolCalls(stack, endpoints.tool, n),
       'floor: the same consumer, plus one group-committed row and a confirmed result publish per call',
-      'the least a durable tool call adds (commit, then publish, then ack); no saga',
+      `the least a durable tool call adds (commit, then publish, then ack); prefetch ${PLATFORM_PREFETCH}, ${CONCURRENCY} calls at once; no saga`,
     );
     floor.ratio = floor.rate / base.rate;
     await stack.vacuum();
@@ -321,7 +322,7 @@ async function measureLayout(
     const hookFloor = directRow(
       await floorWebhooks(stack, endpoints.hook, n),
       'floor: amqplib consumer sending each signed POST, then ack',
-      `prefetch ${CONCURRENCY}: the broker part of any delivery; no saga, no Postgres`,
+      `prefetch ${PLATFORM_PREFETCH}, ${CONCURRENCY} POSTs at once: the broker part of any delivery; no saga, no Postgres`,
     );
     hookFloor.ratio = hookFloor.rate / hb.rate;
     await stack.vacuum();

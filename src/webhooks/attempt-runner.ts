@@ -15,13 +15,14 @@ import {
   type WebhookEndpoint,
 } from './endpoint-store';
 import type { EndpointLookup } from './endpoint-lookup';
+import type { SuccessMarks } from './success-marks';
 import { sendWebhook, type AttemptResult } from './webhook-sender';
 import { ATTEMPT_COMPLETED, ENDPOINT_DISABLED, type WebhookSettings } from './webhook-settings';
 
 export interface AttemptRunnerDeps extends CommandRunnerDeps {
   settings: WebhookSettings;
   /** The process's batched endpoint reads, for the fast path (`inline`). @default read on their own */
-  endpoints?: Pick<EndpointLookup, 'find'>;
+  endpoints?: Pick<EndpointLookup, 'find' | 'marks'>;
 }
 
 const attempts = new OutboundCallMetrics(
@@ -53,8 +54,15 @@ export async function runAttempt(
   if (!saga) return 'stale';
   const endpoint = await (deps.endpoints?.find(command.endpointId) ?? findEndpoint(read, command.endpointId));
   const result = await sendAttempt(deps.httpClient, settings, endpoint, command);
-  const reply = await settleAttempt(settings, tx, endpoint, command, result, engine.clock.now(), (a) =>
-    inline ? inline.commitWith(deferredWrite(attemptRowsWriter, a)) : recordAttempt(tx, a),
+  const reply = await settleAttempt(
+    settings,
+    tx,
+    endpoint,
+    command,
+    result,
+    engine.clock.now(),
+    (a) => (inline ? inline.commitWith(deferredWrite(attemptRowsWriter, a)) : recordAttempt(tx, a)),
+    deps.endpoints?.marks,
   );
   const message = {
     id: `${command.messageId}-r${command.run}-a${command.attempt}`,
@@ -124,6 +132,7 @@ export async function settleAttempt(
   result: AttemptResult,
   now: Date,
   record: (attempt: NewAttempt) => Promise<void>,
+  marks?: SuccessMarks,
 ): Promise<AttemptReply> {
   if (endpoint) {
     await record({
@@ -142,7 +151,7 @@ export async function settleAttempt(
     });
   }
   const disabledReason = endpoint
-    ? await updateHealth(settings, tx, endpoint, result, now)
+    ? await updateHealth(settings, tx, endpoint, result, now, marks)
     : 'the endpoint was deleted';
   return {
     attempt: command.attempt,
@@ -162,10 +171,11 @@ async function updateHealth(
   endpoint: WebhookEndpoint,
   result: AttemptResult,
   now: Date,
+  marks: SuccessMarks | undefined,
 ): Promise<string | undefined> {
   if (!endpoint.enabled) return endpoint.disabledReason ?? 'disabled';
   if (result.outcome === 'delivered') {
-    await markEndpointHealthy(tx, endpoint, now);
+    if (!marks || marks.due(endpoint, now)) await markEndpointHealthy(tx, endpoint, now);
     return undefined;
   }
   let reason: string | undefined;

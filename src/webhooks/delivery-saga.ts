@@ -80,8 +80,15 @@ export function deliverySaga(
             // The first attempt, made right here: its row joins the commit that writes the saga, and only a
             // change of the endpoint's health (rare) opens a transaction.
             const result = await sendAttempt(httpClient, settings, endpoint, command);
-            const reply = await settleAttempt(settings, ctx.db, endpoint, command, result, ctx.now(), (a) =>
-              inline.commitWith(deferredWrite(attemptRowsWriter, a)),
+            const reply = await settleAttempt(
+              settings,
+              ctx.db,
+              endpoint,
+              command,
+              result,
+              ctx.now(),
+              (a) => inline.commitWith(deferredWrite(attemptRowsWriter, a)),
+              endpoints.marks,
             );
             return afterAttempt(ctx, reply);
           }

@@ -1,6 +1,7 @@
 import { prepared, ReadBatcher, rowsOf, type Queryable } from '../db';
 import { acceptsEventType } from './event-filter';
 import { ENDPOINT_COLUMNS, UUID_RE, type WebhookEndpoint } from './endpoint-store';
+import { SuccessMarks } from './success-marks';
 
 const BY_TENANTS = prepared(
   'waggle-endpoints-of-tenants',
@@ -20,6 +21,8 @@ const BY_IDS = prepared(
 export class EndpointLookup {
   private readonly byTenant: ReadBatcher<string, WebhookEndpoint[]>;
   private readonly byId: ReadBatcher<string, WebhookEndpoint>;
+  /** The success marks the deliveries of this process wrote lately. */
+  readonly marks = new SuccessMarks();
 
   constructor(db: Queryable) {
     this.byTenant = new ReadBatcher<string, WebhookEndpoint[]>({

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { firstRow, recordColumns, rowsOf, type Queryable } from '../db';
 import { TENANT_ID_PATTERN } from '../envelope';
-import { TtlCache } from '../tenants';
 import { eventTypePatternProblem } from './event-filter';
 import { generateSecret, secretKey } from './standard-webhooks';
 import { WebhookEndpointInvalidError, WebhookEndpointNotFoundError } from './webhook-errors';
@@ -182,29 +181,21 @@ export async function rotateSecret(
 /** How often a healthy endpoint's `last_success_at` is written at most. */
 export const SUCCESS_WRITE_EVERY_MS = 1_000;
 
-// The success marks this process wrote lately (the time written, by endpoint id). The row a delivery read
-// can be older than a mark another delivery of this process is writing right now; without this, every
-// delivery in flight to a healthy endpoint would try the same write once a second.
-const successWritten = new TtlCache<number>(10 * SUCCESS_WRITE_EVERY_MS, 10_000);
-
 /**
  * A delivery succeeded: the failure streak ends. The row is written only when that changes something: a
- * failure streak to end, or a `last_success_at` older than SUCCESS_WRITE_EVERY_MS (as read, and as this
- * process last wrote it). So deliveries to one healthy endpoint do not queue on its row lock; and the write
- * never waits for one: when another transaction holds the row (it is writing the endpoint's health too),
- * this mark is left out, and a later success writes it.
+ * failure streak to end, or a `last_success_at` older than SUCCESS_WRITE_EVERY_MS. So deliveries to one
+ * healthy endpoint do not queue on its row lock (see also SuccessMarks); and the write never waits for one:
+ * when another transaction holds the row (it is writing the endpoint's health too), this mark is left out,
+ * and a later success writes it.
  */
 export async function markEndpointHealthy(
   db: Queryable,
   endpoint: Pick<WebhookEndpoint, 'id' | 'failingSince' | 'lastSuccessAt'>,
   now: Date,
 ): Promise<void> {
-  const at = now.getTime();
-  const recent = (t: number | undefined) => t !== undefined && at - t < SUCCESS_WRITE_EVERY_MS;
-  if (!endpoint.failingSince) {
-    if (recent(endpoint.lastSuccessAt?.getTime()) || recent(successWritten.get(endpoint.id))) return;
-    successWritten.set(endpoint.id, at);
-  }
+  const recent =
+    endpoint.lastSuccessAt && now.getTime() - endpoint.lastSuccessAt.getTime() < SUCCESS_WRITE_EVERY_MS;
+  if (!endpoint.failingSince && recent) return;
   await db.query(
     `UPDATE webhook_endpoint SET failing_since = NULL, last_success_at = $2
      WHERE id = (SELECT id FROM webhook_endpoint

@@ -6,7 +6,7 @@ export {
   type NewAttempt,
   type WebhookAttempt,
 } from './attempt-log';
-export { endpointDisabledEvent, runAttempt, type AttemptRunnerDeps } from './attempt-runner';
+export { endpointDisabledEvent, runAttempt, settleAttempt, type AttemptRunnerDeps } from './attempt-runner';
 export {
   deliverySaga,
   startDeliveries,
@@ -32,6 +32,7 @@ export {
   type WebhookEndpoint,
 } from './endpoint-store';
 export { EndpointLookup } from './endpoint-lookup';
+export { SuccessMarks } from './success-marks';
 export { endpointInput } from './endpoint-input';
 export { acceptsEventType, eventTypePatternProblem } from './event-filter';
 export { retryAfterMs } from './retry-after';

@@ -18,6 +18,8 @@ const ALLOWED_STATE: Record<string, string> = {
     'process-wide logging configuration: the one pino root that configureLogger sets at boot',
   'src/tools/tool-saga.ts:validators':
     'a pure cache of compiled argument validators keyed by the schema text: same schema, same function',
+  'src/db/sql.ts:preparedTexts':
+    'the prepared statements declared as their modules load, so that one name never stands for two texts (pg refuses a second text under a name a connection prepared)',
   'src/db/pool-guard.ts:guarded':
     'marks pools already guarded (a WeakSet: it keeps no pool alive), so guarding one twice adds no listener',
 };

@@ -1,12 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { DataSource } from 'typeorm';
 import { poolOf } from '../../../src/db';
 import {
   createEndpoint,
+  DEFAULT_WEBHOOK_SETTINGS,
   getEndpoint,
   markEndpointFailing,
   markEndpointHealthy,
+  settleAttempt,
   SUCCESS_WRITE_EVERY_MS,
+  SuccessMarks,
 } from '../../../src/webhooks';
 import { autoTeardown, recordStatements, tenantWithKey, testDb } from '../../support';
 
@@ -55,7 +59,7 @@ describe('webhooks: endpoint health is written only when it changes', () => {
     expect(after.lastSuccessAt?.toISOString()).to.equal(new Date(t0.getTime() + 200).toISOString());
   });
 
-  it('does not wait for a row another transaction holds, and a process writes one mark per second however many deliveries are in flight', async () => {
+  it('never waits for a row another transaction holds, and a process writes one mark a second however many deliveries are in flight', async () => {
     const pool = poolOf(db);
     const e = await endpoint();
     const statements = recordStatements(pool);
@@ -77,7 +81,32 @@ describe('webhooks: endpoint health is written only when it changes', () => {
     // Left out while the row was held: nothing written.
     expect((await getEndpoint(pool, e.id)).lastSuccessAt).to.equal(null);
 
-    // A second on, 20 deliveries in flight, each with the stale copy it read: this process writes once.
+    // A second on, 20 deliveries in flight, each settling with the stale copy it read: the process writes once.
+    const marks = new SuccessMarks();
+    const settleAll = (now: Date) =>
+      Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          settleAttempt(
+            DEFAULT_WEBHOOK_SETTINGS,
+            pool,
+            stale,
+            {
+              sagaId: randomUUID(),
+              endpointId: e.id,
+              messageId: `msg_${i}`,
+              eventId: `ev-${i}`,
+              eventType: 'message.received',
+              attempt: 1,
+              run: 1,
+              body: '{}',
+            },
+            { outcome: 'delivered', statusCode: 204, latencyMs: 3, excerpt: null },
+            now,
+            async () => undefined,
+            marks,
+          ),
+        ),
+      );
     const updates = (from: number) =>
       statements
         .texts()
@@ -85,14 +114,13 @@ describe('webhooks: endpoint health is written only when it changes', () => {
         .filter((sql) => sql.includes('UPDATE webhook_endpoint')).length;
     let from = statements.texts().length;
     const later = new Date(t0.getTime() + SUCCESS_WRITE_EVERY_MS);
-    await Promise.all(Array.from({ length: 20 }, () => markEndpointHealthy(pool, stale, later)));
+    await settleAll(later);
     expect(updates(from)).to.equal(1);
     expect((await getEndpoint(pool, e.id)).lastSuccessAt?.toISOString()).to.equal(later.toISOString());
 
     // Within that second, more deliveries with stale copies send nothing at all.
     from = statements.texts().length;
-    const soon = new Date(later.getTime() + SUCCESS_WRITE_EVERY_MS / 2);
-    await Promise.all(Array.from({ length: 20 }, () => markEndpointHealthy(pool, stale, soon)));
+    await settleAll(new Date(later.getTime() + SUCCESS_WRITE_EVERY_MS / 2));
     expect(updates(from)).to.equal(0);
     expect((await getEndpoint(pool, e.id)).lastSuccessAt?.toISOString()).to.equal(later.toISOString());
   });

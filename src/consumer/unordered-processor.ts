@@ -114,7 +114,12 @@ export class UnorderedProcessor implements MessageProcessor {
           // What the run wrote was made from rows that changed meanwhile: it runs again on what they hold now.
           conflicts += 1;
           if (conflicts < MAX_CONFLICT_RUNS) continue;
-          throw new HandlerFailure(new WriteConflictError([0]));
+          throw new HandlerFailure(
+            new WriteConflictError(
+              [],
+              `the run's writes met rows that changed since they were read ${MAX_CONFLICT_RUNS} times in a row`,
+            ),
+          );
         }
         if (outcome === 'duplicate') metrics.duplicate();
         else metrics.handled();

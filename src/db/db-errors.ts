@@ -13,10 +13,10 @@ export class DatabaseUnreachableError extends RetryableError {
  * indexes, in the list given to `writeDeferred`, of the writes that conflicted.
  */
 export class WriteConflictError extends RetryableError {
-  constructor(readonly writes: readonly number[]) {
-    super(
-      'WAGGLE_WRITE_CONFLICT',
-      `${writes.length} deferred write(s) met rows that changed since they were read`,
-    );
+  constructor(
+    readonly writes: readonly number[],
+    message = `${writes.length} deferred write(s) met rows that changed since they were read`,
+  ) {
+    super('WAGGLE_WRITE_CONFLICT', message);
   }
 }

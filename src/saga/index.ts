@@ -13,6 +13,7 @@ export { childrenOf, type ChildLink } from './child-runs';
 export type { CallerOutbox } from './commit-effects';
 export { sagasAwaiting } from './event-waits';
 export type { CommandRunnerDeps } from './command-runner-deps';
+export { replyToCommand, sagaAwaitingCommand } from './command-replies';
 export {
   CronScheduleError,
   CronScheduler,

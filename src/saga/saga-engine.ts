@@ -283,7 +283,6 @@ export class SagaEngine {
     const awaited = saga.status === 'waiting' && (saga.waitingFor ?? []).includes(message.type);
     if (!awaited || saga.parentId) return this.deliver(saga.id, message, sink.tx, outbox);
     const effects = new CommitEffects();
-    const place = { tx: sink.tx, read: sink.read, inline: { commitWith: sink.commitWith } };
     const now = this.clock.now();
     const timeline: SagaRows['timeline'] = [
       {
@@ -295,7 +294,7 @@ export class SagaEngine {
       },
     ];
     const handler = def.steps[saga.step]?.on?.[message.type] ?? (() => next());
-    const tried = await this.steps.attempt(place, effects, saga, def, saga.step, (ctx) =>
+    const tried = await this.steps.attempt(placeOf(sink), effects, saga, def, saga.step, (ctx) =>
       handler(ctx, message),
     );
     let moved = saga;
@@ -339,15 +338,7 @@ export class SagaEngine {
   // The next step of a saga kept in memory, run in the handler lending its reads and commit (`sink`).
   private advanceInMemory(turn: InMemoryTurn, saga: SagaRecord, now: Date): Promise<Transition> {
     const { sink, effects, def } = turn;
-    return this.steps.advance({
-      tx: sink.tx,
-      read: sink.read,
-      inline: { commitWith: sink.commitWith },
-      effects,
-      saga,
-      def,
-      now,
-    });
+    return this.steps.advance(Object.assign(placeOf(sink), { effects, saga, def, now }));
   }
 
   // Takes transition `t` (made at `now`) on a saga kept in memory, then runs the steps due right after it,
@@ -616,4 +607,11 @@ function dueNow(change: { status: string; wakeAt: Date | null }, now: Date): boo
     change.wakeAt !== null &&
     change.wakeAt.getTime() <= now.getTime()
   );
+}
+
+/** Where a step of a saga kept in memory runs: the handler's transaction, its reads and its commit. */
+function placeOf(
+  sink: InlineSink,
+): Pick<InlineSink, 'tx' | 'read'> & { inline: Pick<InlineSink, 'commitWith'> } {
+  return { tx: sink.tx, read: sink.read, inline: { commitWith: sink.commitWith } };
 }

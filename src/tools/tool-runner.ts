@@ -2,7 +2,7 @@ import type { Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { NonRetryableError, RetryableError } from '../errors';
 import type { HttpClient } from '../http-client';
-import type { CommandRunnerDeps } from '../saga';
+import { replyToCommand, sagaAwaitingCommand, type CommandRunnerDeps } from '../saga';
 import { callTool, invokeTool } from './tool-invoker';
 import type {
   CompensateCommand,
@@ -106,10 +106,8 @@ async function invoke(
   command: InvokeCommand,
   tx: Queryable,
 ): Promise<ToolRunnerOutcome> {
-  const { engine, inline } = deps;
-  // Only the try the saga waits for runs: a repeated or overtaken command must not call the tool again. On
-  // the fast path it is read outside any transaction, so none is open while the tool works.
-  const saga = await engine.awaitingTry(command.sagaId, command, inline?.read ?? tx);
+  // Only the try the saga waits for runs: a repeated or overtaken command must not call the tool again.
+  const saga = await sagaAwaitingCommand(deps, command.sagaId, command, tx);
   if (!saga) return 'stale';
   const response = await invokeTool(
     deps.httpClient,
@@ -127,9 +125,7 @@ async function invoke(
     type: TOOL_INVOKE_COMPLETED,
     data: reply,
   };
-  // The reply moves the saga in memory and joins this run's commit, version-checked (a conflict runs it again).
-  if (inline && deps.outbox) await engine.deliverInline(saga, message, { tx, ...inline }, deps.outbox);
-  else await engine.deliver(command.sagaId, message, tx, deps.outbox);
+  await replyToCommand(deps, saga, message, tx);
   return 'invoked';
 }
 

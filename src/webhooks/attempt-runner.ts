@@ -3,7 +3,7 @@ import { deferredWrite, type PgSql, type Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
 import { counter, inSpan, logger, OutboundCallMetrics, spanFailed } from '../observability';
 import { outboxMessageFor, writeOutbox } from '../outbox';
-import type { CommandRunnerDeps } from '../saga';
+import { replyToCommand, sagaAwaitingCommand, type CommandRunnerDeps } from '../saga';
 import type { HttpClient } from '../http-client';
 import { attemptRowsWriter, recordAttempt, type NewAttempt } from './attempt-log';
 import type { AttemptCommand, AttemptReply } from './attempt-command';
@@ -48,11 +48,11 @@ export async function runAttempt(
   command: AttemptCommand,
   tx: Queryable,
 ): Promise<'sent' | 'stale'> {
-  const { engine, settings, inline, outbox } = deps;
-  const read = inline?.read ?? tx;
-  const saga = await engine.awaitingTry(command.sagaId, command, read);
+  const { engine, settings, inline } = deps;
+  const saga = await sagaAwaitingCommand(deps, command.sagaId, command, tx);
   if (!saga) return 'stale';
-  const endpoint = await (deps.endpoints?.find(command.endpointId) ?? findEndpoint(read, command.endpointId));
+  const endpoint = await (deps.endpoints?.find(command.endpointId) ??
+    findEndpoint(inline?.read ?? tx, command.endpointId));
   const result = await sendAttempt(deps.httpClient, settings, endpoint, command);
   const reply = await settleAttempt(
     settings,
@@ -69,8 +69,7 @@ export async function runAttempt(
     type: ATTEMPT_COMPLETED,
     data: reply,
   };
-  if (inline && outbox) await engine.deliverInline(saga, message, { tx, ...inline }, outbox);
-  else await engine.deliver(command.sagaId, message, tx, outbox);
+  await replyToCommand(deps, saga, message, tx);
   return 'sent';
 }
 

@@ -5,36 +5,18 @@
  *
  *   node --import tsx bench/cpu-split.ts [--samples 20] & node --import tsx bench/ingress.ts --rounds 1
  */
-import { readdirSync, readFileSync } from 'node:fs';
-
-const TICKS_PER_SECOND = 100;
+import { cpuBetween, cpuSnapshot, isPostgres, isRabbitMq, TICKS_PER_SECOND } from './lib/process-cpu';
 
 function groupOf(name: string, cmdline: string): string {
   const server = /ingress-server\.ts (\w+)/.exec(cmdline);
   if (server) return `server-${server[1]}`;
   if (cmdline.includes('bench/')) return 'bench (load generator)';
-  if (name.startsWith('postgres') || cmdline.includes('postgres')) return 'postgres';
-  if (name.includes('beam') || name.includes('erl')) return 'rabbitmq';
+  if (isPostgres(name, cmdline)) return 'postgres';
+  if (isRabbitMq(name)) return 'rabbitmq';
   return 'other';
 }
 
-function snapshot(): Map<string, number> {
-  const ticks = new Map<string, number>();
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const used = Number(fields[11]) + Number(fields[12]); // utime + stime
-      const group = groupOf(name, cmdline);
-      ticks.set(group, (ticks.get(group) ?? 0) + used);
-    } catch {
-      // The process ended between listing and reading.
-    }
-  }
-  return ticks;
-}
+const snapshot = () => cpuSnapshot(groupOf);
 
 async function main(): Promise<void> {
   const at = process.argv.indexOf('--samples');
@@ -43,8 +25,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < samples; i++) {
     await new Promise((r) => setTimeout(r, 2_000));
     const now = snapshot();
-    const cores = [...now.entries()]
-      .map(([group, t]) => [group, (t - (previous.get(group) ?? 0)) / 2 / TICKS_PER_SECOND] as const)
+    const cores = [...cpuBetween(previous, now).entries()]
+      .map(([group, ticks]) => [group, ticks / 2 / TICKS_PER_SECOND] as const)
       .filter(([, c]) => c >= 0.02)
       .sort(([a], [b]) => a.localeCompare(b));
     console.log(cores.map(([g, c]) => `${g}=${c.toFixed(2)}`).join('  '));

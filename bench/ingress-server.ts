@@ -67,16 +67,25 @@ async function publishing(
   const connection = await amqplib.connect(loadConfig().amqpUrl);
   const channel = await connection.createConfirmChannel();
   const app = new Koa();
+  // Requests still publishing when the load generator hangs up: the channel closes only after them.
+  let inFlight = 0;
   app.use(async (ctx) => {
     if (ctx.method !== 'POST') return;
-    const body = await readBody(ctx);
-    const event = JSON.parse(body.toString('utf8')) as BenchEvent;
-    await before(event);
-    await publishConfirmed(channel, body, event);
-    ctx.status = 202;
-    ctx.body = { id: event.id, sequence: 1 };
+    inFlight += 1;
+    try {
+      const body = await readBody(ctx);
+      const event = JSON.parse(body.toString('utf8')) as BenchEvent;
+      await before(event);
+      await publishConfirmed(channel, body, event);
+      ctx.status = 202;
+      ctx.body = { id: event.id, sequence: 1 };
+    } finally {
+      inFlight -= 1;
+    }
   });
   return listen(app, async () => {
+    const deadline = Date.now() + 5_000;
+    while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await connection.close();
     await onStop();
   });

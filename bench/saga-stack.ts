@@ -75,8 +75,12 @@ export async function sagaStack(vhost: string, options: { processes: 1 | 2 }): P
   const amqpUrl = await benchVhost(vhost);
   const topology = await loadTopology(TOPOLOGY);
   const admin = await amqplib.connect(amqpUrl);
-  await applyTopology(await admin.createChannel(), planTopology(topology));
+  const plan = planTopology(topology);
+  await applyTopology(await admin.createChannel(), plan);
   const pub: ConfirmChannel = await admin.createConfirmChannel();
+  // The turn partitions also receive the flows' events, but their consumer (the turn-processor) is not part
+  // of these flows: emptied before each side, so no side runs beside the backlog the ones before it left.
+  const partitions = plan.queues.filter((q) => q.role === 'partition').map((q) => q.name);
 
   const dbUrl = process.env.WAGGLE_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/waggle_bench';
   await ensureDatabase(dbUrl);
@@ -116,6 +120,7 @@ export async function sagaStack(vhost: string, options: { processes: 1 | 2 }): P
     statements: async () => counter.count() + (await workerStatements()),
     async vacuum() {
       await probe.query(`VACUUM ANALYZE ${FLOW_TABLES.join(', ')}`);
+      for (const q of partitions) await pub.purgeQueue(q);
     },
     async publish(events) {
       for (const e of events) {

@@ -24,6 +24,7 @@ import type { WaggleEvent } from '../src/envelope';
 import { upsertTool } from '../src/tools';
 import { createEndpoint } from '../src/webhooks';
 import { writeSection } from './lib/benchmarks-file';
+import { cpuPerUnit, cpuSnapshot, isPostgres, isRabbitMq } from './lib/process-cpu';
 import {
   CONCURRENCY,
   PLATFORM_PREFETCH,
@@ -43,7 +44,48 @@ interface Row {
   ratio?: number;
   /** SQL statements the platform sent per saga or delivery (client-side count over the side's run). */
   statements?: number;
+  /** CPU per saga, call or delivery over the side's run (µs), by part of the machine (see `CPU_PARTS`). */
+  cpu?: Map<string, number>;
   notes: string;
+}
+
+/**
+ * The parts of the machine whose CPU each side reports: the bench's node processes (the publisher and the
+ * side's consumer — a baseline's, a floor's or the platform pieces — with the worker process of the
+ * 2-process layout), PostgreSQL, RabbitMQ, and the process serving the tool and the webhook receiver.
+ */
+const CPU_PARTS = ['node', 'Postgres', 'RabbitMQ', 'endpoints'] as const;
+
+function cpuPart(name: string, cmdline: string, pid: number): string | undefined {
+  if (pid === process.pid || cmdline.includes('bench/saga-worker.ts')) return 'node';
+  if (cmdline.includes('bench/saga-endpoints.ts')) return 'endpoints';
+  if (isPostgres(name, cmdline)) return 'Postgres';
+  if (isRabbitMq(name)) return 'RabbitMQ';
+  return undefined;
+}
+
+/** Runs one side and notes the CPU each part of the machine spent per unit (`units` of them) meanwhile. */
+async function withCpu<T extends object>(
+  units: number,
+  side: () => Promise<T>,
+): Promise<T & { cpu: Map<string, number> }> {
+  const before = cpuSnapshot(cpuPart);
+  const r = await side();
+  return Object.assign(r, { cpu: cpuPerUnit(before, cpuSnapshot(cpuPart), units) });
+}
+
+/** A row's CPU per unit as the table shows it: µs of each part, in `CPU_PARTS` order. */
+function cpuCell(cpu: Map<string, number> | undefined): string {
+  if (!cpu || cpu.size === 0) return '–';
+  return CPU_PARTS.map((part) => Math.round(cpu.get(part) ?? 0).toLocaleString('en-US')).join(' / ');
+}
+
+/** The mean of each part's CPU over a row's rounds. */
+function meanCpu(rs: Row[]): Map<string, number> | undefined {
+  if (rs.some((r) => !r.cpu)) return undefined;
+  return new Map(
+    CPU_PARTS.map((part) => [part, rs.reduce((sum, r) => sum + (r.cpu?.get(part) ?? 0), 0) / rs.length]),
+  );
 }
 
 function arg(argv: string[], name: string, fallback: number): number {
@@ -194,7 +236,7 @@ async function toolSagas(
 }
 
 /** A side without a saga as a row of the table. */
-function directRow(r: DirectResult, name: string, notes: string): Row {
+function directRow(r: DirectResult & { cpu?: Map<string, number> }, name: string, notes: string): Row {
   return { name, notes, ...r };
 }
 
@@ -259,17 +301,20 @@ function write(rows: Row[], run: { sagas: number; rounds: number; load: number; 
       'baseline request answered) after a warm-up of every side, each ratio against the baseline of its own round, mean shown. Saga latency is ' +
       'from the publish of the triggering event to the saga finished (queueing included, as in the baselines); ' +
       'the paced rows offer half the rate the burst reached, the latency a user sees when the flows keep up. SQL statements per saga or delivery are counted on the pg pool every waggle ' +
-      'piece of a process shares, summed over the processes (BEGIN, COMMIT and savepoints included), from the first publish to the last completion. The ' +
-      'flow tables are vacuumed and analyzed before each side.' +
+      'piece of a process shares, summed over the processes (BEGIN, COMMIT and savepoints included), from the first publish to the last completion. CPU ' +
+      'each is the CPU time (user and system, from /proc) each part of the machine spent over the side, divided by its units: ' +
+      "the bench's node processes (the publisher and the side's consumer: a baseline's, a floor's or waggle's pieces), PostgreSQL, " +
+      `RabbitMQ, and the process serving the tool and the receiver. With ${cpus().length} cores, a rate is bounded by about ` +
+      `${(cpus().length * 1e6).toLocaleString('en-US')} µs over the sum. The flow tables are vacuumed and analyzed before each side.` +
       (run.load > cpus().length
         ? ` **The machine was loaded by other work when this run began (1-minute load ${run.load.toFixed(1)} on ${cpus().length} cores): absolute figures are low; the ratios, taken in the same invocation, still compare.**`
         : ''),
     '',
-    '| workload | per s | p50 ms | p99 ms | vs baseline | SQL statements each | setup |',
-    '|---|---:|---:|---:|---:|---:|---|',
+    `| workload | per s | p50 ms | p99 ms | vs baseline | SQL statements each | CPU µs each: ${CPU_PARTS.join(' / ')} | setup |`,
+    '|---|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.ratio === undefined ? '–' : `${(r.ratio * 100).toFixed(0)}%`} | ${r.statements === undefined ? '–' : r.statements.toFixed(1)} | ${r.notes} |`,
+        `| ${r.name} | ${Math.round(r.rate).toLocaleString('en-US')} | ${ms(r.p50)} | ${ms(r.p99)} | ${r.ratio === undefined ? '–' : `${(r.ratio * 100).toFixed(0)}%`} | ${r.statements === undefined ? '–' : r.statements.toFixed(1)} | ${cpuCell(r.cpu)} | ${r.notes} |`,
     ),
     '',
     'Reproduce: `node --import tsx bench/saga.ts` (options: `--sagas 1000 --rounds 2 --processes 1,2 --no-write`).',
@@ -283,9 +328,11 @@ async function measureLayout(
   o: { n: number; rounds: number; processes: number; add: (r: Row) => void },
 ): Promise<void> {
   const { n, processes } = o;
-  // A warm-up of every side first (not recorded): the first round's baseline would otherwise pay for
-  // compiling the code paths every later side reuses.
-  const warm = Math.max(50, Math.ceil(n / 5));
+  // A warm-up of every side first (not recorded), as long as a measured side: the first round would otherwise
+  // pay for compiling the code paths every later side reuses. A shorter one (a fifth of a side) left the
+  // optimizing compiler busy with the platform's code well into the first measured side; the baselines,
+  // with a fraction of the code, were warm after it.
+  const warm = Math.max(1000, n);
   await directToolCalls(stack, endpoints.tool, warm);
   await floorToolCalls(stack, endpoints.tool, warm);
   await toolSagas(stack, endpoints.tool, warm, processes);
@@ -296,37 +343,37 @@ async function measureLayout(
     // Each side starts on freshly vacuumed tables: the previous side's dead rows would slow this one.
     await stack.vacuum();
     const base = directRow(
-      await directToolCalls(stack, endpoints.tool, n),
+      await withCpu(n, () => directToolCalls(stack, endpoints.tool, n)),
       'baseline: amqplib consumer POSTing the tool, then ack',
       `prefetch ${CONCURRENCY}, no saga, no Postgres`,
     );
     await stack.vacuum();
     const floor = directRow(
-      await floorToolCalls(stack, endpoints.tool, n),
+      await withCpu(n, () => floorToolCalls(stack, endpoints.tool, n)),
       'floor: the same consumer, plus one group-committed row and a confirmed result publish per call',
       `the least a durable tool call adds (commit, then publish, then ack); prefetch ${PLATFORM_PREFETCH}, ${CONCURRENCY} calls at once; no saga`,
     );
     floor.ratio = floor.rate / base.rate;
     await stack.vacuum();
-    const sagas = await toolSagas(stack, endpoints.tool, n, processes);
+    const sagas = await withCpu(n, () => toolSagas(stack, endpoints.tool, n, processes));
     sagas.ratio = sagas.rate / base.rate;
     await stack.vacuum();
     const calm = await toolSagas(stack, endpoints.tool, Math.ceil(n / 2), processes, sagas.rate / 2);
     await stack.vacuum();
     const hb = directRow(
-      await directWebhooks(stack, endpoints.hook, n),
+      await withCpu(n, () => directWebhooks(stack, endpoints.hook, n)),
       'baseline: the same signed POSTs from a loop',
       `${CONCURRENCY} at once, no broker, no saga`,
     );
     await stack.vacuum();
     const hookFloor = directRow(
-      await floorWebhooks(stack, endpoints.hook, n),
+      await withCpu(n, () => floorWebhooks(stack, endpoints.hook, n)),
       'floor: amqplib consumer sending each signed POST, then ack',
       `prefetch ${PLATFORM_PREFETCH}, ${CONCURRENCY} POSTs at once: the broker part of any delivery; no saga, no Postgres`,
     );
     hookFloor.ratio = hookFloor.rate / hb.rate;
     await stack.vacuum();
-    const hooks = await webhookDeliveries(stack, endpoints.hook, n, processes);
+    const hooks = await withCpu(n, () => webhookDeliveries(stack, endpoints.hook, n, processes));
     hooks.ratio = hooks.rate / hb.rate;
     await stack.vacuum();
     const calmHooks = await webhookDeliveries(
@@ -339,7 +386,7 @@ async function measureLayout(
     for (const r of [base, floor, sagas, calm, hb, hookFloor, hooks, calmHooks]) {
       o.add(r);
       console.log(
-        `round ${round}: ${r.name}: ${Math.round(r.rate)}/s p50 ${r.p50.toFixed(0)} ms p99 ${r.p99.toFixed(0)} ms${r.ratio ? ` (${(r.ratio * 100).toFixed(0)}% of baseline)` : ''}${r.statements === undefined ? '' : `, ${r.statements.toFixed(1)} SQL statements each`}`,
+        `round ${round}: ${r.name}: ${Math.round(r.rate)}/s p50 ${r.p50.toFixed(0)} ms p99 ${r.p99.toFixed(0)} ms${r.ratio ? ` (${(r.ratio * 100).toFixed(0)}% of baseline)` : ''}${r.statements === undefined ? '' : `, ${r.statements.toFixed(1)} SQL statements each`}${r.cpu ? `, CPU µs each (${CPU_PARTS.join(' / ')}) ${cpuCell(r.cpu)}` : ''}`,
       );
     }
   }
@@ -380,6 +427,7 @@ async function main(): Promise<void> {
     p99: mean(rs, (r) => r.p99),
     ratio: rs[0]?.ratio === undefined ? undefined : mean(rs, (r) => r.ratio as number),
     statements: rs[0]?.statements === undefined ? undefined : mean(rs, (r) => r.statements as number),
+    cpu: meanCpu(rs),
   }));
   if (!argv.includes('--no-write')) write(rows, { sagas: n, rounds, load, layouts });
 }

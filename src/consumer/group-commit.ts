@@ -123,8 +123,12 @@ export class GroupCommit {
     const client = await this.pool.connect();
     const owners: number[] = [];
     try {
-      await client.query('BEGIN');
+      // BEGIN is not awaited: the batch's first statement goes out behind it, so the transaction does not wait
+      // for this process's event loop between the two. A failed BEGIN fails that statement too, and is thrown.
+      const begun = client.query('BEGIN');
+      begun.catch(() => undefined);
       const outcomes = await this.bookkeep(client, entries);
+      await begun;
       const committed: Bookkeeping[] = [];
       const deferred: DeferredWrite<OutboxMessage>[] = [];
       entries.forEach((e, i) => {

@@ -76,7 +76,7 @@ describe('db: prepared statements on the hot paths', function () {
     }>(
       `SELECT id::text, message_id, content, properties, tenant, correlation_id, order_key,
               extract(epoch FROM sweep_after - created_at) AS sweep_in
-         FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY id`,
+         FROM outbox WHERE id = ANY($1::bigint[]) ORDER BY outbox.id`,
       [ids],
     );
     // One row per message, ids ascending in the order the messages were given.

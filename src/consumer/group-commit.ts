@@ -125,6 +125,7 @@ export class GroupCommit {
     try {
       // BEGIN is not awaited: the batch's first statement goes out behind it, so the transaction does not wait
       // for this process's event loop between the two. A failed BEGIN fails that statement too, and is thrown.
+      // pg queues that one statement behind BEGIN; it deprecates longer queues, so nothing else is sent early.
       const begun = client.query('BEGIN');
       begun.catch(() => undefined);
       const outcomes = await this.bookkeep(client, entries);

@@ -9,7 +9,10 @@ import { generateSecret, sendWebhook } from '../src/webhooks';
 import { FloorWriter } from './lib/floor-writer';
 import type { SagaStack } from './saga-stack';
 
-/** tool-runner and webhook-dispatcher concurrency in topology/waggle.yaml */
+/**
+ * Calls one tenant runs at once in the tool-runner and the webhook-dispatcher (their `tenantConcurrency` in
+ * topology/waggle.yaml); the bench's flows are one tenant's.
+ */
 export const CONCURRENCY = 8;
 
 /** The platform's default consumer prefetch (WAGGLE_PREFETCH), which the flows' consumers run with. */

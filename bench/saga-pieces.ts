@@ -59,6 +59,7 @@ export async function startSagaPieces(
         queue: c.queue,
         retry: c.retry,
         concurrency: c.concurrency,
+        tenantConcurrency: c.tenantConcurrency,
         prefetch: c.prefetch,
       },
       defaultPrefetch: config.prefetch,

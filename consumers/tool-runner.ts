@@ -12,7 +12,9 @@ export default defineConsumer({
   name: 'tool-runner',
   queue: 'tool.calls',
   ordering: 'none',
-  concurrency: 8,
+  concurrency: 16,
+  // One tenant holds at most half the handlers (see docs/consumers.md, "A tenant's share").
+  tenantConcurrency: 8,
   async handle(event, ctx) {
     // A call starts inline: validated and (a sync tool) invoked here, its saga written once with this run's
     // commit. The saga's commands join this run's outbox: they leave as soon as its transaction commits.

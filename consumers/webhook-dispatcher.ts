@@ -13,7 +13,9 @@ export default defineConsumer({
   name: 'webhook-dispatcher',
   queue: 'webhook.deliveries',
   ordering: 'none',
-  concurrency: 8,
+  concurrency: 16,
+  // One tenant holds at most half the handlers (see docs/consumers.md, "A tenant's share").
+  tenantConcurrency: 8,
   async handle(event, ctx) {
     const runtime = ctx.sagas;
     if (event.type === ATTEMPT_REQUESTED) {

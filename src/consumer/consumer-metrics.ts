@@ -7,6 +7,11 @@ const parked = counter('waggle_consumer_parked_total', 'Events moved to a parkin
   'consumer',
   'reason',
 ]);
+const deferred = counter(
+  'waggle_consumer_deferred_total',
+  "Deliveries put off through a delay tier because their tenant already held its share of the consumer's handlers",
+  ['consumer'],
+);
 const stashed = counter(
   'waggle_consumer_stashed_total',
   'Events stashed in Postgres ahead of a sequence gap',
@@ -55,6 +60,9 @@ export class ConsumerMetrics {
   }
   parked(reason: string, n = 1): void {
     parked.inc({ consumer: this.consumer, reason }, n);
+  }
+  deferred(): void {
+    deferred.inc({ consumer: this.consumer });
   }
   stashed(n = 1): void {
     stashed.inc({ consumer: this.consumer }, n);

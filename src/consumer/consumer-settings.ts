@@ -9,6 +9,8 @@ export interface ConsumerBinding {
   queue?: string;
   partitions?: string;
   concurrency?: number;
+  /** Most handlers one tenant's deliveries hold at once (unordered queues); absent: no bound of its own. */
+  tenantConcurrency?: number;
   ordering?: Ordering;
   onBusy?: OnBusy;
   prefetch?: number;
@@ -37,6 +39,11 @@ export interface ConsumerSettings {
   ordering: Ordering;
   onBusy: OnBusy;
   concurrency: number;
+  /**
+   * Most of the `concurrency` handlers one tenant's deliveries may hold at once (unordered queue consumers);
+   * undefined: any number of them.
+   */
+  tenantConcurrency?: number;
   prefetch: number;
   /** A run still going after this long is aborted and counts as a retryable failure (WAGGLE_RUN_TIMEOUT). */
   timeoutMs: number;
@@ -121,6 +128,18 @@ export function resolveConsumerSettings(
   } catch (err) {
     problems.push(`timeout: ${(err as Error).message}`);
   }
+  const concurrency = b?.concurrency ?? definition.concurrency ?? DEFAULT_CONCURRENCY;
+  const tenantConcurrency = b?.tenantConcurrency ?? definition.tenantConcurrency;
+  if (tenantConcurrency !== undefined) {
+    if (!Number.isInteger(tenantConcurrency) || tenantConcurrency < 1 || tenantConcurrency > concurrency) {
+      problems.push(
+        `tenantConcurrency ${tenantConcurrency} is not a whole number from 1 to its concurrency (${concurrency})`,
+      );
+    }
+    if (ordering !== 'none' || groupName) {
+      problems.push('tenantConcurrency applies to unordered queue consumers only (ordering: none, a queue)');
+    }
+  }
   if (problems.length > 0 || !source) throw new ConsumerConfigError(definition.name, problems);
 
   return {
@@ -128,7 +147,8 @@ export function resolveConsumerSettings(
     source,
     ordering,
     onBusy,
-    concurrency: b?.concurrency ?? definition.concurrency ?? DEFAULT_CONCURRENCY,
+    concurrency,
+    ...(tenantConcurrency !== undefined ? { tenantConcurrency } : {}),
     prefetch: b?.prefetch ?? definition.prefetch ?? options.defaultPrefetch,
     timeoutMs,
     retry,

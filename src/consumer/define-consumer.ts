@@ -108,6 +108,12 @@ interface ConsumerOptionsBase {
   partitions?: string;
   /** Handlers running at once in one process. @default 16 */
   concurrency?: number;
+  /**
+   * Most of those handlers one tenant's deliveries may hold at once (unordered queue consumers only); the
+   * tenant's next deliveries wait or are deferred through the queue's delay tiers. The topology's
+   * `tenantConcurrency` wins. @default no bound of its own
+   */
+  tenantConcurrency?: number;
   /** Unacknowledged messages per queue consumer. @default WAGGLE_PREFETCH */
   prefetch?: number;
   retry?: RetryOptions;
@@ -186,6 +192,7 @@ function consumerOptionProblems(o: ConsumerOptions): string[] {
   }
   for (const [field, min] of [
     ['concurrency', 1],
+    ['tenantConcurrency', 1],
     ['prefetch', 1],
     ['deliveryLimit', 1],
   ] as const) {

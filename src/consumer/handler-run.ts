@@ -22,6 +22,7 @@ import type { SomeLazyTransaction } from './lazy-transaction';
 import type { RunAbort } from './run-abort';
 import { RunTimeoutError } from './run-timeout';
 import type { Semaphore } from './semaphore';
+import type { TenantSlots } from './tenant-slots';
 import type { SourceMessage } from '../retry';
 
 /** The handler threw: the runtime retries or parks, depending on the error's kind. */
@@ -53,6 +54,8 @@ export interface HandlerRun {
   db: EntityManager | SomeLazyTransaction | undefined;
   /** Bounds handlers running at once (the consumer's concurrency); held only while the handler runs. */
   permits?: Semaphore;
+  /** The run's tenant and its slots (the consumer's `tenantConcurrency`); a slot is held only while the handler runs. */
+  share?: { slots: TenantSlots; tenant: string };
   /** Autocommit reads outside the run's transaction (`ctx.read`). */
   read: Pick<DataSource, 'query'>;
   /** Aborts the run as timed out after this long; 0 or absent: no limit. */
@@ -89,10 +92,16 @@ async function runInSpans(run: HandlerRun, origin: WaggleEvent, process: Span): 
   const outbox: OutboxMessage[] = [];
   const input = run.definition.onBusy === 'supersede' ? run.events : origin;
   const handle = run.definition.handle as (input: unknown, c: HandlerContext) => Promise<void> | void;
+  // The tenant's slot first, then the consumer's permit: a run waiting for its tenant holds no permit.
+  const share = run.share;
+  if (share && !share.slots.tryEnter(share.tenant) && !(await share.slots.wait(share.tenant))) {
+    throw new RunAborted();
+  }
   const permits = run.permits;
   if (permits && !permits.tryAcquire()) await permits.take();
   if (run.abort.aborted) {
     permits?.release();
+    share?.slots.leave(share.tenant);
     throw new RunAborted();
   }
   const span = startSpan(`handle ${run.consumer}`, {}, contextWith(process));
@@ -130,6 +139,7 @@ async function runInSpans(run: HandlerRun, origin: WaggleEvent, process: Span): 
     span.end();
     run.metrics.observeHandler(performance.now() - started);
     permits?.release();
+    share?.slots.leave(share.tenant);
   }
   if (run.abort.aborted) throw abortedRun(run.abort);
   return outbox;

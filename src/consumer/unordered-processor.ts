@@ -9,6 +9,7 @@ import { writeOutbox } from '../outbox';
 import {
   DeliveryLedger,
   backoffAfter,
+  deferToTier,
   describeFailure,
   mayRetry,
   parkMessage,
@@ -30,6 +31,7 @@ import {
 } from './processor';
 import { RunAbort } from './run-abort';
 import { Semaphore } from './semaphore';
+import { TenantSlots } from './tenant-slots';
 
 /**
  * Unordered consumption: up to `concurrency` handlers at once. An inbox row (consumer, message id) commits
@@ -39,9 +41,19 @@ import { Semaphore } from './semaphore';
  * redelivered message already in the inbox does not run again. A retryable failure goes to the next delay
  * tier (confirmed republish, then ack) or, for partition queues, waits in place; the last failure, a
  * non-retryable one or invalid input goes to the parking lot.
+ *
+ * With `tenantConcurrency`, one tenant's deliveries hold at most that many of the handlers at once, and at
+ * most that many more wait here for them; while other tenants' deliveries come too (within 10 s), the tenant's
+ * next ones are deferred through the queue's shortest delay tiers (confirmed republish, then ack; no failed
+ * run is counted), else they wait here as well. So a tenant whose calls take seconds cannot fill every
+ * handler and the prefetch window while other tenants' messages wait behind it, and a tenant alone does not
+ * churn its backlog through the tiers.
  */
 export class UnorderedProcessor implements MessageProcessor {
   private readonly semaphore: Semaphore;
+  private readonly tenants: TenantSlots | undefined;
+  // Deferring needs a delay tier to send the message through; without one, over-share deliveries wait here.
+  private readonly canDefer: boolean;
   private readonly ledger: DeliveryLedger;
   private readonly groupCommit: GroupCommit;
   private readonly stopping = new AbortController();
@@ -51,6 +63,9 @@ export class UnorderedProcessor implements MessageProcessor {
 
   constructor(private readonly deps: ProcessorDeps) {
     this.semaphore = new Semaphore(deps.spec.concurrency);
+    const share = deps.spec.tenantConcurrency;
+    this.tenants = share !== undefined && share < deps.spec.concurrency ? new TenantSlots(share) : undefined;
+    this.canDefer = deps.spec.retryMode === 'tiers' && deps.spec.retry.backoffMs.length > 0;
     this.ledger = new DeliveryLedger(deps.pool, deps.spec.name);
     this.groupCommit = new GroupCommit(deps.pool, deps.spec.name, undefined, deps.outbox);
     this.log = logger({ component: 'consumer', consumer: deps.spec.name });
@@ -73,6 +88,7 @@ export class UnorderedProcessor implements MessageProcessor {
 
   async stop(deadlineMs: number): Promise<void> {
     this.stopping.abort();
+    this.tenants?.cancelWaiting();
     const deadline = Date.now() + deadlineMs;
     while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const run of this.running) run.abort();
@@ -89,7 +105,7 @@ export class UnorderedProcessor implements MessageProcessor {
   }
 
   private async handle(d: Delivery): Promise<Settlement> {
-    const { spec, metrics } = this.deps;
+    const { spec } = this.deps;
     if (!d.event) {
       const failure = describeFailure(
         d.invalid ?? new InvalidInputError('WAGGLE_ENVELOPE_INVALID', 'no envelope'),
@@ -102,6 +118,22 @@ export class UnorderedProcessor implements MessageProcessor {
         return this.park(d, deliveryLimitFailure(deliveries), d.failures, 'delivery-limit', true);
       }
     }
+    const tenants = this.tenants;
+    if (tenants !== undefined && this.canDefer) {
+      const tenant = d.event.tenantid;
+      const now = Date.now();
+      tenants.seen(tenant, now);
+      // Deferring makes room for other tenants; with none seen lately it would only churn through the tier.
+      if (tenants.crowded(tenant) && tenants.othersSeenSince(tenant, now - OTHERS_ACTIVE_MS)) {
+        return this.defer(d);
+      }
+    }
+    return this.run(d);
+  }
+
+  // Runs the handler (again after a write conflict or an in-place retry) and settles the delivery.
+  private async run(d: Delivery): Promise<Settlement> {
+    const { spec, metrics } = this.deps;
     let failures = d.failures;
     let conflicts = 0;
     for (;;) {
@@ -164,6 +196,7 @@ export class UnorderedProcessor implements MessageProcessor {
       attempt,
       abort,
       permits: this.semaphore,
+      ...(this.tenants ? { share: { slots: this.tenants, tenant: event.tenantid } } : {}),
       db: undefined,
       read: this.deps.db,
       timeoutMs: spec.timeoutMs,
@@ -221,6 +254,18 @@ export class UnorderedProcessor implements MessageProcessor {
     }
   }
 
+  private async defer(d: Delivery): Promise<Settlement> {
+    try {
+      await deferToTier(this.deps.publisher, { message: d.message, policy: this.deps.spec.retry });
+      this.deps.metrics.deferred();
+      return 'ack';
+    } catch (err) {
+      this.log.warn({ err, messageId: d.messageId }, 'could not defer the message to its delay tier');
+      await sleep(INFRA_RETRY_MS, this.stopping.signal);
+      return 'requeue';
+    }
+  }
+
   private async toTier(d: Delivery, failures: number, failure: Failure): Promise<Settlement> {
     try {
       await republishToTier(this.deps.publisher, {
@@ -266,6 +311,12 @@ export class UnorderedProcessor implements MessageProcessor {
     }
   }
 }
+
+/**
+ * How recently another tenant's delivery must have come for a tenant past its share to be deferred rather
+ * than wait in the process.
+ */
+const OTHERS_ACTIVE_MS = 10_000;
 
 /**
  * Runs of one delivery in a row whose writes conflicted before it counts as a retryable failure (a saga

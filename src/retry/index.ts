@@ -22,6 +22,7 @@ export {
 export {
   RETRY_HEADERS,
   attemptsOf,
+  deferralsOf,
   firstFailureOf,
   originalExchangeOf,
   originalRoutingKeyOf,
@@ -40,6 +41,7 @@ export {
 } from './retry-policy';
 export { republishProperties, sourceOf, type SourceMessage } from './source-message';
 export { republishToTier, type TierRetryRequest } from './tier-republish';
+export { deferToTier, deferralWait, type TierDeferral } from './tier-deferral';
 export {
   ParkingLots,
   UnknownParkingLotError,

@@ -17,6 +17,8 @@ export const RETRY_HEADERS = {
   parkedAt: 'x-waggle-parked-at',
   /** How often the message was replayed from a parking lot; an ordered consumer runs a replayed, skipped event once. */
   replayed: 'x-waggle-replayed',
+  /** How often a consumer deferred the message because its tenant held its share of the handlers (not a failure). */
+  deferrals: 'x-waggle-deferrals',
 } as const;
 
 /** Headers the broker adds on delivery or dead-lettering; a republished copy must not carry them. */
@@ -26,6 +28,12 @@ const BROKER_HEADERS_REDELIVERY = ['x-delivery-count'];
 /** Failed attempts recorded on a message (0 when it never failed). */
 export function attemptsOf(headers: Record<string, unknown> | undefined): number {
   const n = Number(headers?.[RETRY_HEADERS.attempts] ?? 0);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** Times the message was deferred for its tenant's share of a consumer (0 when never). */
+export function deferralsOf(headers: Record<string, unknown> | undefined): number {
+  const n = Number(headers?.[RETRY_HEADERS.deferrals] ?? 0);
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 

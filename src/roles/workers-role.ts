@@ -102,6 +102,7 @@ function bindingOf(topology: Topology, c: Topology['consumers'][number]): Consum
     queue: c.queue,
     partitions: c.partitions,
     concurrency: c.concurrency,
+    tenantConcurrency: c.tenantConcurrency,
     ordering: c.ordering,
     onBusy: c.onBusy,
     prefetch: c.prefetch,

@@ -75,6 +75,8 @@ export interface ConsumerSpec {
   /** Module path relative to the project root. */
   handler: string;
   concurrency: number;
+  /** Most handlers one tenant may hold at once (unordered queue consumers); absent: no bound of its own. */
+  tenantConcurrency?: number;
   ordering: Ordering;
   onBusy: OnBusy;
   prefetch: number;

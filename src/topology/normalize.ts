@@ -114,6 +114,7 @@ function consumerOf(name: string, raw: Raw, queues: QueueSpec[], groups: Partiti
   const queue = optString(raw.queue);
   const partitions = optString(raw.partitions);
   const concurrency = optInteger(raw.concurrency) ?? CONSUMER_DEFAULTS.concurrency;
+  const tenantConcurrency = optInteger(raw.tenantConcurrency);
   const group = groups.find((g) => g.name === partitions);
   const declared = queues.find((q) => q.name === queue);
   const source = group ?? declared;
@@ -124,6 +125,7 @@ function consumerOf(name: string, raw: Raw, queues: QueueSpec[], groups: Partiti
     partitions,
     handler: typeof raw.handler === 'string' ? raw.handler : '',
     concurrency,
+    ...(tenantConcurrency !== undefined ? { tenantConcurrency } : {}),
     ordering:
       raw.ordering === 'session' || raw.ordering === 'none' ? raw.ordering : partitions ? 'session' : 'none',
     onBusy: raw.onBusy === 'supersede' ? 'supersede' : 'queue',
@@ -155,8 +157,10 @@ function dedicatedCopies(consumer: ConsumerSpec, tenants: TenantOverride[]): Con
     .filter((t) => t.dedicated.includes(queue))
     .map((t) => {
       const copy = dedicatedQueueName(queue, t.tenant);
+      // The copy serves one tenant: a share per tenant would only cap its own concurrency.
+      const { tenantConcurrency: _shared, ...rest } = consumer;
       return {
-        ...consumer,
+        ...rest,
         name: dedicatedConsumerName(consumer.name, t.tenant),
         queue: copy,
         parkedQueue: consumer.parkedQueue ? parkedQueueName(copy) : undefined,

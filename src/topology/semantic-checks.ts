@@ -164,6 +164,16 @@ export function semanticProblems(t: Topology): string[] {
       );
     if (c.onBusy === 'supersede' && c.ordering !== 'session')
       add(`${path}.onBusy`, '"supersede" without ordering: session, expected it only on ordered consumers');
+    if (c.tenantConcurrency !== undefined && c.tenantConcurrency > c.concurrency)
+      add(
+        `${path}.tenantConcurrency`,
+        `${c.tenantConcurrency} above its concurrency ${c.concurrency}, expected at most the consumer's concurrency`,
+      );
+    if (c.tenantConcurrency !== undefined && (c.partitions || c.ordering === 'session'))
+      add(
+        `${path}.tenantConcurrency`,
+        'set on an ordered consumer, expected it only on unordered queue consumers (ordered ones run a session at a time)',
+      );
     if (c.scale.min > c.scale.max)
       add(`${path}.scale`, `min ${c.scale.min} above max ${c.scale.max}, expected min ≤ max`);
   }

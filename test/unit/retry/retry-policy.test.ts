@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import {
   backoffAfter,
+  deferralWait,
   mayRetry,
   normalizeRetryPolicy,
   parkedQueueOf,
@@ -34,5 +35,14 @@ describe('retry: policy', () => {
     expect(() => normalizeRetryPolicy({ attempts: 0 })).to.throw(/retry.attempts: 0/);
     expect(() => normalizeRetryPolicy({ attempts: 3, backoffMs: [] })).to.throw(/retry.backoff/);
     expect(() => normalizeRetryPolicy({ attempts: 2, backoffMs: [100, -1] })).to.throw(/retry.backoff\[1\]/);
+  });
+});
+
+describe('retry: deferral waits', () => {
+  it('sends a first deferral through the shortest tier and later ones through the second, never a longer one', () => {
+    const policy = normalizeRetryPolicy({ attempts: 5, backoffMs: [1_000, 5_000, 30_000, 120_000] });
+    expect([1, 2, 3, 9].map((n) => deferralWait(policy, n))).to.deep.equal([1_000, 5_000, 5_000, 5_000]);
+    expect(deferralWait(normalizeRetryPolicy({ attempts: 2, backoffMs: [300] }), 4)).to.equal(300);
+    expect(deferralWait(normalizeRetryPolicy(undefined), 1)).to.equal(0);
   });
 });

@@ -218,6 +218,8 @@ consumers:
   wrong-order: { queue: a, ordering: session, handler: test/fixtures/topology/handlers/echo-handler.ts }
   wrong-busy: { queue: a, onBusy: supersede, handler: test/fixtures/topology/handlers/echo-handler.ts }
   scaled: { partitions: p2, scale: { min: 5, max: 2 }, handler: test/fixtures/topology/handlers/echo-handler.ts }
+  greedy: { queue: a, concurrency: 4, tenantConcurrency: 6, handler: test/fixtures/topology/handlers/echo-handler.ts }
+  shared-turns: { partitions: p2, tenantConcurrency: 2, handler: test/fixtures/topology/handlers/echo-handler.ts }
 producers:
   gw: { passwordEnv: GW_PASSWORD, tenants: [acme], channels: [web], exchange: fan }
 tenants:
@@ -249,6 +251,8 @@ tenants:
       'inline.yaml: consumers.wrong-order.ordering: "session" on a plain queue, expected ordering: session only with partitions (ordered consumers retry in place)',
       'inline.yaml: consumers.wrong-busy.onBusy: "supersede" without ordering: session, expected it only on ordered consumers',
       'inline.yaml: consumers.scaled.scale: min 5 above max 2, expected min ≤ max',
+      "inline.yaml: consumers.greedy.tenantConcurrency: 6 above its concurrency 4, expected at most the consumer's concurrency",
+      'inline.yaml: consumers.shared-turns.tenantConcurrency: set on an ordered consumer, expected it only on unordered queue consumers (ordered ones run a session at a time)',
       'inline.yaml: producers.gw.exchange: "fan" is a fanout exchange, expected a topic exchange (topic permissions only apply there)',
       'inline.yaml: tenants.big.dedicated[1]: "nope" is not a declared queue (one of a, b, c, d)',
     ]);

@@ -11,6 +11,17 @@ export interface UnstorableValue {
 // NUL, or a UTF-16 surrogate that is not part of a pair.
 // eslint-disable-next-line no-control-regex -- finding NUL is the point
 const UNSTORABLE_CHAR = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// eslint-disable-next-line no-control-regex -- as above
+const MAYBE_UNSTORABLE = /[\u0000\ud800-\udfff]/;
+
+// A value still to look at, with what leads to it: its JSON pointer is only spelled out for the one reported.
+interface Visit {
+  value: unknown;
+  depth: number;
+  parent: Visit | undefined;
+  /** Its key or index in the parent (undefined at the top). */
+  key: string | number | undefined;
+}
 
 /**
  * Finds the first string or object key in `value` that Postgres cannot store as text or jsonb (a NUL
@@ -20,38 +31,42 @@ const UNSTORABLE_CHAR = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\
  * Walks without recursion: a hostile body may nest thousands of levels.
  */
 export function findUnstorableValue(value: unknown, base = ''): UnstorableValue | undefined {
-  const stack: Array<{ value: unknown; pointer: string; depth: number }> = [
-    { value, pointer: base, depth: 0 },
-  ];
+  const stack: Visit[] = [{ value, depth: 0, parent: undefined, key: undefined }];
   while (stack.length > 0) {
-    const at = stack.pop() as { value: unknown; pointer: string; depth: number };
+    const at = stack.pop() as Visit;
     const v = at.value;
     if (typeof v === 'string') {
       const reason = unstorableText(v);
-      if (reason) return { pointer: at.pointer, reason };
+      if (reason) return { pointer: pointerOf(base, at), reason };
     } else if (typeof v === 'number') {
       if (!Number.isFinite(v)) {
-        return { pointer: at.pointer, reason: 'is a number too large to represent; send it as a string' };
+        return {
+          pointer: pointerOf(base, at),
+          reason: 'is a number too large to represent; send it as a string',
+        };
       }
     } else if (typeof v === 'object' && v !== null) {
       if (at.depth >= MAX_NESTING) {
         return {
-          pointer: at.pointer,
+          pointer: pointerOf(base, at),
           reason: `nests deeper than ${MAX_NESTING} levels of arrays and objects`,
         };
       }
       const depth = at.depth + 1;
       if (Array.isArray(v)) {
-        for (let i = v.length - 1; i >= 0; i--)
-          stack.push({ value: v[i], pointer: `${at.pointer}/${i}`, depth });
+        for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], depth, parent: at, key: i });
       } else {
         const keys = Object.keys(v);
         for (let i = keys.length - 1; i >= 0; i--) {
           const key = keys[i] as string;
-          const pointer = `${at.pointer}/${pointerSegment(key)}`;
           const reason = unstorableText(key);
-          if (reason) return { pointer, reason: `is a key that ${reason}` };
-          stack.push({ value: (v as Record<string, unknown>)[key], pointer, depth });
+          if (reason) {
+            return {
+              pointer: pointerOf(base, { value: undefined, depth, parent: at, key }),
+              reason: `is a key that ${reason}`,
+            };
+          }
+          stack.push({ value: (v as Record<string, unknown>)[key], depth, parent: at, key });
         }
       }
     }
@@ -59,8 +74,19 @@ export function findUnstorableValue(value: unknown, base = ''): UnstorableValue 
   return undefined;
 }
 
+// The JSON pointer of a visited value: `base`, then each key or index on the way down to it.
+function pointerOf(base: string, visit: Visit): string {
+  const segments: string[] = [];
+  for (let at: Visit | undefined = visit; at?.key !== undefined; at = at.parent) {
+    segments.push(typeof at.key === 'number' ? String(at.key) : pointerSegment(at.key));
+  }
+  return segments.length === 0 ? base : `${base}/${segments.reverse().join('/')}`;
+}
+
 /** Why `text` cannot be stored as Postgres text ('contains …'), or undefined when it can. */
 export function unstorableText(text: string): string | undefined {
+  // Most text holds neither NUL nor any surrogate: one scan for either settles it.
+  if (!MAYBE_UNSTORABLE.test(text)) return undefined;
   const found = UNSTORABLE_CHAR.exec(text);
   if (!found) return undefined;
   const char = found[0];

@@ -20,6 +20,8 @@ const ALLOWED_STATE: Record<string, string> = {
     'a pure cache of compiled argument validators keyed by the schema text: same schema, same function',
   'src/db/sql.ts:preparedTexts':
     'the prepared statements declared as their modules load, so that one name never stands for two texts (pg refuses a second text under a name a connection prepared)',
+  'src/envelope/trace-context.ts:randomPool':
+    'random bytes drawn ahead for new traceparents: it holds nothing of the platform, only bytes not handed out yet',
   'src/db/pool-guard.ts:guarded':
     'marks pools already guarded (a WeakSet: it keeps no pool alive), so guarding one twice adds no listener',
 };

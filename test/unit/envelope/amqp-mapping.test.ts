@@ -4,6 +4,7 @@ import {
   fromAmqpMessage,
   isRoutingKeyOf,
   isTraceparent,
+  newTraceparent,
   routingKeyOf,
   toAmqpMessage,
   type WaggleEvent,
@@ -123,5 +124,13 @@ describe('envelope: AMQP mapping', () => {
     expect(isTraceparent(`01-${trace}-${parent}-01`)).to.equal(false);
     expect(isTraceparent(`00-${trace.toUpperCase()}-${parent}-01`)).to.equal(false);
     expect(isTraceparent(`00-${trace}-${parent}-01-extra`)).to.equal(false);
+  });
+
+  it('makes valid traceparents with fresh ids every time, across refills of its random pool', () => {
+    // 1,000 of them draw 24,000 random bytes: several refills of the 4 KiB pool.
+    const made = Array.from({ length: 1_000 }, () => newTraceparent());
+    expect(made.every(isTraceparent)).to.equal(true);
+    expect(new Set(made.map((t) => t.slice(3, 35))).size).to.equal(1_000);
+    expect(new Set(made.map((t) => t.slice(36, 52))).size).to.equal(1_000);
   });
 });

@@ -196,7 +196,7 @@ export class UnorderedProcessor implements MessageProcessor {
       attempt,
       abort,
       permits: this.semaphore,
-      ...(this.tenants ? { share: { slots: this.tenants, tenant: event.tenantid } } : {}),
+      share: this.tenants ? { slots: this.tenants, tenant: event.tenantid } : undefined,
       db: undefined,
       read: this.deps.db,
       timeoutMs: spec.timeoutMs,

@@ -45,6 +45,8 @@ import {
 export const FLOW_TOPOLOGY = path.join(REPO_ROOT, 'test/fixtures/sagas/topology.yaml');
 /** The same with tenant `bigco` on a dedicated copy of tool.calls. */
 export const DEDICATED_FLOW_TOPOLOGY = path.join(REPO_ROOT, 'test/fixtures/sagas/dedicated-topology.yaml');
+/** The same with the shipped share per tenant: 16 handlers per consumer, at most 8 for one tenant. */
+export const SHARED_FLOW_TOPOLOGY = path.join(REPO_ROOT, 'test/fixtures/sagas/share-topology.yaml');
 export const ADMIN_TOKEN = 'flow-test-admin-token-0123456789';
 
 /** Removes the flows' sagas and any outbox rows left by an earlier run, so timers here see only this test's. */

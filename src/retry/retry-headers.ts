@@ -27,14 +27,12 @@ const BROKER_HEADERS_REDELIVERY = ['x-delivery-count'];
 
 /** Failed attempts recorded on a message (0 when it never failed). */
 export function attemptsOf(headers: Record<string, unknown> | undefined): number {
-  const n = Number(headers?.[RETRY_HEADERS.attempts] ?? 0);
-  return Number.isInteger(n) && n > 0 ? n : 0;
+  return countOf(headers, RETRY_HEADERS.attempts);
 }
 
 /** Times the message was deferred for its tenant's share of a consumer (0 when never). */
 export function deferralsOf(headers: Record<string, unknown> | undefined): number {
-  const n = Number(headers?.[RETRY_HEADERS.deferrals] ?? 0);
-  return Number.isInteger(n) && n > 0 ? n : 0;
+  return countOf(headers, RETRY_HEADERS.deferrals);
 }
 
 /** The first failure time recorded on a message, if any. */
@@ -47,7 +45,12 @@ export function firstFailureOf(headers: Record<string, unknown> | undefined): Da
 
 /** How often a message was replayed (0 for an original). */
 export function replaysOf(headers: Record<string, unknown> | undefined): number {
-  const n = Number(headers?.[RETRY_HEADERS.replayed] ?? 0);
+  return countOf(headers, RETRY_HEADERS.replayed);
+}
+
+// A count waggle keeps in a header: a positive whole number, else 0 (absent, or not one waggle wrote).
+function countOf(headers: Record<string, unknown> | undefined, name: string): number {
+  const n = Number(headers?.[name] ?? 0);
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
@@ -79,6 +82,23 @@ export function originalRoutingKeyOf(message: {
   properties: { headers?: Record<string, unknown> };
 }): string {
   return textHeader(message.properties.headers, RETRY_HEADERS.originalRoutingKey) ?? message.routingKey;
+}
+
+/**
+ * What every copy of a message sent on (to a delay tier, a parking lot) starts from: its own headers minus
+ * what the broker added, and the exchange and routing key it was first published with (dead-lettering back
+ * from a tier replaces those).
+ */
+export function onwardHeaders(message: {
+  exchange: string;
+  routingKey: string;
+  properties: { headers?: Record<string, unknown> };
+}): Record<string, unknown> {
+  return {
+    ...withoutBrokerHeaders(message.properties.headers),
+    [RETRY_HEADERS.originalExchange]: originalExchangeOf(message),
+    [RETRY_HEADERS.originalRoutingKey]: originalRoutingKeyOf(message),
+  };
 }
 
 function textHeader(headers: Record<string, unknown> | undefined, name: string): string | undefined {

@@ -1,11 +1,5 @@
 import type { ConfirmedPublisher } from '../broker';
-import {
-  RETRY_HEADERS,
-  deferralsOf,
-  originalExchangeOf,
-  originalRoutingKeyOf,
-  withoutBrokerHeaders,
-} from './retry-headers';
+import { RETRY_HEADERS, deferralsOf, onwardHeaders } from './retry-headers';
 import { retryTierQueue, type RetryPolicy } from './retry-policy';
 import { republishProperties, type SourceMessage } from './source-message';
 
@@ -39,12 +33,7 @@ export async function deferToTier(
   const { message } = deferral;
   const deferrals = deferralsOf(message.properties.headers) + 1;
   const tier = retryTierQueue(message.queue, deferralWait(deferral.policy, deferrals));
-  const headers = {
-    ...withoutBrokerHeaders(message.properties.headers),
-    [RETRY_HEADERS.deferrals]: deferrals,
-    [RETRY_HEADERS.originalExchange]: originalExchangeOf(message),
-    [RETRY_HEADERS.originalRoutingKey]: originalRoutingKeyOf(message),
-  };
+  const headers = Object.assign(onwardHeaders(message), { [RETRY_HEADERS.deferrals]: deferrals });
   await publisher.publish('', tier, message.content, republishProperties(message.properties, headers));
   return tier;
 }

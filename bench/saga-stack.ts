@@ -8,7 +8,9 @@ import type { DataSource } from 'typeorm';
 import { createDataSource, ensureDatabase, migrate, poolOf } from '../src/db';
 import { toAmqpMessage, type WaggleEvent } from '../src/envelope';
 import type { SagaRuntime } from '../src/roles';
+import { loadConfig } from '../src/config';
 import { applyTopology, loadTopology, planTopology } from '../src/topology';
+import { webhookSubscriptionsOf, type WebhookSubscriptions } from '../src/webhooks';
 import { countStatements } from './lib/statement-counter';
 import { benchVhost, dropBenchVhost } from './lib/vhost';
 import { startSagaPieces, TOPOLOGY } from './saga-pieces';
@@ -40,6 +42,8 @@ export interface SagaStack {
   probe: Pool;
   amqpUrl: string;
   runtime: SagaRuntime;
+  /** Registers webhook endpoints with their subscriptions, as the API does (on the probe pool). */
+  subscriptions: WebhookSubscriptions;
   /** SQL statements the platform pieces (of every process) have sent so far (see `countStatements`). */
   statements(): Promise<number>;
   /** VACUUM ANALYZE on the tables the flows write (the bench database may run without autovacuum). */
@@ -117,6 +121,12 @@ export async function sagaStack(vhost: string, options: { processes: 1 | 2 }): P
     probe,
     amqpUrl,
     runtime: pieces.runtime,
+    subscriptions: webhookSubscriptionsOf({
+      pool: probe,
+      topology,
+      amqpUrl,
+      managementUrl: loadConfig().managementUrl,
+    }),
     statements: async () => counter.count() + (await workerStatements()),
     async vacuum() {
       await probe.query(`VACUUM ANALYZE ${FLOW_TABLES.join(', ')}`);

@@ -22,7 +22,6 @@ import path from 'node:path';
 import { configureLogger } from '../src/observability';
 import type { WaggleEvent } from '../src/envelope';
 import { upsertTool } from '../src/tools';
-import { createEndpoint } from '../src/webhooks';
 import { writeSection } from './lib/benchmarks-file';
 import { cpuPerUnit, cpuSnapshot, isPostgres, isRabbitMq } from './lib/process-cpu';
 import {
@@ -248,7 +247,7 @@ async function webhookDeliveries(
   pacedAt?: number,
 ): Promise<Row> {
   await stack.pool.query(`DELETE FROM webhook_endpoint WHERE tenant = 'bench'`);
-  const endpoint = await createEndpoint(stack.pool, {
+  const endpoint = await stack.subscriptions.register({
     tenant: 'bench',
     url: hookUrl,
     eventTypes: ['message.*'],

@@ -2,7 +2,13 @@ import Router from '@koa/router';
 import type { Queryable } from '../db';
 import type { ParkingLots } from '../retry';
 import { FINISHED_STATUSES, ACTIVE_STATUSES, type SagaEngine, type SagaStatus } from '../saga';
-import { enableEndpoint, publicEndpoint, rotateSecret, webhookEndpointHandlers } from '../webhooks';
+import {
+  enableEndpoint,
+  publicEndpoint,
+  rotateSecret,
+  webhookEndpointHandlers,
+  type WebhookSubscriptions,
+} from '../webhooks';
 import { listTools, removeTool, upsertTool, type ToolInput } from '../tools';
 import { adminAuth } from './admin-auth';
 import type { OperatorSessions } from './operator-sessions';
@@ -26,6 +32,8 @@ export interface AdminRoutesDeps {
   /** Where endpoints, attempts and tools are read and written (the pool). */
   db: Queryable;
   parking: ParkingLots;
+  /** Registers and removes webhook endpoints with the bindings that route their events. */
+  webhookSubscriptions: Pick<WebhookSubscriptions, 'register' | 'remove'>;
   /** The console's sign-ins, accepted besides the bearer token (with CSRF checks on changes). */
   sessions?: OperatorSessions;
 }
@@ -116,7 +124,11 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
     });
   });
 
-  const endpoints = webhookEndpointHandlers({ db, scope: async () => undefined });
+  const endpoints = webhookEndpointHandlers({
+    db,
+    subscriptions: deps.webhookSubscriptions,
+    scope: async () => undefined,
+  });
   router.get('/webhooks/endpoints', endpoints.list);
   router.post('/webhooks/endpoints', endpoints.create);
   router.get('/webhooks/endpoints/:id', endpoints.show);

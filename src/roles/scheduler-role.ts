@@ -11,7 +11,7 @@ import {
 import { consoleRoutes } from '../console';
 import { callbackRoutes } from '../tools';
 import { demoToolRoutes, registerDemoTools } from '../agent';
-import { webhookEndpointRoutes } from '../webhooks';
+import { webhookEndpointRoutes, webhookSubscriptionsOf } from '../webhooks';
 import { workflowRunRoutes } from '../workflows';
 import { CronScheduler, SagaTimers } from '../saga';
 import { RetentionPruner } from '../retention';
@@ -65,8 +65,21 @@ export function schedulerRole(): Role {
         vhostOfAmqpUrl(ctx.config.amqpUrl),
         QUEUE_SAMPLE_TIMEOUT_MS,
       );
+      const webhookSubscriptions = webhookSubscriptionsOf({
+        pool: runtime.pool,
+        topology,
+        amqpUrl: ctx.config.amqpUrl,
+        managementUrl: ctx.config.managementUrl,
+      });
       ctx.http.mount(
-        adminRoutes({ adminToken, sessions, engine: runtime.engine, db: runtime.pool, parking }),
+        adminRoutes({
+          adminToken,
+          sessions,
+          engine: runtime.engine,
+          db: runtime.pool,
+          parking,
+          webhookSubscriptions,
+        }),
       );
       ctx.http.mount(
         adminOperatorRoutes({
@@ -84,6 +97,7 @@ export function schedulerRole(): Role {
         webhookEndpointRoutes({
           authenticator: ctx.authenticator,
           db: runtime.pool,
+          subscriptions: webhookSubscriptions,
         }),
       );
       ctx.http.mount(

@@ -11,6 +11,8 @@ import {
   type Topology,
 } from '../topology';
 import { loadWorkflows } from '../workflows';
+import { WebhookSubscriptions } from '../webhooks';
+import { poolOf } from '../db';
 import type { PlatformContext, PrepareStep } from './role';
 
 /**
@@ -30,6 +32,13 @@ export function topologyBootStep(file: string): PrepareStep {
     const plan = planTopology(topology);
     const vhost = vhostOfAmqpUrl(ctx.config.amqpUrl);
     const management = new ManagementClient(ctx.config.managementUrl, vhost);
+    const subscriptionsOn = (channel: Channel) =>
+      new WebhookSubscriptions({
+        pool: poolOf(ctx.db),
+        targets: plan.subscriptions,
+        withChannel: (work) => work(channel),
+        management,
+      });
     let health = { ok: false, detail: 'not applied yet' };
     ctx.health.register('topology', () => health);
 
@@ -59,6 +68,7 @@ export function topologyBootStep(file: string): PrepareStep {
         log.error({ err }, 'topology apply failed');
         throw err;
       }
+      await reconcileSubscriptions(subscriptionsOn(channel), log);
     };
     // A failed setup is logged (here and by the broker connection); the next reconnect runs it again.
     const wrapper = ctx.broker.createChannel({ name: 'topology', confirm: false, setup });
@@ -88,6 +98,21 @@ export function topologyOf(ctx: PlatformContext): Topology {
   const t = ctx.topology;
   if (!t) throw new Error('no topology: add topologyBootStep(file) to the platform prepare steps');
   return t;
+}
+
+// The webhook queue's subscription bindings follow the endpoints again (after a reconnect, a crash between a
+// change's bind and its commit, or an earlier topology's keys). A failure leaves the last bindings in place.
+async function reconcileSubscriptions(
+  subscriptions: WebhookSubscriptions,
+  log: ReturnType<typeof logger>,
+): Promise<void> {
+  if (!subscriptions.routesBySubscription) return;
+  try {
+    const report = await subscriptions.reconcile();
+    log.info(report, 'webhook subscriptions reconciled');
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'webhook subscriptions not reconciled');
+  }
 }
 
 function healthOf(report: AmqpApplyReport, file: string, vhost: string): { ok: boolean; detail: string } {

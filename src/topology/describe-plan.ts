@@ -6,6 +6,11 @@ import { OWNER_ARGUMENT } from './naming';
 /** The plan as lines for a terminal (`waggle topology apply --dry-run`): one object per line, in order. */
 export function describePlan(plan: TopologyPlan): string[] {
   const lines = plan.objects.map((o) => `${describeObject(o)}${detailOf(o)}`);
+  for (const s of plan.subscriptions)
+    lines.push(
+      `subscriptions ${s.source} ${s.destinationType === 'exchange' ? '⇒ exchange ' : '→ '}${s.destination} ` +
+        `[<tenant>.*.<pattern> of each ${s.subscriptions} endpoint; bound by the platform, not by apply]`,
+    );
   lines.push(
     `${plan.exchanges.length} exchanges, ${plan.queues.length} queues, ${plan.bindings.length} bindings, ` +
       `${plan.users.length} users`,

@@ -95,8 +95,13 @@ export async function diffTopology(
   const declaredBindings = new Set(plan.bindings.map(bindingKey));
   for (const b of plan.bindings)
     if (!liveBindings.has(bindingKey(b))) push('missing', 'binding', bindingLabel(b));
+  // Bindings kept from webhook subscriptions are the platform's to make and remove, not the file's.
+  const subscribed = new Set(
+    plan.subscriptions.map((s) => `${s.source}\u0000${s.destinationType}\u0000${s.destination}`),
+  );
   for (const [key, b] of liveBindings) {
     if (declaredBindings.has(key)) continue;
+    if (subscribed.has(`${b.source}\u0000${b.destination_type}\u0000${b.destination}`)) continue;
     const source = live.exchanges.get(b.source);
     const destination =
       b.destination_type === 'queue' ? live.queues.get(b.destination) : live.exchanges.get(b.destination);

@@ -63,6 +63,13 @@ export function topologyGraph(t: Topology): string {
     if (!edge.keys.includes(key)) edge.keys.push(key);
     edges.set(`${from}>${to}`, edge);
   }
+  for (const s of plan.subscriptions) {
+    const from = id('x', s.source);
+    const to = s.destinationType === 'queue' ? id('q', s.destination) : id('x', s.destination);
+    const edge = edges.get(`${from}>${to}`) ?? { from, to, keys: [] };
+    edge.keys.push(`<tenant>.*.<${s.subscriptions} subscription>`);
+    edges.set(`${from}>${to}`, edge);
+  }
   for (const e of edges.values())
     lines.push(`  ${e.from} -- "${e.keys.map(text).join('<br/>')}" --> ${e.to}`);
 

@@ -9,10 +9,18 @@ export type ArgumentValue = string | number | boolean;
 /** AMQP arguments of a queue, exchange or binding. */
 export type Arguments = Record<string, ArgumentValue>;
 
-/** A binding into the object that declares it, from exchange `from`, one per routing key. */
+/** What keeps a binding's routing keys when the topology does not list them: the tenants' webhook endpoints. */
+export type SubscriptionSource = 'webhooks';
+
+/**
+ * A binding into the object that declares it, from exchange `from`, one per routing key. With
+ * `subscriptions`, the keys are not listed: the platform binds `<tenant>.*.<pattern>` for each event-type
+ * pattern of each tenant's webhook endpoint, so only events someone subscribed to reach the queue.
+ */
 export interface BindingSpec {
   from: string;
   keys: string[];
+  subscriptions?: SubscriptionSource;
   arguments: Arguments;
 }
 

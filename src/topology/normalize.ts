@@ -197,11 +197,13 @@ function bindingsOf(value: unknown): BindingSpec[] {
   if (!Array.isArray(value)) return [];
   return value.map((raw: unknown) => {
     const b = isRecord(raw) ? raw : {};
-    return {
+    const spec: BindingSpec = {
       from: typeof b.from === 'string' ? b.from : '',
       keys: Array.isArray(b.keys) ? b.keys.map(String) : [],
       arguments: argumentsOf(b.arguments),
     };
+    if (b.subscriptions === 'webhooks') spec.subscriptions = b.subscriptions;
+    return spec;
   });
 }
 

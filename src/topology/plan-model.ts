@@ -1,4 +1,4 @@
-import type { Arguments, ExchangeType } from './model';
+import type { Arguments, ExchangeType, SubscriptionSource } from './model';
 
 export interface PlannedExchange {
   kind: 'exchange';
@@ -36,6 +36,22 @@ export interface PlannedBinding {
   arguments: Arguments;
 }
 
+/**
+ * Bindings the platform keeps from the tenants' webhook endpoints rather than from the file: from
+ * `source` into `destination`, one `<tenant>.*.<pattern>` key per endpoint filter pattern. `declaredKeys`
+ * are the keys the file itself binds between the same two objects, which the platform leaves in place.
+ */
+export interface PlannedSubscription {
+  kind: 'subscription';
+  source: string;
+  destination: string;
+  destinationType: 'queue' | 'exchange';
+  /** The queue whose binding declared it. */
+  queue: string;
+  subscriptions: SubscriptionSource;
+  declaredKeys: string[];
+}
+
 export interface PlannedUser {
   kind: 'user';
   name: string;
@@ -70,6 +86,8 @@ export interface TopologyPlan {
   exchanges: PlannedExchange[];
   queues: PlannedQueue[];
   bindings: PlannedBinding[];
+  /** Bindings kept from webhook subscriptions (not in `objects`: the platform binds them, not `apply`). */
+  subscriptions: PlannedSubscription[];
   users: PlannedUser[];
   permissions: PlannedPermission[];
   topicPermissions: PlannedTopicPermission[];

@@ -12,6 +12,7 @@ import type {
   PlannedExchange,
   PlannedPermission,
   PlannedQueue,
+  PlannedSubscription,
   PlannedTopicPermission,
   PlannedUser,
   TopologyPlan,
@@ -26,6 +27,7 @@ export function planTopology(t: Topology): TopologyPlan {
   const exchanges: PlannedExchange[] = t.exchanges.map(plannedExchange);
   const queues: PlannedQueue[] = [];
   const bindings: PlannedBinding[] = [];
+  const subscriptions: PlannedSubscription[] = [];
 
   for (const ex of t.exchanges) bindings.push(...bindingsInto(ex.name, 'exchange', ex.bindings, t));
 
@@ -34,6 +36,7 @@ export function planTopology(t: Topology): TopologyPlan {
     queues.push(...queueFamily(q, q.name, 'queue'));
     if (tenants.length === 0) {
       bindings.push(...bindingsInto(q.name, 'queue', q.bindings, t));
+      subscriptions.push(...subscriptionsInto(q, q.name, 'queue'));
       continue;
     }
     // Topic bindings cannot say "every tenant but these": the queue's traffic goes through a router
@@ -44,6 +47,7 @@ export function planTopology(t: Topology): TopologyPlan {
       internalExchange(router.byTenant, 'topic', { 'alternate-exchange': router.otherTenants }),
     );
     bindings.push(...bindingsInto(router.byTenant, 'exchange', q.bindings, t));
+    subscriptions.push(...subscriptionsInto(q, router.byTenant, 'exchange'));
     bindings.push(binding(router.otherTenants, q.name, 'queue', ''));
     for (const tenant of tenants) {
       const copy = dedicatedQueueName(q.name, tenant);
@@ -83,10 +87,34 @@ export function planTopology(t: Topology): TopologyPlan {
     exchanges,
     queues,
     bindings,
+    subscriptions,
     users,
     permissions,
     topicPermissions,
   };
+}
+
+// A queue's subscription bindings enter where its declared bindings do: the queue, or its tenant router.
+function subscriptionsInto(
+  q: QueueSpec,
+  destination: string,
+  destinationType: 'queue' | 'exchange',
+): PlannedSubscription[] {
+  return q.bindings.flatMap((b) =>
+    b.subscriptions === undefined
+      ? []
+      : [
+          {
+            kind: 'subscription' as const,
+            source: b.from,
+            destination,
+            destinationType,
+            queue: q.name,
+            subscriptions: b.subscriptions,
+            declaredKeys: q.bindings.filter((d) => d.from === b.from).flatMap((d) => d.keys),
+          },
+        ],
+  );
 }
 
 function plannedExchange(ex: ExchangeSpec): PlannedExchange {

@@ -64,6 +64,21 @@ export function semanticProblems(t: Topology): string[] {
       if (isExchange && b.from === destination)
         add(`${at}.from`, `${JSON.stringify(b.from)} is the exchange itself, expected another exchange`);
       if (!source) return;
+      if (b.subscriptions !== undefined) {
+        if (isExchange)
+          add(
+            `${at}.subscriptions`,
+            `on an exchange's binding, expected subscriptions only on a queue's bindings`,
+          );
+        if (source.type !== 'topic')
+          add(
+            `${at}.subscriptions`,
+            `from ${source.type} exchange ${JSON.stringify(source.name)}, expected a topic exchange (keys are <tenant>.*.<event-type pattern>)`,
+          );
+        if (b.keys.length > 0)
+          add(`${at}.keys`, `given with subscriptions, expected either keys or subscriptions`);
+        return;
+      }
       if ((source.type === 'topic' || source.type === 'direct') && b.keys.length === 0)
         add(
           `${at}.keys`,

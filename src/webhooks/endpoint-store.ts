@@ -78,7 +78,11 @@ export function endpointProblems(e: NewEndpoint): string[] {
   return problems;
 }
 
-/** Registers an endpoint (validated; a secret is generated when none is given). */
+/**
+ * Writes an endpoint's row (validated; a secret is generated when none is given). The row alone does not
+ * route events to it where the topology binds the webhook queue by subscriptions: register endpoints through
+ * WebhookSubscriptions there.
+ */
 export async function createEndpoint(db: Queryable, e: NewEndpoint): Promise<WebhookEndpoint> {
   const problems = endpointProblems(e);
   if (problems.length > 0) throw new WebhookEndpointInvalidError(problems);
@@ -121,16 +125,26 @@ export async function listEndpoints(db: Queryable, tenant?: string): Promise<Web
   );
 }
 
-/** Deletes an endpoint (optionally only if it belongs to `tenant`), or throws WebhookEndpointNotFoundError. */
-export async function deleteEndpoint(db: Queryable, id: string, tenant?: string): Promise<void> {
+/**
+ * Deletes an endpoint (optionally only if it belongs to `tenant`) and answers whose it was and what it
+ * subscribed to, or throws WebhookEndpointNotFoundError.
+ */
+export async function deleteEndpoint(
+  db: Queryable,
+  id: string,
+  tenant?: string,
+): Promise<Pick<WebhookEndpoint, 'tenant' | 'eventTypes'>> {
   const rows = UUID_RE.test(id)
-    ? await rowsOf(
+    ? await rowsOf<Pick<WebhookEndpoint, 'tenant' | 'eventTypes'>>(
         db,
-        `DELETE FROM webhook_endpoint WHERE id = $1 ${tenant ? 'AND tenant = $2' : ''} RETURNING id`,
+        `DELETE FROM webhook_endpoint WHERE id = $1 ${tenant ? 'AND tenant = $2' : ''}
+         RETURNING tenant, event_types AS "eventTypes"`,
         tenant ? [id, tenant] : [id],
       )
     : [];
-  if (rows.length === 0) throw new WebhookEndpointNotFoundError(id);
+  const gone = rows[0];
+  if (!gone) throw new WebhookEndpointNotFoundError(id);
+  return gone;
 }
 
 /** Turns an endpoint back on and forgets its failure streak. */

@@ -64,3 +64,14 @@ export {
 } from './webhook-settings';
 export { webhookEndpointRoutes, type WebhookEndpointRoutesDeps } from './webhook-endpoint-routes';
 export { webhookEndpointHandlers } from './webhook-endpoint-handlers';
+export {
+  WebhookRoutingUnavailableError,
+  WebhookSubscriptions,
+  type BindingChannel,
+  type ReconcileReport,
+  type WebhookSubscriptionsOptions,
+  type WithBindingChannel,
+} from './webhook-subscriptions';
+export { channelPerChange } from './binding-channel';
+export { webhookSubscriptionsOf } from './subscriptions-of';
+export { keysOfEndpoints, subscriptionKeys } from './subscription-keys';

@@ -1,9 +1,10 @@
 import type { Context } from 'koa';
 import type { Queryable } from '../db';
-import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, publicEndpoint } from './endpoint-store';
+import { getEndpoint, listEndpoints, publicEndpoint } from './endpoint-store';
 import { endpointInput } from './endpoint-input';
 import { listAttempts } from './attempt-log';
-import { asProblem, optionalJsonObject, queryInt, queryText } from '../http';
+import { asProblem, HttpProblem, optionalJsonObject, queryInt, queryText } from '../http';
+import { WebhookRoutingUnavailableError, type WebhookSubscriptions } from './webhook-subscriptions';
 
 /**
  * Whose endpoints a request may reach: the tenant of its key (the tenant API), or undefined for an operator,
@@ -13,6 +14,8 @@ export type EndpointScope = (ctx: Context) => Promise<string | undefined>;
 
 export interface WebhookEndpointHandlersOptions {
   db: Queryable;
+  /** Registers and removes endpoints with the bindings that route their events. */
+  subscriptions: Pick<WebhookSubscriptions, 'register' | 'remove'>;
   scope: EndpointScope;
   /** Where a new endpoint is answered at (the `Location` of the 201); none when unset. */
   locationOf?: (id: string) => string;
@@ -27,7 +30,7 @@ type Handler = (ctx: Context) => Promise<void>;
  * Routes take the endpoint id from `:id`.
  */
 export function webhookEndpointHandlers(options: WebhookEndpointHandlersOptions) {
-  const { db, scope, locationOf } = options;
+  const { db, scope, locationOf, subscriptions } = options;
   const id = (ctx: Context) => ctx.params.id as string;
 
   const list: Handler = async (ctx) => {
@@ -40,7 +43,7 @@ export function webhookEndpointHandlers(options: WebhookEndpointHandlersOptions)
     const body = await optionalJsonObject(ctx);
     const tenant = scoped ?? (typeof body.tenant === 'string' ? body.tenant : '');
     await asProblem(async () => {
-      const endpoint = await createEndpoint(db, endpointInput(body, tenant));
+      const endpoint = await routed(() => subscriptions.register(endpointInput(body, tenant)));
       ctx.status = 201;
       if (locationOf) ctx.set('Location', locationOf(endpoint.id));
       ctx.body = { endpoint: publicEndpoint(endpoint, true) };
@@ -56,7 +59,7 @@ export function webhookEndpointHandlers(options: WebhookEndpointHandlersOptions)
 
   const remove: Handler = async (ctx) => {
     const tenant = await scope(ctx);
-    await asProblem(() => deleteEndpoint(db, id(ctx), tenant));
+    await asProblem(() => routed(() => subscriptions.remove(id(ctx), tenant)));
     ctx.status = 204;
   };
 
@@ -73,4 +76,20 @@ export function webhookEndpointHandlers(options: WebhookEndpointHandlersOptions)
   };
 
   return { list, create, show, remove, attempts };
+}
+
+// The broker could not route the change: nothing changed, and the client may try again shortly.
+async function routed<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!(err instanceof WebhookRoutingUnavailableError)) throw err;
+    throw new HttpProblem(
+      503,
+      'WEBHOOK_ROUTING_UNAVAILABLE',
+      `${err.message}; nothing was changed, try again shortly`,
+      {},
+      { 'Retry-After': '5' },
+    );
+  }
 }

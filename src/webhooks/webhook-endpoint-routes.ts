@@ -3,10 +3,13 @@ import { type ApiKeyAuthenticator, authenticateTenant } from '../tenants';
 import type { Queryable } from '../db';
 import { documented, jsonRequestBody, objectSchema, problemResponse } from '../http';
 import { webhookEndpointHandlers } from './webhook-endpoint-handlers';
+import type { WebhookSubscriptions } from './webhook-subscriptions';
 
 export interface WebhookEndpointRoutesDeps {
   authenticator: Pick<ApiKeyAuthenticator, 'authenticate'>;
   db: Queryable;
+  /** Registers and removes endpoints with the bindings that route their events. */
+  subscriptions: Pick<WebhookSubscriptions, 'register' | 'remove'>;
 }
 
 /**
@@ -18,6 +21,7 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
 
   const endpoints = webhookEndpointHandlers({
     db: deps.db,
+    subscriptions: deps.subscriptions,
     scope: async (ctx) => (await authenticateTenant(ctx, deps.authenticator)).tenant,
     locationOf: (id) => `/v1/webhooks/endpoints/${id}`,
   });
@@ -34,7 +38,7 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
     '403': problemResponse('The tenant is disabled'),
     '404': problemResponse('No such endpoint of this tenant'),
     '503': problemResponse(
-      'The key could not be checked (database unavailable); retry after Retry-After',
+      "The key could not be checked (database unavailable), or the broker could not bind or unbind the endpoint's subscriptions (nothing was changed); retry after Retry-After",
       503,
     ),
   };

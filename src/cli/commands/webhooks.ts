@@ -1,19 +1,36 @@
 import type { Command } from 'commander';
+import type { Pool } from 'pg';
+import { loadConfig } from '../../config';
 import { poolOf, type Queryable } from '../../db';
+import { loadTopology } from '../../topology';
 import {
-  createEndpoint,
-  deleteEndpoint,
   enableEndpoint,
   getEndpoint,
   listAttempts,
   listEndpoints,
   publicEndpoint,
   rotateSecret,
+  webhookSubscriptionsOf,
+  type WebhookSubscriptions,
 } from '../../webhooks';
 import { shortTime, withAdmissionDb } from './admission-db';
 import { addListCommand } from './listing';
 
-/** `waggle webhooks add|list|remove|enable|rotate-secret|attempts`: tenants' outbound webhook endpoints. */
+/**
+ * The endpoints' subscriptions as the configured topology routes them (WAGGLE_TOPOLOGY_FILE): adding and
+ * removing an endpoint binds and unbinds its event types on the broker there.
+ */
+async function subscriptionsOf(pool: Pool): Promise<WebhookSubscriptions> {
+  const config = loadConfig();
+  return webhookSubscriptionsOf({
+    pool,
+    topology: await loadTopology(config.topologyFile),
+    amqpUrl: config.amqpUrl,
+    managementUrl: config.managementUrl,
+  });
+}
+
+/** `waggle webhooks add|list|remove|rebind|enable|rotate-secret|attempts`: tenants' outbound webhook endpoints. */
 export function registerWebhooks(program: Command): void {
   const webhooks = program
     .command('webhooks')
@@ -45,7 +62,8 @@ id.timestamp.body>); verify them with any Standard Webhooks library and the prin
         opts: { events?: string; secret?: string; description?: string },
       ) => {
         await withAdmissionDb(async (db) => {
-          const endpoint = await createEndpoint(poolOf(db), {
+          const subscriptions = await subscriptionsOf(poolOf(db));
+          const endpoint = await subscriptions.register({
             tenant,
             url,
             eventTypes: opts.events
@@ -95,10 +113,30 @@ id.timestamp.body>); verify them with any Standard Webhooks library and the prin
       .description(description)
       .action((id: string) => withAdmissionDb((db) => act(poolOf(db), id)));
 
-  onEndpoint('remove <id>', 'delete an endpoint (its attempt log goes with it)', async (db, id) => {
-    await deleteEndpoint(db, id);
-    console.log(`removed webhook endpoint ${id}`);
-  });
+  webhooks
+    .command('remove <id>')
+    .description('delete an endpoint (its attempt log goes with it) and unbind what only it subscribed to')
+    .action((id: string) =>
+      withAdmissionDb(async (db) => {
+        await (await subscriptionsOf(poolOf(db))).remove(id);
+        console.log(`removed webhook endpoint ${id}`);
+      }),
+    );
+
+  webhooks
+    .command('rebind')
+    .description(
+      "bind every key the endpoints subscribe to and unbind the ones none needs (the platform's boot does it too)",
+    )
+    .action(() =>
+      withAdmissionDb(async (db) => {
+        const report = await (await subscriptionsOf(poolOf(db))).reconcile();
+        console.log(
+          `webhook subscriptions: ${report.bound} bound, ${report.unbound} unbound` +
+            (report.listed ? '' : ' (the management API did not answer: stale bindings were not looked for)'),
+        );
+      }),
+    );
 
   onEndpoint(
     'enable <id>',

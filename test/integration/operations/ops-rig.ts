@@ -11,6 +11,8 @@ import { parkingLotsOf } from '../../../src/roles';
 import { SagaEngine } from '../../../src/saga';
 import { applyTopology, loadTopology, planTopology } from '../../../src/topology';
 import { RetryableError } from '../../../src/errors';
+import { loadConfig } from '../../../src/config';
+import { webhookSubscriptionsOf } from '../../../src/webhooks';
 import { amqpUrlFor, autoTeardown, isolatedDb, tempVhost } from '../../support';
 import { ADMIN_TOKEN, FLOW_TOPOLOGY } from '../saga/flow-rig';
 import { SAGA_TEST_DB } from '../saga/saga-harness';
@@ -39,7 +41,15 @@ export async function opsRig(adminToken: string | null = ADMIN_TOKEN): Promise<O
   const engine = new SagaEngine({ pool });
   const parking = new ParkingLots({ amqpUrl, queues: parkingLotsOf(topology) });
   const http = new HttpServer({ host: '127.0.0.1', port: 0 });
-  http.mount(adminRoutes({ adminToken: adminToken ?? undefined, engine, db: pool, parking }));
+  const webhookSubscriptions = webhookSubscriptionsOf({
+    pool,
+    topology,
+    amqpUrl,
+    managementUrl: loadConfig().managementUrl,
+  });
+  http.mount(
+    adminRoutes({ adminToken: adminToken ?? undefined, engine, db: pool, parking, webhookSubscriptions }),
+  );
   const address = await http.start();
   autoTeardown(() => http.stop(1_000));
   const broker = new BrokerConnection({ url: amqpUrl, name: 'ops-test' });

@@ -6,7 +6,6 @@ import path from 'node:path';
 import amqplib, { type Channel } from 'amqplib';
 import type { Pool } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { WaggleConfig } from '../../../src/config';
 import { loadHandlerModule } from '../../../src/consumer';
 import { poolOf } from '../../../src/db';
 import { OutboxDispatch, OutboxRelay } from '../../../src/outbox';
@@ -14,7 +13,12 @@ import { SagaEngine, SagaTimers, type Clock, type SagaRecord } from '../../../sr
 import { upsertTool, type ToolInput } from '../../../src/tools';
 import type { ConfirmedPublisher } from '../../../src/broker';
 import { applyTopology, loadTopology, planTopology } from '../../../src/topology';
-import type { WebhookSettings } from '../../../src/webhooks';
+import { loadConfig, type WaggleConfig } from '../../../src/config';
+import {
+  webhookSubscriptionsOf,
+  type WebhookSettings,
+  type WebhookSubscriptions,
+} from '../../../src/webhooks';
 import {
   REPO_ROOT,
   amqpUrlFor,
@@ -167,6 +171,8 @@ export function keysPerCall(received: readonly Received[]): Map<string, Set<stri
 
 export interface ManualRig {
   runtime: SagaRuntime;
+  /** Registers webhook endpoints with their subscriptions on the rig's vhost, as the API does. */
+  subscriptions: WebhookSubscriptions;
   timers: SagaTimers;
   pool: Pool;
   db: DataSource;
@@ -229,7 +235,13 @@ export async function manualRig(
     });
   }
   const timers = new SagaTimers({ engine: runtime.engine, db: pool });
-  return { runtime, timers, pool, db, vhost, amqpUrl, results: await resultReader(amqpUrl) };
+  const subscriptions = webhookSubscriptionsOf({
+    pool,
+    topology,
+    amqpUrl,
+    managementUrl: loadConfig().managementUrl,
+  });
+  return { runtime, subscriptions, timers, pool, db, vhost, amqpUrl, results: await resultReader(amqpUrl) };
 }
 
 /** One message that reached a session or tenant. */

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { ApiKeyAuthenticator, KeyStore, mintKey } from '../../../src/tenants';
-import { createDataSource } from '../../../src/db';
-import { webhookEndpointRoutes } from '../../../src/webhooks';
+import { loadConfig } from '../../../src/config';
+import { createDataSource, poolOf } from '../../../src/db';
+import { webhookEndpointRoutes, webhookSubscriptionsOf } from '../../../src/webhooks';
 import { HttpServer } from '../../../src/http';
 import { autoTeardown, TEST_DATABASE_URL, testDb } from '../../support';
 
@@ -14,7 +15,16 @@ describe('webhooks: tenant key on the endpoint routes', function () {
     await db.initialize();
     autoTeardown(() => (db.isInitialized ? db.destroy() : undefined));
     const http = new HttpServer({ host: '127.0.0.1', port: 0 });
-    http.mount(webhookEndpointRoutes({ authenticator: new ApiKeyAuthenticator(new KeyStore(db)), db }));
+    // A topology that lists its webhook keys: registrations write rows only.
+    const subscriptions = webhookSubscriptionsOf({
+      pool: poolOf(db),
+      topology: undefined,
+      amqpUrl: loadConfig().amqpUrl,
+      managementUrl: loadConfig().managementUrl,
+    });
+    http.mount(
+      webhookEndpointRoutes({ authenticator: new ApiKeyAuthenticator(new KeyStore(db)), db, subscriptions }),
+    );
     const { port } = await http.start();
     autoTeardown(() => http.stop(1_000));
     return { url: `http://127.0.0.1:${port}/v1/webhooks/endpoints`, closeDb: () => db.destroy() };

@@ -3,7 +3,7 @@ import amqplib from 'amqplib';
 import { expect } from 'chai';
 import { toAmqpMessage, type WaggleEvent } from '../../../src/envelope';
 import { ManualClock, type SagaRecord } from '../../../src/saga';
-import { createEndpoint, getEndpoint, listAttempts, type WebhookEndpoint } from '../../../src/webhooks';
+import { getEndpoint, listAttempts, type WebhookEndpoint } from '../../../src/webhooks';
 import { autoTeardown, uniqueName, verifyStandardWebhook, eventually } from '../../support';
 import {
   ADMIN_TOKEN,
@@ -162,7 +162,7 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
             ? { status: 429, headers: { 'retry-after': '120' } }
             : { status: 204 },
     );
-    const endpoint = await createEndpoint(rig.pool, { tenant, url: receiver.url });
+    const endpoint = await rig.subscriptions.register({ tenant, url: receiver.url });
     const event = await publishEvent(rig, tenant, 'retry me');
     const sagaId = await deliverySaga(rig, endpoint, event.id);
     const saga = () => rig.runtime.engine.get(sagaId);
@@ -220,7 +220,7 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
       answered();
       return { status: 204 };
     });
-    const endpoint = await createEndpoint(rig.pool, { tenant, url: receiver.url });
+    const endpoint = await rig.subscriptions.register({ tenant, url: receiver.url });
     const event = await publishEvent(rig, tenant, 'take your time');
     const sagaId = await deliverySaga(rig, endpoint, event.id);
     const saga = () => rig.runtime.engine.get(sagaId);
@@ -247,7 +247,7 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
     const rig = await manualRig(clock, { disableAfterMs: 3_600_000 });
     const tenant = uniqueName('hook');
     const receiver = await httpStub(() => ({ status: 500 }));
-    const endpoint = await createEndpoint(rig.pool, { tenant, url: receiver.url });
+    const endpoint = await rig.subscriptions.register({ tenant, url: receiver.url });
     const event = await publishEvent(rig, tenant, 'never lands');
     const sagaId = await deliverySaga(rig, endpoint, event.id);
     // The default schedule: 5 s, 5 m, 30 m, 2 h — the 5th attempt comes 2 h 35 m 5 s after the first.

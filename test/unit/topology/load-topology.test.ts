@@ -208,6 +208,10 @@ queues:
     retry: { attempts: 2, backoff: [1s] }
   d:
     bindings: [{ from: fan }]
+  e:
+    bindings:
+      - { from: fan, subscriptions: webhooks }
+      - { from: ev, keys: ['*.*.x'], subscriptions: webhooks }
 partitions:
   p1: { exchange: ev, count: 2 }
   p2: { exchange: hash, count: 2 }
@@ -244,6 +248,8 @@ tenants:
       'inline.yaml: queues.b.retry.backoff: missing for 2 retries, expected at least one delay like [1s, 5s, 30s]',
       'inline.yaml: queues.b.deliveryLimit: 3 on a classic queue, expected deliveryLimit only on quorum queues',
       'inline.yaml: queues.c.retry: a retry policy with parked: false, expected a parking lot for messages that run out of attempts',
+      'inline.yaml: queues.e.bindings[0].subscriptions: from fanout exchange "fan", expected a topic exchange (keys are <tenant>.*.<event-type pattern>)',
+      'inline.yaml: queues.e.bindings[1].keys: given with subscriptions, expected either keys or subscriptions',
       'inline.yaml: partitions.p1.exchange: "ev" is a topic exchange, expected an x-consistent-hash exchange',
       'inline.yaml: partitions.p3.exchange: "hash" already feeds partition group "p2", expected one group per hash exchange',
       'inline.yaml: consumers.both: both queue "a" and partitions "p2", expected exactly one of them',
@@ -254,7 +260,7 @@ tenants:
       "inline.yaml: consumers.greedy.tenantConcurrency: 6 above its concurrency 4, expected at most the consumer's concurrency",
       'inline.yaml: consumers.shared-turns.tenantConcurrency: set on an ordered consumer, expected it only on unordered queue consumers (ordered ones run a session at a time)',
       'inline.yaml: producers.gw.exchange: "fan" is a fanout exchange, expected a topic exchange (topic permissions only apply there)',
-      'inline.yaml: tenants.big.dedicated[1]: "nope" is not a declared queue (one of a, b, c, d)',
+      'inline.yaml: tenants.big.dedicated[1]: "nope" is not a declared queue (one of a, b, c, d, e)',
     ]);
   });
 

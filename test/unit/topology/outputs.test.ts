@@ -106,7 +106,10 @@ describe('topology: export, graph, dry-run and conflict parsing', () => {
     expect(lines).to.include(
       "topic-permission gw-whatsapp on waggle.admission write='^(acme|globex)\\.whatsapp\\..+$' read='^$'",
     );
-    expect(lines.at(-1)).to.equal('7 exchanges, 35 queues, 19 bindings, 2 users');
+    expect(lines).to.include(
+      'subscriptions events → webhook.deliveries [<tenant>.*.<pattern> of each webhooks endpoint; bound by the platform, not by apply]',
+    );
+    expect(lines.at(-1)).to.equal('7 exchanges, 35 queues, 16 bindings, 2 users');
   });
 
   it("reads the broker's inequivalent-argument refusals", () => {

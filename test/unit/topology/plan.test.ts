@@ -201,6 +201,53 @@ describe('topology: planTopology', () => {
     expect(queueOf(plan, 'tool.calls.bigco.parked').tenant).to.equal('bigco');
   });
 
+  it("leaves the webhook queue's keys to the subscriptions: nothing bound by apply, one subscription target", () => {
+    expect(plan.bindings.filter((b) => b.destination === 'webhook.deliveries')).to.deep.equal([]);
+    expect(plan.subscriptions).to.deep.equal([
+      {
+        kind: 'subscription',
+        source: 'events',
+        destination: 'webhook.deliveries',
+        destinationType: 'queue',
+        queue: 'webhook.deliveries',
+        subscriptions: 'webhooks',
+        declaredKeys: [],
+      },
+    ]);
+  });
+
+  it("binds subscriptions into a queue's tenant router when a tenant has a dedicated copy, keeping declared keys", () => {
+    const t = parseTopology(
+      `version: 1
+exchanges:
+  events: { type: topic }
+queues:
+  hooks:
+    bindings:
+      - { from: events, subscriptions: webhooks }
+      - { from: events, keys: ['*.*.audit.#'] }
+tenants:
+  bigco: { dedicated: [hooks] }
+`,
+      'inline.yaml',
+    );
+    const p = planTopology(t);
+    expect(p.subscriptions).to.deep.equal([
+      {
+        kind: 'subscription',
+        source: 'events',
+        destination: 'hooks.by-tenant',
+        destinationType: 'exchange',
+        queue: 'hooks',
+        subscriptions: 'webhooks',
+        declaredKeys: ['*.*.audit.#'],
+      },
+    ]);
+    expect(
+      p.bindings.filter((b) => b.source === 'events').map((b) => `${b.destination} [${b.routingKey}]`),
+    ).to.deep.equal(['hooks.by-tenant [*.*.audit.#]']);
+  });
+
   it('marks every exchange and queue as owned by waggle', () => {
     for (const o of [...plan.exchanges, ...plan.queues])
       expect(o.arguments['x-waggle-owned'], o.name).to.equal(true);

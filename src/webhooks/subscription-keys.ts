@@ -1,0 +1,20 @@
+/**
+ * The routing keys that bring a tenant's subscribed events to the webhook queue: events are keyed
+ * `<tenant>.<channel>.<event-type>` and an endpoint's filter patterns are dotted words with the topic
+ * wildcards, so each pattern binds as `<tenant>.*.<pattern>`; an endpoint without a filter takes every
+ * event of its tenant (`<tenant>.*.#`). The dispatcher still matches each event against each endpoint:
+ * a key only decides what reaches the queue.
+ */
+export function subscriptionKeys(tenant: string, eventTypes: readonly string[]): string[] {
+  if (eventTypes.length === 0) return [`${tenant}.*.#`];
+  return [...new Set(eventTypes.map((pattern) => `${tenant}.*.${pattern}`))];
+}
+
+/** Every key the endpoints need, once each. */
+export function keysOfEndpoints(
+  endpoints: ReadonlyArray<{ tenant: string; eventTypes: readonly string[] }>,
+): Set<string> {
+  const keys = new Set<string>();
+  for (const e of endpoints) for (const key of subscriptionKeys(e.tenant, e.eventTypes)) keys.add(key);
+  return keys;
+}

@@ -1,0 +1,197 @@
+import amqplib from 'amqplib';
+import { expect } from 'chai';
+import type { Pool } from 'pg';
+import { loadConfig } from '../../../src/config';
+import { poolOf } from '../../../src/db';
+import { HttpServer } from '../../../src/http';
+import { ApiKeyAuthenticator, KeyStore } from '../../../src/tenants';
+import { applyTopology, ManagementClient, loadTopology, planTopology } from '../../../src/topology';
+import {
+  createEndpoint,
+  webhookEndpointRoutes,
+  webhookSubscriptionsOf,
+  WebhookEndpointNotFoundError,
+  WebhookRoutingUnavailableError,
+  type WebhookSubscriptions,
+} from '../../../src/webhooks';
+import {
+  amqpUrlFor,
+  autoTeardown,
+  freePort,
+  isolatedDb,
+  tempVhost,
+  tenantWithKey,
+  uniqueName,
+} from '../../support';
+
+const QUEUE = 'webhook.deliveries';
+
+interface SubscriptionRig {
+  pool: Pool;
+  subscriptions: WebhookSubscriptions;
+  /** The keys bound from `events` into the webhook queue, sorted. */
+  liveKeys(): Promise<string[]>;
+  /** Publishes one event per routing key (confirmed) and answers the keys that reached the webhook queue. */
+  routed(keys: string[]): Promise<string[]>;
+  bind(key: string): Promise<void>;
+}
+
+// The shipped topology on a vhost of its own, and a database of its own: a reconcile reads every endpoint.
+async function subscriptionRig(): Promise<SubscriptionRig> {
+  const pool = poolOf(await isolatedDb('webhook_subscriptions'));
+  await pool.query('DELETE FROM webhook_endpoint');
+  const vhost = await tempVhost('subs');
+  const amqpUrl = amqpUrlFor(vhost);
+  const topology = await loadTopology('topology/waggle.yaml');
+  const connection = await amqplib.connect(amqpUrl);
+  autoTeardown(() => connection.close().catch(() => undefined));
+  const channel = await connection.createConfirmChannel();
+  await applyTopology(channel, planTopology(topology));
+  const managementUrl = loadConfig().managementUrl;
+  const management = new ManagementClient(managementUrl, vhost);
+  return {
+    pool,
+    subscriptions: webhookSubscriptionsOf({ pool, topology, amqpUrl, managementUrl }),
+    async liveKeys() {
+      const live = await management.get<Array<{ routing_key: string }>>(
+        `/bindings/${management.vhostPath}/e/events/q/${QUEUE}`,
+      );
+      return live.map((b) => b.routing_key).sort();
+    },
+    async routed(keys) {
+      await channel.purgeQueue(QUEUE);
+      for (const key of keys) channel.publish('events', key, Buffer.from('{}'), { persistent: true });
+      await channel.waitForConfirms();
+      const arrived: string[] = [];
+      for (let msg = await channel.get(QUEUE); msg; msg = await channel.get(QUEUE)) {
+        arrived.push(msg.fields.routingKey);
+        channel.ack(msg);
+      }
+      return arrived.sort();
+    },
+    async bind(key) {
+      await channel.bindQueue(QUEUE, 'events', key);
+    },
+  };
+}
+
+describe('webhooks: subscriptions bind what endpoints subscribe to, and nothing else reaches the queue', function () {
+  this.timeout(60_000);
+
+  it("binds each endpoint's event types for its own tenant; other events never reach the webhook queue", async () => {
+    const rig = await subscriptionRig();
+    const [acme, globex] = [uniqueName('acme'), uniqueName('globex')];
+    await rig.subscriptions.register({
+      tenant: acme,
+      url: 'https://acme.example/hook',
+      eventTypes: ['message.*'],
+    });
+    await rig.subscriptions.register({ tenant: globex, url: 'https://globex.example/hook' });
+
+    expect(await rig.liveKeys()).to.deep.equal([`${acme}.*.message.*`, `${globex}.*.#`].sort());
+    const routed = await rig.routed([
+      `${acme}.webchat.message.received`,
+      `${acme}.webchat.tool.call.completed`,
+      `${acme}.webchat.session.closed`,
+      `${globex}.slack.tool.call.requested`,
+      `${uniqueName('initech')}.webchat.message.received`,
+    ]);
+    expect(routed).to.deep.equal(
+      [`${acme}.webchat.message.received`, `${globex}.slack.tool.call.requested`].sort(),
+    );
+  });
+
+  it('unbinds on removal only the keys no other endpoint of the tenant still needs', async () => {
+    const rig = await subscriptionRig();
+    const acme = uniqueName('acme');
+    const both = await rig.subscriptions.register({
+      tenant: acme,
+      url: 'https://acme.example/a',
+      eventTypes: ['message.*', 'session.#'],
+    });
+    const messages = await rig.subscriptions.register({
+      tenant: acme,
+      url: 'https://acme.example/b',
+      eventTypes: ['message.*'],
+    });
+    expect(await rig.liveKeys()).to.deep.equal([`${acme}.*.message.*`, `${acme}.*.session.#`]);
+
+    await rig.subscriptions.remove(both.id, acme);
+    expect(await rig.liveKeys()).to.deep.equal([`${acme}.*.message.*`]);
+    expect(await rig.routed([`${acme}.web.message.received`, `${acme}.web.session.closed`])).to.deep.equal([
+      `${acme}.web.message.received`,
+    ]);
+
+    // another tenant's scope cannot remove it, and an unknown id changes nothing
+    let refused: unknown;
+    await rig.subscriptions.remove(messages.id, uniqueName('other')).catch((err: unknown) => (refused = err));
+    expect(refused).to.be.instanceOf(WebhookEndpointNotFoundError);
+    expect(await rig.liveKeys()).to.deep.equal([`${acme}.*.message.*`]);
+
+    await rig.subscriptions.remove(messages.id, acme);
+    expect(await rig.liveKeys()).to.deep.equal([]);
+    expect(await rig.routed([`${acme}.web.message.received`])).to.deep.equal([]);
+  });
+
+  it("reconciles: binds what a row needs, unbinds leftovers and an earlier topology's catch-all keys", async () => {
+    const rig = await subscriptionRig();
+    const acme = uniqueName('acme');
+    // a row written without its binding (as a crash before the bind would leave the broker, or plain SQL)
+    await createEndpoint(rig.pool, {
+      tenant: acme,
+      url: 'https://acme.example/t',
+      eventTypes: ['tool.call.#'],
+    });
+    await rig.bind('*.*.message.#');
+    await rig.bind(`${uniqueName('gone')}.*.#`);
+
+    expect(await rig.subscriptions.reconcile()).to.deep.equal({ bound: 1, unbound: 2, listed: true });
+    expect(await rig.liveKeys()).to.deep.equal([`${acme}.*.tool.call.#`]);
+    expect(await rig.subscriptions.reconcile()).to.deep.equal({ bound: 0, unbound: 0, listed: true });
+  });
+
+  it('registers nothing when the broker cannot bind: the API answers 503 with Retry-After', async () => {
+    const rig = await subscriptionRig();
+    const db = await isolatedDb('webhook_subscriptions');
+    const nowhere = `amqp://guest:guest@127.0.0.1:${await freePort()}`;
+    const topology = await loadTopology('topology/waggle.yaml');
+    const unreachable = webhookSubscriptionsOf({
+      pool: rig.pool,
+      topology,
+      amqpUrl: nowhere,
+      managementUrl: loadConfig().managementUrl,
+    });
+    const { tenant, token } = await tenantWithKey('subs', { db });
+
+    let refused: unknown;
+    await unreachable
+      .register({ tenant, url: 'https://acme.example/hook' })
+      .catch((err: unknown) => (refused = err));
+    expect(refused).to.be.instanceOf(WebhookRoutingUnavailableError);
+
+    const http = new HttpServer({ host: '127.0.0.1', port: 0 });
+    http.mount(
+      webhookEndpointRoutes({
+        authenticator: new ApiKeyAuthenticator(new KeyStore(db)),
+        db: rig.pool,
+        subscriptions: unreachable,
+      }),
+    );
+    const { port } = await http.start();
+    autoTeardown(() => http.stop(1_000));
+    const res = await fetch(`http://127.0.0.1:${port}/v1/webhooks/endpoints`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'https://acme.example/hook', eventTypes: ['message.*'] }),
+    });
+    expect(res.status).to.equal(503);
+    expect(res.headers.get('content-type')).to.match(/^application\/problem\+json/);
+    expect(res.headers.get('retry-after')).to.equal('5');
+    const problem = (await res.json()) as { code: string; detail: string };
+    expect(problem.code).to.equal('WEBHOOK_ROUTING_UNAVAILABLE');
+    expect(problem.detail).to.match(/could not bind the webhook subscription .*nothing was changed/);
+
+    const { rows } = await rig.pool.query('SELECT id FROM webhook_endpoint WHERE tenant = $1', [tenant]);
+    expect(rows).to.deep.equal([]);
+  });
+});

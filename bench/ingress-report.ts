@@ -28,7 +28,8 @@ export async function writeIngressRows(
       `connections for the four servers (${run.connections.join(' and ')}), ${run.seconds} s per side after a ` +
       `warm-up, ${run.rounds} alternating round(s), mean shown; each request a fresh ~500-byte ` +
       '`message.received` event (unique id, 1,000 sessions). After the run every session is checked to hold ' +
-      'sequences 1..n exactly once. ' +
+      'sequences 1..n exactly once. Before each side the admission tables are vacuumed and analyzed, with ' +
+      "earlier runs' bench tenants' records deleted (the floor truncates its own table). " +
       `Machine load average (1 min) ${run.loadBefore.toFixed(1)} before and ${loadavg()[0]?.toFixed(1)} after ` +
       'the run: other work shares these cores, so compare the ratio, not the absolute rates.',
     '',

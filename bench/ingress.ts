@@ -19,6 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
+import { Pool } from 'pg';
 import autocannon from 'autocannon';
 import { KeyStore, TenantStore } from '../src/tenants';
 import { connectAnyNode } from '../src/broker';
@@ -211,6 +212,7 @@ async function main(): Promise<void> {
     for (const connections of opts.connections) {
       for (let round = 1; round <= opts.rounds; round++) {
         for (const mode of SIDES) {
+          await freshAdmissionTables(databaseUrl, tenant);
           const server = await startServer(mode, env);
           try {
             const tag = `${mode}-${connections}-${round}-${process.pid}`;
@@ -290,6 +292,24 @@ async function admissionStats(port: number): Promise<string> {
 }
 
 /** Every session of the bench tenant must hold sequences 1..n exactly once: nothing lost, nothing doubled. */
+/**
+ * Before each side: the admission tables as a running deployment keeps them. Earlier invocations' bench
+ * tenants' records are gone (a deployment prunes them after the dedup window), and the tables are vacuumed
+ * and analyzed (the bench database may run without autovacuum, and the batch table is a queue: each
+ * statement inserts a row and deletes it once confirmed). Without it, each run left the next one a larger,
+ * bloated ledger; the floor side truncates its own table before each side.
+ */
+async function freshAdmissionTables(databaseUrl: string, tenant: string): Promise<void> {
+  const pool = new Pool({ connectionString: databaseUrl, max: 1, application_name: 'waggle-bench-vacuum' });
+  try {
+    for (const table of ['admitted_event', 'session_sequence'])
+      await pool.query(`DELETE FROM ${table} WHERE tenant LIKE 'bench-%' AND tenant <> $1`, [tenant]);
+    await pool.query('VACUUM ANALYZE admitted_event, admission_batch, session_sequence');
+  } finally {
+    await pool.end();
+  }
+}
+
 async function verifyGapless(databaseUrl: string, tenant: string): Promise<void> {
   const db = createDataSource({ url: databaseUrl, poolSize: 1 });
   await db.initialize();

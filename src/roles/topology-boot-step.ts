@@ -32,13 +32,6 @@ export function topologyBootStep(file: string): PrepareStep {
     const plan = planTopology(topology);
     const vhost = vhostOfAmqpUrl(ctx.config.amqpUrl);
     const management = new ManagementClient(ctx.config.managementUrl, vhost);
-    const subscriptionsOn = (channel: Channel) =>
-      new WebhookSubscriptions({
-        pool: poolOf(ctx.db),
-        targets: plan.subscriptions,
-        withChannel: (work) => work(channel),
-        management,
-      });
     let health = { ok: false, detail: 'not applied yet' };
     ctx.health.register('topology', () => health);
 
@@ -68,13 +61,32 @@ export function topologyBootStep(file: string): PrepareStep {
         log.error({ err }, 'topology apply failed');
         throw err;
       }
-      await reconcileSubscriptions(subscriptionsOn(channel), log);
     };
     // A failed setup is logged (here and by the broker connection); the next reconnect runs it again.
     const wrapper = ctx.broker.createChannel({ name: 'topology', confirm: false, setup });
     await wrapper.waitForConnect();
     const outcome = await firstRun;
     if (outcome instanceof Error) throw outcome;
+    await reconcileSubscriptions(
+      new WebhookSubscriptions({
+        pool: poolOf(ctx.db),
+        targets: plan.subscriptions,
+        withChannel: async (work) => {
+          const connection = ctx.broker.manager.connection;
+          if (!connection) throw new Error('not connected');
+          // A channel of its own: a bind the broker refuses closes it, not the topology's or the connection.
+          const channel = await connection.createChannel();
+          channel.on('error', () => undefined);
+          try {
+            return await work(channel);
+          } finally {
+            await channel.close().catch(() => undefined);
+          }
+        },
+        management,
+      }),
+      log,
+    );
 
     try {
       const report = await applyManagement(plan, ctx.config.managementUrl, vhost, { log });
@@ -100,8 +112,9 @@ export function topologyOf(ctx: PlatformContext): Topology {
   return t;
 }
 
-// The webhook queue's subscription bindings follow the endpoints again (after a reconnect, a crash between a
-// change's bind and its commit, or an earlier topology's keys). A failure leaves the last bindings in place.
+// The webhook queue's subscription bindings follow the endpoints again (a removal whose unbind failed, an
+// earlier topology's keys, rows written by hand). They are durable: a reconnect keeps them. A failure leaves
+// the last bindings in place.
 async function reconcileSubscriptions(
   subscriptions: WebhookSubscriptions,
   log: ReturnType<typeof logger>,

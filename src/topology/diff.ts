@@ -95,13 +95,15 @@ export async function diffTopology(
   const declaredBindings = new Set(plan.bindings.map(bindingKey));
   for (const b of plan.bindings)
     if (!liveBindings.has(bindingKey(b))) push('missing', 'binding', bindingLabel(b));
-  // Bindings kept from webhook subscriptions are the platform's to make and remove, not the file's.
+  // Bindings kept from webhook subscriptions (`<tenant>.*.<pattern>`) are the platform's to make and remove,
+  // not the file's; a key for every tenant (an earlier file's catch-all) is not one of them.
   const subscribed = new Set(
     plan.subscriptions.map((s) => `${s.source}\u0000${s.destinationType}\u0000${s.destination}`),
   );
   for (const [key, b] of liveBindings) {
     if (declaredBindings.has(key)) continue;
-    if (subscribed.has(`${b.source}\u0000${b.destination_type}\u0000${b.destination}`)) continue;
+    const pair = `${b.source}\u0000${b.destination_type}\u0000${b.destination}`;
+    if (subscribed.has(pair) && !/^[*#](\.|$)/.test(b.routing_key)) continue;
     const source = live.exchanges.get(b.source);
     const destination =
       b.destination_type === 'queue' ? live.queues.get(b.destination) : live.exchanges.get(b.destination);

@@ -156,6 +156,13 @@ function afterAttempt(ctx: StepContext<DeliveryState>, reply: AttemptReply): Ste
   throw new RetryableError('WAGGLE_WEBHOOK_ATTEMPT_FAILED', what);
 }
 
+/** The endpoint a platform notice about webhooks is about, if `event` is one. */
+function aboutEndpoint(event: WaggleEvent): string | undefined {
+  if (!event.type.startsWith('webhook.')) return undefined;
+  const id = (event.data as { endpointId?: unknown } | undefined)?.endpointId;
+  return typeof id === 'string' ? id : undefined;
+}
+
 /**
  * Starts one delivery saga per enabled endpoint of the event's tenant whose filter accepts its type (in
  * `db.tx`, e.g. the dispatcher's transaction). The endpoints are looked up through `endpointLookup` (outside
@@ -179,6 +186,9 @@ export async function startDeliveries(
   const ids: string[] = [];
   const body = webhookBody(event, now);
   for (const endpoint of endpoints) {
+    // A notice about an endpoint (its failed delivery, its disabling) is never sent to that endpoint: failing,
+    // it would fail again and beget the next notice.
+    if (aboutEndpoint(event) === endpoint.id) continue;
     const correlationKey = `${endpoint.id}/${event.id}`;
     const id = sagaIdFor(WEBHOOK_SAGA_TYPE, correlationKey);
     const state: DeliveryState = {

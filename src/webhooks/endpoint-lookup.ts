@@ -2,6 +2,7 @@ import { prepared, ReadBatcher, rowsOf, type Queryable } from '../db';
 import { acceptsEventType } from './event-filter';
 import { ENDPOINT_COLUMNS, UUID_RE, type WebhookEndpoint } from './endpoint-store';
 import { SuccessMarks } from './success-marks';
+import { UNFILTERED_EVENT_TYPES } from './webhook-settings';
 
 const BY_TENANTS = prepared(
   'waggle-endpoints-of-tenants',
@@ -43,11 +44,16 @@ export class EndpointLookup {
     });
   }
 
-  /** The enabled endpoints of `tenant` whose filter accepts `type`. */
+  /**
+   * The enabled endpoints of `tenant` whose filter accepts `type` (an endpoint without a filter: the
+   * families of UNFILTERED_EVENT_TYPES).
+   */
   async forEvent(tenant: string, type: string): Promise<WebhookEndpoint[]> {
     if (tenant.includes('\u0000')) return [];
     const endpoints = (await this.byTenant.load(tenant)) ?? [];
-    return endpoints.filter((e) => acceptsEventType(e.eventTypes, type));
+    return endpoints.filter((e) =>
+      acceptsEventType(e.eventTypes.length > 0 ? e.eventTypes : UNFILTERED_EVENT_TYPES, type),
+    );
   }
 
   /** One endpoint, or undefined. */

@@ -12,7 +12,7 @@ export interface WebhookEndpoint {
   url: string;
   /** `whsec_…`; shown once at registration and to operators, never in listings for tenants. */
   secret: string;
-  /** Event-type patterns (`message.*`, `tool.call.#`); empty means every event. */
+  /** Event-type patterns (`message.*`, `tool.call.#`); empty: every message, tool-call and session event. */
   eventTypes: string[];
   description: string | null;
   enabled: boolean;

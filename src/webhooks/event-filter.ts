@@ -21,9 +21,16 @@ function matchWords(pattern: string[], pi: number, words: string[], wi: number):
 }
 
 const PATTERN = /^(\*|#|[a-z0-9-]+)(\.(\*|#|[a-z0-9-]+))*$/;
+/**
+ * The longest pattern: it is bound as `<tenant>.*.<pattern>`, a routing key of at most 255 bytes, and a
+ * tenant id has up to 63.
+ */
+export const MAX_PATTERN_LENGTH = 180;
 
 /** Why a filter pattern is malformed, or undefined when it is fine. */
 export function eventTypePatternProblem(pattern: string): string | undefined {
+  if (pattern.length > MAX_PATTERN_LENGTH)
+    return `"${pattern.slice(0, 40)}…" is ${pattern.length} characters, expected at most ${MAX_PATTERN_LENGTH}`;
   return PATTERN.test(pattern)
     ? undefined
     : `"${pattern}" is not an event type pattern like message.received, tool.call.* or session.#`;

@@ -1,13 +1,15 @@
+import { UNFILTERED_EVENT_TYPES } from './webhook-settings';
+
 /**
  * The routing keys that bring a tenant's subscribed events to the webhook queue: events are keyed
  * `<tenant>.<channel>.<event-type>` and an endpoint's filter patterns are dotted words with the topic
- * wildcards, so each pattern binds as `<tenant>.*.<pattern>`; an endpoint without a filter takes every
- * event of its tenant (`<tenant>.*.#`). The dispatcher still matches each event against each endpoint:
- * a key only decides what reaches the queue.
+ * wildcards, so each pattern binds as `<tenant>.*.<pattern>`; an endpoint without a filter binds the
+ * families it receives (UNFILTERED_EVENT_TYPES). The dispatcher still matches each event against each
+ * endpoint: a key only decides what reaches the queue.
  */
 export function subscriptionKeys(tenant: string, eventTypes: readonly string[]): string[] {
-  if (eventTypes.length === 0) return [`${tenant}.*.#`];
-  return [...new Set(eventTypes.map((pattern) => `${tenant}.*.${pattern}`))];
+  const patterns = eventTypes.length === 0 ? UNFILTERED_EVENT_TYPES : eventTypes;
+  return [...new Set(patterns.map((pattern) => `${tenant}.*.${pattern}`))];
 }
 
 /** Every key the endpoints need, once each. */

@@ -71,7 +71,8 @@ export function webhookEndpointRoutes(deps: WebhookEndpointRoutesDeps): Router {
               eventTypes: {
                 type: 'array',
                 items: { type: 'string' },
-                description: 'e.g. message.*, tool.call.#; empty for all',
+                description:
+                  'e.g. message.*, tool.call.#; empty for every message, tool-call and session event',
               },
               secret: {
                 type: 'string',

@@ -22,6 +22,12 @@ export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
 
 /** The saga type of one delivery (one event to one endpoint). */
 export const WEBHOOK_SAGA_TYPE = 'webhook-delivery';
+/**
+ * The event families an endpoint without a filter receives: chat messages, tool calls and sessions. Not
+ * the platform's own notices about webhooks (`webhook.delivery.failed`, `webhook.endpoint.disabled`): sent
+ * to every endpoint, a failing endpoint would be sent the notice of its own failure, and fail again.
+ */
+export const UNFILTERED_EVENT_TYPES: readonly string[] = ['message.#', 'tool.call.#', 'session.#'];
 /** Command asking the dispatcher to make one attempt, and its reply to the saga. */
 export const ATTEMPT_REQUESTED = 'webhook.attempt.requested';
 export const ATTEMPT_COMPLETED = 'webhook.attempt.completed';

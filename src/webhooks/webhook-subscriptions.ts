@@ -1,4 +1,5 @@
-import { codedError, RetryableError } from '../errors';
+import { codedError, errorKind, RetryableError } from '../errors';
+import { logger } from '../observability';
 import { inTransaction, rowsOf, type Queryable, type TransactionPool } from '../db';
 import type { ManagementClient, PlannedSubscription } from '../topology';
 import {
@@ -45,8 +46,10 @@ export interface ReconcileReport {
   listed: boolean;
 }
 
-// One writer of subscription bindings at a time, across every process on the database.
+// One writer of subscription bindings at a time, across every process on the database; a writer waits for
+// the lock at most LOCK_WAIT, so a broker that hangs one change does not pile the others up behind it.
 const LOCK = `SELECT pg_advisory_xact_lock(hashtext('waggle.webhook_subscriptions'))`;
+const LOCK_WAIT = `SET LOCAL lock_timeout = '10s'`;
 
 /**
  * Registers and removes tenants' webhook endpoints together with the bindings that route their subscribed
@@ -54,10 +57,12 @@ const LOCK = `SELECT pg_advisory_xact_lock(hashtext('waggle.webhook_subscription
  * webhooks`): so an event nobody subscribed to never reaches the queue, and the dispatcher does not spend a
  * delivery on it. Where the topology lists its keys instead, there are no targets and only rows change.
  *
- * A registration binds its keys before its row commits, and a removal unbinds the keys no other endpoint of
- * the tenant needs before its delete commits, each under one advisory lock: an endpoint answered as
- * registered receives its tenant's next matching event, and a failed bind registers nothing. A key left bound
- * by a crash between the two only costs the dispatcher a lookup; `reconcile` (at every boot) removes it.
+ * A registration binds its keys before its row commits, under one advisory lock (taken once the broker
+ * connection is open): an endpoint answered as registered receives its tenant's next matching event, and a
+ * failed bind registers nothing. A removal commits its delete first, then unbinds, under the lock again,
+ * the keys no endpoint of the tenant needs any more: a failed unbind leaves a key that only costs the
+ * dispatcher a lookup, never a registered endpoint without its key. `reconcile` (at every boot) removes such
+ * leftovers.
  */
 export class WebhookSubscriptions {
   private readonly targets: readonly PlannedSubscription[];
@@ -76,41 +81,64 @@ export class WebhookSubscriptions {
     const problems = endpointProblems(e);
     if (problems.length > 0) throw new WebhookEndpointInvalidError(problems);
     if (!this.routesBySubscription) return createEndpoint(this.options.pool, e);
-    return inTransaction(this.options.pool, async (tx) => {
-      await tx.query(LOCK);
-      await this.change('bind', subscriptionKeys(e.tenant, e.eventTypes ?? []));
-      return createEndpoint(tx, e);
-    });
+    const keys = subscriptionKeys(e.tenant, e.eventTypes ?? []);
+    return this.routing('bind', keys, (channel) =>
+      inTransaction(this.options.pool, async (tx) => {
+        await locked(tx);
+        for (const target of this.targets)
+          for (const key of keys) await bindingOp(channel, 'bind', target, key);
+        return createEndpoint(tx, e);
+      }),
+    );
   }
 
-  /** Deletes an endpoint (optionally only `tenant`'s) and unbinds what no other endpoint of its tenant needs. */
+  /**
+   * Deletes an endpoint (optionally only `tenant`'s), then unbinds what no endpoint of its tenant still
+   * needs. The delete stands even when the unbind fails (logged; the next reconcile removes the key).
+   */
   async remove(id: string, tenant?: string): Promise<void> {
     if (!this.routesBySubscription) {
       await deleteEndpoint(this.options.pool, id, tenant);
       return;
     }
-    await inTransaction(this.options.pool, async (tx) => {
-      await tx.query(LOCK);
-      const gone = await deleteEndpoint(tx, id, tenant);
-      const still = keysOfEndpoints(await endpointsOf(tx, gone.tenant));
-      const stale = subscriptionKeys(gone.tenant, gone.eventTypes).filter((k) => !still.has(k));
-      await this.change('unbind', stale);
+    const gone = await inTransaction(this.options.pool, async (tx) => {
+      await locked(tx);
+      return deleteEndpoint(tx, id, tenant);
     });
+    const keys = subscriptionKeys(gone.tenant, gone.eventTypes);
+    try {
+      await this.routing('unbind', keys, (channel) =>
+        inTransaction(this.options.pool, async (tx) => {
+          await locked(tx);
+          const still = keysOfEndpoints(await endpointsOf(tx, gone.tenant));
+          for (const target of this.targets)
+            for (const key of keys)
+              if (!still.has(key) && !target.declaredKeys.includes(key))
+                await bindingOp(channel, 'unbind', target, key);
+        }),
+      );
+    } catch (err) {
+      logger({ component: 'webhooks', tenant: gone.tenant }).warn(
+        { endpointId: id, err: (err as Error).message },
+        'endpoint removed; its subscription keys stay bound until the next reconcile',
+      );
+    }
   }
 
   /**
    * Makes the live bindings match the endpoints: binds every key an endpoint needs and, when the live bindings
-   * can be listed, unbinds the ones none needs (a crash's leftovers, keys an earlier topology listed).
+   * can be listed, unbinds the ones none needs (a crash's leftovers, keys an earlier topology listed, keys
+   * bound straight to a queue that has since got dedicated copies and a tenant router).
    */
   async reconcile(): Promise<ReconcileReport> {
     if (!this.routesBySubscription) return { bound: 0, unbound: 0, listed: true };
-    return inTransaction(this.options.pool, async (tx) => {
-      await tx.query(LOCK);
-      const wanted = keysOfEndpoints(await endpointsOf(tx));
-      const report: ReconcileReport = { bound: 0, unbound: 0, listed: true };
-      await this.options.withChannel(async (channel) => {
+    return this.options.withChannel((channel) =>
+      inTransaction(this.options.pool, async (tx) => {
+        await locked(tx);
+        const wanted = keysOfEndpoints(await endpointsOf(tx));
+        const report: ReconcileReport = { bound: 0, unbound: 0, listed: true };
         for (const target of this.targets) {
-          const live = await this.liveKeys(target);
+          const live = await this.liveKeys(target.source, target.destinationType, target.destination);
           if (!live) report.listed = false;
           const keep = new Set(target.declaredKeys);
           for (const key of wanted) {
@@ -123,22 +151,30 @@ export class WebhookSubscriptions {
             await bindingOp(channel, 'unbind', target, key);
             report.unbound += 1;
           }
+          if (target.destinationType === 'exchange') {
+            // Its tenant router took over from the queue itself: what was bound to the queue goes.
+            const direct = await this.liveKeys(target.source, 'queue', target.queue);
+            for (const key of direct ?? []) {
+              await channel.unbindQueue(target.queue, target.source, key);
+              report.unbound += 1;
+            }
+          }
         }
-      });
-      return report;
-    });
+        return report;
+      }),
+    );
   }
 
-  private async change(op: 'bind' | 'unbind', keys: readonly string[]): Promise<void> {
-    if (keys.length === 0) return;
+  // Runs `work` on a channel; what the broker refuses becomes WebhookRoutingUnavailableError.
+  private async routing<T>(
+    op: 'bind' | 'unbind',
+    keys: readonly string[],
+    work: (channel: BindingChannel) => Promise<T>,
+  ): Promise<T> {
     try {
-      await this.options.withChannel(async (channel) => {
-        for (const target of this.targets)
-          for (const key of keys)
-            if (op === 'bind' || !target.declaredKeys.includes(key))
-              await bindingOp(channel, op, target, key);
-      });
+      return await this.options.withChannel(work);
     } catch (err) {
+      if (!isRoutingFailure(err)) throw err;
       throw new WebhookRoutingUnavailableError(
         `could not ${op} the webhook subscription ${keys.join(', ')} on the broker: ${(err as Error).message}`,
         { cause: err },
@@ -146,20 +182,38 @@ export class WebhookSubscriptions {
     }
   }
 
-  // The keys bound live from the target's source into its destination, or undefined when they cannot be listed.
-  private async liveKeys(target: PlannedSubscription): Promise<Set<string> | undefined> {
+  // The keys bound live from `source` into a destination, or undefined when they cannot be listed.
+  private async liveKeys(
+    source: string,
+    destinationType: 'queue' | 'exchange',
+    destination: string,
+  ): Promise<Set<string> | undefined> {
     const management = this.options.management;
     if (!management) return undefined;
-    const kind = target.destinationType === 'queue' ? 'q' : 'e';
+    const kind = destinationType === 'queue' ? 'q' : 'e';
     try {
       const live = await management.get<Array<{ routing_key: string }>>(
-        `/bindings/${management.vhostPath}/e/${encodeURIComponent(target.source)}/${kind}/${encodeURIComponent(target.destination)}`,
+        `/bindings/${management.vhostPath}/e/${encodeURIComponent(source)}/${kind}/${encodeURIComponent(destination)}`,
       );
       return new Set(live.map((b) => b.routing_key));
     } catch {
       return undefined;
     }
   }
+}
+
+async function locked(tx: Queryable): Promise<void> {
+  await tx.query(LOCK_WAIT);
+  await tx.query(LOCK);
+}
+
+// Invalid input and a missing endpoint keep their own errors; the broker's refusals and a lock that did not
+// come in time mean "try again shortly".
+function isRoutingFailure(err: unknown): boolean {
+  if (errorKind(err) === 'invalid-input') return false;
+  const code = (err as { code?: unknown }).code;
+  if (code === '55P03') return true; // lock_not_available: another change held the lock too long
+  return typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code);
 }
 
 async function endpointsOf(

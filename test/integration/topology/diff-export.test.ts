@@ -39,8 +39,9 @@ describe('topology: diff against the live broker', () => {
     const { vhost, plan } = await appliedVhost();
     const { channel } = await connectTo(vhost);
     await channel.unbindQueue('waggle.admission', 'waggle.admission', '#');
-    // a webhook subscription's binding: the platform's to keep, not drift
+    // a webhook subscription's binding: the platform's to keep, not drift; an earlier file's catch-all is
     await channel.bindQueue('webhook.deliveries', 'events', 'acme.*.message.#');
+    await channel.bindQueue('webhook.deliveries', 'events', '*.*.session.#');
     await channel.deleteQueue('outbound.retry.30s');
     await channel.assertQueue('legacy.jobs', {
       durable: true,
@@ -59,12 +60,13 @@ describe('topology: diff against the live broker', () => {
 
     const diff = await diffTopology(plan, MANAGEMENT_URL(), vhost, { env: ENV });
     expect(diff.inSync).to.equal(false);
-    expect(diff.counts).to.deep.equal({ missing: 2, different: 1, extra: 2 });
+    expect(diff.counts).to.deep.equal({ missing: 2, different: 1, extra: 3 });
     expect(diff.items).to.deep.equal([
       { status: 'missing', kind: 'queue', name: 'outbound.retry.30s' },
       { status: 'extra', kind: 'queue', name: 'legacy.jobs' },
       { status: 'missing', kind: 'binding', name: 'waggle.admission → waggle.admission [#]' },
       { status: 'extra', kind: 'binding', name: 'events → legacy.jobs [*.*.legacy.#]' },
+      { status: 'extra', kind: 'binding', name: 'events → webhook.deliveries [*.*.session.#]' },
       {
         status: 'different',
         kind: 'permission',
@@ -73,7 +75,7 @@ describe('topology: diff against the live broker', () => {
       },
     ]);
     expect(formatDiff(diff)).to.include(`different permission ${user}: configure is ".*" live, "" declared`);
-    expect(formatDiff(diff).at(-1)).to.match(/^drift: 2 missing, 1 different, 2 extra/);
+    expect(formatDiff(diff).at(-1)).to.match(/^drift: 2 missing, 1 different, 3 extra/);
   });
 
   it('finds a queue whose arguments differ and a producer whose password no longer matches', async () => {

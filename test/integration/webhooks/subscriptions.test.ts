@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
 import { expect } from 'chai';
 import type { Pool } from 'pg';
@@ -6,8 +7,10 @@ import { poolOf } from '../../../src/db';
 import { HttpServer } from '../../../src/http';
 import { ApiKeyAuthenticator, KeyStore } from '../../../src/tenants';
 import { applyTopology, ManagementClient, loadTopology, planTopology } from '../../../src/topology';
+import { ManualClock } from '../../../src/saga';
 import {
   createEndpoint,
+  startDeliveries,
   webhookEndpointRoutes,
   webhookSubscriptionsOf,
   WebhookEndpointNotFoundError,
@@ -23,6 +26,7 @@ import {
   tenantWithKey,
   uniqueName,
 } from '../../support';
+import { httpStub, manualRig } from '../saga/flow-rig';
 
 const QUEUE = 'webhook.deliveries';
 
@@ -88,12 +92,20 @@ describe('webhooks: subscriptions bind what endpoints subscribe to, and nothing 
     });
     await rig.subscriptions.register({ tenant: globex, url: 'https://globex.example/hook' });
 
-    expect(await rig.liveKeys()).to.deep.equal([`${acme}.*.message.*`, `${globex}.*.#`].sort());
+    expect(await rig.liveKeys()).to.deep.equal(
+      [
+        `${acme}.*.message.*`,
+        `${globex}.*.message.#`,
+        `${globex}.*.session.#`,
+        `${globex}.*.tool.call.#`,
+      ].sort(),
+    );
     const routed = await rig.routed([
       `${acme}.webchat.message.received`,
       `${acme}.webchat.tool.call.completed`,
       `${acme}.webchat.session.closed`,
       `${globex}.slack.tool.call.requested`,
+      `${globex}.system.webhook.delivery.failed`,
       `${uniqueName('initech')}.webchat.message.received`,
     ]);
     expect(routed).to.deep.equal(
@@ -150,6 +162,28 @@ describe('webhooks: subscriptions bind what endpoints subscribe to, and nothing 
     expect(await rig.subscriptions.reconcile()).to.deep.equal({ bound: 0, unbound: 0, listed: true });
   });
 
+  it('removes an endpoint even when the broker cannot unbind: the key stays until the next reconcile', async () => {
+    const rig = await subscriptionRig();
+    const acme = uniqueName('acme');
+    const endpoint = await rig.subscriptions.register({
+      tenant: acme,
+      url: 'https://acme.example/hook',
+      eventTypes: ['session.#'],
+    });
+    const unreachable = webhookSubscriptionsOf({
+      pool: rig.pool,
+      topology: await loadTopology('topology/waggle.yaml'),
+      amqpUrl: `amqp://guest:guest@127.0.0.1:${await freePort()}`,
+      managementUrl: loadConfig().managementUrl,
+    });
+    await unreachable.remove(endpoint.id, acme);
+    const { rows } = await rig.pool.query('SELECT id FROM webhook_endpoint WHERE id = $1', [endpoint.id]);
+    expect(rows).to.deep.equal([]);
+    expect(await rig.liveKeys()).to.deep.equal([`${acme}.*.session.#`]);
+    expect(await rig.subscriptions.reconcile()).to.deep.equal({ bound: 0, unbound: 1, listed: true });
+    expect(await rig.liveKeys()).to.deep.equal([]);
+  });
+
   it('registers nothing when the broker cannot bind: the API answers 503 with Retry-After', async () => {
     const rig = await subscriptionRig();
     const db = await isolatedDb('webhook_subscriptions');
@@ -193,5 +227,49 @@ describe('webhooks: subscriptions bind what endpoints subscribe to, and nothing 
 
     const { rows } = await rig.pool.query('SELECT id FROM webhook_endpoint WHERE tenant = $1', [tenant]);
     expect(rows).to.deep.equal([]);
+  });
+});
+
+describe('webhooks: which endpoints an event starts deliveries for', function () {
+  this.timeout(60_000);
+
+  it('gives an endpoint without a filter messages, tool calls and sessions, and a notice never to the endpoint it is about', async () => {
+    const rig = await manualRig(new ManualClock());
+    const tenant = uniqueName('notices');
+    const receiver = await httpStub(() => ({ status: 204 }));
+    const all = await rig.subscriptions.register({ tenant, url: receiver.url });
+    const [watcher, failing] = [
+      await rig.subscriptions.register({ tenant, url: receiver.url, eventTypes: ['webhook.#'] }),
+      await rig.subscriptions.register({ tenant, url: receiver.url, eventTypes: ['webhook.#'] }),
+    ];
+    const start = (type: string, data: Record<string, unknown>) =>
+      startDeliveries(
+        rig.runtime.engine,
+        rig.runtime.endpoints,
+        {
+          specversion: '1.0',
+          id: randomUUID(),
+          source: '/tests',
+          type,
+          time: new Date().toISOString(),
+          tenantid: tenant,
+          channel: 'system',
+          sessionid: `webhook-endpoint-${failing.id}`,
+          correlationid: randomUUID(),
+          data,
+        },
+        { tx: rig.pool, read: rig.pool },
+      );
+    const forEndpoints = async (ids: string[]) =>
+      (await Promise.all(ids.map((id) => rig.runtime.engine.get(id)))).map(
+        (s) => (s.input as { endpointId: string }).endpointId,
+      );
+
+    const notice = await start('webhook.endpoint.disabled', { endpointId: failing.id, reason: 'HTTP 410' });
+    expect(await forEndpoints(notice)).to.deep.equal([watcher.id]);
+    const message = await start('message.received', { text: 'hi' });
+    expect(await forEndpoints(message)).to.deep.equal([all.id]);
+    const closed = await start('session.closed', {});
+    expect(await forEndpoints(closed)).to.deep.equal([all.id]);
   });
 });

@@ -26,7 +26,8 @@ import {
   tenantWithKey,
   uniqueName,
 } from '../../support';
-import { httpStub, manualRig } from '../saga/flow-rig';
+import { httpStub, manualRig, platformRig } from '../saga/flow-rig';
+import { SAGA_TEST_DB } from '../saga/saga-harness';
 
 const QUEUE = 'webhook.deliveries';
 
@@ -271,5 +272,26 @@ describe('webhooks: which endpoints an event starts deliveries for', function ()
     expect(await forEndpoints(message)).to.deep.equal([all.id]);
     const closed = await start('session.closed', {});
     expect(await forEndpoints(closed)).to.deep.equal([all.id]);
+  });
+});
+
+describe('webhooks: subscriptions at boot', function () {
+  this.timeout(60_000);
+
+  it('binds what a row written without its binding needs when the platform starts', async () => {
+    const pool = poolOf(await isolatedDb(SAGA_TEST_DB));
+    const tenant = uniqueName('boot');
+    const endpoint = await createEndpoint(pool, {
+      tenant,
+      url: 'https://boot.example/hook',
+      eventTypes: ['message.*'],
+    });
+    autoTeardown(() => pool.query('DELETE FROM webhook_endpoint WHERE id = $1', [endpoint.id]));
+    const rig = await platformRig();
+    const management = new ManagementClient(loadConfig().managementUrl, rig.vhost);
+    const live = await management.get<Array<{ routing_key: string }>>(
+      `/bindings/${management.vhostPath}/e/events/q/webhook.deliveries`,
+    );
+    expect(live.map((b) => b.routing_key)).to.include(`${tenant}.*.message.*`);
   });
 });

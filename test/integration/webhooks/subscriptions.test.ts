@@ -39,6 +39,8 @@ interface SubscriptionRig {
   /** Publishes one event per routing key (confirmed) and answers the keys that reached the webhook queue. */
   routed(keys: string[]): Promise<string[]>;
   bind(key: string): Promise<void>;
+  /** Deletes the webhook queue, so the broker refuses binds to it. */
+  dropQueue(): Promise<void>;
 }
 
 // The shipped topology on a vhost of its own, and a database of its own: a reconcile reads every endpoint.
@@ -76,6 +78,9 @@ async function subscriptionRig(): Promise<SubscriptionRig> {
     },
     async bind(key) {
       await channel.bindQueue(QUEUE, 'events', key);
+    },
+    async dropQueue() {
+      await channel.deleteQueue(QUEUE);
     },
   };
 }
@@ -183,6 +188,20 @@ describe('webhooks: subscriptions bind what endpoints subscribe to, and nothing 
     expect(await rig.liveKeys()).to.deep.equal([`${acme}.*.session.#`]);
     expect(await rig.subscriptions.reconcile()).to.deep.equal({ bound: 0, unbound: 1, listed: true });
     expect(await rig.liveKeys()).to.deep.equal([]);
+  });
+
+  it('registers nothing when the broker refuses the bind (its queue is gone), and the process carries on', async () => {
+    const rig = await subscriptionRig();
+    const acme = uniqueName('acme');
+    await rig.dropQueue();
+    let refused: unknown;
+    await rig.subscriptions
+      .register({ tenant: acme, url: 'https://acme.example/hook', eventTypes: ['message.*'] })
+      .catch((err: unknown) => (refused = err));
+    expect(refused).to.be.instanceOf(WebhookRoutingUnavailableError);
+    expect((refused as Error).message).to.match(/could not bind the webhook subscription .*NOT_FOUND/);
+    const { rows } = await rig.pool.query('SELECT id FROM webhook_endpoint WHERE tenant = $1', [acme]);
+    expect(rows).to.deep.equal([]);
   });
 
   it('registers nothing when the broker cannot bind: the API answers 503 with Retry-After', async () => {

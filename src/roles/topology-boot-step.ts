@@ -11,7 +11,7 @@ import {
   type Topology,
 } from '../topology';
 import { loadWorkflows } from '../workflows';
-import { WebhookSubscriptions } from '../webhooks';
+import { channelOn, WebhookSubscriptions } from '../webhooks';
 import { poolOf } from '../db';
 import type { PlatformContext, PrepareStep } from './role';
 
@@ -71,18 +71,12 @@ export function topologyBootStep(file: string): PrepareStep {
       new WebhookSubscriptions({
         pool: poolOf(ctx.db),
         targets: plan.subscriptions,
-        withChannel: async (work) => {
+        // A channel of its own: a bind the broker refuses closes it, not the topology's or the connection.
+        withChannel: channelOn(() => {
           const connection = ctx.broker.manager.connection;
           if (!connection) throw new Error('not connected');
-          // A channel of its own: a bind the broker refuses closes it, not the topology's or the connection.
-          const channel = await connection.createChannel();
-          channel.on('error', () => undefined);
-          try {
-            return await work(channel);
-          } finally {
-            await channel.close().catch(() => undefined);
-          }
-        },
+          return connection;
+        }),
         management,
       }),
       log,

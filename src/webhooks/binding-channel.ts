@@ -1,5 +1,22 @@
+import type { ChannelModel } from 'amqplib';
 import { connectAnyNode } from '../broker';
 import type { WithBindingChannel } from './webhook-subscriptions';
+
+/**
+ * Runs each change on a channel of its own on `connection`, closed afterwards: a bind the broker refuses
+ * closes that channel (the refusal reaches `work` as its rejection), never the connection or another channel.
+ */
+export function channelOn(connection: () => Pick<ChannelModel, 'createChannel'>): WithBindingChannel {
+  return async (work) => {
+    const channel = await connection().createChannel();
+    channel.on('error', () => undefined);
+    try {
+      return await work(channel);
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  };
+}
 
 /**
  * A channel on a connection of its own for each change of subscriptions: registrations are rare, and the
@@ -10,10 +27,7 @@ export function channelPerChange(amqpUrl: string): WithBindingChannel {
     const connection = await connectAnyNode(amqpUrl);
     connection.on('error', () => undefined);
     try {
-      const channel = await connection.createChannel();
-      // A refused bind closes the channel; the refusal reaches `work` as its rejection.
-      channel.on('error', () => undefined);
-      return await work(channel);
+      return await channelOn(() => connection)(work);
     } finally {
       await connection.close().catch(() => undefined);
     }

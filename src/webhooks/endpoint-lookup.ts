@@ -2,7 +2,7 @@ import { prepared, ReadBatcher, rowsOf, type Queryable } from '../db';
 import { acceptsEventType } from './event-filter';
 import { ENDPOINT_COLUMNS, UUID_RE, type WebhookEndpoint } from './endpoint-store';
 import { SuccessMarks } from './success-marks';
-import { UNFILTERED_EVENT_TYPES } from './webhook-settings';
+import { patternsOf } from './subscription-keys';
 
 const BY_TENANTS = prepared(
   'waggle-endpoints-of-tenants',
@@ -51,9 +51,7 @@ export class EndpointLookup {
   async forEvent(tenant: string, type: string): Promise<WebhookEndpoint[]> {
     if (tenant.includes('\u0000')) return [];
     const endpoints = (await this.byTenant.load(tenant)) ?? [];
-    return endpoints.filter((e) =>
-      acceptsEventType(e.eventTypes.length > 0 ? e.eventTypes : UNFILTERED_EVENT_TYPES, type),
-    );
+    return endpoints.filter((e) => acceptsEventType(patternsOf(e.eventTypes), type));
   }
 
   /** One endpoint, or undefined. */

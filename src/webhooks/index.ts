@@ -72,6 +72,6 @@ export {
   type WebhookSubscriptionsOptions,
   type WithBindingChannel,
 } from './webhook-subscriptions';
-export { channelPerChange } from './binding-channel';
+export { channelOn, channelPerChange } from './binding-channel';
 export { webhookSubscriptionsOf } from './subscriptions-of';
 export { keysOfEndpoints, subscriptionKeys } from './subscription-keys';

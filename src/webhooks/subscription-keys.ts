@@ -8,8 +8,12 @@ import { UNFILTERED_EVENT_TYPES } from './webhook-settings';
  * endpoint: a key only decides what reaches the queue.
  */
 export function subscriptionKeys(tenant: string, eventTypes: readonly string[]): string[] {
-  const patterns = eventTypes.length === 0 ? UNFILTERED_EVENT_TYPES : eventTypes;
-  return [...new Set(patterns.map((pattern) => `${tenant}.*.${pattern}`))];
+  return [...new Set(patternsOf(eventTypes).map((pattern) => `${tenant}.*.${pattern}`))];
+}
+
+/** The patterns an endpoint's filter stands for: its own, or UNFILTERED_EVENT_TYPES when it has none. */
+export function patternsOf(eventTypes: readonly string[]): readonly string[] {
+  return eventTypes.length === 0 ? UNFILTERED_EVENT_TYPES : eventTypes;
 }
 
 /** Every key the endpoints need, once each. */

@@ -1,11 +1,12 @@
 import { codedError, errorKind, RetryableError } from '../errors';
 import { logger } from '../observability';
-import { inTransaction, rowsOf, type Queryable, type TransactionPool } from '../db';
+import { inTransaction, type Queryable, type TransactionPool } from '../db';
 import type { ManagementClient, PlannedSubscription } from '../topology';
 import {
   createEndpoint,
   deleteEndpoint,
   endpointProblems,
+  listEndpoints,
   type NewEndpoint,
   type WebhookEndpoint,
 } from './endpoint-store';
@@ -110,7 +111,7 @@ export class WebhookSubscriptions {
       await this.routing('unbind', keys, (channel) =>
         inTransaction(this.options.pool, async (tx) => {
           await locked(tx);
-          const still = keysOfEndpoints(await endpointsOf(tx, gone.tenant));
+          const still = keysOfEndpoints(await listEndpoints(tx, gone.tenant));
           for (const target of this.targets)
             for (const key of keys)
               if (!still.has(key) && !target.declaredKeys.includes(key))
@@ -135,7 +136,7 @@ export class WebhookSubscriptions {
     return this.options.withChannel((channel) =>
       inTransaction(this.options.pool, async (tx) => {
         await locked(tx);
-        const wanted = keysOfEndpoints(await endpointsOf(tx));
+        const wanted = keysOfEndpoints(await listEndpoints(tx));
         const report: ReconcileReport = { bound: 0, unbound: 0, listed: true };
         for (const target of this.targets) {
           const live = await this.liveKeys(target.source, target.destinationType, target.destination);
@@ -214,17 +215,6 @@ function isRoutingFailure(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   if (code === '55P03') return true; // lock_not_available: another change held the lock too long
   return typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code);
-}
-
-async function endpointsOf(
-  db: Queryable,
-  tenant?: string,
-): Promise<Array<{ tenant: string; eventTypes: string[] }>> {
-  return rowsOf<{ tenant: string; eventTypes: string[] }>(
-    db,
-    `SELECT tenant, event_types AS "eventTypes" FROM webhook_endpoint ${tenant ? 'WHERE tenant = $1' : ''}`,
-    tenant ? [tenant] : [],
-  );
 }
 
 async function bindingOp(

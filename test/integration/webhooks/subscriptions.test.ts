@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
 import { expect } from 'chai';
-import type { Pool } from 'pg';
+import { Pool as PgPool, type Pool } from 'pg';
 import { loadConfig } from '../../../src/config';
 import { poolOf } from '../../../src/db';
 import { HttpServer } from '../../../src/http';
@@ -22,6 +22,7 @@ import {
   autoTeardown,
   freePort,
   isolatedDb,
+  isolatedDbUrl,
   tempVhost,
   tenantWithKey,
   uniqueName,
@@ -41,6 +42,8 @@ interface SubscriptionRig {
   bind(key: string): Promise<void>;
   /** Deletes the webhook queue, so the broker refuses binds to it. */
   dropQueue(): Promise<void>;
+  /** The subscriptions of another process on the same database and vhost: a pool and connections of its own. */
+  anotherProcess(): WebhookSubscriptions;
 }
 
 // The shipped topology on a vhost of its own, and a database of its own: a reconcile reads every endpoint.
@@ -81,6 +84,11 @@ async function subscriptionRig(): Promise<SubscriptionRig> {
     },
     async dropQueue() {
       await channel.deleteQueue(QUEUE);
+    },
+    anotherProcess() {
+      const own = new PgPool({ connectionString: isolatedDbUrl('webhook_subscriptions'), max: 4 });
+      autoTeardown(() => own.end());
+      return webhookSubscriptionsOf({ pool: own, topology, amqpUrl, managementUrl });
     },
   };
 }
@@ -166,6 +174,57 @@ describe('webhooks: subscriptions bind what endpoints subscribe to, and nothing 
     expect(await rig.subscriptions.reconcile()).to.deep.equal({ bound: 1, unbound: 2, listed: true });
     expect(await rig.liveKeys()).to.deep.equal([`${acme}.*.tool.call.#`]);
     expect(await rig.subscriptions.reconcile()).to.deep.equal({ bound: 0, unbound: 0, listed: true });
+  });
+
+  it('leaves exactly the keys the remaining endpoints need when two processes register and remove at once', async () => {
+    const rig = await subscriptionRig();
+    const [a, b] = [rig.subscriptions, rig.anotherProcess()];
+    const acme = uniqueName('acme');
+    const hook = (n: number, eventTypes: string[]) => ({
+      tenant: acme,
+      url: `https://acme.example/${n}`,
+      eventTypes,
+    });
+    // Each round, one process removes the only endpoint wanting a key while the other registers a new one
+    // wanting the same key: a removal that read the endpoints before the registration committed, and unbound
+    // after its bind, would leave the new endpoint without its key.
+    // The registration starts a little later each round, so that across the rounds its bind and commit fall
+    // on every side of the removal's read and unbind.
+    let current = await a.register(hook(0, ['message.*']));
+    for (let round = 1; round <= 30; round++) {
+      const [remover, registrar] = round % 2 === 0 ? [a, b] : [b, a];
+      const [, next] = await Promise.all([
+        remover.remove(current.id, acme),
+        new Promise((resolve) => setTimeout(resolve, round * 1.5)).then(() =>
+          registrar.register(hook(round, round % 3 === 0 ? ['message.*', 'session.#'] : ['message.*'])),
+        ),
+      ]);
+      current = next;
+      expect(await rig.liveKeys(), `round ${round}`).to.include(`${acme}.*.message.*`);
+    }
+    // and a burst of both processes at once, half of it removed again
+    const burst = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 === 0 ? a : b).register(hook(100 + i, i % 3 === 0 ? ['tool.call.#'] : ['message.*'])),
+      ),
+    );
+    await Promise.all(
+      burst.filter((_, i) => i % 3 === 0).map((e, i) => (i % 2 === 0 ? b : a).remove(e.id, acme)),
+    );
+
+    const { rows } = await rig.pool.query<{ event_types: string[] | null }>(
+      'SELECT event_types FROM webhook_endpoint WHERE tenant = $1',
+      [acme],
+    );
+    const wanted = [...new Set(rows.flatMap((r) => r.event_types ?? []))].map((t) => `${acme}.*.${t}`).sort();
+    expect(wanted).to.include(`${acme}.*.message.*`);
+    expect(await rig.liveKeys()).to.deep.equal(wanted);
+    expect(
+      await rig.routed([`${acme}.web.message.received`, `${acme}.web.tool.call.requested`]),
+    ).to.deep.equal([
+      `${acme}.web.message.received`,
+      ...(wanted.includes(`${acme}.*.tool.call.#`) ? [`${acme}.web.tool.call.requested`] : []),
+    ]);
   });
 
   it('removes an endpoint even when the broker cannot unbind: the key stays until the next reconcile', async () => {

@@ -24,3 +24,17 @@ export function keysOfEndpoints(
   for (const e of endpoints) for (const key of subscriptionKeys(e.tenant, e.eventTypes)) keys.add(key);
   return keys;
 }
+
+// An AMQP routing key is a short string: at most 255 bytes.
+const MAX_KEY_BYTES = 255;
+
+/**
+ * Why `pattern` of `tenant` cannot be bound (a row written before patterns were limited in length, or by
+ * hand), or undefined when it can.
+ */
+export function unbindablePattern(tenant: string, pattern: string): string | undefined {
+  const bytes = Buffer.byteLength(`${tenant}.*.${pattern}`);
+  return bytes > MAX_KEY_BYTES
+    ? `"${pattern.slice(0, 40)}…" would bind a key of ${bytes} bytes; a routing key has at most ${MAX_KEY_BYTES}`
+    : undefined;
+}

@@ -10,7 +10,7 @@ import {
   type NewEndpoint,
   type WebhookEndpoint,
 } from './endpoint-store';
-import { keysOfEndpoints, subscriptionKeys } from './subscription-keys';
+import { keysOfEndpoints, patternsOf, subscriptionKeys, unbindablePattern } from './subscription-keys';
 import { WebhookEndpointInvalidError } from './webhook-errors';
 
 /** The broker could not bind or unbind a subscription; nothing was registered or removed. */
@@ -45,6 +45,8 @@ export interface ReconcileReport {
   unbound: number;
   /** Whether the live bindings could be listed (stale ones are only removed then). */
   listed: boolean;
+  /** Endpoints' patterns that cannot be bound (logged with their tenant), left out so the rest are bound. */
+  skipped: number;
 }
 
 // One writer of subscription bindings at a time, across every process on the database; a writer waits for
@@ -132,12 +134,12 @@ export class WebhookSubscriptions {
    * bound straight to a queue that has since got dedicated copies and a tenant router).
    */
   async reconcile(): Promise<ReconcileReport> {
-    if (!this.routesBySubscription) return { bound: 0, unbound: 0, listed: true };
+    if (!this.routesBySubscription) return { bound: 0, unbound: 0, listed: true, skipped: 0 };
     return this.options.withChannel((channel) =>
       inTransaction(this.options.pool, async (tx) => {
         await locked(tx);
-        const wanted = keysOfEndpoints(await listEndpoints(tx));
-        const report: ReconcileReport = { bound: 0, unbound: 0, listed: true };
+        const report: ReconcileReport = { bound: 0, unbound: 0, listed: true, skipped: 0 };
+        const wanted = bindableKeys(await listEndpoints(tx), report);
         for (const target of this.targets) {
           const live = await this.liveKeys(target.source, target.destinationType, target.destination);
           if (!live) report.listed = false;
@@ -201,6 +203,25 @@ export class WebhookSubscriptions {
       return undefined;
     }
   }
+}
+
+/**
+ * The keys `endpoints` need, without the patterns the broker would refuse: one tenant's row that cannot be
+ * bound (older than today's checks, or written by hand) is logged and skipped, and every other endpoint is
+ * still bound. Its key was never bound, so nothing of it is unbound either.
+ */
+function bindableKeys(endpoints: readonly WebhookEndpoint[], report: ReconcileReport): Set<string> {
+  const fine = endpoints.filter((e) => {
+    const problems = patternsOf(e.eventTypes).flatMap((p) => unbindablePattern(e.tenant, p) ?? []);
+    if (problems.length === 0) return true;
+    report.skipped += 1;
+    logger({ component: 'webhooks', tenant: e.tenant }).warn(
+      { endpointId: e.id, problems },
+      'endpoint subscribes to patterns the broker cannot bind; its events do not reach the webhook queue until it is updated',
+    );
+    return false;
+  });
+  return keysOfEndpoints(fine);
 }
 
 async function locked(tx: Queryable): Promise<void> {

@@ -168,12 +168,32 @@ describe('webhooks: subscriptions bind what endpoints subscribe to, and nothing 
       url: 'https://acme.example/t',
       eventTypes: ['tool.call.#'],
     });
+    // another tenant's row whose pattern no routing key can hold (written before patterns were limited)
+    const legacy = uniqueName('legacy');
+    await rig.pool.query(
+      `INSERT INTO webhook_endpoint (id, tenant, url, secret, event_types)
+       VALUES (gen_random_uuid(), $1, 'https://legacy.example/h', 'whsec_bGVnYWN5', $2)`,
+      [legacy, [`message.${'x'.repeat(250)}`, 'session.#']],
+    );
     await rig.bind('*.*.message.#');
     await rig.bind(`${uniqueName('gone')}.*.#`);
 
-    expect(await rig.subscriptions.reconcile()).to.deep.equal({ bound: 1, unbound: 2, listed: true });
+    expect(await rig.subscriptions.reconcile()).to.deep.equal({
+      bound: 1,
+      unbound: 2,
+      listed: true,
+      skipped: 1,
+    });
     expect(await rig.liveKeys()).to.deep.equal([`${acme}.*.tool.call.#`]);
-    expect(await rig.subscriptions.reconcile()).to.deep.equal({ bound: 0, unbound: 0, listed: true });
+    expect(await rig.routed([`${acme}.web.tool.call.requested`])).to.deep.equal([
+      `${acme}.web.tool.call.requested`,
+    ]);
+    expect(await rig.subscriptions.reconcile()).to.deep.equal({
+      bound: 0,
+      unbound: 0,
+      listed: true,
+      skipped: 1,
+    });
   });
 
   it('leaves exactly the keys the remaining endpoints need when two processes register and remove at once', async () => {
@@ -245,7 +265,12 @@ describe('webhooks: subscriptions bind what endpoints subscribe to, and nothing 
     const { rows } = await rig.pool.query('SELECT id FROM webhook_endpoint WHERE id = $1', [endpoint.id]);
     expect(rows).to.deep.equal([]);
     expect(await rig.liveKeys()).to.deep.equal([`${acme}.*.session.#`]);
-    expect(await rig.subscriptions.reconcile()).to.deep.equal({ bound: 0, unbound: 1, listed: true });
+    expect(await rig.subscriptions.reconcile()).to.deep.equal({
+      bound: 0,
+      unbound: 1,
+      listed: true,
+      skipped: 0,
+    });
     expect(await rig.liveKeys()).to.deep.equal([]);
   });
 

@@ -16,6 +16,7 @@ import { ConsumerInbox1764005000002 } from './1764005000002-consumer-inbox';
 import { Outbox1764005000003 } from './1764005000003-outbox';
 import { Workflows1764012000001 } from './1764012000001-workflows';
 import { TimelineCascade1764013000001 } from './1764013000001-timeline-cascade';
+import { TimelineRuns1764014000001 } from './1764014000001-timeline-runs';
 
 /** Every migration in order. Append new ones at the end; never edit one that has landed. */
 export const MIGRATIONS = [
@@ -37,4 +38,5 @@ export const MIGRATIONS = [
   RetentionIndexes1764012000003,
   Workflows1764012000001,
   TimelineCascade1764013000001,
+  TimelineRuns1764014000001,
 ];

@@ -104,7 +104,7 @@ async function lockForOperator(tx: Queryable, sagaId: string): Promise<SagaRecor
 async function firstStepName(tx: Queryable, sagaId: string): Promise<string | null> {
   const row = await firstRow<{ step: string | null }>(
     tx,
-    `SELECT step FROM saga_event WHERE saga_id = $1 AND kind = 'step-started' ORDER BY id LIMIT 1`,
+    `SELECT step FROM saga_timeline WHERE saga_id = $1 AND kind = 'step-started' ORDER BY id LIMIT 1`,
     [sagaId],
   );
   return row?.step ?? null;

@@ -120,22 +120,73 @@ export const sagaRowsWriter: BatchWriter<SagaRows> = {
   },
 };
 
-/** The timelines of `rows` as the JSON the batch statements read: one entry per row, `n` keeps their order. */
+/**
+ * The most entries one `run` row holds. Timeline row ids advance by this much (migration TimelineRuns), so
+ * the entries of a `run` row with id `r` are `r`, `r + 1`, … in the `saga_timeline` view.
+ */
+export const RUN_ROW_ENTRIES = 64;
+
+type TimelineRow = NewTimelineEntry & { at: Date };
+
+/**
+ * The timelines of `rows` as the JSON the batch statements read: one element per row to insert, `n` keeps
+ * their order. A run's consecutive entries without a message id share one row of kind `run` (their
+ * `detail.entries`): one tuple instead of one each. An entry with a message id keeps a row of its own, as
+ * its unique index deduplicates the message.
+ */
 export function timelineJson(rows: readonly SagaRows[]): string {
-  let n = 0;
-  return JSON.stringify(
-    rows.flatMap(({ saga, timeline }) =>
-      timeline.map((e) => ({
-        saga_id: saga.id,
+  const out: Array<Record<string, unknown>> = [];
+  for (const { saga, timeline } of rows) {
+    let from = 0;
+    while (from < timeline.length) {
+      let to = from;
+      while (
+        to < timeline.length &&
+        to - from < RUN_ROW_ENTRIES &&
+        (timeline[to] as TimelineRow).messageId == null
+      )
+        to += 1;
+      if (to - from >= 2) {
+        out.push(runRow(saga.id, timeline.slice(from, to), out.length));
+        from = to;
+      } else {
+        out.push(entryRow(saga.id, timeline[from] as TimelineRow, out.length));
+        from += 1;
+      }
+    }
+  }
+  return JSON.stringify(out);
+}
+
+function entryRow(sagaId: string, e: TimelineRow, n: number): Record<string, unknown> {
+  return {
+    saga_id: sagaId,
+    at: e.at,
+    kind: e.kind,
+    step: e.step ?? null,
+    message_id: e.messageId ?? null,
+    detail: e.detail ?? null,
+    n,
+  };
+}
+
+function runRow(sagaId: string, entries: readonly TimelineRow[], n: number): Record<string, unknown> {
+  return {
+    saga_id: sagaId,
+    at: (entries[0] as TimelineRow).at,
+    kind: 'run',
+    step: null,
+    message_id: null,
+    detail: {
+      entries: entries.map((e) => ({
         at: e.at,
         kind: e.kind,
         step: e.step ?? null,
-        message_id: e.messageId ?? null,
         detail: e.detail ?? null,
-        n: n++,
       })),
-    ),
-  );
+    },
+    n,
+  };
 }
 
 /** A saga as the JSON the batch statements read (column names). */

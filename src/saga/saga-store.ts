@@ -268,7 +268,8 @@ export async function loadTimeline(db: Queryable, sagaId: string, afterId = 0): 
     detail: Record<string, unknown> | null;
   }>(
     db,
-    'SELECT id, at, kind, step, message_id, detail FROM saga_event WHERE saga_id = $1 AND id > $2 ORDER BY id',
+    // The view shows the entries of a run's row (kind `run`) one by one, each with its own id.
+    'SELECT id, at, kind, step, message_id, detail FROM saga_timeline WHERE saga_id = $1 AND id > $2 ORDER BY id',
     [sagaId, afterId],
   );
   return rows.map((r) => ({

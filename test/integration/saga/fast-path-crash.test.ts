@@ -119,7 +119,7 @@ describe('saga fast path: a worker killed in the middle of a batch', function ()
       `SELECT s.correlation_key,
               count(*) FILTER (WHERE e.kind = 'started') AS started,
               count(*) FILTER (WHERE e.kind = 'completed') AS completed
-         FROM saga s JOIN saga_event e ON e.saga_id = s.id
+         FROM saga s JOIN saga_timeline e ON e.saga_id = s.id
         WHERE s.tenant = $1 AND s.type = 'tool-call'
         GROUP BY s.correlation_key`,
       [tenant],

@@ -173,7 +173,7 @@ describe('example workflow fanout-summarize, through the run API', function () {
 
     // The run started each child once, and its summary reached the session once.
     const { rows } = await pool.query(
-      `SELECT count(*) AS n FROM saga_event e JOIN saga s ON s.id = e.saga_id
+      `SELECT count(*) AS n FROM saga_timeline e JOIN saga s ON s.id = e.saga_id
         WHERE s.parent_id = $1 AND e.kind = 'started'`,
       [id],
     );

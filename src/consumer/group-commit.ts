@@ -42,6 +42,16 @@ export interface BookkeepingOutcome {
   conflict?: boolean;
 }
 
+/** A run's bookkeeping committed (or found a duplicate), or why it could not be. */
+type Settled = { ok: true; outcome: BookkeepingOutcome } | { ok: false; error: unknown };
+
+// Postgres refused a statement for the data it carried (class 22: data exception; 23: integrity constraint
+// violation), not for the state of the server or the connection.
+function refusedForItsRows(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
 interface Pending {
   entry: Bookkeeping;
   resolve: (outcome: BookkeepingOutcome) => void;
@@ -85,12 +95,38 @@ export class GroupCommit {
 
   private async flushNext(): Promise<void> {
     const batch = this.queue.splice(0, this.maxBatch);
+    const settled = await this.flushIsolated(batch.map((p) => p.entry));
+    batch.forEach((p, i) => {
+      const s = settled[i] as Settled;
+      if (s.ok) p.resolve(s.outcome);
+      else p.reject(s.error);
+    });
+  }
+
+  /**
+   * Commits `entries`; when Postgres refuses the batch for what one run wrote (a value it cannot store, a
+   * constraint a row breaks: SQLSTATE classes 22 and 23), the batch is split in halves and each half
+   * committed on its own, down to the run at fault. Only that run fails: the others, often other tenants',
+   * commit, and their triggers are not run (nor their side effects made) again.
+   */
+  private async flushIsolated(entries: Bookkeeping[]): Promise<Settled[]> {
     try {
-      const outcomes = await this.flush(batch.map((p) => p.entry));
-      batch.forEach((p, i) => p.resolve(outcomes[i] as BookkeepingOutcome));
+      return (await this.flush(entries)).map((outcome) => ({ ok: true, outcome }));
     } catch (err) {
-      logger({ component: 'consumer', consumer: this.consumer }).warn({ err }, 'group commit failed');
-      for (const p of batch) p.reject(err);
+      const log = logger({ component: 'consumer', consumer: this.consumer });
+      if (entries.length === 1 || !refusedForItsRows(err)) {
+        log.warn({ err, runs: entries.length }, 'group commit failed');
+        return entries.map(() => ({ ok: false, error: err }));
+      }
+      log.warn(
+        { err: (err as Error).message, runs: entries.length },
+        'group commit refused a row; committing its batch in halves to find the run at fault',
+      );
+      const half = Math.ceil(entries.length / 2);
+      return [
+        ...(await this.flushIsolated(entries.slice(0, half))),
+        ...(await this.flushIsolated(entries.slice(half))),
+      ];
     }
   }
 

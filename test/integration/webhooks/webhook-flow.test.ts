@@ -242,6 +242,62 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
     expect(replies).to.have.length(1);
   });
 
+  it("fails no other tenant's delivery when an endpoint is removed while its delivery is in flight", async () => {
+    const clock = new ManualClock();
+    const rig = await manualRig(clock);
+    const [gone, kept] = [uniqueName('gone'), uniqueName('kept')];
+    // While the gate is shut, every receiver holds its answer: the runs then finish together, and their
+    // attempts are committed in one batch.
+    let open: () => void = () => undefined;
+    const gate = { shut: false, opened: new Promise<void>((resolve) => (open = resolve)) };
+    const answer = async () => {
+      if (gate.shut) await gate.opened;
+      return { status: 204 };
+    };
+    const [goneReceiver, keptReceiver] = [await httpStub(answer), await httpStub(answer)];
+    const goneEndpoint = await rig.subscriptions.register({ tenant: gone, url: goneReceiver.url });
+    const keptEndpoint = await rig.subscriptions.register({ tenant: kept, url: keptReceiver.url });
+    // A first delivery to each records its endpoint healthy (in a transaction of its own); on the rig's still
+    // clock, the next ones have no health to write and join the group commit.
+    for (const [tenant, endpoint] of [
+      [gone, goneEndpoint],
+      [kept, keptEndpoint],
+    ] as const) {
+      const first = await publishEvent(rig, tenant, 'first');
+      const sagaId = await deliverySaga(rig, endpoint, first.id);
+      await eventually(async () => (await rig.runtime.engine.get(sagaId)).status === 'completed', 'first');
+    }
+
+    gate.shut = true;
+    await publishEvent(rig, gone, 'about to be removed');
+    const keptEvents = [];
+    for (let i = 0; i < 5; i++) keptEvents.push(await publishEvent(rig, kept, `kept ${i}`));
+    await eventually(
+      () => goneReceiver.received.length === 2 && keptReceiver.received.length === 6,
+      'every attempt reached its endpoint',
+    );
+    await rig.subscriptions.remove(goneEndpoint.id, gone);
+    open();
+
+    // The other tenant's deliveries complete once each: none is retried, so its endpoint sees no webhook-id twice.
+    for (const e of keptEvents) {
+      const sagaId = await deliverySaga(rig, keptEndpoint, e.id);
+      await eventually(
+        async () => (await rig.runtime.engine.get(sagaId)).status === 'completed',
+        `delivery of ${e.id} completed`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 1_500));
+    const ids = keptReceiver.received.map((r) => r.headers['webhook-id']);
+    expect(ids).to.have.length(6);
+    expect(new Set(ids).size).to.equal(6);
+    const attempts = await listAttempts(rig.pool, { endpointId: keptEndpoint.id });
+    expect(attempts.map((a) => a.outcome)).to.deep.equal(Array(6).fill('delivered'));
+    // The removed endpoint's attempts went with it, and its last delivery was not tried again.
+    expect(await listAttempts(rig.pool, { endpointId: goneEndpoint.id })).to.deep.equal([]);
+    expect(goneReceiver.received).to.have.length(2);
+  });
+
   it('disables an endpoint failing for longer than the configured span and tells the tenant', async () => {
     const clock = new ManualClock();
     const rig = await manualRig(clock, { disableAfterMs: 3_600_000 });

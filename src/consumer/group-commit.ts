@@ -46,10 +46,11 @@ export interface BookkeepingOutcome {
 type Settled = { ok: true; outcome: BookkeepingOutcome } | { ok: false; error: unknown };
 
 // Postgres refused a statement for the data it carried (class 22: data exception; 23: integrity constraint
-// violation), not for the state of the server or the connection.
+// violation; 54: a limit exceeded, such as a key too long for its index or a statement too large), not for the
+// state of the server or the connection.
 function refusedForItsRows(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
 }
 
 interface Pending {
@@ -105,7 +106,7 @@ export class GroupCommit {
 
   /**
    * Commits `entries`; when Postgres refuses the batch for what one run wrote (a value it cannot store, a
-   * constraint a row breaks: SQLSTATE classes 22 and 23), the batch is split in halves and each half
+   * constraint a row breaks, a key too long for its index: SQLSTATE classes 22, 23 and 54), the batch is split in halves and each half
    * committed on its own, down to the run at fault. Only that run fails: the others, often other tenants',
    * commit, and their triggers are not run (nor their side effects made) again.
    */

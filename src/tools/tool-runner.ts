@@ -51,6 +51,9 @@ export async function handleToolMessage(
   }
 }
 
+/** The longest call id a tool call may carry (as long as an event id may be). */
+export const MAX_CALL_ID_LENGTH = 200;
+
 /** The saga input for a tool request event (or a turn's `ctx.startSaga('tool-call', …)`). */
 export function toolCallInput(data: unknown, origin: WaggleEvent): ToolCallState {
   const d = (data ?? {}) as {
@@ -61,6 +64,13 @@ export function toolCallInput(data: unknown, origin: WaggleEvent): ToolCallState
   };
   if (typeof d.callId !== 'string' || typeof d.tool !== 'string') {
     throw new NonRetryableError('WAGGLE_TOOL_REQUEST_INVALID', 'a tool call needs a string callId and tool');
+  }
+  // The call id keys the saga (`<tenant>/<callId>`, a unique index) and the tool's Idempotency-Key.
+  if (d.callId.length === 0 || d.callId.length > MAX_CALL_ID_LENGTH) {
+    throw new NonRetryableError(
+      'WAGGLE_TOOL_REQUEST_INVALID',
+      `a tool call's callId is ${d.callId.length} characters, expected 1 to ${MAX_CALL_ID_LENGTH}`,
+    );
   }
   return {
     callId: d.callId,

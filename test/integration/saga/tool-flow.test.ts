@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import {
+  ADMIN_TOKEN,
   engineOf,
   httpStub,
   platformRig,
@@ -183,6 +184,30 @@ describe('saga flows: tool calls (Path A)', function () {
     expect(kinds.filter((k) => k === 'timeout')).to.have.length(2);
     expect(kinds.indexOf('retry-scheduled')).to.be.greaterThan(kinds.indexOf('timeout'));
     expect(kinds.slice(-3)).to.deep.equal(['compensating', 'compensated', 'failed']);
+  });
+
+  it('parks a call whose callId is too long to key its saga, naming the length, and runs the calls beside it', async () => {
+    const rig = await platformRig();
+    const tool = await httpStub(() => ({ status: 200, body: { ok: true } }));
+    await register(rig, { name: 'echo', url: tool.url });
+
+    const long = 'x'.repeat(3000);
+    await requestTool(rig, 's-long', long, 'echo');
+    await requestTool(rig, 's-long', 'call-after', 'echo');
+    const done = await rig.results.next((r) => r.type === 'tool.call.completed');
+    expect(done.data.callId).to.equal('call-after');
+
+    let parked: Array<{ errorCode: string; errorMessage: string; attempts: number }> = [];
+    await eventually(async () => {
+      const res = await fetch(`${rig.baseUrl}/v1/admin/parked/tool.calls.parked`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      parked = ((await res.json()) as { messages: typeof parked }).messages;
+      return parked.length === 1;
+    }, 'the call parked');
+    expect(parked[0]).to.deep.include({ errorCode: 'WAGGLE_TOOL_REQUEST_INVALID', attempts: 1 });
+    expect(parked[0]?.errorMessage).to.equal("a tool call's callId is 3000 characters, expected 1 to 200");
+    expect(tool.received.map((r) => r.headers['idempotency-key'])).to.have.length(1);
   });
 
   it('compensates a refused call at once and reports why; an unknown tool fails without invoking anything', async () => {

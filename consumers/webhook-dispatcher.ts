@@ -33,6 +33,7 @@ export default defineConsumer({
         },
         data,
         ctx.db,
+        event.tenantid,
       );
       ctx.log.debug({ sagaId: data.sagaId, attempt: data.attempt, outcome }, 'webhook attempt');
       return;

@@ -1,3 +1,15 @@
+/** What a delivery saga keeps: where it delivers, and the exact request every attempt sends. */
+export interface DeliveryState {
+  endpointId: string;
+  /** `webhook-id`. */
+  messageId: string;
+  event: { id: string; type: string; channel: string; session: string; correlationId: string };
+  /** The exact body every attempt signs and sends. */
+  body: string;
+  lastStatus?: number | null;
+  lastError?: string | null;
+}
+
 /** The command the dispatcher gets for one attempt. */
 export interface AttemptCommand {
   sagaId: string;

@@ -1,12 +1,13 @@
 import { formatDuration } from '../config';
 import { deferredWrite, type PgSql, type Queryable } from '../db';
 import type { WaggleEvent } from '../envelope';
+import { NonRetryableError } from '../errors';
 import { counter, inSpan, logger, OutboundCallMetrics, spanFailed } from '../observability';
 import { outboxMessageFor, writeOutbox } from '../outbox';
-import { replyToCommand, sagaAwaitingCommand, type CommandRunnerDeps } from '../saga';
+import { replyToCommand, sagaAwaitingCommand, type CommandRunnerDeps, type SagaRecord } from '../saga';
 import type { HttpClient } from '../http-client';
 import { attemptRowsWriter, recordAttempt, type NewAttempt } from './attempt-log';
-import type { AttemptCommand, AttemptReply } from './attempt-command';
+import type { AttemptCommand, AttemptReply, DeliveryState } from './attempt-command';
 import {
   disableEndpoint,
   findEndpoint,
@@ -45,12 +46,15 @@ const disabledTotal = counter('waggle_webhook_endpoints_disabled_total', 'Webhoo
  */
 export async function runAttempt(
   deps: AttemptRunnerDeps,
-  command: AttemptCommand,
+  received: AttemptCommand,
   tx: Queryable,
+  /** The tenant of the message that carried the command. */
+  tenant: string,
 ): Promise<'sent' | 'stale'> {
   const { engine, settings, inline } = deps;
-  const saga = await sagaAwaitingCommand(deps, command.sagaId, command, tx);
+  const saga = await sagaAwaitingCommand(deps, received.sagaId, received, tx);
   if (!saga) return 'stale';
+  const command = asRecorded(saga, received, tenant);
   const endpoint = await (deps.endpoints?.find(command.endpointId) ??
     findEndpoint(inline?.read ?? tx, command.endpointId));
   const result = await sendAttempt(deps.httpClient, settings, endpoint, command);
@@ -71,6 +75,33 @@ export async function runAttempt(
   };
   await replyToCommand(deps, saga, message, tx);
   return 'sent';
+}
+
+/**
+ * The attempt as its saga recorded it. A command names its saga, its try and what to send, and a tenant's
+ * own event of the command's type (a filter may take `webhook.#`) reaches the dispatcher as well: so where
+ * to send and what are taken from the saga, never from the message, and a saga of another tenant than the
+ * message's is refused. At most, such an event has a waiting saga of its own tenant send its attempt again,
+ * with the same webhook-id and body.
+ */
+function asRecorded(saga: SagaRecord, received: AttemptCommand, tenant: string): AttemptCommand {
+  if (saga.tenant !== tenant) {
+    throw new NonRetryableError(
+      'WAGGLE_WEBHOOK_COMMAND_INVALID',
+      `attempt command of tenant ${tenant} names a delivery of another tenant`,
+    );
+  }
+  const state = saga.state as DeliveryState;
+  return {
+    sagaId: saga.id,
+    endpointId: state.endpointId,
+    messageId: state.messageId,
+    eventId: state.event.id,
+    eventType: state.event.type,
+    attempt: received.attempt,
+    run: received.run,
+    body: state.body,
+  };
 }
 
 /** Makes one signed attempt (counted in the attempt metrics); a deleted or disabled endpoint gets none. */

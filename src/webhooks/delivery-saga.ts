@@ -17,8 +17,8 @@ import {
 } from '../saga';
 import { deferredWrite, type Queryable } from '../db';
 import type { HttpClient } from '../http-client';
-import type { AttemptCommand, AttemptReply } from './attempt-command';
-export type { AttemptCommand, AttemptReply } from './attempt-command';
+import type { AttemptCommand, AttemptReply, DeliveryState } from './attempt-command';
+export type { AttemptCommand, AttemptReply, DeliveryState } from './attempt-command';
 import { attemptRowsWriter } from './attempt-log';
 import { sendAttempt, settleAttempt } from './attempt-runner';
 import type { EndpointLookup } from './endpoint-lookup';
@@ -32,17 +32,6 @@ import {
 } from './webhook-settings';
 
 /** What a delivery saga keeps. */
-export interface DeliveryState {
-  endpointId: string;
-  /** `webhook-id`. */
-  messageId: string;
-  event: { id: string; type: string; channel: string; session: string; correlationId: string };
-  /** The exact body every attempt signs and sends. */
-  body: string;
-  lastStatus?: number | null;
-  lastError?: string | null;
-}
-
 /**
  * One event to one endpoint: each attempt is a command to the dispatcher, which replies; a failure waits
  * out the retry schedule on the saga's timer (`wake_at`), a 429/503 waits what Retry-After asks, 2xx

@@ -3,7 +3,7 @@ import amqplib from 'amqplib';
 import { expect } from 'chai';
 import { toAmqpMessage, type WaggleEvent } from '../../../src/envelope';
 import { ManualClock, type SagaRecord } from '../../../src/saga';
-import { getEndpoint, listAttempts, type WebhookEndpoint } from '../../../src/webhooks';
+import { ATTEMPT_REQUESTED, getEndpoint, listAttempts, type WebhookEndpoint } from '../../../src/webhooks';
 import { autoTeardown, uniqueName, verifyStandardWebhook, eventually } from '../../support';
 import {
   ADMIN_TOKEN,
@@ -49,19 +49,24 @@ async function adminRegister(
 }
 
 /** Publishes an event straight to the manual rig's `events` exchange (as admission would). */
-async function publishEvent(rig: ManualRig, tenant: string, text: string): Promise<WaggleEvent> {
+async function publishEvent(
+  rig: ManualRig,
+  tenant: string,
+  text: string,
+  as: { type: string; data: unknown } = { type: 'message.received', data: { text } },
+): Promise<WaggleEvent> {
   const event: WaggleEvent = {
     specversion: '1.0',
     id: randomUUID(),
     source: '/tests',
-    type: 'message.received',
+    type: as.type,
     time: new Date().toISOString(),
     tenantid: tenant,
     channel: 'webchat',
     sessionid: 's-1',
     correlationid: randomUUID(),
     sequence: 1,
-    data: { text },
+    data: as.data,
   };
   const connection = await amqplib.connect(rig.amqpUrl);
   autoTeardown(() => connection.close().catch(() => undefined));
@@ -296,6 +301,66 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
     // The removed endpoint's attempts went with it, and its last delivery was not tried again.
     expect(await listAttempts(rig.pool, { endpointId: goneEndpoint.id })).to.deep.equal([]);
     expect(goneReceiver.received).to.have.length(2);
+  });
+
+  it("sends an attempt only as its saga recorded it: a tenant's own event posing as a command reaches no other endpoint", async () => {
+    const clock = new ManualClock();
+    const rig = await manualRig(clock);
+    const [forger, victim] = [uniqueName('forger'), uniqueName('victim')];
+    const victimReceiver = await httpStub(() => ({ status: 204 }));
+    const victimEndpoint = await rig.subscriptions.register({ tenant: victim, url: victimReceiver.url });
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const forgerReceiver = await httpStub(async (_req, n) => {
+      if (n === 1) return { status: 500 };
+      if (n === 2) await released;
+      return { status: 204 };
+    });
+    // Any tenant may take every webhook.* event of its own: its events of that type then reach the dispatcher.
+    const forgerEndpoint = await rig.subscriptions.register({
+      tenant: forger,
+      url: forgerReceiver.url,
+      eventTypes: ['message.*', 'webhook.#'],
+    });
+    const event = await publishEvent(rig, forger, 'hello');
+    const sagaId = await deliverySaga(rig, forgerEndpoint, event.id);
+    await eventually(
+      async () => (await rig.runtime.engine.get(sagaId)).attempts === 1,
+      'first attempt failed',
+    );
+    clock.advance(5_000);
+    await rig.timers.runOnce();
+    await eventually(() => forgerReceiver.received.length === 2, 'the retry is in flight');
+    const real = forgerReceiver.received[1]!;
+
+    // While its saga waits for that retry, the tenant publishes an event shaped as the retry's command, naming
+    // another tenant's endpoint and a body of its own.
+    const forged = '{"forged":true}';
+    await publishEvent(rig, forger, '', {
+      type: ATTEMPT_REQUESTED,
+      data: {
+        sagaId,
+        endpointId: victimEndpoint.id,
+        messageId: 'msg_forged',
+        eventId: event.id,
+        eventType: 'message.received',
+        attempt: 2,
+        run: 1,
+        body: forged,
+      },
+    });
+    await new Promise((r) => setTimeout(r, 1_500));
+    release();
+    await eventually(async () => (await rig.runtime.engine.get(sagaId)).status === 'completed', 'delivered');
+
+    expect(victimReceiver.received, 'requests to the other tenant').to.deep.equal([]);
+    const sent = [...forgerReceiver.received, ...victimReceiver.received];
+    expect(sent.filter((r) => r.raw === forged)).to.deep.equal([]);
+    // at most the retry sent again as the saga recorded it: same webhook-id, same body
+    for (const r of forgerReceiver.received.slice(1)) {
+      expect(r.headers['webhook-id']).to.equal(real.headers['webhook-id']);
+      expect(r.raw).to.equal(real.raw);
+    }
   });
 
   it('disables an endpoint failing for longer than the configured span and tells the tenant', async () => {

@@ -18,7 +18,12 @@ import {
 import type { EndpointLookup } from './endpoint-lookup';
 import type { SuccessMarks } from './success-marks';
 import { sendWebhook, type AttemptResult } from './webhook-sender';
-import { ATTEMPT_COMPLETED, ENDPOINT_DISABLED, type WebhookSettings } from './webhook-settings';
+import {
+  ATTEMPT_COMPLETED,
+  ENDPOINT_DISABLED,
+  WEBHOOK_SAGA_TYPE,
+  type WebhookSettings,
+} from './webhook-settings';
 
 export interface AttemptRunnerDeps extends CommandRunnerDeps {
   settings: WebhookSettings;
@@ -55,8 +60,10 @@ export async function runAttempt(
   const saga = await sagaAwaitingCommand(deps, received.sagaId, received, tx);
   if (!saga) return 'stale';
   const command = asRecorded(saga, received, tenant);
-  const endpoint = await (deps.endpoints?.find(command.endpointId) ??
+  const found = await (deps.endpoints?.find(command.endpointId) ??
     findEndpoint(inline?.read ?? tx, command.endpointId));
+  // A delivery only ever goes to an endpoint of its own tenant (one of another is as good as deleted).
+  const endpoint = found?.tenant === saga.tenant ? found : undefined;
   const result = await sendAttempt(deps.httpClient, settings, endpoint, command);
   const reply = await settleAttempt(
     settings,
@@ -80,11 +87,17 @@ export async function runAttempt(
 /**
  * The attempt as its saga recorded it. A command names its saga, its try and what to send, and a tenant's
  * own event of the command's type (a filter may take `webhook.#`) reaches the dispatcher as well: so where
- * to send and what are taken from the saga, never from the message, and a saga of another tenant than the
- * message's is refused. At most, such an event has a waiting saga of its own tenant send its attempt again,
- * with the same webhook-id and body.
+ * to send and what are taken from the saga, never from the message, and a saga that is not a webhook
+ * delivery, or is another tenant's than the message's, is refused. At most, such an event has a waiting
+ * delivery of its own tenant send its attempt again, with the same webhook-id and body.
  */
 function asRecorded(saga: SagaRecord, received: AttemptCommand, tenant: string): AttemptCommand {
+  if (saga.type !== WEBHOOK_SAGA_TYPE) {
+    throw new NonRetryableError(
+      'WAGGLE_WEBHOOK_COMMAND_INVALID',
+      `attempt command names a saga of type ${saga.type}, not a webhook delivery`,
+    );
+  }
   if (saga.tenant !== tenant) {
     throw new NonRetryableError(
       'WAGGLE_WEBHOOK_COMMAND_INVALID',

@@ -361,6 +361,30 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
       expect(r.headers['webhook-id']).to.equal(real.headers['webhook-id']);
       expect(r.raw).to.equal(real.raw);
     }
+
+    // A waiting saga of another type whose state the tenant chose (as a workflow run's input is) is not a
+    // delivery: a command naming it sends nothing either.
+    const run = randomUUID();
+    await rig.pool.query(
+      `INSERT INTO saga (id, type, tenant, correlation_key, status, step, step_name, input, state, attempts)
+       VALUES ($1::uuid, 'forger-workflow', $2, $1::text, 'waiting', 0, 'wait', '{}', $3, 0)`,
+      [
+        run,
+        forger,
+        {
+          endpointId: victimEndpoint.id,
+          messageId: 'msg_forged',
+          event: { id: event.id, type: 'message.received' },
+          body: forged,
+        },
+      ],
+    );
+    await publishEvent(rig, forger, '', {
+      type: ATTEMPT_REQUESTED,
+      data: { sagaId: run, endpointId: victimEndpoint.id, attempt: 1, run: 1, body: forged },
+    });
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(victimReceiver.received, 'requests to the other tenant').to.deep.equal([]);
   });
 
   it('disables an endpoint failing for longer than the configured span and tells the tenant', async () => {

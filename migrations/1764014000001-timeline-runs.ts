@@ -34,18 +34,17 @@ export class TimelineRuns1764014000001 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    // Each run row's entries become rows of their own again, in their order, then the run rows go. They get
-    // new ids: within a saga they then come after any row written later than their run.
+    // The timelines holding run rows are written again entry by entry, in the order the view reads them, so
+    // each keeps its order; then the sequence steps by one again.
     await q.query(`
-      INSERT INTO saga_event (saga_id, at, kind, step, detail)
-      SELECT e.saga_id, x.at, x.kind, x.step, x.detail
-        FROM saga_event e,
-             ROWS FROM (jsonb_to_recordset(e.detail -> 'entries')
-                          AS (at timestamptz, kind text, step text, detail jsonb))
-               WITH ORDINALITY AS x(at, kind, step, detail, n)
-       WHERE e.kind = 'run'
-       ORDER BY e.id, x.n`);
-    await q.query(`DELETE FROM saga_event WHERE kind = 'run'`);
+      CREATE TEMP TABLE timeline_entries ON COMMIT DROP AS
+      SELECT t.id, t.saga_id, t.at, t.kind, t.step, t.message_id, t.detail
+        FROM saga_timeline t
+       WHERE t.saga_id IN (SELECT saga_id FROM saga_event WHERE kind = 'run')`);
+    await q.query('DELETE FROM saga_event WHERE saga_id IN (SELECT saga_id FROM timeline_entries)');
+    await q.query(`
+      INSERT INTO saga_event (saga_id, at, kind, step, message_id, detail)
+      SELECT saga_id, at, kind, step, message_id, detail FROM timeline_entries ORDER BY saga_id, id`);
     await q.query('DROP VIEW saga_timeline');
     await q.query('ALTER SEQUENCE saga_event_id_seq INCREMENT BY 1');
   }

@@ -1,5 +1,14 @@
 import type { Pool, PoolClient } from 'pg';
-import { BatchLoop, prepared, rowsOf, WriteConflictError, writeDeferred, type DeferredWrite } from '../db';
+import {
+  BatchLoop,
+  prepared,
+  refusedForItsData,
+  refusedWrite,
+  rowsOf,
+  WriteConflictError,
+  writeDeferred,
+  type DeferredWrite,
+} from '../db';
 import { logger } from '../observability';
 import { type SessionKey, sessionKeyString } from '../envelope';
 import { writeOutbox, type OutboxDispatch, type OutboxMessage } from '../outbox';
@@ -44,14 +53,6 @@ export interface BookkeepingOutcome {
 
 /** A run's bookkeeping committed (or found a duplicate), or why it could not be. */
 type Settled = { ok: true; outcome: BookkeepingOutcome } | { ok: false; error: unknown };
-
-// Postgres refused a statement for the data it carried (class 22: data exception; 23: integrity constraint
-// violation; 54: a limit exceeded, such as a key too long for its index or a statement too large), not for the
-// state of the server or the connection.
-function refusedForItsRows(err: unknown): boolean {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
-}
 
 interface Pending {
   entry: Bookkeeping;
@@ -115,10 +116,13 @@ export class GroupCommit {
       return (await this.flush(entries)).map((outcome) => ({ ok: true, outcome }));
     } catch (err) {
       const log = logger({ component: 'consumer', consumer: this.consumer });
-      if (entries.length === 1 || !refusedForItsRows(err)) {
+      if (!refusedForItsData(err)) {
         log.warn({ err, runs: entries.length }, 'group commit failed');
         return entries.map(() => ({ ok: false, error: err }));
       }
+      // The run at fault: it fails for good (its message is parked with the reason), not as the database's
+      // failure to be tried again.
+      if (entries.length === 1) return [{ ok: false, error: refusedWrite(err) }];
       log.warn(
         { err: (err as Error).message, runs: entries.length },
         'group commit refused a row; committing its batch in halves to find the run at fault',

@@ -2,7 +2,7 @@ import type { ConsumeMessage } from 'amqplib';
 import { setMaxListeners } from 'node:events';
 import { escapeLiteral } from 'pg';
 import type { Settlement } from '../broker';
-import { WriteConflictError } from '../db';
+import { refusedWrite, WriteConflictError } from '../db';
 import { InvalidInputError } from '../errors';
 import { logger } from '../observability';
 import { writeOutbox } from '../outbox';
@@ -248,6 +248,9 @@ export class UnorderedProcessor implements MessageProcessor {
       if (err instanceof WriteConflictError) return 'conflict';
       // The database could not begin the handler's transaction: the runtime's failure, not the handler's.
       if (lazy.beginFailure !== undefined) throw lazy.beginFailure;
+      // Postgres refused what the run wrote (at its commit): the run's failure, parked, not tried again forever.
+      const refused = refusedWrite(err);
+      if (refused) throw new HandlerFailure(refused);
       throw err;
     } finally {
       await lazy.rollback();

@@ -1,4 +1,4 @@
-import { RetryableError } from '../errors';
+import { codedError, NonRetryableError, RetryableError } from '../errors';
 
 /** The database server could not be reached at all (refused, no answer, still starting) within the wait. */
 export class DatabaseUnreachableError extends RetryableError {
@@ -19,4 +19,29 @@ export class WriteConflictError extends RetryableError {
   ) {
     super('WAGGLE_WRITE_CONFLICT', message);
   }
+}
+
+/**
+ * Postgres refused what one run wrote for the data itself (SQLSTATE class 22: a value it cannot store; 23: a
+ * row breaking a constraint; 54: a limit, such as a key too long for its index): running it again writes the
+ * same and is refused again, so the run fails for good and its message is parked with this reason.
+ */
+export class WriteRefusedError extends codedError(NonRetryableError, 'WAGGLE_WRITE_REFUSED') {}
+
+/** Whether Postgres refused a statement for the data it carried (see WriteRefusedError), not for its state. */
+export function refusedForItsData(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
+}
+
+/** `err` as the WriteRefusedError of one run's writes, or undefined when it is another kind of failure. */
+export function refusedWrite(err: unknown): WriteRefusedError | undefined {
+  if (err instanceof WriteRefusedError) return err;
+  if (!refusedForItsData(err)) return undefined;
+  const e = err as { message?: string; code: string; constraint?: string };
+  return new WriteRefusedError(
+    `Postgres refused what the run wrote: ${e.message ?? 'refused'} (SQLSTATE ${e.code}` +
+      `${e.constraint ? `, constraint ${e.constraint}` : ''})`,
+    { cause: err },
+  );
 }

@@ -1,5 +1,11 @@
 export { createDataSource, type DataSourceOptions } from './data-source';
-export { DatabaseUnreachableError, WriteConflictError } from './db-errors';
+export {
+  DatabaseUnreachableError,
+  refusedForItsData,
+  refusedWrite,
+  WriteConflictError,
+  WriteRefusedError,
+} from './db-errors';
 export { ensureDatabase, type EnsureDatabaseOptions } from './ensure-database';
 export { migrate } from './migrate';
 export { guardPool } from './pool-guard';

@@ -2,7 +2,7 @@ import { runningIn } from './ordered-lane-context';
 import { claimReplayStatement, replayPending } from './replay-claim';
 import { skippedAsGap } from './sequence-gaps';
 import type { SessionLane } from './session-lanes';
-import { WriteConflictError, type DeferredWrite } from '../db';
+import { refusedWrite, WriteConflictError, type DeferredWrite } from '../db';
 import type { OutboxMessage } from '../outbox';
 import { InvalidInputError, NonRetryableError } from '../errors';
 import { backoffAfter, describeFailure, mayRetry, type Failure } from '../retry';
@@ -282,6 +282,10 @@ export class QueueLaneDriver {
       if (err instanceof HandlerFailure && lazy.beginFailure === undefined) {
         return { failure: describeFailure(err.error) };
       }
+      // Postgres refused what the run wrote (at its commit): the run's failure (parked), not the database's;
+      // tried again uncounted it would hold its session up for good.
+      const refused = lazy.beginFailure === undefined ? refusedWrite(err) : undefined;
+      if (refused) return { failure: describeFailure(refused) };
       this.c.log.warn(
         { err: lazy.beginFailure ?? err, seq: item.seq, sessionId: key.session },
         'could not run the event; trying again',

@@ -28,7 +28,9 @@ export async function recordAttempt(db: Queryable, a: NewAttempt): Promise<void>
   await db.query(
     `INSERT INTO webhook_attempt (endpoint_id, saga_id, message_id, event_id, event_type, attempt, status_code,
                                   outcome, error, latency_ms, response_excerpt, attempted_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+     SELECT $1::uuid, $2::uuid, $3::text, $4::text, $5::text, $6::integer, $7::integer, $8::text, $9::text,
+            $10::integer, $11::text, $12::timestamptz
+      WHERE EXISTS (SELECT 1 FROM webhook_endpoint e WHERE e.id = $1::uuid)`,
     [
       a.endpointId,
       a.sagaId,
@@ -55,7 +57,9 @@ const INSERT_ATTEMPTS = prepared(
      FROM jsonb_to_recordset($1::jsonb) AS a(
             endpoint_id uuid, saga_id uuid, message_id text, event_id text, event_type text, attempt integer,
             status_code integer, outcome text, error text, latency_ms integer, response_excerpt text,
-            attempted_at timestamptz)`,
+            attempted_at timestamptz)
+    -- An endpoint removed while its attempt was in flight keeps no log (its earlier attempts went with it).
+    WHERE EXISTS (SELECT 1 FROM webhook_endpoint e WHERE e.id = a.endpoint_id)`,
 );
 
 /** Records many attempts in one statement: how attempts made inline join the commit that writes their sagas. */

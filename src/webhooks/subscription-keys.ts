@@ -8,7 +8,12 @@ import { UNFILTERED_EVENT_TYPES } from './webhook-settings';
  * endpoint: a key only decides what reaches the queue.
  */
 export function subscriptionKeys(tenant: string, eventTypes: readonly string[]): string[] {
-  return [...new Set(patternsOf(eventTypes).map((pattern) => `${tenant}.*.${pattern}`))];
+  return [...new Set(patternsOf(eventTypes).map((pattern) => subscriptionKey(tenant, pattern)))];
+}
+
+/** The key that brings `tenant`'s events matching `pattern` to the webhook queue. */
+export function subscriptionKey(tenant: string, pattern: string): string {
+  return `${tenant}.*.${pattern}`;
 }
 
 /** The patterns an endpoint's filter stands for: its own, or UNFILTERED_EVENT_TYPES when it has none. */
@@ -33,7 +38,7 @@ const MAX_KEY_BYTES = 255;
  * hand), or undefined when it can.
  */
 export function unbindablePattern(tenant: string, pattern: string): string | undefined {
-  const bytes = Buffer.byteLength(`${tenant}.*.${pattern}`);
+  const bytes = Buffer.byteLength(subscriptionKey(tenant, pattern));
   return bytes > MAX_KEY_BYTES
     ? `"${pattern.slice(0, 40)}…" would bind a key of ${bytes} bytes; a routing key has at most ${MAX_KEY_BYTES}`
     : undefined;

@@ -10,7 +10,13 @@ import {
   type NewEndpoint,
   type WebhookEndpoint,
 } from './endpoint-store';
-import { keysOfEndpoints, patternsOf, subscriptionKeys, unbindablePattern } from './subscription-keys';
+import {
+  keysOfEndpoints,
+  patternsOf,
+  subscriptionKey,
+  subscriptionKeys,
+  unbindablePattern,
+} from './subscription-keys';
 import { WebhookEndpointInvalidError } from './webhook-errors';
 
 /** The broker could not bind or unbind a subscription; nothing was registered or removed. */
@@ -45,7 +51,7 @@ export interface ReconcileReport {
   unbound: number;
   /** Whether the live bindings could be listed (stale ones are only removed then). */
   listed: boolean;
-  /** Endpoints' patterns that cannot be bound (logged with their tenant), left out so the rest are bound. */
+  /** Endpoints with patterns that cannot be bound (logged with their tenant); their other patterns are bound. */
   skipped: number;
 }
 
@@ -206,22 +212,28 @@ export class WebhookSubscriptions {
 }
 
 /**
- * The keys `endpoints` need, without the patterns the broker would refuse: one tenant's row that cannot be
- * bound (older than today's checks, or written by hand) is logged and skipped, and every other endpoint is
- * still bound. Its key was never bound, so nothing of it is unbound either.
+ * The keys `endpoints` need, without the patterns no routing key can hold: such a pattern of one tenant's
+ * row (older than today's limits, or written by hand) is logged and skipped, and everything else, that
+ * endpoint's other patterns included, is still bound. A skipped pattern was never bound (the broker cannot
+ * hold its key), so nothing of it is unbound either.
  */
 function bindableKeys(endpoints: readonly WebhookEndpoint[], report: ReconcileReport): Set<string> {
-  const fine = endpoints.filter((e) => {
-    const problems = patternsOf(e.eventTypes).flatMap((p) => unbindablePattern(e.tenant, p) ?? []);
-    if (problems.length === 0) return true;
+  const keys = new Set<string>();
+  for (const e of endpoints) {
+    const problems: string[] = [];
+    for (const pattern of patternsOf(e.eventTypes)) {
+      const problem = unbindablePattern(e.tenant, pattern);
+      if (problem) problems.push(problem);
+      else keys.add(subscriptionKey(e.tenant, pattern));
+    }
+    if (problems.length === 0) continue;
     report.skipped += 1;
     logger({ component: 'webhooks', tenant: e.tenant }).warn(
       { endpointId: e.id, problems },
-      'endpoint subscribes to patterns the broker cannot bind; its events do not reach the webhook queue until it is updated',
+      'endpoint subscribes to patterns the broker cannot bind; events of those do not reach the webhook queue until it is updated',
     );
-    return false;
-  });
-  return keysOfEndpoints(fine);
+  }
+  return keys;
 }
 
 async function locked(tx: Queryable): Promise<void> {

@@ -134,7 +134,7 @@ id.timestamp.body>); verify them with any Standard Webhooks library and the prin
         console.log(
           `webhook subscriptions: ${report.bound} bound, ${report.unbound} unbound` +
             (report.skipped > 0
-              ? `, ${report.skipped} endpoint(s) skipped: their patterns cannot be bound (see the log; update or remove them)`
+              ? `, ${report.skipped} endpoint(s) with patterns that cannot be bound, left out (see the log; update or remove them)`
               : '') +
             (report.listed ? '' : ' (the management API did not answer: stale bindings were not looked for)'),
         );

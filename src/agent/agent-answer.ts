@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import Ajv, { type ErrorObject } from 'ajv';
 import { findUnstorableValue } from '../envelope';
-import { TOOL_NAME_PATTERN } from '../tools';
+import { MAX_CALL_ID_LENGTH, TOOL_NAME_PATTERN } from '../tools';
 import type { AgentAction, TurnStream } from './agent';
 import { AgentAnswerInvalidError } from './agent-errors';
 
@@ -26,7 +26,7 @@ const ACTIONS = {
           kind: { const: 'tool' },
           tool: { type: 'string', pattern: TOOL_NAME_PATTERN },
           arguments: { type: 'object' },
-          callId: { type: 'string', minLength: 1, maxLength: 200 },
+          callId: { type: 'string', minLength: 1, maxLength: MAX_CALL_ID_LENGTH },
         },
         required: ['kind', 'tool'],
       },

@@ -107,9 +107,9 @@ export class GroupCommit {
 
   /**
    * Commits `entries`; when Postgres refuses the batch for what one run wrote (a value it cannot store, a
-   * constraint a row breaks, a key too long for its index: SQLSTATE classes 22, 23 and 54), the batch is split in halves and each half
-   * committed on its own, down to the run at fault. Only that run fails: the others, often other tenants',
-   * commit, and their triggers are not run (nor their side effects made) again.
+   * constraint a row breaks, a key too long for its index: SQLSTATE classes 22, 23 and 54), the batch is
+   * split in halves and each half committed on its own, down to the run at fault. Only that run fails: the
+   * others, often other tenants', commit, and their triggers are not run (nor their side effects made) again.
    */
   private async flushIsolated(entries: Bookkeeping[]): Promise<Settled[]> {
     try {

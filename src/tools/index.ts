@@ -14,6 +14,7 @@ export {
 } from './tool-registry';
 export {
   handleToolMessage,
+  MAX_CALL_ID_LENGTH,
   toolCallInput,
   toolCallKey,
   type ToolRunnerDeps,

@@ -31,7 +31,6 @@ import {
   type WebhookSettings,
 } from './webhook-settings';
 
-/** What a delivery saga keeps. */
 /**
  * One event to one endpoint: each attempt is a command to the dispatcher, which replies; a failure waits
  * out the retry schedule on the saga's timer (`wake_at`), a 429/503 waits what Retry-After asks, 2xx

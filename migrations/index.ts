@@ -17,6 +17,7 @@ import { Outbox1764005000003 } from './1764005000003-outbox';
 import { Workflows1764012000001 } from './1764012000001-workflows';
 import { TimelineCascade1764013000001 } from './1764013000001-timeline-cascade';
 import { TimelineRuns1764014000001 } from './1764014000001-timeline-runs';
+import { TimelineInSaga1764015000001 } from './1764015000001-timeline-in-saga';
 
 /** Every migration in order. Append new ones at the end; never edit one that has landed. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   Workflows1764012000001,
   TimelineCascade1764013000001,
   TimelineRuns1764014000001,
+  TimelineInSaga1764015000001,
 ];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { prepared, rowsOf, type BatchWriter, type Queryable } from '../db';
-import type { NewTimelineEntry, SagaChange, SagaRecord } from './saga-record';
+import { FINISHED_STATUSES, type NewTimelineEntry, type SagaChange, type SagaRecord } from './saga-record';
 
 /** A saga moved in memory to its durable boundary, and the timeline it wrote on the way. */
 export interface SagaRows {
@@ -79,14 +79,17 @@ const INSERT_SAGAS = prepared(
   `
   WITH s AS (
     INSERT INTO saga (id, type, tenant, correlation_key, status, step, step_name, run, input, state, version,
-                      wake_at, waiting_for, attempts, last_error, outcome, created_at, updated_at, finished_at)
+                      wake_at, waiting_for, attempts, last_error, outcome, created_at, updated_at, finished_at,
+                      first_run)
     SELECT id, type, tenant, correlation_key, status, step, step_name, run, input, state, 1,
-           wake_at, waiting_for, attempts, last_error, outcome, created_at, updated_at, finished_at
+           wake_at, waiting_for, attempts, last_error, outcome, created_at, updated_at, finished_at,
+           CASE WHEN first_run IS NOT NULL
+                THEN jsonb_build_object('id', nextval('saga_event_id_seq'), 'entries', first_run) END
       FROM jsonb_to_recordset($1::jsonb) AS x(
              id uuid, type text, tenant text, correlation_key text, status text, step integer, step_name text,
              run integer, input jsonb, state jsonb, wake_at timestamptz, waiting_for text[], attempts integer,
              last_error text, outcome jsonb, created_at timestamptz, updated_at timestamptz,
-             finished_at timestamptz)
+             finished_at timestamptz, first_run jsonb)
     ON CONFLICT DO NOTHING
     RETURNING id
   ), t AS (
@@ -97,8 +100,10 @@ const INSERT_SAGAS = prepared(
 
 /**
  * Writes sagas that moved in memory to their durable boundary, with their timelines: one statement for a
- * whole batch. A saga whose type and correlation key are taken already (another run of the same start
- * committed first, or a second copy in the batch) is not written, and neither is its timeline.
+ * whole batch. A saga that finished in this run keeps the run's timeline in its own row (`first_run`, see
+ * `firstRunEntries`); the others' timelines go to `saga_event`. A saga whose type and correlation key are
+ * taken already (another run of the same start committed first, or a second copy in the batch) is not
+ * written, and neither is its timeline.
  */
 export const sagaRowsWriter: BatchWriter<SagaRows> = {
   async write(sql: Queryable, items: readonly SagaRows[]): Promise<boolean[]> {
@@ -111,9 +116,12 @@ export const sagaRowsWriter: BatchWriter<SagaRows> = {
     });
     const rows = items.filter((_, i) => unique[i]);
     if (rows.length === 0) return unique;
+    const inRow = rows.map(firstRunEntries);
     const inserted = await rowsOf<{ id: string }>(sql, INSERT_SAGAS, [
-      JSON.stringify(rows.map(({ saga: s }) => sagaJson(s))),
-      timelineJson(rows),
+      JSON.stringify(
+        rows.map(({ saga: s }, i) => Object.assign(sagaJson(s), { first_run: inRow[i] ?? null })),
+      ),
+      timelineJson(rows.filter((_, i) => inRow[i] === undefined)),
     ]);
     const written = new Set(inserted.map((r) => r.id));
     return items.map((r, i) => unique[i] === true && written.has(r.saga.id));
@@ -127,6 +135,19 @@ export const sagaRowsWriter: BatchWriter<SagaRows> = {
 export const RUN_ROW_ENTRIES = 64;
 
 type TimelineRow = NewTimelineEntry & { at: Date };
+
+/**
+ * The entries a saga's row keeps as its `first_run` (migration TimelineInSaga), or undefined when they go to
+ * `saga_event`: a saga that finished in the run it was written in, whose timeline fits one run row and holds
+ * no message id (a message keeps a row of its own, which its unique index deduplicates). Such a saga is not
+ * written again on the hot path, so its row does not carry the entries through later updates.
+ */
+function firstRunEntries({ saga, timeline }: SagaRows): Array<Record<string, unknown>> | undefined {
+  if (!FINISHED_STATUSES.includes(saga.status)) return undefined;
+  if (timeline.length === 0 || timeline.length > RUN_ROW_ENTRIES) return undefined;
+  if (timeline.some((e) => e.messageId != null)) return undefined;
+  return runEntries(timeline);
+}
 
 /**
  * The timelines of `rows` as the JSON the batch statements read: one element per row to insert, `n` keeps
@@ -177,16 +198,14 @@ function runRow(sagaId: string, entries: readonly TimelineRow[], n: number): Rec
     kind: 'run',
     step: null,
     message_id: null,
-    detail: {
-      entries: entries.map((e) => ({
-        at: e.at,
-        kind: e.kind,
-        step: e.step ?? null,
-        detail: e.detail ?? null,
-      })),
-    },
+    detail: { entries: runEntries(entries) },
     n,
   };
+}
+
+/** A run's entries as a `run` row or a saga's `first_run` holds them. */
+function runEntries(entries: readonly TimelineRow[]): Array<Record<string, unknown>> {
+  return entries.map((e) => ({ at: e.at, kind: e.kind, step: e.step ?? null, detail: e.detail ?? null }));
 }
 
 /** A saga as the JSON the batch statements read (column names). */

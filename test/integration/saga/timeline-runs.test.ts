@@ -53,8 +53,7 @@ describe('saga: a run writes its timeline in one row, read back entry by entry',
       { kind: 'step-completed', step: 'a', at: at(2) },
       { kind: 'completed', at: at(3) },
     ]);
-    const { rows } = await pool.query('SELECT kind FROM saga_event WHERE saga_id = $1', [id]);
-    expect(rows.map((r: { kind: string }) => r.kind)).to.deep.equal(['run']);
+    expect(await sagaEventKinds(pool, id)).to.deep.equal(['run']);
 
     const timeline = await loadTimeline(pool, id);
     expect(

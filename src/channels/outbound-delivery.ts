@@ -7,7 +7,7 @@ import {
 } from '../../producers/channels';
 import type { WaggleEvent } from '../envelope';
 import { InvalidInputError, NonRetryableError, RetryableError } from '../errors';
-import type { HttpClient } from '../http-client';
+import { deadline, type HttpClient } from '../http-client';
 import { counter, histogram } from '../observability';
 import type { ChannelCredentialStore } from './credential-store';
 import { OutboundLog, type Queryable } from './outbound-log';
@@ -143,6 +143,7 @@ async function send(
   signal: AbortSignal,
 ): Promise<ProviderAnswer> {
   const started = process.hrtime.bigint();
+  const limit = deadline(timeoutMs);
   try {
     const res = await httpClient.send({
       url: call.url,
@@ -150,7 +151,7 @@ async function send(
       headers: call.headers,
       body: call.body,
       redirect: 'follow',
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      signal: AbortSignal.any([signal, limit.signal]),
     });
     const body = await res.text();
     return { status: res.status, headers: res.headers, body };
@@ -166,6 +167,7 @@ async function send(
       },
     );
   } finally {
+    limit.done();
     providerLatency.observe({ channel }, Number(process.hrtime.bigint() - started) / 1e9);
   }
 }

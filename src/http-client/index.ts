@@ -1,3 +1,4 @@
+export { deadline, type Deadline } from './deadline';
 export {
   DEFAULT_HTTP_CLIENT_OPTIONS,
   HttpClient,

@@ -1,4 +1,4 @@
-import type { HttpClient } from '../http-client';
+import { deadline, type HttpClient } from '../http-client';
 import { inSpan, OutboundCallMetrics, spanFailed } from '../observability';
 
 /** What one HTTP call to a tool gave. */
@@ -67,6 +67,7 @@ export async function invokeTool(
 /** POSTs to a tool with an `Idempotency-Key` header and classifies the answer. */
 export async function callTool(httpClient: HttpClient, request: ToolRequest): Promise<ToolResponse> {
   const started = performance.now();
+  const limit = deadline(request.timeoutMs);
   try {
     const response = await httpClient.send({
       url: request.url,
@@ -79,7 +80,7 @@ export async function callTool(httpClient: HttpClient, request: ToolRequest): Pr
       },
       body: JSON.stringify(request.body),
       redirect: 'manual',
-      signal: AbortSignal.timeout(request.timeoutMs),
+      signal: limit.signal,
     });
     const text = await response.text();
     const latencyMs = performance.now() - started;
@@ -111,6 +112,8 @@ export async function callTool(httpClient: HttpClient, request: ToolRequest): Pr
       retryable: true,
       latencyMs: performance.now() - started,
     };
+  } finally {
+    limit.done();
   }
 }
 

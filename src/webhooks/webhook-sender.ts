@@ -1,4 +1,4 @@
-import type { HttpClient } from '../http-client';
+import { deadline, type HttpClient } from '../http-client';
 import type { AttemptOutcome } from './attempt-log';
 import { retryAfterMs } from './retry-after';
 import { signedHeaders } from './standard-webhooks';
@@ -47,6 +47,7 @@ export async function sendWebhook(httpClient: HttpClient, request: AttemptReques
     ...signedHeaders(request.secret, request.messageId, Math.floor(now.getTime() / 1000), request.body),
   };
   const started = performance.now();
+  const limit = deadline(timeoutMs);
   try {
     const response = await httpClient.send({
       url: request.url,
@@ -54,7 +55,7 @@ export async function sendWebhook(httpClient: HttpClient, request: AttemptReques
       headers,
       body: request.body,
       redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: limit.signal,
     });
     const excerpt = await response.excerpt(EXCERPT_BYTES);
     const latencyMs = performance.now() - started;
@@ -80,5 +81,7 @@ export async function sendWebhook(httpClient: HttpClient, request: AttemptReques
       excerpt: null,
       error,
     };
+  } finally {
+    limit.done();
   }
 }

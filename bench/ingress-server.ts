@@ -64,7 +64,8 @@ async function publishing(
   before: (event: BenchEvent) => Promise<void>,
   onStop: () => Promise<void>,
 ): Promise<number> {
-  const connection = await amqplib.connect(loadConfig().amqpUrl);
+  // Nagle off, as on the platform's own broker connections (BrokerConnection).
+  const connection = await amqplib.connect(loadConfig().amqpUrl, { noDelay: true });
   const channel = await connection.createConfirmChannel();
   const app = new Koa();
   // Requests still publishing when the load generator hangs up: the channel closes only after them.

@@ -61,7 +61,8 @@ async function consumeQueue(
   prefetch: number,
   handle: (msg: ConsumeMessage, ch: ConfirmChannel) => Promise<void>,
 ): Promise<DirectResult> {
-  const connection = await amqplib.connect(stack.amqpUrl);
+  // Nagle off, as on the platform's own broker connections (BrokerConnection).
+  const connection = await amqplib.connect(stack.amqpUrl, { noDelay: true });
   const ch = await connection.createConfirmChannel();
   const queue = `bench.direct.${randomUUID().slice(0, 8)}`;
   await ch.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
@@ -125,7 +126,7 @@ export function directToolCalls(stack: SagaStack, toolUrl: string, n: number): P
 export async function floorToolCalls(stack: SagaStack, toolUrl: string, n: number): Promise<DirectResult> {
   const writer = await FloorWriter.open(stack.probe, 'bench_floor_tool_call', 2);
   const results = `bench.results.${randomUUID().slice(0, 8)}`;
-  const setup = await amqplib.connect(stack.amqpUrl);
+  const setup = await amqplib.connect(stack.amqpUrl, { noDelay: true });
   const admin = await setup.createChannel();
   await admin.assertQueue(results, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
   await admin.consume(results, () => undefined, { noAck: true });

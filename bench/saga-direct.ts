@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import amqplib, { type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { deadline } from '../src/http-client';
 import { generateSecret, sendWebhook } from '../src/webhooks';
 import { FloorWriter } from './lib/floor-writer';
 import type { SagaStack } from './saga-stack';
@@ -97,17 +98,25 @@ async function consumeQueue(
   return result(n, seconds, latencies);
 }
 
-/** POSTs the tool with the message's id as Idempotency-Key, as the tool-runner does, and reads the answer. */
+/**
+ * POSTs the tool with the message's id as Idempotency-Key, as the tool-runner does, and reads the answer,
+ * within a time limit of the same kind as the tool invoker's.
+ */
 async function callTool(stack: SagaStack, toolUrl: string, msg: ConsumeMessage): Promise<string> {
-  const response = await stack.runtime.httpClient.send({
-    url: toolUrl,
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': String(msg.properties.messageId) },
-    body: msg.content.toString('utf8'),
-    redirect: 'manual',
-    signal: AbortSignal.timeout(30_000),
-  });
-  return response.text();
+  const limit = deadline(30_000);
+  try {
+    const response = await stack.runtime.httpClient.send({
+      url: toolUrl,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': String(msg.properties.messageId) },
+      body: msg.content.toString('utf8'),
+      redirect: 'manual',
+      signal: limit.signal,
+    });
+    return await response.text();
+  } finally {
+    limit.done();
+  }
 }
 
 /** Baseline: an amqplib consumer that POSTs the tool for each message, then acks. */
@@ -179,13 +188,39 @@ export function floorWebhooks(stack: SagaStack, hookUrl: string, n: number): Pro
   const secret = generateSecret();
   const posts = limit(CONCURRENCY);
   return consumeQueue(stack, n, PLATFORM_PREFETCH, async (msg) => {
-    await posts(() =>
-      sendWebhook(stack.runtime.httpClient, {
-        url: hookUrl,
-        secret,
-        messageId: `msg_${String(msg.properties.messageId)}`,
-        body: msg.content.toString('utf8'),
-      }),
-    );
+    await posts(() => signedPost(stack, hookUrl, secret, msg));
+  });
+}
+
+/**
+ * Durable floor of a webhook delivery: the floor's consumer and signed POSTs, plus the least a delivery
+ * that records its attempt must add: one row committed in a group-committed batch (the attempt and its
+ * outcome) before the ack, as the tool-call floor writes one per call. No saga, no endpoint lookup, no
+ * schedule: a durable delivery design cannot beat it on the same machine.
+ */
+export async function durableFloorWebhooks(
+  stack: SagaStack,
+  hookUrl: string,
+  n: number,
+): Promise<DirectResult> {
+  const writer = await FloorWriter.open(stack.probe, 'bench_floor_delivery', 2);
+  const secret = generateSecret();
+  const posts = limit(CONCURRENCY);
+  return consumeQueue(stack, n, PLATFORM_PREFETCH, async (msg) => {
+    const attempt = await posts(() => signedPost(stack, hookUrl, secret, msg));
+    await writer.write({
+      key: String(msg.properties.messageId),
+      value: JSON.stringify({ outcome: attempt.outcome, status: attempt.statusCode, ms: attempt.latencyMs }),
+    });
+  });
+}
+
+/** The signed POST a delivery sends for `msg`, with a `webhook-id` made from its message id. */
+function signedPost(stack: SagaStack, hookUrl: string, secret: string, msg: ConsumeMessage) {
+  return sendWebhook(stack.runtime.httpClient, {
+    url: hookUrl,
+    secret,
+    messageId: `msg_${String(msg.properties.messageId)}`,
+    body: msg.content.toString('utf8'),
   });
 }

@@ -29,6 +29,7 @@ import {
   PLATFORM_PREFETCH,
   directToolCalls,
   directWebhooks,
+  durableFloorWebhooks,
   floorToolCalls,
   floorWebhooks,
   type DirectResult,
@@ -337,6 +338,7 @@ async function measureLayout(
   await toolSagas(stack, endpoints.tool, warm, processes);
   await directWebhooks(stack, endpoints.hook, warm);
   await floorWebhooks(stack, endpoints.hook, warm);
+  await durableFloorWebhooks(stack, endpoints.hook, warm);
   await webhookDeliveries(stack, endpoints.hook, warm, processes);
   for (let round = 1; round <= o.rounds; round++) {
     // Each side starts on freshly vacuumed tables: the previous side's dead rows would slow this one.
@@ -372,6 +374,13 @@ async function measureLayout(
     );
     hookFloor.ratio = hookFloor.rate / hb.rate;
     await stack.vacuum();
+    const durableHookFloor = directRow(
+      await withCpu(n, () => durableFloorWebhooks(stack, endpoints.hook, n)),
+      'durable floor: the same consumer, plus one group-committed row per delivery before the ack',
+      `the least a delivery that records its attempt adds; prefetch ${PLATFORM_PREFETCH}, ${CONCURRENCY} POSTs at once; no saga`,
+    );
+    durableHookFloor.ratio = durableHookFloor.rate / hb.rate;
+    await stack.vacuum();
     const hooks = await withCpu(n, () => webhookDeliveries(stack, endpoints.hook, n, processes));
     hooks.ratio = hooks.rate / hb.rate;
     await stack.vacuum();
@@ -382,7 +391,7 @@ async function measureLayout(
       processes,
       hooks.rate / 2,
     );
-    for (const r of [base, floor, sagas, calm, hb, hookFloor, hooks, calmHooks]) {
+    for (const r of [base, floor, sagas, calm, hb, hookFloor, durableHookFloor, hooks, calmHooks]) {
       o.add(r);
       console.log(
         `round ${round}: ${r.name}: ${Math.round(r.rate)}/s p50 ${r.p50.toFixed(0)} ms p99 ${r.p99.toFixed(0)} ms${r.ratio ? ` (${(r.ratio * 100).toFixed(0)}% of baseline)` : ''}${r.statements === undefined ? '' : `, ${r.statements.toFixed(1)} SQL statements each`}${r.cpu ? `, CPU µs each (${CPU_PARTS.join(' / ')}) ${cpuCell(r.cpu)}` : ''}`,

@@ -4,10 +4,12 @@ export {
   refusedForItsData,
   refusedWrite,
   WriteConflictError,
+  TransactionAbortedError,
   WriteRefusedError,
 } from './db-errors';
 export { ensureDatabase, type EnsureDatabaseOptions } from './ensure-database';
 export { migrate } from './migrate';
+export { oneAtATime } from './one-at-a-time';
 export { guardPool } from './pool-guard';
 export { poolOf } from './pool-of';
 export {

@@ -15,7 +15,7 @@ import {
   type StepContext,
   type StepOutcome,
 } from '../saga';
-import { deferredWrite, type Queryable } from '../db';
+import { deferredWrite, oneAtATime, type Queryable } from '../db';
 import type { HttpClient } from '../http-client';
 import type { AttemptCommand, AttemptReply, DeliveryState } from './attempt-command';
 export type { AttemptCommand, AttemptReply, DeliveryState } from './attempt-command';
@@ -152,15 +152,23 @@ function aboutEndpoint(event: WaggleEvent): string | undefined {
 }
 
 /**
+ * Deliveries of one event that start inline in the dispatcher's run, their first attempts made at once. An
+ * event that more endpoints want starts the others the durable way (written due now, their first attempt
+ * made by the dispatcher from their command): the run then lasts about one attempt's time limit however many
+ * endpoints there are, and never one attempt after another.
+ */
+export const INLINE_DELIVERY_STARTS = 8;
+
+/**
  * Starts one delivery saga per enabled endpoint of the event's tenant whose filter accepts its type (in
  * `db.tx`, e.g. the dispatcher's transaction). The endpoints are looked up through `endpointLookup` (outside
  * the transaction, batched with the other events dispatched meanwhile), so an event no endpoint wants touches
- * no transaction at all; what the
- * sagas send goes to `db.outbox` (the dispatcher's, published once `db.tx` commits) when given. With
- * `db.commitWith` (the dispatcher's commit) each saga starts inline: its first attempt is made right here
- * and the saga is written once, with the dispatcher's batch (`SagaEngine.startInline`). Idempotent per
- * (endpoint, event): the saga id, and so the `webhook-id`, derive from that pair, the same on every try.
- * Returns the saga ids.
+ * no transaction at all; what the sagas send goes to `db.outbox` (the dispatcher's, published once `db.tx`
+ * commits) when given. With `db.commitWith` (the dispatcher's commit) the first `INLINE_DELIVERY_STARTS`
+ * sagas start inline, side by side: each one's first attempt is made right here, so one endpoint's slow
+ * answer does not hold another's, and each saga is written once, with the dispatcher's batch
+ * (`SagaEngine.startInline`). Idempotent per (endpoint, event): the saga id, and so the `webhook-id`, derive
+ * from that pair, the same on every try. Returns the saga ids, in the endpoints' order.
  */
 export async function startDeliveries(
   engine: SagaEngine,
@@ -170,13 +178,12 @@ export async function startDeliveries(
   now: Date = engine.clock.now(),
 ): Promise<string[]> {
   const { tx, commitWith } = db;
-  const endpoints = await endpointLookup.forEvent(event.tenantid, event.type);
-  const ids: string[] = [];
+  // A notice about an endpoint (its failed delivery, its disabling) is never sent to that endpoint: failing,
+  // it would fail again and beget the next notice.
+  const about = aboutEndpoint(event);
+  const endpoints = (await endpointLookup.forEvent(event.tenantid, event.type)).filter((e) => e.id !== about);
   const body = webhookBody(event, now);
-  for (const endpoint of endpoints) {
-    // A notice about an endpoint (its failed delivery, its disabling) is never sent to that endpoint: failing,
-    // it would fail again and beget the next notice.
-    if (aboutEndpoint(event) === endpoint.id) continue;
+  const requests = endpoints.map((endpoint) => {
     const correlationKey = `${endpoint.id}/${event.id}`;
     const id = sagaIdFor(WEBHOOK_SAGA_TYPE, correlationKey);
     const state: DeliveryState = {
@@ -191,11 +198,23 @@ export async function startDeliveries(
       },
       body,
     };
-    const request = { type: WEBHOOK_SAGA_TYPE, tenant: event.tenantid, correlationKey, input: state, id };
-    const started = commitWith
-      ? await engine.startInline(request, { tx, read: db.read, commitWith })
-      : await engine.start(request, tx, db.outbox);
-    ids.push(started.id);
+    return { type: WEBHOOK_SAGA_TYPE, tenant: event.tenantid, correlationKey, input: state, id };
+  });
+  const started: Array<{ id: string }> = [];
+  if (commitWith) {
+    const inline = requests.slice(0, INLINE_DELIVERY_STARTS);
+    // The starts share the run's transaction (an endpoint's health change writes in it): one statement at a time.
+    const sink = { tx: oneAtATime(tx), read: db.read, commitWith };
+    // Every start settles before the run goes on or fails: none is left making its attempt behind it.
+    const settled = await Promise.allSettled(inline.map((request) => engine.startInline(request, sink)));
+    for (const s of settled) {
+      if (s.status === 'rejected') throw s.reason;
+      started.push(s.value);
+    }
   }
-  return ids;
+  // After the inline ones: the transaction these begin is then not open during their attempts.
+  for (const request of requests.slice(started.length)) {
+    started.push(await engine.start(request, tx, db.outbox));
+  }
+  return started.map((s) => s.id);
 }

@@ -9,6 +9,7 @@ export {
 export { endpointDisabledEvent, runAttempt, settleAttempt, type AttemptRunnerDeps } from './attempt-runner';
 export {
   deliverySaga,
+  INLINE_DELIVERY_STARTS,
   startDeliveries,
   type AttemptCommand,
   type AttemptReply,

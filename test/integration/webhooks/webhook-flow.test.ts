@@ -3,7 +3,13 @@ import amqplib from 'amqplib';
 import { expect } from 'chai';
 import { toAmqpMessage, type WaggleEvent } from '../../../src/envelope';
 import { ManualClock, type SagaRecord } from '../../../src/saga';
-import { ATTEMPT_REQUESTED, getEndpoint, listAttempts, type WebhookEndpoint } from '../../../src/webhooks';
+import {
+  ATTEMPT_REQUESTED,
+  getEndpoint,
+  INLINE_DELIVERY_STARTS,
+  listAttempts,
+  type WebhookEndpoint,
+} from '../../../src/webhooks';
 import { autoTeardown, uniqueName, verifyStandardWebhook, eventually } from '../../support';
 import {
   ADMIN_TOKEN,
@@ -135,6 +141,49 @@ describe('saga flows: webhook delivery (Standard Webhooks)', function () {
     await postEvent(rig, 's-web', 'second');
     await eventually(() => receiver.received.length === 2, 'second webhook');
     expect(other.received).to.have.length(0);
+  });
+
+  it("makes an event's first attempts side by side, and starts the endpoints past the inline share the durable way", async () => {
+    const rig = await platformRig();
+    // The first INLINE_DELIVERY_STARTS requests are answered only once all of them have arrived (else, after
+    // 10 s, with 503): made one after another, the first would wait out the 10 s and fail.
+    let arrived = 0;
+    let allArrived: () => void = () => undefined;
+    const together = new Promise<void>((resolve) => (allArrived = resolve));
+    const receiver = await httpStub(async () => {
+      arrived += 1;
+      if (arrived === INLINE_DELIVERY_STARTS) allArrived();
+      const gone = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref());
+      return (await Promise.race([together.then(() => true), gone])) ? { status: 200 } : { status: 503 };
+    });
+    const count = INLINE_DELIVERY_STARTS + 2;
+    const endpoints: Array<{ id: string }> = [];
+    for (let i = 0; i < count; i++) {
+      endpoints.push(await adminRegister(rig, `${receiver.url}/hooks/${i}`, ['message.*']));
+    }
+
+    const eventId = await postEvent(rig, 's-fanout', 'to every endpoint');
+    const attemptsOf = async () =>
+      (
+        await rig.pool.query<{ endpoint_id: string; attempt: number; outcome: string }>(
+          'SELECT endpoint_id, attempt, outcome FROM webhook_attempt WHERE event_id = $1',
+          [eventId],
+        )
+      ).rows;
+    await eventually(async () => (await attemptsOf()).length === count, 'every endpoint attempted', {
+      timeoutMs: 30_000,
+    });
+
+    const attempts = await attemptsOf();
+    expect(attempts.map((a) => [a.attempt, a.outcome])).to.deep.equal(
+      Array.from({ length: count }, () => [1, 'delivered']),
+    );
+    expect(new Set(attempts.map((a) => a.endpoint_id))).to.deep.equal(new Set(endpoints.map((e) => e.id)));
+    // One POST per endpoint, each with its own webhook-id.
+    expect(receiver.received.map((r) => r.path).sort()).to.deep.equal(
+      Array.from({ length: count }, (_, i) => `/hooks/${i}`).sort(),
+    );
+    expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).to.equal(count);
   });
 
   it('disables an endpoint that answers 410 Gone and tells the tenant', async () => {

@@ -54,6 +54,9 @@ export class ProviderUnavailableError extends RetryableError {
   }
 }
 
+/** The longest answer read from a provider's send API (1 MiB); a longer one fails the send. */
+const MAX_PROVIDER_ANSWER_BYTES = 1_048_576;
+
 const deliveries = counter(
   'waggle_outbound_deliveries_total',
   'Outbound events handled, by channel and outcome',
@@ -153,7 +156,7 @@ async function send(
       redirect: 'follow',
       signal: AbortSignal.any([signal, limit.signal]),
     });
-    const body = await res.text();
+    const body = await res.text(MAX_PROVIDER_ANSWER_BYTES);
     return { status: res.status, headers: res.headers, body };
   } catch (err) {
     // The URL may hold a token (Telegram's /bot<token>/): name the host only.

@@ -1,5 +1,5 @@
 import { Agent, type Dispatcher } from 'undici';
-import { codedError, RetryableError } from '../errors';
+import { codedError, NonRetryableError, RetryableError } from '../errors';
 import { injectTraceContext, inSpan, SpanKind } from '../observability';
 
 export interface HttpClientOptions {
@@ -31,14 +31,24 @@ export interface HttpAnswer {
   status: number;
   /** Lower-case names; repeated headers joined with ", ". */
   headers: Record<string, string>;
-  /** The whole body as UTF-8; rejects when reading it fails or the request's signal fires. */
-  text(): Promise<string>;
+  /**
+   * The whole body as UTF-8; rejects when reading it fails or the request's signal fires, and with
+   * AnswerTooLargeError (the rest unread) when it is longer than `maxBytes`.
+   */
+  text(maxBytes?: number): Promise<string>;
   /** Up to `maxBytes` of the body (or null when empty); the rest is not read, and failures keep what arrived. */
   excerpt(maxBytes: number): Promise<string | null>;
 }
 
 /** No answer came: the connection could not be made or broke (refused, DNS, reset, too many redirects). */
 export class HttpUnreachableError extends codedError(RetryableError, 'WAGGLE_HTTP_UNREACHABLE') {}
+
+/** An answer's body was longer than its reader takes (`HttpAnswer.text(maxBytes)`); the rest was not read. */
+export class AnswerTooLargeError extends codedError(NonRetryableError, 'WAGGLE_HTTP_ANSWER_TOO_LARGE') {
+  constructor(readonly maxBytes: number) {
+    super(`the answer is longer than ${maxBytes} bytes`);
+  }
+}
 
 // What `fetch` adds when the caller does not set it, sent the same. Not its `accept-encoding`: answers come
 // uncompressed, so the body read is the one fetch would have decoded.
@@ -158,10 +168,22 @@ export class HttpClient {
     return {
       status: response.statusCode,
       headers: joined(response.headers),
-      async text() {
+      async text(maxBytes?: number) {
         try {
-          return await responseBody.text();
+          if (maxBytes === undefined) return await responseBody.text();
+          const chunks: Buffer[] = [];
+          let size = 0;
+          for await (const chunk of responseBody) {
+            size += (chunk as Buffer).length;
+            if (size > maxBytes) {
+              responseBody.destroy();
+              throw new AnswerTooLargeError(maxBytes);
+            }
+            chunks.push(chunk as Buffer);
+          }
+          return Buffer.concat(chunks).toString('utf8');
         } catch (err) {
+          if (err instanceof AnswerTooLargeError) throw err;
           throw signal.aborted ? signal.reason : unreachable(err);
         }
       },

@@ -1,5 +1,6 @@
 export { deadline, type Deadline } from './deadline';
 export {
+  AnswerTooLargeError,
   DEFAULT_HTTP_CLIENT_OPTIONS,
   HttpClient,
   HttpUnreachableError,

@@ -1,4 +1,4 @@
-export { callTool, type ToolRequest, type ToolResponse } from './tool-invoker';
+export { callTool, MAX_TOOL_ANSWER_BYTES, type ToolRequest, type ToolResponse } from './tool-invoker';
 export { ToolLookup } from './tool-lookup';
 export {
   EVERY_TENANT,

@@ -1,4 +1,4 @@
-import { deadline, type HttpClient } from '../http-client';
+import { AnswerTooLargeError, deadline, type HttpClient } from '../http-client';
 import { inSpan, OutboundCallMetrics, spanFailed } from '../observability';
 
 /** What one HTTP call to a tool gave. */
@@ -23,6 +23,9 @@ export interface ToolRequest {
 }
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+/** The longest answer read from a tool (1 MiB): its result travels on in the saga's row and in an event. */
+export const MAX_TOOL_ANSWER_BYTES = 1_048_576;
 
 const invocations = new OutboundCallMetrics(
   { name: 'waggle_tool_invocations_total', help: 'Tool HTTP invocations, by outcome' },
@@ -82,9 +85,21 @@ export async function callTool(httpClient: HttpClient, request: ToolRequest): Pr
       redirect: 'manual',
       signal: limit.signal,
     });
-    const text = await response.text();
-    const latencyMs = performance.now() - started;
     const status = response.status;
+    let text: string;
+    try {
+      text = await response.text(MAX_TOOL_ANSWER_BYTES);
+    } catch (err) {
+      if (!(err instanceof AnswerTooLargeError)) throw err;
+      return {
+        outcome: 'failed',
+        statusCode: status,
+        error: `the tool answered HTTP ${status} with more than ${MAX_TOOL_ANSWER_BYTES} bytes; its result must be smaller`,
+        retryable: false,
+        latencyMs: performance.now() - started,
+      };
+    }
+    const latencyMs = performance.now() - started;
     if (status === 202) return { outcome: 'accepted', statusCode: status, retryable: false, latencyMs };
     if (status >= 200 && status < 300) {
       return { outcome: 'done', statusCode: status, result: parseBody(text), retryable: false, latencyMs };

@@ -10,7 +10,7 @@ import {
 } from '../../../src/channels';
 import type { WaggleEvent } from '../../../src/envelope';
 import { HttpClient } from '../../../src/http-client';
-import { callTool } from '../../../src/tools';
+import { callTool, MAX_TOOL_ANSWER_BYTES } from '../../../src/tools';
 import { generateSecret, sendWebhook } from '../../../src/webhooks';
 import { autoTeardown, eventually, testDb } from '../../support';
 import { httpStub } from '../saga/flow-rig';
@@ -110,6 +110,28 @@ describe('the pooled HTTP client for outbound calls', () => {
       error: 'no answer within 1 s',
     });
     await eventually(() => endpoint.cutOff() === 1, 'the client closed the hung request');
+  });
+
+  it("reads at most MAX_TOOL_ANSWER_BYTES of a tool's answer: a longer one fails the call for good", async () => {
+    const client = pooledClient();
+    const { url } = await httpStub((req) => ({
+      status: 200,
+      body: { blob: 'x'.repeat((req.body as { size: number }).size) },
+    }));
+    const call = (size: number) =>
+      callTool(client, { url, idempotencyKey: randomUUID(), body: { size }, timeoutMs: 10_000 });
+
+    const fits = await call(MAX_TOOL_ANSWER_BYTES - 100);
+    const tooLong = await call(MAX_TOOL_ANSWER_BYTES + 1);
+    const after = await call(10);
+
+    expect(fits.outcome).to.equal('done');
+    expect((fits.result as { blob: string }).blob).to.have.length(MAX_TOOL_ANSWER_BYTES - 100);
+    expect(tooLong).to.deep.include({ outcome: 'failed', statusCode: 200, retryable: false });
+    expect(tooLong.error).to.equal(
+      `the tool answered HTTP 200 with more than ${MAX_TOOL_ANSWER_BYTES} bytes; its result must be smaller`,
+    );
+    expect(after).to.deep.include({ outcome: 'done', result: { blob: 'x'.repeat(10) } });
   });
 
   it('cuts a hung tool at its timeout: a retryable failure', async () => {

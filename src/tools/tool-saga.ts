@@ -97,21 +97,39 @@ export interface ToolCallback {
   error?: string;
 }
 
-const ajv = new Ajv2020({ allErrors: true, strict: false });
+/** The most argument validators a process keeps compiled; past it, the one used longest ago is dropped. */
+const MAX_VALIDATORS = 1_000;
 // A pure cache of compiled argument validators keyed by the schema's own text: the same schema always
 // compiles to the same function, so sharing it across the process changes no outcome, only saves compiling
-// per call; it holds no state of any tool call.
+// per call; it holds no state of any tool call. Each schema compiles in an Ajv instance of its own, so one
+// tool's `$id`s never meet another's: two tools (or two versions of one) may give one `$id` different
+// contents, and no `$ref` of one tenant's schema resolves into another tenant's.
 const validators = new Map<string, ValidateFunction>();
 
-function argumentProblems(schema: Record<string, unknown>, args: unknown): string[] {
+/** The problems of `args` against `schema`, or the reason the schema cannot be used (`unusable`). */
+function argumentProblems(
+  schema: Record<string, unknown>,
+  args: unknown,
+): { problems: string[] } | { unusable: string } {
   const key = JSON.stringify(schema);
   let validate = validators.get(key);
-  if (!validate) {
-    validate = ajv.compile(schema);
-    validators.set(key, validate);
+  if (validate) {
+    // Used again: now the most recently used.
+    validators.delete(key);
+  } else {
+    try {
+      // Checked against the meta-schema when the tool was registered.
+      validate = new Ajv2020({ allErrors: true, strict: false, validateSchema: false }).compile(schema);
+    } catch (err) {
+      return { unusable: (err as Error).message };
+    }
+    if (validators.size >= MAX_VALIDATORS) validators.delete(validators.keys().next().value as string);
   }
-  if (validate(args)) return [];
-  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+  validators.set(key, validate);
+  if (validate(args)) return { problems: [] };
+  return {
+    problems: (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is invalid'}`),
+  };
 }
 
 /**
@@ -163,9 +181,20 @@ export function toolCallSaga(
               `no tool "${ctx.state.tool}" is registered for tenant ${ctx.saga.tenant}`,
             );
           }
-          const problems = tool.inputSchema ? argumentProblems(tool.inputSchema, ctx.state.arguments) : [];
-          if (problems.length > 0) {
-            return fail('WAGGLE_TOOL_ARGUMENTS_INVALID', `arguments of ${tool.name}: ${problems.join('; ')}`);
+          const checked = tool.inputSchema
+            ? argumentProblems(tool.inputSchema, ctx.state.arguments)
+            : { problems: [] };
+          if ('unusable' in checked) {
+            return fail(
+              'WAGGLE_TOOL_SCHEMA_UNUSABLE',
+              `the inputSchema of ${tool.name} cannot be compiled: ${checked.unusable}`,
+            );
+          }
+          if (checked.problems.length > 0) {
+            return fail(
+              'WAGGLE_TOOL_ARGUMENTS_INVALID',
+              `arguments of ${tool.name}: ${checked.problems.join('; ')}`,
+            );
           }
           const { url, mode, timeoutMs, callbackTimeoutMs, attempts, compensateUrl } = tool;
           ctx.state.resolved = { url, mode, timeoutMs, callbackTimeoutMs, attempts, compensateUrl };

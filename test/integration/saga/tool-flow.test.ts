@@ -70,6 +70,49 @@ describe('saga flows: tool calls (Path A)', function () {
     expect(result.data.sagaId).to.equal(saga.id);
   });
 
+  it("checks each tool's arguments against its own schema, even when two schemas share one $id", async () => {
+    const rig = await platformRig();
+    const tool = await httpStub((req) => ({ status: 200, body: { got: req.body.arguments } }));
+    // Two tools whose schemas name the same $id with different contents (as two versions of one schema would).
+    const $id = 'https://schemas.example.com/tool-arguments';
+    await register(rig, {
+      name: 'by-text',
+      url: tool.url,
+      inputSchema: { $id, type: 'object', required: ['text'] },
+    });
+    await register(rig, {
+      name: 'by-count',
+      url: tool.url,
+      inputSchema: { $id, type: 'object', required: ['count'] },
+    });
+
+    await requestTool(rig, 's-ids', 'call-text', 'by-text', { text: 'hi' });
+    const first = await rig.results.next(
+      (r) => r.type.startsWith('tool.call.') && r.data.callId === 'call-text',
+    );
+    await requestTool(rig, 's-ids', 'call-count', 'by-count', { count: 2 });
+    const second = await rig.results.next(
+      (r) => r.type.startsWith('tool.call.') && r.data.callId === 'call-count',
+    );
+    await requestTool(rig, 's-ids', 'call-wrong', 'by-count', { text: 'no count' });
+    const wrong = await rig.results.next(
+      (r) => r.type.startsWith('tool.call.') && r.data.callId === 'call-wrong',
+    );
+
+    expect(first.type, JSON.stringify(first.data)).to.equal('tool.call.completed');
+    expect(second.type, JSON.stringify(second.data)).to.equal('tool.call.completed');
+    expect(second.data.result).to.deep.equal({ got: { count: 2 } });
+    expect(wrong.type).to.equal('tool.call.failed');
+    const error = wrong.data.error as { code: string; message: string };
+    expect(error.code).to.equal('WAGGLE_TOOL_ARGUMENTS_INVALID');
+    expect(error.message).to.match(/by-count: .*count/);
+    // The refused call never reached the tool; the two others did, once each.
+    expect(tool.received.map((r) => (r.body.arguments as Record<string, unknown>) ?? {})).to.deep.equal([
+      { text: 'hi' },
+      { count: 2 },
+    ]);
+  });
+
   it('retries a tool that answers 503 with the same idempotency key, then completes', async () => {
     const rig = await platformRig();
     const tool = await httpStub((_req, n) =>

@@ -5,12 +5,14 @@ import type { OutboxMessage } from './outbox-message';
 export const OUTBOX_CHANNEL = 'waggle_outbox';
 
 // The messages in their order (ids follow it); $9 seconds before the relay may sweep them, or NULL for at once.
+// Counted from this statement, not from the transaction's start (`now()`): a handler's transaction may have been
+// open for a while, and rows that came out already due would be swept while their writer publishes them.
 const INSERT_MESSAGES = prepared(
   'waggle-outbox-insert',
   `INSERT INTO outbox (order_key, exchange, routing_key, content, properties, tenant, message_id, correlation_id,
                        sweep_after)
    SELECT m.order_key, m.exchange, m.routing_key, m.content, m.properties, m.tenant, m.message_id,
-          m.correlation_id, now() + make_interval(secs => $9::float8)
+          m.correlation_id, clock_timestamp() + make_interval(secs => $9::float8)
      FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[], $6::text[], $7::text[], $8::text[])
           WITH ORDINALITY AS m(order_key, exchange, routing_key, content, properties, tenant, message_id,
                                correlation_id, n)

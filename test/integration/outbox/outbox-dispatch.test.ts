@@ -70,6 +70,33 @@ describe('outbox: a run’s messages leave as soon as it commits; the relay swee
     }, 'the published rows deleted');
   });
 
+  it('counts sweep_after from the write, not from the start of a transaction that was open a while', async () => {
+    const rig = await outboxRig();
+    const message = outboxMessageFor({
+      ...sessionEvent(rig.tenant, 's0', undefined, { type: 'note.made' }),
+      data: {},
+    });
+    const client = await rig.pool.connect();
+    let ids: string[];
+    try {
+      await client.query('BEGIN');
+      // A handler's transaction that began, then waited on a call before its commit wrote the outbox.
+      await client.query('SELECT pg_sleep(1.5)');
+      ids = await writeOutbox(client, [message], { sweepAfterMs: 1_000 });
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    const [row] = await rig.db.query(
+      `SELECT sweep_after > now() AS later, extract(epoch FROM sweep_after - now()) AS seconds
+         FROM outbox WHERE id = $1`,
+      [ids[0]],
+    );
+    // Committed just now: its writer still has about the second it asked for before the relay may take it.
+    expect(row, JSON.stringify(row)).to.deep.include({ later: true });
+    await rig.db.query('DELETE FROM outbox WHERE id = $1', [ids[0]]);
+  });
+
   it('leaves rows their writer is sending alone until sweep_after, then the relay sends them in order', async () => {
     const rig = await outboxRig();
     const { db, pool, tenant, channel, tap } = rig;

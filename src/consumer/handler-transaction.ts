@@ -1,5 +1,6 @@
 import type { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { TransactionAbortedError } from '../db';
 
 /** typeorm's query runner fields that bind it to a connection already inside a transaction. */
 interface BindableRunner {
@@ -63,15 +64,21 @@ export class HandlerTransaction {
     return this.runner.manager;
   }
 
+  /**
+   * Commits. Throws TransactionAbortedError when Postgres rolled the transaction back instead (a statement in
+   * it had failed and the handler went on): the run kept nothing and must not be taken as handled.
+   */
   async commit(): Promise<void> {
     this.done = true;
+    let result: QueryResult;
     try {
-      await this.sql.query('COMMIT');
+      result = await this.sql.query('COMMIT');
     } catch (err) {
       this.finish(err);
       throw err;
     }
     this.finish();
+    if (result.command === 'ROLLBACK') throw new TransactionAbortedError();
   }
 
   /** Rolls back (a no-op after commit or a previous rollback) and returns the connection. */

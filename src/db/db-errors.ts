@@ -28,15 +28,33 @@ export class WriteConflictError extends RetryableError {
  */
 export class WriteRefusedError extends codedError(NonRetryableError, 'WAGGLE_WRITE_REFUSED') {}
 
+/**
+ * A run's transaction was aborted by a statement that failed while the run went on (its handler caught the
+ * error): Postgres then answers COMMIT with a rollback, and nothing the run wrote was kept. Running it again
+ * ends the same way, so the run fails for good and its message is parked with this reason.
+ */
+export class TransactionAbortedError extends codedError(NonRetryableError, 'WAGGLE_TRANSACTION_ABORTED') {
+  constructor() {
+    super(
+      'a statement of the run failed and the run went on, so Postgres rolled its transaction back at the commit ' +
+        'and kept nothing it wrote; to go on after a failing statement, run it in a nested ctx.db.transaction() ' +
+        '(a savepoint) or avoid the failure (INSERT … ON CONFLICT)',
+    );
+  }
+}
+
 /** Whether Postgres refused a statement for the data it carried (see WriteRefusedError), not for its state. */
 export function refusedForItsData(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && /^(22|23|54)[0-9A-Z]{3}$/.test(code);
 }
 
-/** `err` as the WriteRefusedError of one run's writes, or undefined when it is another kind of failure. */
-export function refusedWrite(err: unknown): WriteRefusedError | undefined {
-  if (err instanceof WriteRefusedError) return err;
+/**
+ * `err` as the WriteRefusedError of one run's writes (or the TransactionAbortedError of its commit), or
+ * undefined when it is another kind of failure.
+ */
+export function refusedWrite(err: unknown): WriteRefusedError | TransactionAbortedError | undefined {
+  if (err instanceof WriteRefusedError || err instanceof TransactionAbortedError) return err;
   if (!refusedForItsData(err)) return undefined;
   const e = err as { message?: string; code: string; constraint?: string };
   return new WriteRefusedError(

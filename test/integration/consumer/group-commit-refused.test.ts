@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { defineConsumer, GroupCommit } from '../../../src/consumer';
+import { defineConsumer, GroupCommit, type HandlerContext } from '../../../src/consumer';
+import type { WaggleEvent } from '../../../src/envelope';
 import { deferredWrite, poolOf, WriteRefusedError, type BatchWriter, type Queryable } from '../../../src/db';
 import { RETRY_HEADERS } from '../../../src/retry';
 import type { Channel, GetMessage } from 'amqplib';
@@ -37,6 +38,7 @@ function readingsWriter(table: string): BatchWriter<Reading> {
 
 /** A readings table of its own (dropped after the test), its writer, and what it holds. */
 async function readingsTable(db: Queryable): Promise<{
+  name: string;
   writer: BatchWriter<Reading>;
   /** The tenants of the rows, in `order`. */
   tenants(order: 'value' | 'tenant'): Promise<string[]>;
@@ -45,6 +47,7 @@ async function readingsTable(db: Queryable): Promise<{
   await db.query(`CREATE TABLE ${table} (tenant text NOT NULL, value integer NOT NULL CHECK (value >= 0))`);
   autoTeardown(() => db.query(`DROP TABLE ${table}`));
   return {
+    name: table,
     writer: readingsWriter(table),
     async tenants(order) {
       const result = (await db.query(`SELECT tenant FROM ${table} ORDER BY ${order}`)) as
@@ -63,6 +66,51 @@ async function firstParked(
   await eventually(async () => (parked = await channel.get(queue, { noAck: true })) !== false, 'parked');
   const { properties } = parked as unknown as GetMessage;
   return { messageId: properties.messageId as string, headers: properties.headers ?? {} };
+}
+
+/**
+ * Six tenants' readings through a `tasks` consumer whose handler `handlerOf` makes; the third tenant's value
+ * breaks the table's check. Asserts that exactly that message is parked with `code` after one run, and that
+ * the other five readings are written; answers the parked message.
+ */
+async function oneBadReading(
+  code: string,
+  handlerOf: (
+    table: Awaited<ReturnType<typeof readingsTable>>,
+  ) => (event: WaggleEvent<{ value: number }>, ctx: HandlerContext) => Promise<void>,
+): Promise<{ messageId: string; headers: Record<string, unknown> }> {
+  const { vhost, amqpUrl, topology, db } = await consumerScene();
+  const table = await readingsTable(db);
+  const stack = await consumerStack(amqpUrl);
+  const runs = new Map<string, number>();
+  const handle = handlerOf(table);
+  await startConsumer(
+    stack,
+    defineConsumer<{ value: number }>({
+      name: uniqueName('readings'),
+      queue: 'tasks',
+      async handle(event, ctx) {
+        runs.set(event.id, (runs.get(event.id) ?? 0) + 1);
+        await handle(event, ctx);
+      },
+    }),
+    { vhost, topology },
+  );
+  const tenants = Array.from({ length: 6 }, (_, i) => uniqueName(`t${i}`));
+  const events = tenants.map((t, i) =>
+    sessionEvent(t, 's1', undefined, { type: 'task.read', data: { value: i === 2 ? -5 : i } }),
+  );
+  const channel = await confirmChannel(amqpUrl);
+  await publishEvents(channel, 'events', events);
+
+  const parked = await firstParked(channel, 'tasks.parked');
+  expect(parked.messageId).to.equal(events[2]?.id);
+  expect(parked.headers[RETRY_HEADERS.errorCode]).to.equal(code);
+  await eventually(async () => (await table.tenants('value')).length === 5, 'the other readings written');
+  expect(await table.tenants('value')).to.deep.equal(tenants.filter((_, i) => i !== 2));
+  expect(runs.get(events[2]?.id as string), 'runs of the parked message').to.equal(1);
+  expect(await channel.get('tasks.parked', { noAck: true }), 'nothing else parked').to.equal(false);
+  return parked;
 }
 
 describe('consumer: a group-commit batch refused for one run’s rows', function () {
@@ -112,39 +160,25 @@ describe('consumer: a group-commit batch refused for one run’s rows', function
   });
 
   it('parks the message of the run whose write is refused after one run, with the reason, and runs the others once', async () => {
-    const { vhost, amqpUrl, topology, db } = await consumerScene();
-    const table = await readingsTable(db);
-    const readings = table.writer;
-    const stack = await consumerStack(amqpUrl);
-    const runs = new Map<string, number>();
-    await startConsumer(
-      stack,
-      defineConsumer<{ value: number }>({
-        name: uniqueName('readings'),
-        queue: 'tasks',
-        async handle(event, ctx) {
-          runs.set(event.id, (runs.get(event.id) ?? 0) + 1);
-          await ctx.commitWith(
-            deferredWrite(readings, { tenant: event.tenantid, value: event.data?.value ?? 0 }),
-          );
-        },
-      }),
-      { vhost, topology },
-    );
-    const tenants = Array.from({ length: 6 }, (_, i) => uniqueName(`t${i}`));
-    const events = tenants.map((t, i) =>
-      sessionEvent(t, 's1', undefined, { type: 'task.read', data: { value: i === 2 ? -5 : i } }),
-    );
-    const channel = await confirmChannel(amqpUrl);
-    await publishEvents(channel, 'events', events);
+    await oneBadReading('WAGGLE_WRITE_REFUSED', (table) => async (event, ctx) => {
+      await ctx.commitWith(
+        deferredWrite(table.writer, { tenant: event.tenantid, value: event.data?.value ?? 0 }),
+      );
+    });
+  });
 
-    const parked = await firstParked(channel, 'tasks.parked');
-    expect(parked.messageId).to.equal(events[2]?.id);
-    expect(parked.headers[RETRY_HEADERS.errorCode]).to.equal('WAGGLE_WRITE_REFUSED');
-    await eventually(async () => (await table.tenants('value')).length === 5, 'the other readings written');
-    expect(await table.tenants('value')).to.deep.equal(tenants.filter((_, i) => i !== 2));
-    expect(runs.get(events[2]?.id as string), 'runs of the refused message').to.equal(1);
-    expect(await channel.get('tasks.parked', { noAck: true }), 'nothing else parked').to.equal(false);
+  it('parks the message of a run that caught a failed statement and went on (its commit rolled back), naming why', async () => {
+    const parked = await oneBadReading('WAGGLE_TRANSACTION_ABORTED', (table) => async (event, ctx) => {
+      try {
+        await ctx.db.query(`INSERT INTO ${table.name} (tenant, value) VALUES ($1, $2)`, [
+          event.tenantid,
+          event.data?.value ?? 0,
+        ]);
+      } catch {
+        // Swallowed: Postgres has aborted the transaction, whatever the handler does next.
+      }
+    });
+    expect(String(parked.headers[RETRY_HEADERS.errorMessage])).to.match(/rolled its transaction back/);
   });
 
   it('parks an ordered session’s event whose write is refused, with the reason, and the session goes on', async () => {

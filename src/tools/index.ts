@@ -22,6 +22,7 @@ export {
 } from './tool-runner';
 export {
   callbackUrl,
+  INLINE_TOOL_TIMEOUT_MS,
   toolCallSaga,
   type CompensateCommand,
   type InvokeCommand,

@@ -97,6 +97,14 @@ export interface ToolCallback {
   error?: string;
 }
 
+/**
+ * The longest time limit of a sync tool called inline, in the handler that starts its saga (half the
+ * consumers' default run limit). A slower tool is called from a command instead, with its saga written and
+ * waiting first: a run that outlasted its own limit would keep nothing, while a waiting saga times out,
+ * retries and tells the session.
+ */
+export const INLINE_TOOL_TIMEOUT_MS = 60_000;
+
 /** The most argument validators a process keeps compiled; past it, the one used longest ago is dropped. */
 const MAX_VALIDATORS = 1_000;
 // A pure cache of compiled argument validators keyed by the schema's own text: the same schema always
@@ -212,8 +220,9 @@ export function toolCallSaga(
           const idempotencyKey = `${ctx.saga.id}:${ctx.saga.run}`;
           // Inline (the saga is still in memory, no transaction open): a sync tool is called right here, and
           // the saga is written once with its result. An async tool's callback names the saga, so that saga
-          // is written (waiting) before the tool is asked.
-          if (ctx.inline && httpClient && tool.mode !== 'async') {
+          // is written (waiting) before the tool is asked; so is a sync tool allowed longer than
+          // INLINE_TOOL_TIMEOUT_MS.
+          if (ctx.inline && httpClient && tool.mode !== 'async' && tool.timeoutMs <= INLINE_TOOL_TIMEOUT_MS) {
             const response = await invokeTool(
               httpClient,
               { url: tool.url, idempotencyKey, body: request(ctx), timeoutMs: tool.timeoutMs },

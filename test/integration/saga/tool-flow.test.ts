@@ -11,6 +11,7 @@ import {
   transactionsHeldUntil,
   type Received,
 } from './flow-rig';
+import { INLINE_TOOL_TIMEOUT_MS } from '../../../src/tools';
 import { eventually } from '../../support';
 
 /** What a tool does to call back: a Standard Webhooks signature made with the per-call secret. */
@@ -155,6 +156,35 @@ describe('saga flows: tool calls (Path A)', function () {
     ]);
     const replies = (await engineOf(rig).timeline(saga.id)).filter((e) => e.kind === 'message');
     expect(replies.map((e) => e.messageId)).to.deep.equal([`${saga.id}-r1-a2-invoked`]);
+  });
+
+  it('calls a sync tool allowed longer than the inline limit from a command, its saga written and waiting first', async () => {
+    const rig = await platformRig();
+    const tool = await httpStub(() => ({ status: 200, body: { patient: true } }));
+    await register(rig, { name: 'patient', url: tool.url, timeout: `${INLINE_TOOL_TIMEOUT_MS / 1000 + 1}s` });
+    const quick = await httpStub(() => ({ status: 200, body: { quick: true } }));
+    await register(rig, { name: 'quick', url: quick.url, timeout: `${INLINE_TOOL_TIMEOUT_MS / 1000}s` });
+
+    await requestTool(rig, 's-patient', 'call-patient', 'patient');
+    await requestTool(rig, 's-patient', 'call-quick', 'quick');
+    const first = await rig.results.next(
+      (r) => r.type === 'tool.call.completed' && r.data.callId === 'call-patient',
+    );
+    const second = await rig.results.next(
+      (r) => r.type === 'tool.call.completed' && r.data.callId === 'call-quick',
+    );
+
+    expect(first.data.result).to.deep.equal({ patient: true });
+    expect(second.data.result).to.deep.equal({ quick: true });
+    const patient = await sagaOfCall(rig, 'call-patient');
+    const quickSaga = await sagaOfCall(rig, 'call-quick');
+    // The patient tool's answer came back to its waiting saga as a reply; the quick one was called inline.
+    const replies = async (id: string) =>
+      (await engineOf(rig).timeline(id)).filter((e) => e.kind === 'message').map((e) => e.messageId);
+    expect(await replies(patient.id)).to.deep.equal([`${patient.id}-r1-a1-invoked`]);
+    expect(await replies(quickSaga.id)).to.deep.equal([]);
+    expect(tool.received).to.have.length(1);
+    expect(quick.received).to.have.length(1);
   });
 
   it('waits for a signed async callback; a duplicate callback has no second effect', async () => {
